@@ -1,0 +1,1547 @@
+#!/usr/bin/env python3
+"""Draw the illustrated poster images of a kiosk content pack.
+
+README
+------
+For every image entry whose ``file`` is ``media/posters/<name>.png`` in the
+venues, routes, heritage and events collections of a pack source folder, this
+script draws an original flat-colour travel poster (1200x800 PNG) and writes it
+to ``SRC/media/posters/<name>.png``:
+
+* a stepped "banded" sky in the record's first theme colour (themes.yaml
+  ``color``), a sun or moon, distant loess hills;
+* one simple motif chosen from the record's tags, id, English name, category
+  or kind: iron bridge, water wheel, mountains, pagoda, temple hall, museum
+  facade, grotto cliff with niches, drum, lanterns, painted pottery jar,
+  theatre stage, old-town roofs, park trees, city gate, river waves, sand
+  dunes, or a winding route with stop markers for routes;
+* a cream caption panel with the Chinese name (large), the English name
+  (wrapped and shrunk to fit), the theme name in a small tag in the top-left
+  corner and the city in the bottom-right corner.
+
+Everything is drawn with Pillow primitives: no photographs or third-party
+artwork are used. The drawings are made for this project and the generated
+PNG files are dedicated to the public domain under CC0-1.0, so image entries
+can say ``credit: "Illustration made for this project"`` and
+``licence: CC0-1.0``.
+
+Output is deterministic: all variation is seeded from the record id, so
+re-running produces byte-identical files. Existing files are skipped unless
+``--force`` is given.
+
+Usage::
+
+    .venv/bin/python assets/tools/draw_posters.py assets/demo-pack [--force]
+
+Needs Pillow, PyYAML and a Noto CJK font (fonts-noto-cjk), looked up in
+/usr/share/fonts/opentype/noto/ and then with ``fc-list :lang=zh``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import itertools
+import json
+import math
+import os
+import random
+import re
+import subprocess
+import sys
+
+try:
+    from PIL import Image, ImageDraw, ImageFont
+except ImportError:  # pragma: no cover
+    sys.exit("draw_posters: Pillow is required (pip install Pillow)")
+try:
+    import yaml
+except ImportError:  # pragma: no cover
+    sys.exit("draw_posters: PyYAML is required (pip install PyYAML)")
+
+# ---------------------------------------------------------------- geometry
+
+W, H = 1200, 800  # final poster size
+S = 2  # supersampling factor for the illustration
+PANEL_H = 226  # caption panel height (final pixels)
+ART_H = H - PANEL_H  # illustration height (final pixels)
+AW, AH = W * S, ART_H * S  # illustration canvas (supersampled)
+HORIZON = int(AH * 0.80)  # ground / water line on the supersampled canvas
+
+POSTER_RE = re.compile(r"^media/posters/([A-Za-z0-9][A-Za-z0-9._-]*)\.png$")
+COLLECTIONS = ("venues", "routes", "heritage", "events")
+
+WHITE = (255, 255, 255)
+BLACK = (0, 0, 0)
+CREAM = (248, 242, 230)
+INK = (38, 34, 40)
+DEFAULT_COLOR = "#7A6A58"
+
+CITY_NAMES = {
+    "lanzhou": ("兰州", "LANZHOU"),
+    "tianshui": ("天水", "TIANSHUI"),
+}
+
+
+# ----------------------------------------------------------------- colours
+
+
+def hex_rgb(value, default=DEFAULT_COLOR):
+    s = str(value or default).strip().lstrip("#")
+    if len(s) == 3:
+        s = "".join(c * 2 for c in s)
+    try:
+        return tuple(int(s[i : i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        return hex_rgb(default)
+
+
+def mix(a, b, t):
+    """Blend colour a towards b by t (0 = a, 1 = b)."""
+    return tuple(round(a[i] + (b[i] - a[i]) * t) for i in range(3))
+
+
+def luminance(c):
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+
+class Palette:
+    def __init__(self, base, accent, night=False):
+        self.base = base
+        self.accent = accent
+        self.dark = mix(base, (20, 16, 24), 0.62)
+        self.deep = mix(base, (20, 16, 24), 0.35)
+        self.mid = base
+        self.soft = mix(base, WHITE, 0.30)
+        self.light = mix(base, WHITE, 0.55)
+        self.pale = mix(base, WHITE, 0.78)
+        self.cream = CREAM
+        self.sun = (255, 236, 196)
+        self.gold = (236, 182, 74)
+        self.red = (196, 52, 42)
+        self.night = night
+        if night:
+            self.sky_top = mix(base, (12, 14, 38), 0.80)
+            self.sky_bottom = mix(base, (30, 24, 60), 0.45)
+        else:
+            self.sky_top = mix(base, WHITE, 0.40)
+            self.sky_bottom = mix(base, WHITE, 0.86)
+        self.water = mix(base, (70, 110, 140), 0.25)
+
+
+# ------------------------------------------------------------------- fonts
+
+FONT_DIRS = (
+    "/usr/share/fonts/opentype/noto",
+    "/usr/share/fonts/truetype/noto",
+    "/usr/share/fonts/noto-cjk",
+    "/usr/share/fonts/google-noto-cjk",
+)
+
+
+def _fc_list_zh():
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    files = []
+    for line in out.splitlines():
+        path = line.split(":")[0].strip()
+        if path and path not in files:
+            files.append(path)
+    return files
+
+
+def _load_face(path, size, want="SC"):
+    """Open a font file; for a .ttc collection pick the Simplified Chinese face."""
+    if path.lower().endswith(".ttc"):
+        first = None
+        for index in range(12):
+            try:
+                font = ImageFont.truetype(path, size, index=index)
+            except OSError:
+                break
+            first = first or font
+            family = font.getname()[0]
+            if want in family.split() and "Mono" not in family:
+                return font
+        if first is not None:
+            return first
+        raise OSError(path)
+    return ImageFont.truetype(path, size)
+
+
+class Fonts:
+    """Finds the CJK font files once; hands out sized fonts."""
+
+    def __init__(self):
+        candidates = []
+        for d in FONT_DIRS:
+            candidates += sorted(glob.glob(os.path.join(d, "Noto*CJK*.tt[cf]")))
+            candidates += sorted(glob.glob(os.path.join(d, "Noto*CJK*.otf")))
+        candidates += _fc_list_zh()
+
+        def pick(*patterns):
+            for pat in patterns:
+                for path in candidates:
+                    if re.search(pat, os.path.basename(path), re.I) and os.path.exists(path):
+                        return path
+            return None
+
+        anything = pick(r".")
+        self.title = (
+            pick(
+                r"NotoSerifCJK-Bold",
+                r"NotoSerifCJK.*(Bold|Black|SemiBold)",
+                r"NotoSansCJK-Bold",
+                r"NotoSans.*CJK.*Bold",
+            )
+            or anything
+        )
+        self.body = pick(r"NotoSansCJK-Regular", r"NotoSans.*CJK.*Regular", r"NotoSansCJK-Medium") or anything
+        self.bold = pick(r"NotoSansCJK-Bold", r"NotoSans.*CJK.*Bold", r"NotoSansCJK-Medium") or self.body
+        if not anything:
+            raise SystemExit(
+                "draw_posters: no CJK font found. Install Noto CJK "
+                "(apt-get install fonts-noto-cjk) so that `fc-list :lang=zh` lists it "
+                "or it appears in /usr/share/fonts/opentype/noto/."
+            )
+        self._cache = {}
+
+    def get(self, kind, size):
+        key = (kind, size)
+        if key not in self._cache:
+            path = getattr(self, kind)
+            try:
+                self._cache[key] = _load_face(path, size)
+            except OSError as exc:
+                raise SystemExit(f"draw_posters: cannot open font {path}: {exc}") from exc
+        return self._cache[key]
+
+
+# --------------------------------------------------------- drawing helpers
+
+
+def bands(d, box, top, bottom, n):
+    """Stepped vertical gradient: n flat horizontal bands from top to bottom colour."""
+    x0, y0, x1, y1 = box
+    step = (y1 - y0) / n
+    for i in range(n):
+        c = mix(top, bottom, i / max(1, n - 1))
+        d.rectangle([x0, int(y0 + i * step), x1, int(y0 + (i + 1) * step) + 1], fill=c)
+
+
+def ridge(rng, x0, x1, base_y, amp, n, jitter=0.35):
+    """A hill / mountain outline as a closed polygon down to the canvas bottom."""
+    pts = [(x0, AH + 10)]
+    xs = [x0 + (x1 - x0) * i / n for i in range(n + 1)]
+    for i, x in enumerate(xs):
+        y = base_y - amp * rng.uniform(0.0, 0.25) if i % 2 == 0 else base_y - amp * rng.uniform(1 - jitter, 1.0)
+        pts.append((x + rng.uniform(-0.15, 0.15) * (x1 - x0) / n, y))
+    pts.append((x1, AH + 10))
+    return pts
+
+
+def smooth_hills(rng, base_y, amp, waves, phase=None):
+    phase = rng.uniform(0, math.tau) if phase is None else phase
+    f2 = rng.uniform(1.6, 2.6)
+    pts = [(0, AH + 10)]
+    for i in range(0, 97):
+        x = AW * i / 96
+        t = i / 96 * math.tau * waves
+        y = base_y - amp * (0.55 + 0.3 * math.sin(t + phase) + 0.15 * math.sin(f2 * t + 2 * phase))
+        pts.append((x, y))
+    pts.append((AW, AH + 10))
+    return pts
+
+
+def y_at(outline, x):
+    """y of a left-to-right polyline at x (linear interpolation)."""
+    pts = sorted(outline)
+    if x <= pts[0][0]:
+        return pts[0][1]
+    for (xa, ya), (xb, yb) in itertools.pairwise(pts):
+        if xa <= x <= xb:
+            return ya if xb == xa else ya + (yb - ya) * (x - xa) / (xb - xa)
+    return pts[-1][1]
+
+
+def circle(d, cx, cy, r, **kw):
+    d.ellipse([cx - r, cy - r, cx + r, cy + r], **kw)
+
+
+def curved_roof(d, cx, y_eave, width, height, color, lift=None, ridge_frac=0.56):
+    """Chinese hip roof with upturned eave tips; y_eave is the lowest eave line."""
+    lift = height * 0.45 if lift is None else lift
+    x0, x1 = cx - width / 2, cx + width / 2
+    pts = []
+    for i in range(25):  # bottom edge, left tip -> right tip
+        t = i / 24
+        u = abs(2 * t - 1)
+        pts.append((x0 + t * width, y_eave - lift * u**5))
+    rx0, rx1 = cx - width * ridge_frac / 2, cx + width * ridge_frac / 2
+    ry = y_eave - height
+    for i in range(1, 13):  # right slope, tip -> ridge (concave)
+        t = i / 12
+        x = x1 + (rx1 - x1) * t
+        y = (y_eave - lift) + (ry - (y_eave - lift)) * t + height * 0.22 * math.sin(math.pi * t)
+        pts.append((x, y))
+    for i in range(0, 13):  # left slope, ridge -> tip
+        t = i / 12
+        x = rx0 + (x0 - rx0) * t
+        y = ry + ((y_eave - lift) - ry) * t + height * 0.22 * math.sin(math.pi * t)
+        pts.append((x, y))
+    d.polygon(pts, fill=color)
+    # ridge ornaments
+    d.rectangle([rx0 - 6, ry - 14, rx1 + 6, ry + 4], fill=color)
+    for sx in (rx0 - 4, rx1 + 4):
+        d.polygon([(sx - 14, ry), (sx + 14, ry), (sx, ry - 34)], fill=color)
+
+
+def birds(d, rng, color, n, region):
+    x0, y0, x1, y1 = region
+    for _ in range(n):
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        s = rng.uniform(14, 26)
+        d.line([(x - s, y - s * 0.45), (x, y), (x + s, y - s * 0.45)], fill=color, width=5, joint="curve")
+
+
+def cloud(d, x, y, s, color):
+    d.rounded_rectangle([x - 2.2 * s, y - 0.35 * s, x + 2.2 * s, y + 0.45 * s], radius=int(0.4 * s), fill=color)
+    circle(d, x - 0.7 * s, y - 0.25 * s, 0.6 * s, fill=color)
+    circle(d, x + 0.4 * s, y - 0.45 * s, 0.8 * s, fill=color)
+
+
+def waves(d, rng, y0, y1, color, width=6, step=46, amp=10, wl=120):
+    """Rows of short wavy strokes on a water surface."""
+    y = y0 + step * 0.6
+    row = 0
+    while y < y1:
+        x = rng.uniform(-wl, 0)
+        while x < AW:
+            seg = rng.uniform(1.5, 3.2) * wl
+            if rng.random() < 0.7:
+                pts = [(x + k * 8, y + amp * math.sin((k * 8) / wl * math.tau)) for k in range(int(seg / 8))]
+                if len(pts) > 1:
+                    d.line(pts, fill=color, width=width, joint="curve")
+            x += seg + rng.uniform(0.5, 2) * wl
+        row += 1
+        y += step * (1 + row * 0.12)
+
+
+def water(d, rng, pal, y_top):
+    d.rectangle([0, y_top, AW, AH], fill=pal.water)
+    d.rectangle([0, y_top, AW, y_top + 10], fill=mix(pal.water, WHITE, 0.35))
+    waves(d, rng, y_top + 10, AH, mix(pal.water, WHITE, 0.30), width=6)
+
+
+def ground(d, pal, y_top, color=None):
+    d.rectangle([0, y_top, AW, AH], fill=color or pal.deep)
+
+
+def tree(d, x, y_ground, h, color, kind="round"):
+    d.rectangle([x - h * 0.04, y_ground - h * 0.45, x + h * 0.04, y_ground], fill=color)
+    if kind == "pine":
+        for k in range(3):
+            w = h * (0.42 - k * 0.1)
+            yb = y_ground - h * (0.3 + k * 0.22)
+            d.polygon([(x - w, yb), (x + w, yb), (x, yb - h * 0.34)], fill=color)
+    else:
+        circle(d, x, y_ground - h * 0.62, h * 0.34, fill=color)
+        circle(d, x - h * 0.2, y_ground - h * 0.5, h * 0.24, fill=color)
+        circle(d, x + h * 0.2, y_ground - h * 0.5, h * 0.24, fill=color)
+
+
+# ---------------------------------------------------------------- backdrop
+
+
+def backdrop(d, rng, pal, hills=True, sun=True):
+    bands(d, (0, 0, AW, HORIZON), pal.sky_top, pal.sky_bottom, rng.randint(6, 8))
+    if pal.night:
+        for _ in range(70):
+            x, y = rng.uniform(0, AW), rng.uniform(0, HORIZON * 0.7)
+            r = rng.choice((2, 3, 3, 4, 5))
+            circle(d, x, y, r, fill=mix(pal.sun, pal.sky_top, rng.uniform(0, 0.5)))
+        if sun:
+            mx, my, mr = rng.uniform(0.12, 0.3) * AW, rng.uniform(0.16, 0.3) * AH, 70
+            circle(d, mx, my, mr, fill=pal.sun)
+            circle(d, mx + 30, my - 18, mr * 0.85, fill=pal.sky_top)
+    else:
+        if sun:
+            side = rng.choice((0, 1))
+            sx = rng.uniform(0.10, 0.26) * AW if side == 0 else rng.uniform(0.74, 0.90) * AW
+            sy = rng.uniform(0.20, 0.34) * AH
+            sr = rng.uniform(90, 130)
+            circle(d, sx, sy, sr * 1.45, fill=mix(pal.sun, pal.sky_bottom, 0.55))
+            circle(d, sx, sy, sr, fill=pal.sun)
+        for _ in range(rng.randint(1, 3)):
+            cloud(
+                d,
+                rng.uniform(0.05, 0.95) * AW,
+                rng.uniform(0.12, 0.42) * AH,
+                rng.uniform(36, 60),
+                mix(pal.sky_bottom, WHITE, 0.5),
+            )
+    if hills:
+        far = mix(pal.sky_bottom, pal.base, 0.35) if not pal.night else mix(pal.sky_bottom, pal.dark, 0.4)
+        d.polygon(smooth_hills(rng, HORIZON + 10, 150, rng.uniform(1.2, 2.2)), fill=far)
+
+
+# ------------------------------------------------------------------ motifs
+# Every motif draws on the supersampled illustration canvas (AW x AH).
+
+
+def motif_bridge(d, rng, pal):
+    backdrop(d, rng, pal)
+    deck_y = HORIZON - 40
+    water(d, rng, pal, HORIZON + 30)
+    # banks
+    d.polygon([(0, HORIZON - 30), (260, HORIZON - 30), (360, AH), (0, AH)], fill=pal.deep)
+    d.polygon([(AW, HORIZON - 30), (AW - 260, HORIZON - 30), (AW - 360, AH), (AW, AH)], fill=pal.deep)
+    spans = rng.choice((4, 5, 5))
+    x0, x1 = 220, AW - 220
+    span = (x1 - x0) / spans
+    arch_h = rng.uniform(0.95, 1.1) * span * 0.5
+    col = pal.dark
+    # piers
+    for i in range(spans + 1):
+        px = x0 + i * span
+        d.rectangle([px - 22, deck_y, px + 22, AH], fill=col)
+        d.rectangle([px - 34, HORIZON + 40, px + 34, AH], fill=mix(col, pal.water, 0.25))
+    # arches with hangers
+    for i in range(spans):
+        ax0, ax1 = x0 + i * span, x0 + (i + 1) * span
+        for w, off in ((20, 0), (10, 34)):
+            d.arc([ax0 + 8, deck_y - arch_h + off, ax1 - 8, deck_y + arch_h - off], 180, 360, fill=col, width=w)
+        for k in range(1, 8):
+            hx = ax0 + (ax1 - ax0) * k / 8
+            t = (hx - (ax0 + ax1) / 2) / ((ax1 - ax0) / 2 - 8)
+            hy = deck_y - (arch_h) * math.sqrt(max(0.0, 1 - t * t))
+            d.line([(hx, hy), (hx, deck_y)], fill=col, width=7)
+            if k < 7:
+                nx = ax0 + (ax1 - ax0) * (k + 1) / 8
+                d.line([(hx, deck_y), (nx, hy + (arch_h * 0.05))], fill=mix(col, pal.sky_bottom, 0.25), width=4)
+    # deck
+    d.rectangle([x0 - 40, deck_y - 10, x1 + 40, deck_y + 34], fill=col)
+    d.rectangle([x0 - 40, deck_y + 34, x1 + 40, deck_y + 44], fill=pal.deep)
+    # reflections
+    for i in range(spans):
+        cx = x0 + (i + 0.5) * span
+        for k in range(3):
+            yy = HORIZON + 80 + k * 50
+            d.line(
+                [(cx - span * 0.3 + k * 30, yy), (cx + span * 0.3 - k * 30, yy)],
+                fill=mix(pal.water, col, 0.35),
+                width=8,
+            )
+    birds(d, rng, pal.dark, rng.randint(3, 5), (0.25 * AW, 0.1 * AH, 0.7 * AW, 0.3 * AH))
+
+
+def _wheel(d, cx, cy, r, col, rim_w, n_spokes, bucket_col, rot):
+    circle(d, cx, cy, r, outline=col, width=rim_w)
+    circle(d, cx, cy, r * 0.78, outline=col, width=max(4, rim_w // 2))
+    for k in range(n_spokes):
+        a = rot + k * math.tau / n_spokes
+        d.line([(cx, cy), (cx + r * math.cos(a), cy + r * math.sin(a))], fill=col, width=max(4, rim_w // 2))
+        # paddle / bucket at the rim
+        bx, by = cx + (r + rim_w * 0.6) * math.cos(a), cy + (r + rim_w * 0.6) * math.sin(a)
+        ta, na = (-math.sin(a), math.cos(a)), (math.cos(a), math.sin(a))
+        bw, bh = r * 0.09, r * 0.07
+        pts = [
+            (bx + ta[0] * sx * bw + na[0] * sy * bh, by + ta[1] * sx * bw + na[1] * sy * bh)
+            for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+        ]
+        d.polygon(pts, fill=bucket_col)
+    circle(d, cx, cy, r * 0.12, fill=col)
+    circle(d, cx, cy, r * 0.05, fill=bucket_col)
+
+
+def motif_waterwheel(d, rng, pal):
+    backdrop(d, rng, pal)
+    water(d, rng, pal, HORIZON + 20)
+    d.polygon([(0, HORIZON - 20), (AW * 0.2, HORIZON - 20), (AW * 0.26, AH), (0, AH)], fill=pal.deep)
+    cx = AW * rng.uniform(0.56, 0.64)
+    r = AH * 0.36
+    cy = HORIZON - r * 0.55
+    # a second, smaller wheel behind
+    r2 = r * 0.62
+    c2x = cx - r * 1.55
+    _wheel(d, c2x, HORIZON - r2 * 0.6, r2, pal.soft, 14, 12, pal.soft, rng.uniform(0, 1))
+    d.rectangle([c2x - 16, HORIZON - r2 * 0.6, c2x + 16, HORIZON + 40], fill=pal.soft)
+    _wheel(d, cx, cy, r, pal.dark, 22, 16, pal.deep, rng.uniform(0, 1))
+    # axle post and stone pier in front of the wheel
+    d.rectangle([cx - 30, cy, cx + 30, HORIZON + 60], fill=pal.dark)
+    d.rectangle([cx - 90, HORIZON + 30, cx + 90, HORIZON + 90], fill=mix(pal.dark, pal.cream, 0.25))
+    circle(d, cx, cy, r * 0.12, fill=pal.dark)
+    circle(d, cx, cy, r * 0.05, fill=pal.gold)
+    # flume carrying water from the wheel
+    fy = cy - r * 0.98
+    d.polygon([(cx + r * 0.15, fy), (AW, fy + 60), (AW, fy + 100), (cx + r * 0.15, fy + 40)], fill=pal.dark)
+    for k in range(4):
+        px = cx + r * 0.5 + k * (AW - cx - r * 0.5) / 3.2
+        d.rectangle([px - 10, fy + 50, px + 10, HORIZON + 40], fill=pal.dark)
+
+
+def motif_mountains(d, rng, pal):
+    backdrop(d, rng, pal, hills=False)
+    layers = [
+        (pal.light, HORIZON - 60, 420, 5),
+        (pal.soft, HORIZON + 20, 360, 6),
+        (pal.deep, HORIZON + 120, 260, 7),
+        (pal.dark, AH - 60, 140, 9),
+    ]
+    for col, base_y, amp, n in layers:
+        d.polygon(ridge(rng, -80, AW + 80, base_y, amp, n), fill=col)
+    # a small pavilion on a near slope
+    px = AW * rng.uniform(0.62, 0.8)
+    py = HORIZON + 60
+    d.rectangle([px - 80, py - 12, px + 80, py + 40], fill=pal.dark)
+    for sx in (-56, -4, 48):
+        d.rectangle([px + sx, py - 84, px + sx + 10, py], fill=pal.dark)
+    d.rectangle([px - 66, py - 40, px + 66, py - 32], fill=pal.dark)
+    curved_roof(d, px, py - 80, 210, 74, pal.dark)
+    for _k in range(4):
+        tree(
+            d,
+            AW * rng.uniform(0.05, 0.45),
+            AH - rng.uniform(20, 70),
+            rng.uniform(110, 170),
+            mix(pal.dark, BLACK, 0.2),
+            "pine",
+        )
+    birds(d, rng, pal.dark, rng.randint(3, 5), (0.3 * AW, 0.1 * AH, 0.7 * AW, 0.3 * AH))
+
+
+def _pagoda(d, cx, y_base, tiers, base_w, tier_h, body_col, roof_col):
+    w = base_w
+    y = y_base
+    d.rectangle([cx - w * 0.55, y - tier_h * 0.35, cx + w * 0.55, y], fill=roof_col)  # plinth
+    y -= tier_h * 0.35
+    for i in range(tiers):
+        bh = tier_h * (0.62 if i == 0 else 0.5)
+        bw = w * 0.62
+        d.rectangle([cx - bw / 2, y - bh, cx + bw / 2, y], fill=body_col)
+        # door / window
+        dw = bw * 0.22
+        d.rounded_rectangle(
+            [cx - dw / 2, y - bh * 0.8, cx + dw / 2, y - bh * 0.15 if i == 0 else y - bh * 0.3],
+            radius=int(dw / 2),
+            fill=roof_col,
+        )
+        y -= bh
+        curved_roof(d, cx, y + tier_h * 0.08, w * 1.02, tier_h * 0.32, roof_col, lift=tier_h * 0.2, ridge_frac=0.7)
+        y -= tier_h * 0.24
+        w *= 0.86
+    # spire
+    d.rectangle([cx - 8, y - tier_h * 1.1, cx + 8, y], fill=roof_col)
+    for k in range(4):
+        circle(d, cx, y - tier_h * (0.2 + 0.2 * k), 24 - 3 * k, fill=roof_col)
+    circle(d, cx, y - tier_h * 1.15, 14, fill=roof_col)
+
+
+def motif_pagoda(d, rng, pal):
+    backdrop(d, rng, pal)
+    # hill the pagoda stands on
+    cx = AW * rng.uniform(0.56, 0.66)
+    hill = [(0, AH + 10)]
+    for i in range(61):
+        x = AW * i / 60
+        t = (x - cx) / AW
+        hill.append(
+            (x, HORIZON + 40 - 150 * math.exp(-((t / 0.22) ** 2)) + 20 * math.sin(i / 60 * math.tau * 1.5 + cx))
+        )
+    hill.append((AW, AH + 10))
+    d.polygon(hill, fill=pal.deep)
+    d.rectangle([0, HORIZON + 60, AW, AH], fill=pal.deep)
+    tiers = rng.choice((7, 7, 9))
+    base_w = AH * 0.24
+    tier_h = (AH * 0.74) / (tiers * 0.76 + 1.6)
+    _pagoda(d, cx, HORIZON - 105, tiers, base_w, tier_h, pal.cream, pal.dark)
+    # halls at the foot
+    for sx in (-1, 1):
+        hx = cx + sx * AH * 0.42
+        hy = HORIZON + 10
+        d.rectangle([hx - 110, hy - 90, hx + 110, hy], fill=mix(pal.cream, pal.base, 0.15))
+        for k in range(5):
+            d.rectangle([hx - 100 + k * 48, hy - 86, hx - 92 + k * 48, hy], fill=pal.dark)
+        curved_roof(d, hx, hy - 84, 320, 90, pal.dark)
+    for _ in range(5):
+        x = rng.uniform(0.05, 0.95) * AW
+        if abs(x - cx) > AH * 0.62:
+            tree(d, x, HORIZON + 90, rng.uniform(150, 230), mix(pal.dark, BLACK, 0.15), "pine")
+    birds(d, rng, pal.dark, 3, (0.1 * AW, 0.1 * AH, 0.35 * AW, 0.3 * AH))
+
+
+def motif_temple(d, rng, pal):
+    backdrop(d, rng, pal)
+    ground(d, pal, HORIZON)
+    cx = AW * rng.uniform(0.55, 0.62)
+    hw = AW * 0.25  # hall half width
+    base_y = HORIZON + 40
+    # platform and stairs
+    d.rectangle([cx - hw * 1.15, base_y - 70, cx + hw * 1.15, base_y + 30], fill=pal.cream)
+    for k in range(5):
+        sw = hw * 0.34 - k * 10
+        d.rectangle(
+            [cx - sw, base_y + 30 - k * 20, cx + sw, base_y + 30 - (k - 1) * 20],
+            fill=mix(pal.cream, pal.base, 0.12 + 0.04 * k),
+        )
+    wall_top = base_y - 70 - AH * 0.20
+    d.rectangle([cx - hw * 0.92, wall_top, cx + hw * 0.92, base_y - 70], fill=pal.red)
+    cols = 8
+    for k in range(cols):
+        x = cx - hw * 0.92 + (hw * 1.84) * k / (cols - 1)
+        d.rectangle([x - 12, wall_top, x + 12, base_y - 70], fill=pal.dark)
+    # lattice doors
+    for k in range(3):
+        x = cx - hw * 0.46 + k * hw * 0.46
+        d.rectangle([x - hw * 0.14, wall_top + 50, x + hw * 0.14, base_y - 70], fill=mix(pal.red, BLACK, 0.3))
+        for j in range(5):
+            yy = wall_top + 70 + j * 34
+            d.line([(x - hw * 0.12, yy), (x + hw * 0.12, yy)], fill=pal.gold, width=4)
+    # double-eave roof
+    curved_roof(d, cx, wall_top + 20, hw * 2.55, AH * 0.10, pal.dark, lift=AH * 0.05)
+    d.rectangle([cx - hw * 0.7, wall_top - AH * 0.14, cx + hw * 0.7, wall_top - AH * 0.07], fill=pal.red)
+    curved_roof(d, cx, wall_top - AH * 0.12, hw * 1.9, AH * 0.15, pal.dark, lift=AH * 0.06)
+    # plaque
+    d.rectangle([cx - 70, wall_top - AH * 0.115, cx + 70, wall_top - AH * 0.085], fill=pal.gold)
+    for sx in (-1, 1):
+        tree(d, cx + sx * hw * 1.45, base_y + 60, rng.uniform(340, 420), mix(pal.dark, BLACK, 0.2), "pine")
+
+
+def motif_museum(d, rng, pal):
+    backdrop(d, rng, pal)
+    ground(d, pal, HORIZON + 30, pal.deep)
+    cx = AW * rng.uniform(0.55, 0.62)
+    hw = AW * 0.29
+    base = HORIZON + 30
+    col = pal.cream
+    shade = mix(pal.cream, pal.base, 0.30)
+    # steps
+    for k in range(5):
+        d.rectangle(
+            [cx - hw - 70 + k * 14, base - k * 18 - 18, cx + hw + 70 - k * 14, base - k * 18],
+            fill=mix(col, pal.base, 0.06 * (k % 2 + 1)),
+        )
+    stylo = base - 90
+    d.rectangle([cx - hw, stylo - 24, cx + hw, stylo], fill=col)
+    col_top = stylo - AH * 0.30
+    n = rng.choice((6, 8))
+    cw = hw * 2 / (n * 2 - 1) * 0.7
+    d.rectangle([cx - hw * 0.94, col_top, cx + hw * 0.94, stylo - 24], fill=shade)
+    for k in range(n):
+        x = cx - hw * 0.86 + (hw * 1.72) * k / (n - 1)
+        d.rectangle([x - cw / 2, col_top + 20, x + cw / 2, stylo - 24], fill=col)
+        for f in (-0.22, 0.22):
+            d.line([(x + f * cw, col_top + 30), (x + f * cw, stylo - 34)], fill=shade, width=5)
+        d.rectangle([x - cw * 0.7, col_top, x + cw * 0.7, col_top + 22], fill=col)
+        d.rectangle([x - cw * 0.7, stylo - 44, x + cw * 0.7, stylo - 24], fill=col)
+    # entablature and pediment
+    d.rectangle([cx - hw - 20, col_top - 70, cx + hw + 20, col_top], fill=col)
+    d.rectangle([cx - hw - 20, col_top - 40, cx + hw + 20, col_top - 30], fill=shade)
+    for k in range(24):
+        x = cx - hw + (2 * hw) * k / 23
+        d.rectangle([x - 6, col_top - 66, x + 6, col_top - 46], fill=shade)
+    ped_top = col_top - 70 - AH * 0.16
+    d.polygon([(cx - hw - 40, col_top - 70), (cx + hw + 40, col_top - 70), (cx, ped_top)], fill=col)
+    d.polygon([(cx - hw + 40, col_top - 86), (cx + hw - 40, col_top - 86), (cx, ped_top + 30)], fill=shade)
+    circle(d, cx, col_top - 70 - AH * 0.06, 34, fill=pal.base)
+    # banners
+    for sx in (-1, 1):
+        bx = cx + sx * (hw + 150)
+        d.rectangle([bx - 6, base - 330, bx + 6, base], fill=pal.dark)
+        d.rectangle([bx - (60 if sx > 0 else 0), base - 320, bx + (0 if sx > 0 else 60), base - 150], fill=pal.accent)
+    for _ in range(2):
+        tree(
+            d,
+            rng.choice((0.06, 0.94)) * AW + rng.uniform(-60, 60),
+            base + 40,
+            rng.uniform(260, 320),
+            mix(pal.dark, BLACK, 0.1),
+        )
+
+
+def _niche(d, x, y, w, h, fill):
+    d.rectangle([x - w / 2, y - h + w / 2, x + w / 2, y], fill=fill)
+    d.pieslice([x - w / 2, y - h, x + w / 2, y - h + w], 180, 360, fill=fill)
+
+
+def motif_grotto(d, rng, pal):
+    backdrop(d, rng, pal, hills=False)
+    d.polygon(smooth_hills(rng, HORIZON + 40, 240, 1.3), fill=pal.light)
+    cx = AW * rng.uniform(0.52, 0.6)
+    # haystack-like cliff (Maijishan-style dome)
+    rw, top = AW * 0.34, AH * 0.10
+    cliff = [(cx - rw * 1.15, AH + 10)]
+    for i in range(61):
+        t = i / 60
+        a = math.pi * t
+        x = cx - rw * math.cos(a) * (1.0 + 0.15 * (1 - math.sin(a)))
+        y = HORIZON - (HORIZON - top) * (math.sin(a) ** 0.6) + 40
+        cliff.append((x, y))
+    cliff.append((cx + rw * 1.15, AH + 10))
+    d.polygon(cliff, fill=pal.soft)
+    # striations, starting just below the cliff outline
+    for k in range(14):
+        x = cx - rw * 0.9 + rw * 1.8 * k / 13 + rng.uniform(-20, 20)
+        y_top = y_at(cliff[1:-1], x) + rng.uniform(50, 160)
+        d.line([(x, y_top), (x + rng.uniform(-20, 20), HORIZON)], fill=mix(pal.soft, pal.deep, 0.25), width=6)
+    niche_col = pal.dark
+    # big central niche with seated figure
+    bw, bh = rw * 0.42, AH * 0.38
+    by = HORIZON - AH * 0.13
+    _niche(d, cx, by, bw, bh, niche_col)
+    fig = pal.pale
+    circle(d, cx, by - bh * 0.66, bw * 0.11, fill=fig)
+    circle(d, cx, by - bh * 0.66, bw * 0.2, outline=mix(fig, niche_col, 0.4), width=6)
+    d.polygon(
+        [
+            (cx - bw * 0.12, by - bh * 0.55),
+            (cx + bw * 0.12, by - bh * 0.55),
+            (cx + bw * 0.22, by - bh * 0.18),
+            (cx - bw * 0.22, by - bh * 0.18),
+        ],
+        fill=fig,
+    )
+    d.rounded_rectangle([cx - bw * 0.36, by - bh * 0.22, cx + bw * 0.36, by - bh * 0.06], radius=30, fill=fig)
+    d.rectangle([cx - bw * 0.4, by - bh * 0.06, cx + bw * 0.4, by], fill=mix(fig, niche_col, 0.3))
+    # rows of small niches and plank walkways
+    rows = [(top + 300, 5, 0.52), (top + 430, 7, 0.70), (HORIZON - 60, 9, 0.86)]
+    for ry, n, spread in rows:
+        for k in range(n):
+            x = cx - rw * spread + 2 * rw * spread * k / (n - 1)
+            if abs(x - cx) < bw * 0.7 and ry > by - bh:
+                continue
+            _niche(d, x, ry, 58, 90, niche_col)
+        d.rectangle([cx - rw * spread - 20, ry + 8, cx + rw * spread + 20, ry + 20], fill=pal.dark)
+        for k in range(n * 2):
+            x = cx - rw * spread + 2 * rw * spread * k / (n * 2 - 1)
+            d.line([(x, ry + 20), (x, ry + 60)], fill=pal.dark, width=5)
+    # zigzag stair
+    sy = HORIZON - 40
+    pts = [(cx + rw * 0.72, sy)]
+    for k in range(4):
+        sy -= 95
+        pts.append((cx + rw * (0.5 if k % 2 == 0 else 0.7), sy))
+    d.line(pts, fill=pal.dark, width=10)
+    d.rectangle([0, HORIZON + 40, AW, AH], fill=pal.deep)
+    for _ in range(6):
+        x = rng.uniform(0.03, 0.97) * AW
+        if abs(x - cx) > rw * 1.05:
+            tree(d, x, HORIZON + 70, rng.uniform(150, 240), pal.dark, "pine")
+
+
+def motif_drum(d, rng, pal):
+    backdrop(d, rng, pal)
+    ground(d, pal, HORIZON + 20)
+    cx = AW * rng.uniform(0.55, 0.62)
+    rw, bh = AH * 0.28, AH * 0.36
+    ry = rw * 0.34
+    top_y = HORIZON + 10 - bh - ry
+    body = pal.red if luminance(pal.base) > 60 else mix(pal.red, WHITE, 0.1)
+    shade = mix(body, BLACK, 0.28)
+    # shadow
+    d.ellipse(
+        [cx - rw * 1.2, HORIZON + 20 - ry * 0.6, cx + rw * 1.2, HORIZON + 20 + ry * 0.6], fill=mix(pal.deep, BLACK, 0.2)
+    )
+    # body (barrel bulge)
+    pts = []
+    for i in range(25):
+        t = i / 24
+        pts.append((cx - rw - 18 * math.sin(math.pi * t), top_y + bh * t))
+    for i in range(24, -1, -1):
+        t = i / 24
+        pts.append((cx + rw + 18 * math.sin(math.pi * t), top_y + bh * t))
+    d.polygon(pts, fill=body)
+    d.pieslice([cx - rw, top_y + bh - ry, cx + rw, top_y + bh + ry], 0, 180, fill=body)
+    sh = [(cx + rw * 0.58 + 12 * math.sin(math.pi * i / 20), top_y + bh * i / 20) for i in range(21)]
+    for i in range(13):
+        xx = cx + rw * 0.58 + rw * 0.42 * i / 12
+        sh.append((xx, top_y + bh + ry * math.sqrt(max(0.0, 1 - ((xx - cx) / rw) ** 2))))
+    sh += [(cx + rw + 18 * math.sin(math.pi * i / 20), top_y + bh * i / 20) for i in range(20, -1, -1)]
+    d.polygon(sh, fill=shade)
+    # gold bands and studs
+    for yy in (top_y + 40, top_y + bh - 30):
+        d.line([(cx - rw - 10, yy), (cx + rw + 10, yy)], fill=pal.gold, width=12)
+        for k in range(13):
+            x = cx - rw + 2 * rw * k / 12
+            circle(d, x, yy + 26, 9, fill=pal.gold)
+    # painted cloud motifs on body
+    for k in range(3):
+        x = cx - rw * 0.5 + rw * 0.5 * k
+        y = top_y + bh * 0.52
+        d.arc([x - 40, y - 40, x + 40, y + 40], 200, 520, fill=pal.gold, width=8)
+    # drum head
+    d.ellipse([cx - rw, top_y - ry, cx + rw, top_y + ry], fill=pal.cream)
+    d.ellipse(
+        [cx - rw * 0.55, top_y - ry * 0.55, cx + rw * 0.55, top_y + ry * 0.55],
+        outline=mix(pal.cream, pal.base, 0.35),
+        width=6,
+    )
+    d.ellipse([cx - rw, top_y - ry, cx + rw, top_y + ry], outline=pal.gold, width=10)
+    # drumsticks with ribbons
+    for sx in (-1, 1):
+        x0, y0 = cx + sx * rw * 0.2, top_y - 10
+        x1, y1 = cx + sx * rw * 1.2, top_y - bh * 0.5
+        d.line([(x0, y0), (x1, y1)], fill=pal.dark, width=20)
+        circle(d, x0, y0, 16, fill=pal.dark)
+        rib = [(x1, y1)]
+        for k in range(1, 9):
+            rib.append((x1 + sx * k * 28, y1 - 40 * math.sin(k * 0.9) + k * 12))
+        d.line(rib, fill=pal.gold, width=14, joint="curve")
+        d.line([(p[0], p[1] + 26) for p in rib], fill=pal.red, width=10, joint="curve")
+
+
+def _lantern(d, x, y, s, body, cap, tassel):
+    d.line([(x, y - s * 1.2), (x, y - s * 0.6)], fill=cap, width=5)
+    d.rectangle([x - s * 0.45, y - s * 0.72, x + s * 0.45, y - s * 0.55], fill=cap)
+    d.ellipse([x - s, y - s * 0.65, x + s, y + s * 0.65], fill=body)
+    d.ellipse([x - s * 0.55, y - s * 0.65, x + s * 0.55, y + s * 0.65], outline=mix(body, BLACK, 0.25), width=5)
+    d.line([(x, y - s * 0.65), (x, y + s * 0.65)], fill=mix(body, BLACK, 0.25), width=5)
+    d.rectangle([x - s * 0.45, y + s * 0.55, x + s * 0.45, y + s * 0.72], fill=cap)
+    for k in (-1, 0, 1):
+        d.line([(x + k * s * 0.14, y + s * 0.72), (x + k * s * 0.18, y + s * 1.35)], fill=tassel, width=6)
+
+
+def motif_lantern(d, rng, pal):
+    pal.night = True
+    pal.sky_top = mix(pal.base, (12, 14, 38), 0.78)
+    pal.sky_bottom = mix(pal.base, (40, 28, 60), 0.42)
+    backdrop(d, rng, pal, hills=False)
+    # rooftop skyline
+    sky = mix(pal.dark, BLACK, 0.35)
+    x = -100
+    while x < AW + 100:
+        w = rng.uniform(240, 380)
+        h = rng.uniform(140, 260)
+        d.rectangle([x + 20, HORIZON - h, x + w - 20, AH], fill=sky)
+        curved_roof(d, x + w / 2, HORIZON - h + 10, w + 40, rng.uniform(60, 90), sky)
+        for k in range(int(w // 90)):
+            wx = x + 60 + k * 90
+            d.rectangle([wx, HORIZON - h + 60, wx + 34, HORIZON - h + 110], fill=pal.gold)
+        x += w + rng.uniform(-10, 40)
+    d.rectangle([0, HORIZON + 10, AW, AH], fill=mix(sky, BLACK, 0.3))
+    # strings of lanterns
+    for row in range(2):
+        y0 = AH * (0.12 + 0.16 * row)
+        sag = AH * 0.06
+        n = 5 + row
+        d.line(
+            [(AW * (i / 40), y0 + sag * math.sin(math.pi * i / 40)) for i in range(41)],
+            fill=mix(sky, WHITE, 0.2),
+            width=5,
+            joint="curve",
+        )
+        for k in range(n):
+            t = (k + 0.5) / n
+            lx = AW * t
+            ly = y0 + sag * math.sin(math.pi * t) + AH * 0.08
+            s = rng.uniform(62, 80) * (1.0 if row == 1 else 0.8)
+            circle(d, lx, ly, s * 1.45, fill=mix(pal.sky_bottom, pal.gold, 0.32))
+            _lantern(d, lx, ly, s, pal.red, pal.gold, pal.gold)
+
+
+def motif_pottery(d, rng, pal):
+    backdrop(d, rng, pal)
+    ground(d, pal, HORIZON + 20)
+    # plinth
+    cx = AW * rng.uniform(0.56, 0.62)
+    d.rectangle([cx - 380, HORIZON - 30, cx + 380, HORIZON + 60], fill=pal.cream)
+    d.rectangle([cx - 380, HORIZON + 40, cx + 380, HORIZON + 60], fill=mix(pal.cream, pal.base, 0.3))
+    clay = (214, 140, 82)
+    paint = (52, 36, 34)
+
+    def jar(x, base_y, h, w, seed):
+        pts_l, pts_r = [], []
+        for i in range(41):
+            t = i / 40
+            # profile: narrow foot, wide belly, short neck, flared lip
+            prof = 0.42 + 0.58 * math.sin(math.pi * min(1, t * 1.15)) ** 0.8
+            if t > 0.86:
+                prof = 0.36 + (t - 0.86) * 1.6
+            yy = base_y - h * t
+            pts_l.append((x - w / 2 * prof, yy))
+            pts_r.append((x + w / 2 * prof, yy))
+        belly_y = base_y - h * 0.5
+        for sx in (-1, 1):  # loop handles, drawn first so the body hides their inner half
+            hx = x + sx * w * 0.5
+            d.ellipse([hx - 46, belly_y - 40, hx + 46, belly_y + 40], outline=mix(clay, BLACK, 0.25), width=14)
+        d.polygon(pts_l + pts_r[::-1], fill=clay)
+        # painted bands: spirals and waves (Majiayao-style)
+        belly_y = base_y - h * 0.5
+        for k in range(3):
+            sx = x - w * 0.3 + k * w * 0.3
+            for rr in (58, 36, 16):
+                d.arc([sx - rr, belly_y - rr, sx + rr, belly_y + rr], 0 + k * 40, 300 + k * 40, fill=paint, width=9)
+        for yy, amp in ((base_y - h * 0.74, 14), (base_y - h * 0.28, 12)):
+            half = w / 2 * (0.9 if yy > base_y - h * 0.6 else 0.8)
+            pts = [(x - half + j * 10, yy + amp * math.sin(j * 0.5)) for j in range(int(half * 2 / 10) + 1)]
+            d.line(pts, fill=paint, width=8, joint="curve")
+        d.line([(x - w * 0.2, base_y - h * 0.86), (x + w * 0.2, base_y - h * 0.86)], fill=paint, width=10)
+        # highlight
+        d.line(
+            [(x - w * 0.28, base_y - h * 0.6), (x - w * 0.3, base_y - h * 0.35)], fill=mix(clay, WHITE, 0.3), width=12
+        )
+
+    jar(cx - 230, HORIZON - 30, AH * 0.38, AH * 0.30, 1)
+    jar(cx + 80, HORIZON - 30, AH * 0.56, AH * 0.46, 2)
+
+
+def motif_theatre(d, rng, pal):
+    pal.sky_top = mix(pal.base, (15, 10, 25), 0.7)
+    pal.sky_bottom = mix(pal.base, (15, 10, 25), 0.45)
+    bands(d, (0, 0, AW, AH), pal.sky_top, pal.sky_bottom, 7)
+    # spotlight cones
+    for sx in (0.3, 0.7):
+        d.polygon(
+            [(AW * sx, 0), (AW * sx - 120, 0), (AW * 0.5 - 380, HORIZON), (AW * 0.5 + 380, HORIZON)],
+            fill=mix(pal.sky_bottom, pal.sun, 0.12),
+        )
+    # stage floor
+    d.polygon([(0, AH), (AW, AH), (AW * 0.88, HORIZON), (AW * 0.12, HORIZON)], fill=mix(pal.deep, (90, 50, 30), 0.4))
+    for k in range(1, 7):
+        y = HORIZON + (AH - HORIZON) * k / 7
+        d.line([(0, y), (AW, y)], fill=mix(pal.deep, BLACK, 0.3), width=4)
+    d.ellipse([AW * 0.5 - 420, HORIZON + 30, AW * 0.5 + 420, HORIZON + 150], fill=mix(pal.deep, pal.sun, 0.35))
+    # curtains
+    cur = pal.red
+    fold = mix(pal.red, BLACK, 0.3)
+    for side in (-1, 1):
+        edge = AW / 2 + side * AW * 0.36
+        outer = 0 if side < 0 else AW
+        pts = [(outer, 0), (AW / 2 + side * AW * 0.18, 0)]
+        for i in range(21):
+            t = i / 20
+            pts.append((AW / 2 + side * AW * (0.18 + 0.18 * t**0.6), AH * 0.1 + (AH - AH * 0.1) * t))
+        pts.append((outer, AH))
+        d.polygon(pts, fill=cur)
+        for k in range(6):
+            fx = outer + (edge - outer) * (k + 0.5) / 6
+            d.line([(fx, 0), (fx + side * 10, AH)], fill=fold, width=12)
+    # valance with scallops
+    d.rectangle([0, 0, AW, AH * 0.14], fill=cur)
+    for k in range(13):
+        x = AW * k / 12
+        d.pieslice([x - 100, AH * 0.14 - 60, x + 100, AH * 0.14 + 60], 0, 180, fill=cur)
+        d.arc([x - 100, AH * 0.14 - 60, x + 100, AH * 0.14 + 60], 0, 180, fill=pal.gold, width=8)
+    d.rectangle([0, AH * 0.03, AW, AH * 0.05], fill=pal.gold)
+    # opera mask silhouette at centre
+    mx, my = AW / 2, HORIZON - AH * 0.28
+    d.ellipse([mx - 150, my - 190, mx + 150, my + 190], fill=pal.cream)
+    d.polygon([(mx - 150, my - 40), (mx + 150, my - 40), (mx, my - 200)], fill=pal.cream)
+    for sx in (-1, 1):
+        d.ellipse([mx + sx * 70 - 50, my - 60, mx + sx * 70 + 50, my - 10], fill=pal.dark)
+        d.arc([mx + sx * 70 - 70, my - 120, mx + sx * 70 + 70, my - 20], 200, 340, fill=pal.red, width=14)
+    d.polygon([(mx - 20, my), (mx + 20, my), (mx + 30, my + 60), (mx - 30, my + 60)], fill=pal.red)
+    d.arc([mx - 70, my + 60, mx + 70, my + 140], 20, 160, fill=pal.dark, width=14)
+    d.polygon([(mx - 40, my - 190), (mx + 40, my - 190), (mx, my - 80)], fill=pal.red)
+
+
+def motif_oldtown(d, rng, pal):
+    backdrop(d, rng, pal)
+    ground(d, pal, HORIZON + 20, pal.deep)
+    # street perspective: two rows of houses
+    for row, (scale, yb, col) in enumerate(((0.95, HORIZON - 40, pal.soft), (1.45, HORIZON + 60, pal.dark))):
+        x = -rng.uniform(0, 200)
+        while x < AW + 100:
+            w = rng.uniform(260, 380) * scale
+            h = rng.uniform(180, 260) * scale
+            wall = mix(pal.cream, pal.base, 0.15) if row else mix(pal.cream, pal.base, 0.35)
+            d.rectangle([x + 20 * scale, yb - h, x + w - 20 * scale, yb], fill=wall)
+            d.rectangle([x + w / 2 - 34 * scale, yb - h * 0.55, x + w / 2 + 34 * scale, yb], fill=col)
+            for sx in (-1, 1):
+                d.rectangle(
+                    [
+                        x + w / 2 + sx * w * 0.28 - 24 * scale,
+                        yb - h * 0.75,
+                        x + w / 2 + sx * w * 0.28 + 24 * scale,
+                        yb - h * 0.45,
+                    ],
+                    fill=col,
+                )
+            curved_roof(d, x + w / 2, yb - h + 12, w + 50 * scale, 90 * scale, col)
+            if row == 1 and rng.random() < 0.5:
+                _lantern(d, x + w - 30, yb - h + 90, 30, pal.red, pal.gold, pal.gold)
+            x += w + rng.uniform(0, 30)
+    d.rectangle([0, HORIZON + 60, AW, AH], fill=mix(pal.deep, pal.cream, 0.15))
+    for k in range(20):
+        y = HORIZON + 70 + k * 12
+        d.line([(0, y), (AW, y)], fill=mix(pal.deep, pal.cream, 0.22 + 0.02 * (k % 2)), width=3)
+
+
+def motif_park(d, rng, pal):
+    backdrop(d, rng, pal)
+    d.polygon(smooth_hills(rng, HORIZON + 60, 120, 1.1), fill=pal.soft)
+    ground(d, pal, HORIZON + 60, mix(pal.soft, pal.deep, 0.35))
+    # winding path
+    pts_l, pts_r = [], []
+    for i in range(21):
+        t = i / 20
+        x = AW * 0.5 + 260 * math.sin(t * 3 + 1) * t
+        y = HORIZON + 60 + (AH - HORIZON - 60) * t
+        wdt = 10 + 180 * t
+        pts_l.append((x - wdt, y))
+        pts_r.append((x + wdt, y))
+    d.polygon(pts_l + pts_r[::-1], fill=pal.cream)
+    for _k in range(9):
+        x = rng.uniform(0.02, 0.98) * AW
+        if abs(x - AW * 0.5) < 200:
+            continue
+        tree(
+            d,
+            x,
+            HORIZON + 60 + rng.uniform(0, 80),
+            rng.uniform(240, 380),
+            rng.choice((pal.dark, pal.deep)),
+            rng.choice(("round", "round", "pine")),
+        )
+    # pavilion
+    px = AW * rng.uniform(0.62, 0.75)
+    d.rectangle([px - 90, HORIZON - 40, px - 74, HORIZON + 60], fill=pal.dark)
+    d.rectangle([px + 74, HORIZON - 40, px + 90, HORIZON + 60], fill=pal.dark)
+    curved_roof(d, px, HORIZON - 30, 300, 110, pal.dark)
+
+
+def motif_gate(d, rng, pal):
+    backdrop(d, rng, pal)
+    ground(d, pal, HORIZON + 30, pal.deep)
+    cx = AW * rng.uniform(0.55, 0.62)
+    wall = mix(pal.cream, pal.base, 0.25)
+    wall_d = mix(pal.cream, pal.base, 0.45)
+    # city wall with battlements
+    wt = HORIZON - AH * 0.20
+    d.rectangle([0, wt, AW, HORIZON + 30], fill=wall_d)
+    for k in range(0, int(AW / 60) + 1):
+        if k % 2 == 0:
+            d.rectangle([k * 60, wt - 30, k * 60 + 36, wt], fill=wall_d)
+    for k in range(1, 6):
+        y = wt + (HORIZON + 30 - wt) * k / 6
+        d.line([(0, y), (AW, y)], fill=mix(wall_d, BLACK, 0.1), width=3)
+    # central gate block
+    gw = AW * 0.24
+    gt = wt - 40
+    d.rectangle([cx - gw, gt, cx + gw, HORIZON + 30], fill=wall)
+    _niche(d, cx, HORIZON + 30, 200, 290, pal.dark)
+    # two-storey gate tower
+    tw = gw * 0.8
+    th = AH * 0.13
+    d.rectangle([cx - tw, gt - th, cx + tw, gt], fill=pal.red)
+    for k in range(9):
+        x = cx - tw + 2 * tw * k / 8
+        d.rectangle([x - 9, gt - th, x + 9, gt], fill=pal.dark)
+    curved_roof(d, cx, gt - th + 20, tw * 2.6, AH * 0.09, pal.dark, lift=AH * 0.04)
+    t2 = gt - th - AH * 0.06
+    d.rectangle([cx - tw * 0.7, t2 - th * 0.7, cx + tw * 0.7, t2], fill=pal.red)
+    curved_roof(d, cx, t2 - th * 0.7 + 16, tw * 2.0, AH * 0.12, pal.dark, lift=AH * 0.05)
+    d.rectangle([cx - 60, t2 - th * 0.55, cx + 60, t2 - th * 0.25], fill=pal.gold)
+    # flags on the wall
+    for _ in range(4):
+        fx = rng.uniform(0.05, 0.95) * AW
+        if abs(fx - cx) < gw * 1.1:
+            continue
+        d.line([(fx, wt - 30), (fx, wt - 170)], fill=pal.dark, width=8)
+        d.polygon([(fx, wt - 170), (fx + 80, wt - 150), (fx, wt - 120)], fill=pal.accent)
+
+
+def motif_river(d, rng, pal):
+    backdrop(d, rng, pal)
+    d.polygon(smooth_hills(rng, HORIZON - 20, 180, 1.6), fill=pal.soft)
+    y_w = HORIZON - 20
+    d.rectangle([0, y_w, AW, AH], fill=pal.water)
+    for k in range(6):
+        y = y_w + 40 + k * (AH - y_w) / 6
+        amp = 10 + k * 5
+        wl = 160 + k * 40
+        pts = [(x, y + amp * math.sin(x / wl * math.tau + k)) for x in range(0, AW + 20, 20)]
+        d.line(pts, fill=mix(pal.water, WHITE, 0.35 - k * 0.03), width=8 + k * 2, joint="curve")
+    # sheepskin raft with a boatman
+    rx, ry = AW * rng.uniform(0.5, 0.62), y_w + (AH - y_w) * 0.45
+    d.rectangle([rx - 200, ry - 24, rx + 200, ry], fill=pal.dark)
+    for k in range(7):
+        circle(d, rx - 180 + k * 60, ry + 8, 30, fill=mix(pal.cream, pal.base, 0.3))
+    d.rectangle([rx - 20, ry - 150, rx + 20, ry - 24], fill=pal.dark)
+    circle(d, rx, ry - 175, 28, fill=pal.dark)
+    d.line([(rx - 160, ry - 200), (rx + 220, ry + 70)], fill=pal.dark, width=10)
+    birds(d, rng, pal.dark, rng.randint(3, 6), (0.2 * AW, 0.1 * AH, 0.8 * AW, 0.35 * AH))
+
+
+def _camel(d, x, y, s, c, rider=None):
+    """A walking camel facing right, feet at y, body about 2*s long."""
+    lw = int(0.11 * s)
+    for hip, knee, foot in ((-0.55, -0.62, -0.5), (-0.35, -0.22, -0.3), (0.35, 0.48, 0.42), (0.58, 0.52, 0.66)):
+        d.line(
+            [(x + hip * s, y - 1.1 * s), (x + knee * s, y - 0.55 * s), (x + foot * s, y)],
+            fill=c,
+            width=lw,
+            joint="curve",
+        )
+    d.ellipse([x - 0.9 * s, y - 1.72 * s, x + 0.85 * s, y - 0.88 * s], fill=c)
+    d.ellipse([x - 0.55 * s, y - 2.12 * s, x - 0.05 * s, y - 1.35 * s], fill=c)
+    d.ellipse([x + 0.0 * s, y - 2.02 * s, x + 0.48 * s, y - 1.35 * s], fill=c)
+    d.line(
+        [(x + 0.6 * s, y - 1.2 * s), (x + 1.0 * s, y - 1.25 * s), (x + 1.2 * s, y - 1.9 * s)],
+        fill=c,
+        width=int(0.26 * s),
+        joint="curve",
+    )
+    d.ellipse([x + 1.05 * s, y - 2.15 * s, x + 1.62 * s, y - 1.84 * s], fill=c)
+    d.line([(x - 0.88 * s, y - 1.4 * s), (x - 1.02 * s, y - 0.95 * s)], fill=c, width=int(0.06 * s))
+    if rider:
+        d.polygon(
+            [
+                (x - 0.32 * s, y - 1.95 * s),
+                (x + 0.02 * s, y - 1.95 * s),
+                (x - 0.04 * s, y - 2.6 * s),
+                (x - 0.26 * s, y - 2.6 * s),
+            ],
+            fill=c,
+        )
+        circle(d, x - 0.15 * s, y - 2.76 * s, 0.16 * s, fill=c)
+        d.polygon(
+            [(x - 0.45 * s, y - 2.84 * s), (x + 0.15 * s, y - 2.84 * s), (x - 0.15 * s, y - 3.02 * s)], fill=rider
+        )
+
+
+def motif_dunes(d, rng, pal):
+    backdrop(d, rng, pal, hills=False)
+    layers = []
+    for k in range(4):
+        base_y = HORIZON - 100 + k * 110
+        layers.append(smooth_hills(rng, base_y, 200 - k * 30, 0.9 + k * 0.3))
+    for pts, col in zip(layers[:3], (pal.light, pal.soft, pal.base), strict=False):
+        d.polygon(pts, fill=col)
+    x0 = AW * rng.uniform(0.26, 0.36)
+    s = 120
+    for k in range(3):
+        x = x0 + k * 2.9 * s
+        _camel(d, x, y_at(layers[2][1:-1], x) + 12, s, pal.dark, rider=pal.accent if k == 0 else None)
+    d.line(
+        [
+            (x0 + 1.5 * s, y_at(layers[2][1:-1], x0) - 1.9 * s),
+            (x0 + 2.9 * s - 1.0 * s, y_at(layers[2][1:-1], x0 + 2.9 * s) - 1.5 * s),
+        ],
+        fill=pal.dark,
+        width=5,
+    )
+    d.polygon(layers[3], fill=pal.deep)
+
+
+def motif_route(d, rng, pal, stops=4):
+    backdrop(d, rng, pal, hills=False)
+    d.polygon(smooth_hills(rng, HORIZON - 120, 220, 1.2), fill=pal.light)
+    d.polygon(smooth_hills(rng, HORIZON + 60, 200, 1.6), fill=pal.soft)
+    d.polygon(smooth_hills(rng, AH - 40, 120, 2.0), fill=mix(pal.soft, pal.deep, 0.4))
+    stops = max(2, min(stops, 8))
+    pts = []
+    for i in range(61):
+        t = i / 60
+        x = AW * (0.1 + 0.8 * t)
+        y = AH * (0.78 - 0.38 * t) + AH * 0.1 * math.sin(t * math.tau * 1.3 + rng.uniform(0, 0.3))
+        pts.append((x, y))
+    # dashed path
+    for i in range(0, 60, 2):
+        d.line([pts[i], pts[i + 1]], fill=pal.cream, width=16)
+    for k in range(stops):
+        px, py = pts[round(k * 60 / (stops - 1))]
+        circle(d, px, py - 70, 44, fill=pal.red)
+        d.polygon([(px - 38, py - 50), (px + 38, py - 50), (px, py)], fill=pal.red)
+        circle(d, px, py - 70, 18, fill=pal.cream)
+    # compass rose
+    cxr, cyr = AW * 0.9, AH * 0.2
+    circle(d, cxr, cyr, 80, outline=pal.dark, width=6)
+    d.polygon([(cxr, cyr - 110), (cxr + 20, cyr), (cxr, cyr + 110), (cxr - 20, cyr)], fill=pal.dark)
+    d.polygon([(cxr - 110, cyr), (cxr, cyr + 20), (cxr + 110, cyr), (cxr, cyr - 20)], fill=pal.dark)
+    d.polygon([(cxr, cyr - 110), (cxr + 20, cyr), (cxr - 20, cyr)], fill=pal.red)
+
+
+MOTIFS = {
+    "bridge": motif_bridge,
+    "waterwheel": motif_waterwheel,
+    "mountains": motif_mountains,
+    "pagoda": motif_pagoda,
+    "temple": motif_temple,
+    "museum": motif_museum,
+    "grotto": motif_grotto,
+    "drum": motif_drum,
+    "lantern": motif_lantern,
+    "pottery": motif_pottery,
+    "theatre": motif_theatre,
+    "oldtown": motif_oldtown,
+    "park": motif_park,
+    "gate": motif_gate,
+    "river": motif_river,
+    "dunes": motif_dunes,
+    "route": motif_route,
+}
+
+# Keyword rules, first match wins. Strong, specific words (from tags, id and English
+# name) come before category, then generic words, then a default per theme.
+SPECIFIC = [
+    ("waterwheel", r"water[- ]?wheels?|waterwheel|水车"),
+    ("bridge", r"bridges?|桥"),
+    ("grotto", r"grottoe?s?|caves?|cave-temple|石窟|buddhist-art|maijishan|麦积"),
+    ("pagoda", r"pagodas?|stupa|塔"),
+    ("drum", r"drums?|鼓"),
+    ("river", r"rafts?|sheepskin|羊皮筏"),
+    ("lantern", r"lanterns?|night-market|food|snacks?|noodles?|夜市|美食|灯"),
+    ("theatre", r"theatre|theater|opera|drama|dance|剧"),
+    ("dunes", r"desert|dunes?|sand|camels?|沙"),
+]
+CATEGORY = {
+    "museum": "museum",
+    "culture-centre": "museum",
+    "temple": "temple",
+    "scenic-area": "mountains",
+    "park": "park",
+    "landmark": "gate",
+    "heritage-site": "gate",
+    "theatre": "theatre",
+    "old-town": "oldtown",
+    "food-street": "lantern",
+    # heritage kinds
+    "performance": "drum",
+    "music": "drum",
+    "craft": "pottery",
+    "ritual": "temple",
+    "drama": "theatre",
+    "dance": "theatre",
+    "literature": "museum",
+    "custom": "lantern",
+    # event kinds
+    "festival": "lantern",
+    "market": "lantern",
+    "exhibition": "museum",
+    "ceremony": "temple",
+    "tour": "route",
+}
+GENERIC = [
+    ("pottery", r"pottery|caitao|ceramics?|彩陶"),
+    ("museum", r"museums?|exhibitions?|galler(y|ies)|博物"),
+    ("temple", r"temples?|monaster(y|ies)|mosque|shrine|寺|庙|宫|观"),
+    ("oldtown", r"old-town|ancient-town|old-street|courtyards?|residences?|古镇|街区"),
+    ("park", r"parks?|gardens?|orchards?|公园"),
+    ("mountains", r"mountains?|mount|peaks?|canyons?|forest|geopark|danxia|scenic|山"),
+    ("river", r"rivers?|rafts?|yellow-river|promenade|河"),
+    ("gate", r"gates?|towers?|walls?|landmark|门|楼"),
+]
+THEME_DEFAULT = {
+    "yellow-river": "river",
+    "silk-road": "dunes",
+    "ethnic-culture": "lantern",
+    "history-people": "gate",
+    "natural-landscape": "mountains",
+}
+
+
+def _match(rules, text):
+    for motif, pattern in rules:
+        if re.search(rf"(?<![a-z])(?:{pattern})(?![a-z])", text):
+            return motif
+    return None
+
+
+def choose_motif(collection, rec):
+    if collection == "routes":
+        return "route"
+    tags = [str(t).lower() for t in (rec.get("tags") or []) if t]
+    words = " ".join([*tags, str(rec.get("id", "")).lower(), i18n(rec.get("name") or rec.get("title"), "en").lower()])
+    zh = i18n(rec.get("name") or rec.get("title"), "zh-Hans")
+    cat = str(rec.get("category") or rec.get("kind") or "").lower()
+    return (
+        _match(SPECIFIC, words)
+        or _match(SPECIFIC, zh)
+        or CATEGORY.get(cat)
+        or _match(GENERIC, words)
+        or _match(GENERIC, zh)
+        or next((THEME_DEFAULT[t] for t in rec.get("themes") or [] if t in THEME_DEFAULT), None)
+        or "mountains"
+    )
+
+
+# --------------------------------------------------------------------- text
+
+
+def i18n(value, lang):
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        return ""
+    if value.get(lang):
+        return str(value[lang])
+    short = lang.split("-")[0]
+    for k, v in value.items():
+        if v and str(k).split("-")[0] == short:
+            return str(v)
+    return ""
+
+
+def text_width(font, text):
+    if not text:
+        return 0
+    left, _, right, _ = font.getbbox(text)
+    return right - left
+
+
+def wrap(font, text, max_w):
+    words, lines, cur = text.split(), [], ""
+    for w in words:
+        trial = (cur + " " + w).strip()
+        if text_width(font, trial) <= max_w or not cur:
+            cur = trial
+        else:
+            lines.append(cur)
+            cur = w
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def fit_single(fonts, kind, text, max_w, start, minimum):
+    size = start
+    while size > minimum and text_width(fonts.get(kind, size), text) > max_w:
+        size -= 2
+    return fonts.get(kind, size)
+
+
+def ellipsize(font, text, max_w):
+    if text_width(font, text) <= max_w:
+        return text
+    while text and text_width(font, text + "…") > max_w:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def draw_text(img, fonts, pal, zh, en, theme_zh, theme_en, city):
+    d = ImageDraw.Draw(img)
+    # caption panel
+    top = ART_H
+    d.rectangle([0, top, W, H], fill=CREAM)
+    d.rectangle([0, top, W, top + 8], fill=pal.base)
+    d.rectangle([0, top + 8, W, top + 11], fill=pal.gold)
+    margin = 56
+    right_block = 190 if city else 0
+    max_w = W - 2 * margin - right_block
+
+    # Chinese name (falls back to English when missing): one line, shrinking down to
+    # 56 px; longer names wrap onto two lines (and the English name gets one line).
+    title = zh or en
+    zf = fit_single(fonts, "title", title, max_w, 88, 56)
+    z_lines = [title]
+    if text_width(zf, title) > max_w:
+        zf = fonts.get("title", 50)
+        if " " in title.strip():
+            z_lines = wrap(zf, title, max_w)
+        else:
+            z_lines, cur = [], ""
+            for ch in title:
+                if cur and text_width(zf, cur + ch) > max_w:
+                    z_lines.append(cur)
+                    cur = ""
+                cur += ch
+            z_lines.append(cur)
+        if len(z_lines) > 2:
+            z_lines = [z_lines[0], ellipsize(zf, "".join(z_lines[1:]), max_w)]
+        z_lines = [ellipsize(zf, ln, max_w) for ln in z_lines]
+    max_en_lines = 2 if len(z_lines) == 1 else 1
+    # English name: wrap, shrinking until it fits the allowed number of lines
+    en_lines, ef = [], None
+    if en and en != title:
+        for size in range(34, 21, -2):
+            ef = fonts.get("body", size)
+            en_lines = wrap(ef, en, max_w)
+            if len(en_lines) <= max_en_lines and all(text_width(ef, ln) <= max_w for ln in en_lines):
+                break
+        if len(en_lines) > max_en_lines:
+            rest = " ".join(en_lines[max_en_lines - 1 :])
+            en_lines = [*en_lines[: max_en_lines - 1], ellipsize(ef, rest, max_w)]
+        en_lines = [ellipsize(ef, ln, max_w) for ln in en_lines]
+    if len(z_lines) == 1 and len(en_lines) == 2 and zf.size > 74:
+        zf = fit_single(fonts, "title", title, max_w, 74, 56)  # leave room for two lines
+
+    z_line_h = int(zf.size * 1.18)
+    z_h = z_line_h * (len(z_lines) - 1) + zf.size
+    line_h = int(ef.size * 1.3) if ef else 0
+    gap = int(zf.size * 0.2) if en_lines else 0
+    block_h = z_h + gap + line_h * len(en_lines)
+    panel_inner = H - top - 11
+    y = top + 11 + (panel_inner - block_h) / 2
+    for ln in z_lines:
+        # place the em box (size px) at y: CJK glyphs fill it almost exactly
+        d.text((margin, y + zf.size * 0.88), ln, font=zf, fill=INK, anchor="ls")
+        y += z_line_h
+    y += zf.size - z_line_h + gap
+    for ln in en_lines:
+        d.text((margin, y + ef.size * 0.98), ln, font=ef, fill=mix(INK, pal.base, 0.35), anchor="ls")
+        y += line_h
+
+    # city mark in the bottom-right corner
+    if city:
+        cz, ce = CITY_NAMES.get(city, (city, city.upper()))
+        cf = fonts.get("title", 44)
+        lf = fonts.get("bold", 18)
+        cx = W - margin
+        cy = top + 11 + panel_inner / 2
+        bw = max(text_width(cf, cz), text_width(lf, ce)) + 40
+        d.rounded_rectangle([cx - bw, cy - 62, cx, cy + 62], radius=10, outline=pal.base, width=3)
+        zb2 = cf.getbbox(cz)
+        d.text((cx - bw / 2 - (zb2[2] - zb2[0]) / 2 - zb2[0], cy - 46 - zb2[1]), cz, font=cf, fill=pal.base)
+        lb = lf.getbbox(ce)
+        d.text((cx - bw / 2 - (lb[2] - lb[0]) / 2 - lb[0], cy + 26 - lb[1]), ce, font=lf, fill=pal.base)
+
+    # theme tag in the top-left corner
+    label = " · ".join(x for x in (theme_zh, theme_en) if x)
+    if label:
+        tf = fonts.get("bold", 22)
+        tb = tf.getbbox(label)
+        pad_x, pad_y = 18, 10
+        x0, y0 = 32, 30
+        bw, bh = tb[2] - tb[0] + 2 * pad_x, tb[3] - tb[1] + 2 * pad_y
+        d.rounded_rectangle([x0, y0, x0 + bw, y0 + bh], radius=bh // 2, fill=pal.dark)
+        d.text((x0 + pad_x - tb[0], y0 + pad_y - tb[1]), label, font=tf, fill=CREAM)
+
+
+# ------------------------------------------------------------------ poster
+
+
+def render(collection, rec, themes, fonts):
+    rid = str(rec.get("id"))
+    rng = random.Random(rid)
+    theme_ids = [t for t in (rec.get("themes") or []) if isinstance(t, str)]
+    first = themes.get(theme_ids[0]) if theme_ids else None
+    base = hex_rgb(first.get("color") if first else None)
+    second = themes.get(theme_ids[1]) if len(theme_ids) > 1 else None
+    accent = hex_rgb(second.get("color")) if second else mix(base, (230, 170, 60), 0.6)
+    pal = Palette(base, accent)
+
+    motif = choose_motif(collection, rec)
+    art = Image.new("RGB", (AW, AH), pal.sky_bottom)
+    d = ImageDraw.Draw(art)
+    if motif == "route":
+        motif_route(d, rng, pal, stops=len(rec.get("stops") or []) or 4)
+    else:
+        MOTIFS[motif](d, rng, pal)
+    art = art.resize((W, ART_H), Image.LANCZOS)
+
+    img = Image.new("RGB", (W, H), CREAM)
+    img.paste(art, (0, 0))
+    name = rec.get("name") or rec.get("title")
+    draw_text(
+        img,
+        fonts,
+        pal,
+        i18n(name, "zh-Hans"),
+        i18n(name, "en"),
+        i18n(first.get("name"), "zh-Hans") if first else "",
+        i18n(first.get("name"), "en") if first else "",
+        str(rec.get("city") or "").lower(),
+    )
+    return img, motif
+
+
+def save_png(img, path, colors=64):
+    q = img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    tmp = path + ".tmp"
+    q.save(tmp, format="PNG", optimize=True)
+    os.replace(tmp, path)
+    return os.path.getsize(path)
+
+
+# --------------------------------------------------------------- pack input
+
+
+def load_file(path):
+    with open(path, encoding="utf-8") as fh:
+        if path.endswith(".json"):
+            return json.load(fh)
+        return yaml.safe_load(fh)
+
+
+def collection_files(src, name):
+    files = []
+    for ext in ("yaml", "yml", "json"):
+        single = os.path.join(src, f"{name}.{ext}")
+        if os.path.isfile(single):
+            files.append(single)
+        files += sorted(glob.glob(os.path.join(src, name, f"*.{ext}")))
+    return files
+
+
+def load_themes(src, problems):
+    for path in collection_files(src, "themes"):
+        try:
+            data = load_file(path) or []
+            return {t["id"]: t for t in data if isinstance(t, dict) and "id" in t}
+        except Exception as exc:
+            problems.append(f"{path}: {exc}")
+    return {}
+
+
+def poster_jobs(src, problems):
+    """Yield (collection, record, output name) for every media/posters/*.png image entry."""
+    seen = set()
+    for coll in COLLECTIONS:
+        for path in collection_files(src, coll):
+            try:
+                data = load_file(path)
+            except Exception as exc:
+                problems.append(f"{os.path.relpath(path, src)}: cannot parse ({str(exc).splitlines()[0]})")
+                continue
+            if data is None:
+                continue
+            if not isinstance(data, list):
+                problems.append(f"{os.path.relpath(path, src)}: expected a list of records")
+                continue
+            for rec in data:
+                if not isinstance(rec, dict) or not rec.get("id"):
+                    continue
+                for img in rec.get("images") or []:
+                    f = img.get("file") if isinstance(img, dict) else None
+                    m = POSTER_RE.match(str(f or "").strip())
+                    if not m or m.group(1) in seen:
+                        continue
+                    seen.add(m.group(1))
+                    yield coll, rec, m.group(1)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Draw CC0 illustrated posters for a pack source folder.")
+    ap.add_argument("src", help="pack source folder (e.g. assets/demo-pack)")
+    ap.add_argument("--force", action="store_true", help="redraw posters that already exist")
+    ap.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="draw only this poster name (repeatable)"
+    )
+    args = ap.parse_args(argv)
+
+    src = args.src
+    if not os.path.isdir(src):
+        sys.exit(f"draw_posters: {src} is not a folder")
+    problems = []
+    themes = load_themes(src, problems)
+    fonts = Fonts()
+    out_dir = os.path.join(src, "media", "posters")
+    os.makedirs(out_dir, exist_ok=True)
+
+    drawn = skipped = 0
+    for coll, rec, name in poster_jobs(src, problems):
+        if args.only and name not in args.only:
+            continue
+        out = os.path.join(out_dir, name + ".png")
+        if os.path.exists(out) and not args.force:
+            skipped += 1
+            continue
+        try:
+            img, motif = render(coll, rec, themes, fonts)
+            size = save_png(img, out)
+        except Exception as exc:
+            problems.append(f"{coll}/{rec.get('id')}: drawing failed ({exc!r})")
+            continue
+        drawn += 1
+        print(f"{os.path.relpath(out, src)}  {motif:<10} {size / 1024:6.1f} KB")
+    print(f"draw_posters: {drawn} drawn, {skipped} already present (use --force to redraw)")
+    for p in problems:
+        print(f"draw_posters: warning: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Content for the kiosk: store, packs, sync and the operator CLI. Plain Python, no Qt."""

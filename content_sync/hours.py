@@ -1,0 +1,180 @@
+"""Opening hours structured enough to answer "is it open now?" in the venue's time zone.
+
+The kiosk's own clock may be in another zone than the venue (a Lanzhou kiosk showing
+Tianshui is the same zone, but packs are not limited to one city), so every answer is
+computed from an aware datetime converted into the venue's zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class HoursError(ValueError):
+    """A problem in an opening-hours structure; the message names the field."""
+
+
+@dataclass(frozen=True)
+class OpenStatus:
+    is_open: bool
+    # While open: when it closes (venue-local). While closed: when it next opens, if known.
+    changes_at: dt.datetime | None
+    last_entry: dt.datetime | None = None
+    always_open: bool = False
+
+
+def parse_hhmm(value: Any, field: str) -> dt.time:
+    if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        raise HoursError(f"{field}: expected a time like \"09:00\", got {value!r}")
+    try:
+        hour, minute = int(value[:2]), int(value[3:])
+    except ValueError:
+        raise HoursError(f"{field}: expected a time like \"09:00\", got {value!r}") from None
+    if hour == 24 and minute == 0:
+        return dt.time(23, 59, 59)
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise HoursError(f"{field}: {value!r} is not a time of day")
+    return dt.time(hour, minute)
+
+
+def _parse_month_day(value: Any, field: str) -> tuple[int, int]:
+    if not isinstance(value, str) or len(value) != 5 or value[2] != "-":
+        raise HoursError(f"{field}: expected a date like \"05-01\" (MM-DD), got {value!r}")
+    try:
+        month, day = int(value[:2]), int(value[3:])
+        dt.date(2000, month, day)  # leap year accepts 02-29
+    except ValueError:
+        raise HoursError(f"{field}: {value!r} is not a month and day") from None
+    return month, day
+
+
+def validate_weekly(weekly: Any, field: str) -> list[str]:
+    problems: list[str] = []
+    if not isinstance(weekly, list) or not weekly:
+        return [f"{field}: expected a non-empty list of {{days, open, close}}"]
+    for i, rule in enumerate(weekly):
+        where = f"{field}[{i}]"
+        if not isinstance(rule, dict):
+            problems.append(f"{where}: expected a mapping")
+            continue
+        days = rule.get("days")
+        if not isinstance(days, list) or not days or any(d not in DAYS for d in days):
+            problems.append(f"{where}.days: expected a list of {', '.join(DAYS)}")
+        for key in ("open", "close"):
+            try:
+                parse_hhmm(rule.get(key), f"{where}.{key}")
+            except HoursError as exc:
+                problems.append(str(exc))
+        if "last_entry" in rule:
+            try:
+                parse_hhmm(rule["last_entry"], f"{where}.last_entry")
+            except HoursError as exc:
+                problems.append(str(exc))
+        unknown = set(rule) - {"days", "open", "close", "last_entry"}
+        if unknown:
+            problems.append(f"{where}: unknown keys {sorted(unknown)}")
+    return problems
+
+
+def validate_hours(hours: Any, field: str = "hours") -> list[str]:
+    """Every problem in an hours structure, each naming its field."""
+    if not isinstance(hours, dict):
+        return [f"{field}: expected a mapping with always_open or weekly"]
+    problems: list[str] = []
+    unknown = set(hours) - {"always_open", "weekly", "seasons", "closed_dates", "note"}
+    if unknown:
+        problems.append(f"{field}: unknown keys {sorted(unknown)}")
+    if hours.get("always_open") is True:
+        if "weekly" in hours or "seasons" in hours:
+            problems.append(f"{field}: always_open cannot be combined with weekly or seasons")
+    elif "weekly" not in hours:
+        problems.append(f"{field}: give either always_open: true or a weekly schedule")
+    else:
+        problems += validate_weekly(hours["weekly"], f"{field}.weekly")
+    for i, season in enumerate(hours.get("seasons") or []):
+        where = f"{field}.seasons[{i}]"
+        if not isinstance(season, dict):
+            problems.append(f"{where}: expected a mapping")
+            continue
+        for key in ("from", "to"):
+            try:
+                _parse_month_day(season.get(key), f"{where}.{key}")
+            except HoursError as exc:
+                problems.append(str(exc))
+        problems += validate_weekly(season.get("weekly"), f"{where}.weekly")
+    for i, day in enumerate(hours.get("closed_dates") or []):
+        try:
+            dt.date.fromisoformat(str(day))
+        except ValueError:
+            problems.append(f"{field}.closed_dates[{i}]: {day!r} is not an ISO date (YYYY-MM-DD)")
+    return problems
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise HoursError(f"unknown time zone {name!r}") from None
+
+
+def _in_season(day: dt.date, season: dict[str, Any]) -> bool:
+    start = _parse_month_day(season["from"], "from")
+    end = _parse_month_day(season["to"], "to")
+    here = (day.month, day.day)
+    if start <= end:
+        return start <= here <= end
+    return here >= start or here <= end  # wraps the year end, e.g. 11-01 .. 03-31
+
+
+def _rules_for(hours: dict[str, Any], day: dt.date) -> list[dict[str, Any]]:
+    if str(day) in {str(d) for d in hours.get("closed_dates") or []}:
+        return []
+    weekly = hours.get("weekly") or []
+    for season in hours.get("seasons") or []:
+        if _in_season(day, season):
+            weekly = season["weekly"]
+            break
+    return [rule for rule in weekly if DAYS[day.weekday()] in rule["days"]]
+
+
+def _intervals(hours: dict[str, Any], day: dt.date, tz: ZoneInfo):
+    """Opening intervals that start on ``day``, as aware datetimes (may run past midnight)."""
+    for rule in _rules_for(hours, day):
+        opens = dt.datetime.combine(day, parse_hhmm(rule["open"], "open"), tz)
+        close_time = parse_hhmm(rule["close"], "close")
+        closes = dt.datetime.combine(day, close_time, tz)
+        if closes <= opens:
+            closes += dt.timedelta(days=1)
+        last = None
+        if "last_entry" in rule:
+            last = dt.datetime.combine(day, parse_hhmm(rule["last_entry"], "last_entry"), tz)
+            if last < opens:
+                last += dt.timedelta(days=1)
+        yield opens, closes, last
+
+
+def open_status(hours: dict[str, Any] | None, when: dt.datetime, tz_name: str) -> OpenStatus | None:
+    """Open or closed at ``when`` (aware); ``None`` when the venue gave no hours."""
+    if not hours:
+        return None
+    if when.tzinfo is None:
+        raise ValueError("open_status needs an aware datetime")
+    if hours.get("always_open"):
+        return OpenStatus(True, None, always_open=True)
+    tz = zone(tz_name)
+    local = when.astimezone(tz)
+    # Yesterday's interval may still be running after midnight.
+    for offset in (-1, 0):
+        for opens, closes, last in _intervals(hours, local.date() + dt.timedelta(days=offset), tz):
+            if opens <= local < closes:
+                return OpenStatus(True, closes, last_entry=last)
+    for offset in range(0, 15):
+        for opens, _closes, _last in sorted(_intervals(hours, local.date() + dt.timedelta(days=offset), tz)):
+            if opens > local:
+                return OpenStatus(False, opens)
+    return OpenStatus(False, None)

@@ -1,0 +1,558 @@
+"""The pack file: one ZIP an operator can copy to a USB stick.
+
+Layout (entry order matters only for speed):
+
+* ``manifest.json`` — format and schema version, pack id, content version, channel,
+  created-at, expiry, and the SHA-256 and size of every other file;
+* ``signatures.json`` — Ed25519 signatures over the exact bytes of ``manifest.json``;
+* ``content.db`` — the SQLite content database (schema in :mod:`content_sync.schema`);
+* ``media/<sha256>.<ext>`` — images, audio and MBTiles stored by hash, so a later sync
+  can ship row changes plus only the media a kiosk lacks.
+
+Reading is hostile-input code: every name, size and hash is checked against the signed
+manifest before a single byte is written anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import stat
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from . import i18n, schema, search
+from .errors import BuildError, PackError
+from .signing import ALGORITHM, PublicKey, SigningKey
+from .source import PackSource, load_source
+
+FORMAT = "kiosk-pack"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+SIGNATURES = "signatures.json"
+CONTENT_DB = "content.db"
+MEDIA_NAME_RE = re.compile(r"^media/([0-9a-f]{64})\.(png|jpg|jpeg|webp|mp3|ogg|wav|mbtiles)$")
+ALLOWED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class PackLimits:
+    """Bounds that keep a hostile pack from exhausting memory or disk."""
+
+    max_entries: int = 500_000
+    max_manifest_bytes: int = 128 * 1024 * 1024
+    max_signatures_bytes: int = 64 * 1024
+    max_content_db_bytes: int = 8 * 1024**3
+    max_media_bytes: int = 2 * 1024**3
+    max_total_bytes: int = 32 * 1024**3
+    max_compression_ratio: int = 200
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    raw: bytes
+    pack_id: str
+    content_version: int
+    channel: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    schema_version: int
+    languages: tuple[str, ...]
+    files: dict[str, FileEntry]
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size for f in self.files.values())
+
+
+# --- building ---------------------------------------------------------------------------
+
+
+def _row(record: dict[str, Any], i18n_cols: Sequence[str], json_cols: Sequence[str] = ()) -> dict[str, Any]:
+    out = {}
+    for key, value in record.items():
+        if key in i18n_cols:
+            out[key] = i18n.dumps(value or {})
+        elif key in json_cols:
+            out[key] = None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        elif isinstance(value, bool):
+            out[key] = int(value)
+        else:
+            out[key] = value
+    return out
+
+
+def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) -> None:
+    """Write the content database for ``source`` into ``path`` (which must not exist)."""
+    import sqlite_utils
+
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA page_size = 4096")
+        schema.create_content_schema(conn)
+        db = sqlite_utils.Database(conn)
+        r = source.records
+        pack = source.pack
+        meta = {
+            "pack_id": pack["id"], "title": i18n.dumps(pack["title"]),
+            "content_version": str(pack["content_version"]), "channel": pack["channel"],
+            "languages": json.dumps(pack["languages"]), "fallback": json.dumps(pack["fallback"]),
+            "timezone": pack["timezone"], "created_at": created_at.isoformat(),
+            "schema_version": str(schema.CONTENT_SCHEMA_VERSION),
+        }  # fmt: skip
+        db["meta"].insert_all({"key": k, "value": v} for k, v in meta.items())
+        db["media"].insert_all(
+            {"sha256": m.sha256, "path": m.pack_path, "mime": m.mime, "size": m.size, "width": m.width, "height": m.height}
+            for m in source.media.values()
+        )
+        cols = schema.I18N_COLUMNS
+        jcols = schema.JSON_COLUMNS
+        db["themes"].insert_all(_row(t, cols["themes"]) for t in r["themes"])
+        db["categories"].insert_all(_row(c, cols["categories"]) for c in r["categories"])
+        db["districts"].insert_all(_row(d, cols["districts"]) for d in r["districts"])
+        images: list[dict[str, Any]] = []
+        audio: list[dict[str, Any]] = []
+
+        def media_rows(kind: str, record: dict[str, Any]) -> None:
+            for n, image in enumerate(record.pop("images", [])):
+                images.append({"id": f"{kind}:{record['id']}:{n}", "owner_kind": kind, "owner_id": record["id"],
+                               "sort": n, **_row(image, cols["images"])})
+            for lang, sha in record.pop("audio", {}).items():
+                audio.append({"id": f"{kind}:{record['id']}:{lang}", "owner_kind": kind, "owner_id": record["id"],
+                              "lang": lang, "media": sha})
+
+        venue_rows, venue_themes = [], []
+        for v in r["venues"]:
+            v = dict(v)
+            media_rows("venue", v)
+            venue_themes += [{"venue_id": v["id"], "theme_id": t} for t in v.pop("themes")]
+            venue_rows.append(_row(v, cols["venues"], jcols["venues"]))
+        db["venues"].insert_all(venue_rows)
+        db["venue_themes"].insert_all(venue_themes)
+        route_rows, route_themes, stops = [], [], []
+        for route in r["routes"]:
+            route = dict(route)
+            media_rows("route", route)
+            route_themes += [{"route_id": route["id"], "theme_id": t} for t in route.pop("themes")]
+            stops += [{"route_id": route["id"], "seq": n, **_row(s, cols["route_stops"])} for n, s in enumerate(route.pop("stops"))]
+            route_rows.append(_row(route, cols["routes"]))
+        db["routes"].insert_all(route_rows)
+        db["route_themes"].insert_all(route_themes)
+        db["route_stops"].insert_all(stops)
+        heritage_rows, heritage_themes, heritage_venues = [], [], []
+        for h in r["heritage"]:
+            h = dict(h)
+            media_rows("heritage", h)
+            heritage_themes += [{"heritage_id": h["id"], "theme_id": t} for t in h.pop("themes")]
+            heritage_venues += [{"heritage_id": h["id"], "venue_id": v} for v in h.pop("venues")]
+            heritage_rows.append(_row(h, cols["heritage"]))
+        db["heritage"].insert_all(heritage_rows)
+        db["heritage_themes"].insert_all(heritage_themes)
+        db["heritage_venues"].insert_all(heritage_venues)
+        event_rows, event_themes, sessions, weekly = [], [], [], []
+        for e in r["events"]:
+            e = dict(e)
+            media_rows("event", e)
+            event_themes += [{"event_id": e["id"], "theme_id": t} for t in e.pop("themes")]
+            sessions += [{"event_id": e["id"], "seq": n, **s} for n, s in enumerate(e.pop("sessions"))]
+            weekly += [{"event_id": e["id"], "seq": n, **_row(w, (), jcols["event_weekly"])} for n, w in enumerate(e.pop("weekly"))]
+            event_rows.append(_row(e, cols["events"]))
+        db["events"].insert_all(event_rows)
+        db["event_themes"].insert_all(event_themes)
+        db["event_sessions"].insert_all(sessions)
+        db["event_weekly"].insert_all(weekly)
+        db["images"].insert_all(images)
+        db["audio"].insert_all(audio)
+        db["transport"].insert_all(_row(t, cols["transport"]) for t in r["transport"])
+        db["pages"].insert_all(_row(p, cols["pages"]) for p in r["pages"])
+        db["notices"].insert_all(_row(n, cols["notices"]) for n in r["notices"])
+        db["basemaps"].insert_all(_row(b, (), jcols["basemaps"]) for b in source.basemaps)
+        search.rebuild_index(conn)
+        conn.commit()
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+
+
+def _sha256_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def manifest_bytes(
+    pack: dict[str, Any], files: dict[str, tuple[str, int]], created_at: dt.datetime, expires_at: dt.datetime | None
+) -> bytes:
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "schema_version": schema.CONTENT_SCHEMA_VERSION,
+        "pack_id": pack["id"],
+        "content_version": pack["content_version"],
+        "channel": pack["channel"],
+        "created_at": created_at.isoformat(),
+        "expires_at": expires_at.isoformat() if expires_at else None,
+        "languages": pack["languages"],
+        "files": {name: {"sha256": sha, "size": size} for name, (sha, size) in sorted(files.items())},
+    }
+    return json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+
+
+def signatures_bytes(manifest: bytes, keys: Iterable[SigningKey]) -> bytes:
+    sigs = [
+        {"alg": ALGORITHM, "key_id": key.public.key_id, "sig": base64.b64encode(key.sign(manifest)).decode()}
+        for key in keys
+    ]
+    return json.dumps({"signatures": sigs}, indent=1).encode()
+
+
+def build_pack(
+    src: Path,
+    out: Path,
+    *,
+    keys: Sequence[SigningKey] = (),
+    now: dt.datetime | None = None,
+) -> tuple[Manifest, list[Any]]:
+    """Validate ``src`` and write the pack to ``out`` atomically; raise BuildError with every problem."""
+    source, problems = load_source(Path(src))
+    if source is None:
+        raise BuildError(problems)
+    created_at = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    expires_at = None
+    if source.pack.get("expires_days"):
+        expires_at = created_at + dt.timedelta(days=source.pack["expires_days"])
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".kpack-build-", dir=out.parent) as tmp:
+        db_path = Path(tmp) / CONTENT_DB
+        write_content_db(source, db_path, created_at)
+        files: dict[str, tuple[str, int]] = {CONTENT_DB: _sha256_file(db_path)}
+        for media in source.media.values():
+            files[media.pack_path] = (media.sha256, media.size)
+        raw_manifest = manifest_bytes(source.pack, files, created_at, expires_at)
+        partial = Path(tmp) / "pack.partial"
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            zf.writestr(_info(MANIFEST), raw_manifest)
+            zf.writestr(_info(SIGNATURES), signatures_bytes(raw_manifest, keys))
+            zf.write(db_path, CONTENT_DB, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+            for media in source.media.values():
+                zf.write(media.source, media.pack_path)
+        _fsync_file(partial)
+        os.replace(partial, out)
+    return parse_manifest(raw_manifest), problems
+
+
+def _info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    return info
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sign_pack(pack: Path, key: SigningKey) -> None:
+    """Add ``key``'s signature to a pack (replacing an earlier one by the same key)."""
+    pack = Path(pack)
+    with PackReader(pack) as reader:
+        raw_manifest = reader.read_small(MANIFEST, PackLimits().max_manifest_bytes)
+        parse_manifest(raw_manifest)
+        existing = _parse_signatures(reader.read_small(SIGNATURES, PackLimits().max_signatures_bytes)) if reader.has(SIGNATURES) else []
+        sigs = [s for s in existing if s["key_id"] != key.public.key_id]
+        sigs.append({"alg": ALGORITHM, "key_id": key.public.key_id, "sig": base64.b64encode(key.sign(raw_manifest)).decode()})
+        fd, tmp_name = tempfile.mkstemp(prefix=".kpack-sign-", dir=pack.parent)
+        os.close(fd)
+        try:
+            with zipfile.ZipFile(tmp_name, "w", allowZip64=True) as out:
+                out.writestr(_info(MANIFEST), raw_manifest)
+                out.writestr(_info(SIGNATURES), json.dumps({"signatures": sigs}, indent=1).encode())
+                for info in reader.zf.infolist():
+                    if info.filename in (MANIFEST, SIGNATURES):
+                        continue
+                    with reader.zf.open(info) as src, out.open(_copy_info(info), "w") as dst:
+                        while chunk := src.read(CHUNK):
+                            dst.write(chunk)
+            _fsync_file(Path(tmp_name))
+            os.replace(tmp_name, pack)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+
+def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    new = _info(info.filename)
+    new.compress_type = info.compress_type
+    new.file_size = info.file_size
+    return new
+
+
+# --- reading and verifying --------------------------------------------------------------
+
+
+def parse_manifest(raw: bytes) -> Manifest:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise PackError("the manifest is not valid JSON") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise PackError("not a kiosk content pack (manifest format is not 'kiosk-pack')")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise PackError(f"pack format version {data.get('format_version')!r} is not supported (this kiosk reads {FORMAT_VERSION})")
+    schema_version = data.get("schema_version")
+    if not isinstance(schema_version, int) or schema_version > schema.CONTENT_SCHEMA_VERSION or schema_version < 1:
+        raise PackError(f"pack content schema {schema_version!r} needs newer kiosk software (this kiosk reads {schema.CONTENT_SCHEMA_VERSION})")
+    version = data.get("content_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise PackError("the manifest has no valid content_version")
+    channel = data.get("channel")
+    pack_id = data.get("pack_id")
+    if not isinstance(channel, str) or not isinstance(pack_id, str):
+        raise PackError("the manifest has no channel or pack id")
+    try:
+        created_at = dt.datetime.fromisoformat(data["created_at"])
+        expires_at = dt.datetime.fromisoformat(data["expires_at"]) if data.get("expires_at") else None
+    except (KeyError, TypeError, ValueError):
+        raise PackError("the manifest's created_at or expires_at is not a date-time") from None
+    if created_at.tzinfo is None or (expires_at and expires_at.tzinfo is None):
+        raise PackError("the manifest's dates have no time zone")
+    files_raw = data.get("files")
+    if not isinstance(files_raw, dict) or CONTENT_DB not in files_raw:
+        raise PackError("the manifest lists no content database")
+    files: dict[str, FileEntry] = {}
+    for name, entry in files_raw.items():
+        if not isinstance(entry, dict):
+            raise PackError(f"manifest entry for {name!r} is malformed")
+        sha, size = entry.get("sha256"), entry.get("size")
+        if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha) or not isinstance(size, int) or size < 0:
+            raise PackError(f"manifest entry for {name!r} has no valid sha256 and size")
+        check_entry_name(name)
+        media = MEDIA_NAME_RE.match(name)
+        if media and media.group(1) != sha:
+            raise PackError(f"media file {name!r} is not named by its SHA-256")
+        files[name] = FileEntry(name, sha, size)
+    languages = data.get("languages") or []
+    return Manifest(raw, pack_id, version, channel, created_at, expires_at, schema_version,
+                    tuple(str(x) for x in languages), files)  # fmt: skip
+
+
+def check_entry_name(name: str) -> None:
+    """Only names this format defines; anything else (paths, '..', drive letters) is refused."""
+    if name in (CONTENT_DB, MANIFEST, SIGNATURES) or MEDIA_NAME_RE.match(name):
+        return
+    shown = name.encode("unicode_escape").decode()[:120]
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        raise PackError(f"refused: the pack contains an absolute path {shown!r}")
+    if ".." in re.split(r"[/\\]", name):
+        raise PackError(f"refused: the pack contains a path that climbs out of its folder {shown!r}")
+    raise PackError(f"refused: unexpected file {shown!r} in the pack")
+
+
+def _parse_signatures(raw: bytes) -> list[dict[str, str]]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        sigs = data["signatures"]
+        if not isinstance(sigs, list):
+            raise TypeError
+        out = []
+        for s in sigs:
+            if not isinstance(s, dict) or not all(isinstance(s.get(k), str) for k in ("alg", "key_id", "sig")):
+                raise TypeError
+            out.append({"alg": s["alg"], "key_id": s["key_id"], "sig": s["sig"]})
+        return out
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        raise PackError("the pack's signature file is malformed") from None
+
+
+class PackReader:
+    """Opens a pack and checks its structure; use as a context manager."""
+
+    def __init__(self, path: Path, limits: PackLimits = PackLimits()) -> None:
+        self.path = Path(path)
+        self.limits = limits
+        if not self.path.is_file():
+            raise PackError(f"pack file {self.path} not found")
+        try:
+            self.zf = zipfile.ZipFile(self.path, "r")
+        except zipfile.BadZipFile:
+            raise PackError("not a pack: the file is not a ZIP archive or it is truncated") from None
+        except OSError as exc:
+            raise PackError(f"cannot read the pack: {exc.strerror}") from None
+        self.infos: dict[str, zipfile.ZipInfo] = {}
+        for info in self.zf.infolist():
+            if info.filename in self.infos or info.orig_filename in self.infos:
+                self.close()
+                raise PackError(f"refused: the pack contains {info.filename!r} twice")
+            self.infos[info.filename] = info
+        if len(self.infos) > limits.max_entries:
+            self.close()
+            raise PackError(f"refused: the pack has {len(self.infos)} files, more than {limits.max_entries}")
+
+    def __enter__(self) -> PackReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.zf.close()
+
+    def has(self, name: str) -> bool:
+        return name in self.infos
+
+    def read_small(self, name: str, max_bytes: int) -> bytes:
+        info = self.infos.get(name)
+        if info is None:
+            raise PackError(f"the pack has no {name}")
+        self._check_info(info, max_bytes)
+        try:
+            with self.zf.open(info) as fh:
+                data = fh.read(max_bytes + 1)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+            raise PackError(f"{name} in the pack is damaged") from None
+        if len(data) > max_bytes:
+            raise PackError(f"refused: {name} is larger than {max_bytes} bytes")
+        return data
+
+    def _check_info(self, info: zipfile.ZipInfo, max_bytes: int) -> None:
+        name = info.orig_filename
+        if name != info.filename or "\x00" in name or "\\" in name:
+            raise PackError(f"refused: file name {name!r} in the pack is not a plain name")
+        check_entry_name(name)
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise PackError(f"refused: {name} in the pack is a symbolic link")
+        if mode and not stat.S_ISREG(mode):
+            raise PackError(f"refused: {name} in the pack is not a regular file")
+        if info.flag_bits & 0x1:
+            raise PackError(f"refused: {name} in the pack is encrypted")
+        if info.compress_type not in ALLOWED_METHODS:
+            raise PackError(f"refused: {name} uses an unsupported compression method")
+        if info.file_size > max_bytes:
+            raise PackError(f"refused: {name} is {info.file_size} bytes, over the limit of {max_bytes}")
+        if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > 1 << 20:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > self.limits.max_compression_ratio:
+                raise PackError(f"refused: {name} expands {ratio:.0f} times (a compression bomb)")
+
+    def manifest(self) -> Manifest:
+        return parse_manifest(self.read_small(MANIFEST, self.limits.max_manifest_bytes))
+
+    def verify_signature(self, manifest: Manifest, trusted: Sequence[PublicKey]) -> PublicKey:
+        if not trusted:
+            raise PackError("this kiosk trusts no signing keys yet; add one with 'kiosk-pack trust add KEY.pub'")
+        if not self.has(SIGNATURES):
+            raise PackError("refused: the pack is not signed")
+        sigs = _parse_signatures(self.read_small(SIGNATURES, self.limits.max_signatures_bytes))
+        by_id = {key.key_id: key for key in trusted}
+        for sig in sigs:
+            key = by_id.get(sig["key_id"])
+            if key is None or sig["alg"] != ALGORITHM:
+                continue
+            try:
+                raw_sig = base64.b64decode(sig["sig"], validate=True)
+            except (binascii.Error, ValueError):
+                continue
+            if key.verify(raw_sig, manifest.raw):
+                return key
+            raise PackError(f"refused: the signature by key {key.key_id} does not match the pack (tampered manifest)")
+        ids = ", ".join(s["key_id"] for s in sigs) or "none"
+        raise PackError(f"refused: the pack is signed by a key this kiosk does not trust (key {ids})")
+
+    def check_structure(self, manifest: Manifest) -> None:
+        """Names, types and sizes of every entry against the signed manifest."""
+        listed = set(manifest.files) | {MANIFEST, SIGNATURES}
+        for name, info in self.infos.items():
+            if name not in listed:
+                check_entry_name(name)
+                raise PackError(f"refused: {name} is in the pack but not in its signed manifest")
+            limit = self._limit_for(name)
+            self._check_info(info, limit)
+            entry = manifest.files.get(name)
+            if entry and info.file_size != entry.size:
+                raise PackError(f"refused: {name} is {info.file_size} bytes but the manifest says {entry.size}")
+        for name in manifest.files:
+            if name not in self.infos:
+                raise PackError(f"refused: {name} is listed in the manifest but missing from the pack")
+        total = manifest.total_size
+        if total > self.limits.max_total_bytes:
+            raise PackError(f"refused: the pack unpacks to {total} bytes, over the limit of {self.limits.max_total_bytes}")
+
+    def _limit_for(self, name: str) -> int:
+        if name == CONTENT_DB:
+            return self.limits.max_content_db_bytes
+        if name == MANIFEST:
+            return self.limits.max_manifest_bytes
+        if name == SIGNATURES:
+            return self.limits.max_signatures_bytes
+        return self.limits.max_media_bytes
+
+    def copy_verified(self, entry: FileEntry, dest: IO[bytes] | None) -> None:
+        """Stream one entry, checking size and SHA-256 as it goes; write to ``dest`` if given.
+
+        Read errors are the pack's fault (PackError); write errors (a full disk) propagate
+        as OSError for the installer to report.
+        """
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            src = self.zf.open(self.infos[entry.name])
+        except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError):
+            raise PackError(f"refused: {entry.name} in the pack is damaged") from None
+        with src:
+            while True:
+                try:
+                    chunk = src.read(CHUNK)
+                except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, zlib.error) as exc:
+                    raise PackError(f"refused: {entry.name} in the pack is damaged or truncated ({exc})") from None
+                except OSError as exc:
+                    raise PackError(f"cannot read {entry.name} from the pack: {exc.strerror or exc}") from None
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > entry.size:
+                    raise PackError(f"refused: {entry.name} holds more data than the manifest says")
+                digest.update(chunk)
+                if dest is not None:
+                    dest.write(chunk)
+        if size != entry.size or digest.hexdigest() != entry.sha256:
+            raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
+
+
+def verify_pack(path: Path, trusted: Sequence[PublicKey], limits: PackLimits = PackLimits()) -> tuple[Manifest, PublicKey]:
+    """Full check without writing anything: structure, signature, every file's hash."""
+    with PackReader(path, limits) as reader:
+        manifest = reader.manifest()
+        key = reader.verify_signature(manifest, trusted)
+        reader.check_structure(manifest)
+        for entry in manifest.files.values():
+            reader.copy_verified(entry, None)
+    return manifest, key

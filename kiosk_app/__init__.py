@@ -1,0 +1,1 @@
+"""The Qt touchscreen front end. Screens render and forward taps; logic lives in content_sync."""
