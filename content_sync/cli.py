@@ -82,7 +82,11 @@ def build(src: Path, out: Path, keys: tuple[Path, ...]) -> None:
     for problem in problems:
         click.echo(str(problem), err=True)
     size = out.stat().st_size
-    signed = f", signed by {', '.join(k.public.key_id for k in signing)}" if signing else " (unsigned: run 'kiosk-pack sign')"
+    signed = (
+        f", signed by {', '.join(k.public.key_id for k in signing)}"
+        if signing
+        else " (unsigned: run 'kiosk-pack sign')"
+    )
     click.echo(
         f"built {out}: {manifest.pack_id} content version {manifest.content_version}, channel {manifest.channel}, "
         f"{len(manifest.files)} files, {size / 2**20:.1f} MB{signed}"
@@ -264,7 +268,9 @@ def info(data_dir: Path, as_json: bool) -> None:
     click.echo(f"built {result['created_at']}, installed {result['installed_at']}")
     click.echo(f"languages: {', '.join(result['languages'])}")
     click.echo("counts: " + ", ".join(f"{k} {v}" for k, v in result["counts"].items()))
-    click.echo(f"media: {result['media_bytes'] / 2**20:.1f} MB, " + (f"{len(missing)} MISSING" if missing else "all present"))
+    click.echo(
+        f"media: {result['media_bytes'] / 2**20:.1f} MB, " + (f"{len(missing)} MISSING" if missing else "all present")
+    )
     for rec in result["recent_installs"]:
         click.echo(f"  {rec['at']}  {'ok     ' if rec['ok'] else 'REFUSED'}  {rec['message']}")
 
@@ -292,7 +298,6 @@ def search_command(data_dir: Path, query: str, lang: str, limit: int, as_json: b
         click.echo(f"no results for {query!r}")
     for r in rows:
         click.echo(f"{r['kind']:<9} {r['id']:<40} {r['title']}")
-
 
 
 if __name__ == "__main__":

@@ -184,9 +184,7 @@ class DeviceState:
                 "INSERT INTO install_log (at, source, pack_id, content_version, ok, message) VALUES (?, ?, ?, ?, ?, ?)",
                 (self.clock(), source, pack_id, version, int(ok), message),
             )
-            conn.execute(
-                "DELETE FROM install_log WHERE id <= (SELECT MAX(id) FROM install_log) - ?", (MAX_LOG_ROWS,)
-            )
+            conn.execute("DELETE FROM install_log WHERE id <= (SELECT MAX(id) FROM install_log) - ?", (MAX_LOG_ROWS,))
 
     def install_log(self, limit: int = 20) -> list[InstallRecord]:
         rows = self.conn.execute(

@@ -30,11 +30,11 @@ class OpenStatus:
 
 def parse_hhmm(value: Any, field: str) -> dt.time:
     if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
-        raise HoursError(f"{field}: expected a time like \"09:00\", got {value!r}")
+        raise HoursError(f'{field}: expected a time like "09:00", got {value!r}')
     try:
         hour, minute = int(value[:2]), int(value[3:])
     except ValueError:
-        raise HoursError(f"{field}: expected a time like \"09:00\", got {value!r}") from None
+        raise HoursError(f'{field}: expected a time like "09:00", got {value!r}') from None
     if hour == 24 and minute == 0:
         return dt.time(23, 59, 59)
     if not (0 <= hour < 24 and 0 <= minute < 60):
@@ -44,7 +44,7 @@ def parse_hhmm(value: Any, field: str) -> dt.time:
 
 def _parse_month_day(value: Any, field: str) -> tuple[int, int]:
     if not isinstance(value, str) or len(value) != 5 or value[2] != "-":
-        raise HoursError(f"{field}: expected a date like \"05-01\" (MM-DD), got {value!r}")
+        raise HoursError(f'{field}: expected a date like "05-01" (MM-DD), got {value!r}')
     try:
         month, day = int(value[:2]), int(value[3:])
         dt.date(2000, month, day)  # leap year accepts 02-29

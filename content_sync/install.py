@@ -34,7 +34,7 @@ from typing import Any
 from . import schema
 from .errors import InstallError, PackError
 from .layout import DataDir, Pointer, fsync_dir
-from .packfile import CONTENT_DB, MEDIA_NAME_RE, Manifest, PackLimits, PackReader
+from .packfile import CONTENT_DB, DEFAULT_LIMITS, MEDIA_NAME_RE, Manifest, PackLimits, PackReader
 from .sanitize import sanitize_text
 from .signing import PublicKey
 
@@ -139,7 +139,7 @@ class Installer:
         trusted_keys: Sequence[PublicKey],
         channel: str,
         *,
-        limits: PackLimits = PackLimits(),
+        limits: PackLimits = DEFAULT_LIMITS,
         clock: Callable[[], dt.datetime] = _utcnow,
     ) -> None:
         self.data = data
@@ -238,10 +238,14 @@ class Installer:
                 shutil.rmtree(staging, ignore_errors=True)
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                     raise InstallError("the disk is full; the installed content was not changed") from None
-                raise InstallError(f"could not write the new content ({exc.strerror or exc}); nothing changed") from None
+                raise InstallError(
+                    f"could not write the new content ({exc.strerror or exc}); nothing changed"
+                ) from None
         # Step 4: the switch.
-        previous = pointer.current if pointer and not (reinstall and pointer.content_version == manifest.content_version) else (
-            pointer.previous if pointer else None
+        previous = (
+            pointer.current
+            if pointer and not (reinstall and pointer.content_version == manifest.content_version)
+            else (pointer.previous if pointer else None)
         )
         self.data.write_pointer(Pointer(
             current=version_name, previous=previous, pack_id=manifest.pack_id,

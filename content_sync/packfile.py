@@ -60,6 +60,9 @@ class PackLimits:
     max_compression_ratio: int = 200
 
 
+DEFAULT_LIMITS = PackLimits()
+
+
 @dataclass(frozen=True)
 class FileEntry:
     name: str
@@ -122,7 +125,14 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
         }  # fmt: skip
         db["meta"].insert_all({"key": k, "value": v} for k, v in meta.items())
         db["media"].insert_all(
-            {"sha256": m.sha256, "path": m.pack_path, "mime": m.mime, "size": m.size, "width": m.width, "height": m.height}
+            {
+                "sha256": m.sha256,
+                "path": m.pack_path,
+                "mime": m.mime,
+                "size": m.size,
+                "width": m.width,
+                "height": m.height,
+            }
             for m in source.media.values()
         )
         cols = schema.I18N_COLUMNS
@@ -135,11 +145,25 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
 
         def media_rows(kind: str, record: dict[str, Any]) -> None:
             for n, image in enumerate(record.pop("images", [])):
-                images.append({"id": f"{kind}:{record['id']}:{n}", "owner_kind": kind, "owner_id": record["id"],
-                               "sort": n, **_row(image, cols["images"])})
+                images.append(
+                    {
+                        "id": f"{kind}:{record['id']}:{n}",
+                        "owner_kind": kind,
+                        "owner_id": record["id"],
+                        "sort": n,
+                        **_row(image, cols["images"]),
+                    }
+                )
             for lang, sha in record.pop("audio", {}).items():
-                audio.append({"id": f"{kind}:{record['id']}:{lang}", "owner_kind": kind, "owner_id": record["id"],
-                              "lang": lang, "media": sha})
+                audio.append(
+                    {
+                        "id": f"{kind}:{record['id']}:{lang}",
+                        "owner_kind": kind,
+                        "owner_id": record["id"],
+                        "lang": lang,
+                        "media": sha,
+                    }
+                )
 
         venue_rows, venue_themes = [], []
         for v in r["venues"]:
@@ -154,7 +178,10 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
             route = dict(route)
             media_rows("route", route)
             route_themes += [{"route_id": route["id"], "theme_id": t} for t in route.pop("themes")]
-            stops += [{"route_id": route["id"], "seq": n, **_row(s, cols["route_stops"])} for n, s in enumerate(route.pop("stops"))]
+            stops += [
+                {"route_id": route["id"], "seq": n, **_row(s, cols["route_stops"])}
+                for n, s in enumerate(route.pop("stops"))
+            ]
             route_rows.append(_row(route, cols["routes"]))
         db["routes"].insert_all(route_rows)
         db["route_themes"].insert_all(route_themes)
@@ -175,7 +202,10 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
             media_rows("event", e)
             event_themes += [{"event_id": e["id"], "theme_id": t} for t in e.pop("themes")]
             sessions += [{"event_id": e["id"], "seq": n, **s} for n, s in enumerate(e.pop("sessions"))]
-            weekly += [{"event_id": e["id"], "seq": n, **_row(w, (), jcols["event_weekly"])} for n, w in enumerate(e.pop("weekly"))]
+            weekly += [
+                {"event_id": e["id"], "seq": n, **_row(w, (), jcols["event_weekly"])}
+                for n, w in enumerate(e.pop("weekly"))
+            ]
             event_rows.append(_row(e, cols["events"]))
         db["events"].insert_all(event_rows)
         db["event_themes"].insert_all(event_themes)
@@ -284,11 +314,17 @@ def sign_pack(pack: Path, key: SigningKey) -> None:
     """Add ``key``'s signature to a pack (replacing an earlier one by the same key)."""
     pack = Path(pack)
     with PackReader(pack) as reader:
-        raw_manifest = reader.read_small(MANIFEST, PackLimits().max_manifest_bytes)
+        raw_manifest = reader.read_small(MANIFEST, DEFAULT_LIMITS.max_manifest_bytes)
         parse_manifest(raw_manifest)
-        existing = _parse_signatures(reader.read_small(SIGNATURES, PackLimits().max_signatures_bytes)) if reader.has(SIGNATURES) else []
+        existing = (
+            _parse_signatures(reader.read_small(SIGNATURES, DEFAULT_LIMITS.max_signatures_bytes))
+            if reader.has(SIGNATURES)
+            else []
+        )
         sigs = [s for s in existing if s["key_id"] != key.public.key_id]
-        sigs.append({"alg": ALGORITHM, "key_id": key.public.key_id, "sig": base64.b64encode(key.sign(raw_manifest)).decode()})
+        sigs.append(
+            {"alg": ALGORITHM, "key_id": key.public.key_id, "sig": base64.b64encode(key.sign(raw_manifest)).decode()}
+        )
         fd, tmp_name = tempfile.mkstemp(prefix=".kpack-sign-", dir=pack.parent)
         os.close(fd)
         try:
@@ -326,10 +362,15 @@ def parse_manifest(raw: bytes) -> Manifest:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PackError("not a kiosk content pack (manifest format is not 'kiosk-pack')")
     if data.get("format_version") != FORMAT_VERSION:
-        raise PackError(f"pack format version {data.get('format_version')!r} is not supported (this kiosk reads {FORMAT_VERSION})")
+        raise PackError(
+            f"pack format version {data.get('format_version')!r} is not supported (this kiosk reads {FORMAT_VERSION})"
+        )
     schema_version = data.get("schema_version")
     if not isinstance(schema_version, int) or schema_version > schema.CONTENT_SCHEMA_VERSION or schema_version < 1:
-        raise PackError(f"pack content schema {schema_version!r} needs newer kiosk software (this kiosk reads {schema.CONTENT_SCHEMA_VERSION})")
+        raise PackError(
+            f"pack content schema {schema_version!r} needs newer kiosk software "
+            f"(this kiosk reads {schema.CONTENT_SCHEMA_VERSION})"
+        )
     version = data.get("content_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise PackError("the manifest has no valid content_version")
@@ -395,7 +436,7 @@ def _parse_signatures(raw: bytes) -> list[dict[str, str]]:
 class PackReader:
     """Opens a pack and checks its structure; use as a context manager."""
 
-    def __init__(self, path: Path, limits: PackLimits = PackLimits()) -> None:
+    def __init__(self, path: Path, limits: PackLimits = DEFAULT_LIMITS) -> None:
         self.path = Path(path)
         self.limits = limits
         if not self.path.is_file():
@@ -504,7 +545,9 @@ class PackReader:
                 raise PackError(f"refused: {name} is listed in the manifest but missing from the pack")
         total = manifest.total_size
         if total > self.limits.max_total_bytes:
-            raise PackError(f"refused: the pack unpacks to {total} bytes, over the limit of {self.limits.max_total_bytes}")
+            raise PackError(
+                f"refused: the pack unpacks to {total} bytes, over the limit of {self.limits.max_total_bytes}"
+            )
 
     def _limit_for(self, name: str) -> int:
         if name == CONTENT_DB:
@@ -547,7 +590,9 @@ class PackReader:
             raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
 
 
-def verify_pack(path: Path, trusted: Sequence[PublicKey], limits: PackLimits = PackLimits()) -> tuple[Manifest, PublicKey]:
+def verify_pack(
+    path: Path, trusted: Sequence[PublicKey], limits: PackLimits = DEFAULT_LIMITS
+) -> tuple[Manifest, PublicKey]:
     """Full check without writing anything: structure, signature, every file's hash."""
     with PackReader(path, limits) as reader:
         manifest = reader.manifest()

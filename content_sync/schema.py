@@ -251,10 +251,29 @@ CREATE VIRTUAL TABLE search_fts USING fts5(
 
 # Tables whose rows come from the pack source (everything except the derived index).
 CONTENT_TABLES = (
-    "meta", "media", "themes", "categories", "districts", "venues", "venue_themes", "images",
-    "audio", "routes", "route_themes", "route_stops", "heritage", "heritage_themes",
-    "heritage_venues", "events", "event_themes", "event_sessions", "event_weekly", "transport",
-    "pages", "notices", "basemaps",
+    "meta",
+    "media",
+    "themes",
+    "categories",
+    "districts",
+    "venues",
+    "venue_themes",
+    "images",
+    "audio",
+    "routes",
+    "route_themes",
+    "route_stops",
+    "heritage",
+    "heritage_themes",
+    "heritage_venues",
+    "events",
+    "event_themes",
+    "event_sessions",
+    "event_weekly",
+    "transport",
+    "pages",
+    "notices",
+    "basemaps",
 )
 
 
@@ -266,8 +285,7 @@ def create_content_schema(conn: sqlite3.Connection) -> None:
 def schema_signature(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
     """What the installer compares: every schema object with its normalised SQL."""
     rows = conn.execute(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master "
-        "WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
     ).fetchall()
     return [(t, n, tb, " ".join((sql or "").split())) for t, n, tb, sql in rows]
 

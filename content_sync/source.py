@@ -166,7 +166,9 @@ class _Checker:
             return False
         return value
 
-    def slug_list(self, record: dict[str, Any], key: str, *, required: bool, pattern: re.Pattern[str] = SLUG_RE) -> list[str]:
+    def slug_list(
+        self, record: dict[str, Any], key: str, *, required: bool, pattern: re.Pattern[str] = SLUG_RE
+    ) -> list[str]:
         value = record.get(key)
         if value is None:
             if required:
@@ -255,11 +257,15 @@ class _MediaCollector:
             self.problems.append(Problem(file, fld, f"file {rel_value!r} not found"))
             return None
         if path.is_symlink() or not path.resolve().is_relative_to(self.root) or not path.is_file():
-            self.problems.append(Problem(file, fld, f"{rel_value!r} must be a regular file inside the folder, not a link"))
+            self.problems.append(
+                Problem(file, fld, f"{rel_value!r} must be a regular file inside the folder, not a link")
+            )
             return None
         suffix = path.suffix.lower()
         if suffix not in allowed:
-            self.problems.append(Problem(file, fld, f"{rel_value!r}: type {suffix or '(none)'} not allowed; use {', '.join(allowed)}"))
+            self.problems.append(
+                Problem(file, fld, f"{rel_value!r}: type {suffix or '(none)'} not allowed; use {', '.join(allowed)}")
+            )
             return None
         size = path.stat().st_size
         if size > max_bytes:
@@ -333,8 +339,12 @@ def mbtiles_summary(path: Path) -> dict[str, Any]:
         fmt = meta.get("format", "").lower()
         if fmt not in ("png", "jpg", "jpeg", "webp"):
             blob = conn.execute("SELECT tile_data FROM tiles LIMIT 1").fetchone()[0] or b""
-            fmt = "png" if blob.startswith(b"\x89PNG") else "jpg" if blob.startswith(b"\xff\xd8") else (
-                "webp" if blob[8:12] == b"WEBP" else ""
+            fmt = (
+                "png"
+                if blob.startswith(b"\x89PNG")
+                else "jpg"
+                if blob.startswith(b"\xff\xd8")
+                else ("webp" if blob[8:12] == b"WEBP" else "")
             )
             if not fmt:
                 raise ValueError("tiles are not PNG, JPEG or WebP raster images")
@@ -390,12 +400,18 @@ def _load_pack_meta(root: Path, problems: list[Problem]) -> dict[str, Any]:
         problems.append(Problem(path.name, "", "expected a mapping"))
         return {}
     languages = data.get("languages")
-    if not isinstance(languages, list) or not languages or not all(isinstance(x, str) and i18n.is_language_tag(x) for x in languages):
+    if (
+        not isinstance(languages, list)
+        or not languages
+        or not all(isinstance(x, str) and i18n.is_language_tag(x) for x in languages)
+    ):
         problems.append(Problem(path.name, "languages", "expected a list of language tags, e.g. [zh-Hans, en]"))
         languages = ["zh-Hans", "en"]
     languages = [i18n.canonical_tag(x) for x in languages]
     check = _Checker(problems, path.name, "pack", languages)
-    check.unknown_keys(data, {"id", "title", "content_version", "channel", "languages", "fallback", "timezone", "expires_days"})
+    check.unknown_keys(
+        data, {"id", "title", "content_version", "channel", "languages", "fallback", "timezone", "expires_days"}
+    )
     fallback = data.get("fallback", ["en", "zh-Hans"])
     if not isinstance(fallback, list) or not all(isinstance(x, str) and i18n.is_language_tag(x) for x in fallback):
         check.error("fallback", "expected a list of language tags")
@@ -499,7 +515,7 @@ def _validate_records(
         check = _Checker(problems, rel, label, languages)
         if name == "districts":
             if not isinstance(ident, str) or not DISTRICT_RE.match(ident):
-                check.error("code", f"{ident!r} is not a 6-digit division code (quote it: \"620102\")")
+                check.error("code", f'{ident!r} is not a 6-digit division code (quote it: "620102")')
                 return check, None
         else:
             ident = check.slug(record, "id")
@@ -518,14 +534,27 @@ def _validate_records(
         check.unknown_keys(r, {"id", "name", "description", "color", "sort"})
         color = r.get("color", "#555555")
         if not isinstance(color, str) or not COLOR_RE.match(color):
-            check.error("color", f"{color!r} is not a colour like \"#1F6FB2\"")
-        out["themes"].append({"id": ident, "name": check.i18n(r, "name"), "description": check.i18n(r, "description"),
-                              "color": color, "sort": check.integer(r, "sort", required=False) or index})
+            check.error("color", f'{color!r} is not a colour like "#1F6FB2"')
+        out["themes"].append(
+            {
+                "id": ident,
+                "name": check.i18n(r, "name"),
+                "description": check.i18n(r, "description"),
+                "color": color,
+                "sort": check.integer(r, "sort", required=False) or index,
+            }
+        )
     for rel, index, r in raw["categories"]:
         check, ident = checker(rel, "categories", index, r)
         check.unknown_keys(r, {"id", "name", "icon", "sort"})
-        out["categories"].append({"id": ident, "name": check.i18n(r, "name"), "icon": str(r.get("icon", "place")),
-                                  "sort": check.integer(r, "sort", required=False) or index})
+        out["categories"].append(
+            {
+                "id": ident,
+                "name": check.i18n(r, "name"),
+                "icon": str(r.get("icon", "place")),
+                "sort": check.integer(r, "sort", required=False) or index,
+            }
+        )
     for rel, index, r in raw["districts"]:
         check, ident = checker(rel, "districts", index, r)
         check.unknown_keys(r, {"code", "city", "name"})
@@ -591,8 +620,25 @@ def _validate_records(
 
     for rel, index, r in raw["routes"]:
         check, ident = checker(rel, "routes", index, r)
-        check.unknown_keys(r, {"id", "name", "summary", "description", "themes", "city", "duration_minutes",
-                               "distance_km", "mode", "featured", "stops", "images", "narration", "sort"})
+        check.unknown_keys(
+            r,
+            {
+                "id",
+                "name",
+                "summary",
+                "description",
+                "themes",
+                "city",
+                "duration_minutes",
+                "distance_km",
+                "mode",
+                "featured",
+                "stops",
+                "images",
+                "narration",
+                "sort",
+            },
+        )
         themes = check.slug_list(r, "themes", required=True)
         for theme in themes:
             ref(check, "themes", "themes", theme)
@@ -610,8 +656,13 @@ def _validate_records(
             venue = sub.slug(stop, "venue")
             if venue:
                 ref(sub, "venue", "venues", venue)
-            stops.append({"venue_id": venue, "stay_minutes": sub.integer(stop, "stay_minutes", required=False, hi=24 * 60) or 0,
-                          "note": sub.i18n(stop, "note", required=False)})
+            stops.append(
+                {
+                    "venue_id": venue,
+                    "stay_minutes": sub.integer(stop, "stay_minutes", required=False, hi=24 * 60) or 0,
+                    "note": sub.i18n(stop, "note", required=False),
+                }
+            )
         out["routes"].append({
             "id": ident, "name": check.i18n(r, "name"), "summary": check.i18n(r, "summary"),
             "description": check.i18n(r, "description"), "city": check.slug(r, "city"),
@@ -625,8 +676,24 @@ def _validate_records(
 
     for rel, index, r in raw["heritage"]:
         check, ident = checker(rel, "heritage", index, r)
-        check.unknown_keys(r, {"id", "name", "summary", "description", "kind", "level", "inscribed", "city",
-                               "themes", "venues", "images", "narration", "sort"})
+        check.unknown_keys(
+            r,
+            {
+                "id",
+                "name",
+                "summary",
+                "description",
+                "kind",
+                "level",
+                "inscribed",
+                "city",
+                "themes",
+                "venues",
+                "images",
+                "narration",
+                "sort",
+            },
+        )
         themes = check.slug_list(r, "themes", required=True)
         for theme in themes:
             ref(check, "themes", "themes", theme)
@@ -645,8 +712,24 @@ def _validate_records(
 
     for rel, index, r in raw["events"]:
         check, ident = checker(rel, "events", index, r)
-        check.unknown_keys(r, {"id", "title", "summary", "description", "kind", "venue", "heritage", "themes",
-                               "price", "sessions", "weekly", "images", "sort"})
+        check.unknown_keys(
+            r,
+            {
+                "id",
+                "title",
+                "summary",
+                "description",
+                "kind",
+                "venue",
+                "heritage",
+                "themes",
+                "price",
+                "sessions",
+                "weekly",
+                "images",
+                "sort",
+            },
+        )
         venue = check.slug(r, "venue", required=False)
         if venue:
             ref(check, "venue", "venues", venue)
@@ -687,8 +770,15 @@ def _validate_records(
                         dates[t] = dt.date.fromisoformat(str(rule[t])).isoformat()
                     except ValueError:
                         check.error(f"{key}.{t}", f"{rule[t]!r} is not an ISO date (YYYY-MM-DD)")
-            weekly.append({"days": days, "start_time": rule.get("start"), "end_time": rule.get("end"),
-                           "from_date": dates.get("from"), "until_date": dates.get("until")})
+            weekly.append(
+                {
+                    "days": days,
+                    "start_time": rule.get("start"),
+                    "end_time": rule.get("end"),
+                    "from_date": dates.get("from"),
+                    "until_date": dates.get("until"),
+                }
+            )
         if not sessions and not weekly:
             check.error("sessions", "an event needs sessions or a weekly schedule")
         out["events"].append({
@@ -712,8 +802,15 @@ def _validate_records(
     for rel, index, r in raw["pages"]:
         check, ident = checker(rel, "pages", index, r)
         check.unknown_keys(r, {"id", "kind", "title", "body", "sort"})
-        out["pages"].append({"id": ident, "kind": check.choice(r, "kind", PAGE_KINDS), "title": check.i18n(r, "title"),
-                             "body": check.i18n(r, "body"), "sort": check.integer(r, "sort", required=False) or index})
+        out["pages"].append(
+            {
+                "id": ident,
+                "kind": check.choice(r, "kind", PAGE_KINDS),
+                "title": check.i18n(r, "title"),
+                "body": check.i18n(r, "body"),
+                "sort": check.integer(r, "sort", required=False) or index,
+            }
+        )
     for rel, index, r in raw["notices"]:
         check, ident = checker(rel, "notices", index, r)
         check.unknown_keys(r, {"id", "title", "body", "severity", "starts_at", "ends_at"})
@@ -744,8 +841,13 @@ def _tickets(check: _Checker, r: dict[str, Any]) -> list[dict[str, Any]]:
             sub.error("", "expected {label, price_cny, note}")
             continue
         sub.unknown_keys(ticket, {"label", "price_cny", "note"})
-        out.append({"label": sub.i18n(ticket, "label"), "price_cny": sub.number(ticket, "price_cny", required=True, lo=0, hi=100000),
-                    "note": sub.i18n(ticket, "note", required=False)})
+        out.append(
+            {
+                "label": sub.i18n(ticket, "label"),
+                "price_cny": sub.number(ticket, "price_cny", required=True, lo=0, hi=100000),
+                "note": sub.i18n(ticket, "note", required=False),
+            }
+        )
     return out
 
 

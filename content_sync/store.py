@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from . import hours as hours_mod
 from . import i18n, search
@@ -233,7 +233,8 @@ class ContentStore:
             images = self._images("venue", vid)
             for lang, path in self.conn.execute(
                 "SELECT a.lang, m.path FROM audio a JOIN media m ON m.sha256 = a.media "
-                "WHERE a.owner_kind = 'venue' AND a.owner_id = ?", (vid,)
+                "WHERE a.owner_kind = 'venue' AND a.owner_id = ?",
+                (vid,),
             ):
                 audio[lang] = self.data.media_path(path)
         return Venue(
@@ -308,11 +309,14 @@ class ContentStore:
 
     def heritage(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
-            "SELECT id, name, summary, description, kind, level, inscribed, city, narration FROM heritage ORDER BY sort, id"
+            "SELECT id, name, summary, description, kind, level, inscribed, city, narration "
+            "FROM heritage ORDER BY sort, id"
         ).fetchall()
         out = []
         for hid, name, summary, description, kind, level, inscribed, city, narration in rows:
-            venues = [v for (v,) in self.conn.execute("SELECT venue_id FROM heritage_venues WHERE heritage_id = ?", (hid,))]
+            venues = [
+                v for (v,) in self.conn.execute("SELECT venue_id FROM heritage_venues WHERE heritage_id = ?", (hid,))
+            ]
             out.append({
                 "id": hid, "name": i18n.loads(name), "summary": i18n.loads(summary),
                 "description": i18n.loads(description), "kind": kind, "level": level, "inscribed": inscribed,
@@ -334,7 +338,9 @@ class ContentStore:
             s, e = dt.datetime.fromisoformat(starts), dt.datetime.fromisoformat(ends)
             if s < end and e > start:
                 out.append(EventOccurrence(eid, *events[eid][:2], *events[eid][2:], starts_at=s, ends_at=e))
-        rules = self.conn.execute("SELECT event_id, days, start_time, end_time, from_date, until_date FROM event_weekly")
+        rules = self.conn.execute(
+            "SELECT event_id, days, start_time, end_time, from_date, until_date FROM event_weekly"
+        )
         for eid, days_json, st, et, from_date, until_date in rules.fetchall():
             days = set(_j(days_json, []))
             day = start.astimezone(tz).date() - dt.timedelta(days=1)
@@ -386,7 +392,7 @@ class ContentStore:
         return out
 
     # -- search ----------------------------------------------------------------------------
-    _TITLES = {
+    _TITLES: ClassVar[dict[str, tuple[str, str, str]]] = {
         "venue": ("venues", "name", "summary"),
         "route": ("routes", "name", "summary"),
         "event": ("events", "title", "summary"),
@@ -399,7 +405,9 @@ class ContentStore:
         out = []
         for hit in search.search(self.conn, query, limit=limit, kinds=kinds):
             table, title_col, sub_col = self._TITLES[hit.kind]
-            row = self.conn.execute(f"SELECT {title_col}, {sub_col} FROM {table} WHERE id = ?", (hit.ref_id,)).fetchone()
+            row = self.conn.execute(
+                f"SELECT {title_col}, {sub_col} FROM {table} WHERE id = ?", (hit.ref_id,)
+            ).fetchone()
             if row:
                 out.append(SearchResult(hit.kind, hit.ref_id, i18n.loads(row[0]), i18n.loads(row[1]), hit.in_name))
         return out

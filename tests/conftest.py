@@ -1,0 +1,91 @@
+"""Shared fixtures: real SQLite files, real keys, real packs, each in a fresh temp folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from content_sync.device import DeviceState
+from content_sync.install import Installer
+from content_sync.layout import DataDir
+from content_sync.packfile import build_pack
+from content_sync.signing import SigningKey
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI_SOURCE = ROOT / "tests" / "data" / "mini-pack"
+DEMO_SOURCE = ROOT / "assets" / "demo-pack"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if hasattr(os, "geteuid") and os.geteuid() == 0:
+    os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> SigningKey:
+    return SigningKey.generate("test-ops")
+
+
+@pytest.fixture(scope="session")
+def other_key() -> SigningKey:
+    return SigningKey.generate("stranger")
+
+
+@pytest.fixture
+def mini_source(tmp_path: Path) -> Path:
+    """A private, editable copy of the small test pack source."""
+    dest = tmp_path / "mini-src"
+    shutil.copytree(MINI_SOURCE, dest)
+    return dest
+
+
+def set_version(source: Path, version: int) -> None:
+    pack_yaml = source / "pack.yaml"
+    lines = [
+        f"content_version: {version}" if line.startswith("content_version:") else line
+        for line in pack_yaml.read_text(encoding="utf-8").splitlines()
+    ]
+    pack_yaml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def make_pack(tmp_path: Path, signing_key: SigningKey) -> Callable[..., Path]:
+    """Build (and sign) a pack from a source folder; returns the pack path."""
+    counter = iter(range(10**6))
+
+    def make(source: Path, *, version: int | None = None, keys: list[SigningKey] | None = None) -> Path:
+        if version is not None:
+            set_version(source, version)
+        out = tmp_path / f"pack-{next(counter)}.kpack"
+        build_pack(source, out, keys=[signing_key] if keys is None else keys)
+        return out
+
+    return make
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, signing_key: SigningKey) -> DataDir:
+    """A provisioned kiosk data directory that trusts ``signing_key``."""
+    data = DataDir(tmp_path / "kiosk-data")
+    data.root.mkdir()
+    with DeviceState(data.device_db) as device:
+        device.trust(signing_key.public)
+    return data
+
+
+@pytest.fixture
+def installer(data_dir: DataDir, signing_key: SigningKey) -> Installer:
+    return Installer(data_dir, [signing_key.public], "stable")
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (except the device database) with its SHA-256."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.name.startswith("device.db") and path.name != ".install.lock":
+            out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
