@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
-from . import i18n
+from . import delta, i18n
 from .device import DeviceState
 from .errors import BuildError, KioskError
 from .install import Installer, rollback
 from .layout import DataDir
-from .packfile import build_pack, sign_pack, verify_pack
+from .packfile import CONTENT_DB, PackReader, build_pack, sign_pack, verify_pack
 from .signing import PublicKey, SigningKey
 from .store import ContentStore
 
@@ -223,6 +225,52 @@ def install(pack: Path, data_dir: Path, reinstall: bool, as_json: bool) -> None:
         f"installed {result.pack_id} content version {result.content_version}{before}: "
         f"{result.files_written} files written, {result.media_reused} media reused"
         + (f", {result.texts_sanitised} texts had markup removed" if result.texts_sanitised else "")
+    )
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def diff_command(old: Path, new: Path, as_json: bool) -> None:
+    """What changes from pack OLD to pack NEW: rows per table, new media, update size as rows."""
+    with tempfile.TemporaryDirectory(prefix="kiosk-diff-") as tmp:
+        dbs = []
+        new_media: set[str] = set()
+        for n, pack in enumerate((old, new)):
+            with PackReader(pack) as reader:
+                manifest = reader.manifest()
+                reader.check_structure(manifest)
+                dest = Path(tmp) / f"{n}.db"
+                with open(dest, "wb") as fh:
+                    reader.copy_verified(manifest.files[CONTENT_DB], fh)
+                dbs.append(sqlite3.connect(dest))
+                media = {name for name in manifest.files if name != CONTENT_DB}
+                new_media = media - new_media if n else media
+                db_size = manifest.files[CONTENT_DB].size
+                media_sizes = {name: e.size for name, e in manifest.files.items()}
+        try:
+            changes = delta.diff(dbs[0], dbs[1])
+        finally:
+            for conn in dbs:
+                conn.close()
+    rows_bytes = len(delta.encode(changes))
+    result = {
+        "tables": delta.summary(changes),
+        "new_media": len(new_media),
+        "new_media_bytes": sum(media_sizes[m] for m in new_media),
+        "row_delta_bytes": rows_bytes,
+        "new_content_db_bytes": db_size,
+        "row_delta_ratio": round(rows_bytes / max(db_size, 1), 5),
+    }
+    if as_json:
+        _echo_json(result)
+        return
+    for table, counts in result["tables"].items():
+        click.echo(f"{table:<16} {counts['upserts']:>7} changed or new  {counts['deletes']:>7} removed")
+    click.echo(
+        f"new media: {result['new_media']} files, {result['new_media_bytes'] / 2**20:.1f} MB; "
+        f"rows as a delta: {rows_bytes / 1024:.1f} KB = {100 * result['row_delta_ratio']:.2f}% of the new database"
     )
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sqlite3
 import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 
+from content_sync import delta
 from content_sync.errors import BuildError
-from content_sync.packfile import MANIFEST, build_pack, parse_manifest
+from content_sync.packfile import MANIFEST, build_pack, parse_manifest, write_content_db
 from content_sync.signing import SigningKey
+from content_sync.source import load_source
 
 
 def edit_yaml(path: Path, change) -> None:
@@ -84,3 +88,18 @@ def test_manifest_lists_every_file_with_hash_and_size(mini_source: Path, tmp_pat
     assert names == set(manifest.files) | {"manifest.json", "signatures.json"}
     assert data["content_version"] == 1 and data["channel"] == "stable" and data["expires_at"]
     assert all(name.startswith("media/") for name in manifest.files if name != "content.db")
+
+
+def test_an_edit_travels_as_a_few_rows(mini_source: Path, tmp_path: Path) -> None:
+    def db(name: str) -> sqlite3.Connection:
+        source, _ = load_source(mini_source)
+        path = tmp_path / name
+        write_content_db(source, path, dt.datetime(2026, 11, 21, tzinfo=dt.UTC))
+        return sqlite3.connect(path)
+
+    old = db("old.db")
+    edit_yaml(mini_source / "venues.yaml", lambda v: v[2]["summary"].update(en="Street food until 1 am."))
+    new = db("new.db")
+    changes = delta.diff(old, new)
+    assert delta.summary(changes) == {"venues": {"upserts": 1, "deletes": 0}}
+    assert b"Street food until 1 am." in delta.encode(changes)
