@@ -155,6 +155,7 @@ class Installer:
 
     # -- step 1: checks that write nothing -----------------------------------------------
     def _check(self, reader: PackReader, reinstall: bool) -> tuple[Manifest, PublicKey, Pointer | None]:
+        reader.check_entries()
         manifest = reader.manifest()
         key = reader.verify_signature(manifest, self.trusted_keys)
         if manifest.channel != self.channel:
@@ -241,12 +242,9 @@ class Installer:
                 raise InstallError(
                     f"could not write the new content ({exc.strerror or exc}); nothing changed"
                 ) from None
-        # Step 4: the switch.
-        previous = (
-            pointer.current
-            if pointer and not (reinstall and pointer.content_version == manifest.content_version)
-            else (pointer.previous if pointer else None)
-        )
+        # Step 4: the switch. Reinstalling a version keeps the older one as "previous".
+        same = pointer is not None and pointer.content_version == manifest.content_version
+        previous = (pointer.previous if same else pointer.current) if pointer else None
         self.data.write_pointer(Pointer(
             current=version_name, previous=previous, pack_id=manifest.pack_id,
             content_version=manifest.content_version, installed_at=self.clock().replace(microsecond=0).isoformat(),

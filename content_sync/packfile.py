@@ -528,15 +528,18 @@ class PackReader:
         ids = ", ".join(s["key_id"] for s in sigs) or "none"
         raise PackError(f"refused: the pack is signed by a key this kiosk does not trust (key {ids})")
 
+    def check_entries(self) -> None:
+        """What the ZIP directory alone shows: names, links, encryption, methods, sizes, bombs."""
+        for name, info in self.infos.items():
+            self._check_info(info, self._limit_for(name))
+
     def check_structure(self, manifest: Manifest) -> None:
-        """Names, types and sizes of every entry against the signed manifest."""
+        """Every entry against the signed manifest: nothing extra, nothing missing, sizes equal."""
+        self.check_entries()
         listed = set(manifest.files) | {MANIFEST, SIGNATURES}
         for name, info in self.infos.items():
             if name not in listed:
-                check_entry_name(name)
                 raise PackError(f"refused: {name} is in the pack but not in its signed manifest")
-            limit = self._limit_for(name)
-            self._check_info(info, limit)
             entry = manifest.files.get(name)
             if entry and info.file_size != entry.size:
                 raise PackError(f"refused: {name} is {info.file_size} bytes but the manifest says {entry.size}")
@@ -595,6 +598,7 @@ def verify_pack(
 ) -> tuple[Manifest, PublicKey]:
     """Full check without writing anything: structure, signature, every file's hash."""
     with PackReader(path, limits) as reader:
+        reader.check_entries()
         manifest = reader.manifest()
         key = reader.verify_signature(manifest, trusted)
         reader.check_structure(manifest)
