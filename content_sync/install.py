@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -141,12 +142,14 @@ class Installer:
         *,
         limits: PackLimits = DEFAULT_LIMITS,
         clock: Callable[[], dt.datetime] = _utcnow,
+        reserve_bytes: int = DISK_MARGIN_BYTES,
     ) -> None:
         self.data = data
         self.trusted_keys = list(trusted_keys)
         self.channel = channel
         self.limits = limits
         self.clock = clock
+        self.reserve_bytes = reserve_bytes
 
     def install(self, pack_path: Path, *, reinstall: bool = False) -> InstallResult:
         with install_lock(self.data):
@@ -186,7 +189,7 @@ class Installer:
         needed = sum(
             e.size for name, e in manifest.files.items()
             if not (MEDIA_NAME_RE.match(name) and self.data.media_path(name).exists())
-        ) + DISK_MARGIN_BYTES  # fmt: skip
+        ) + self.reserve_bytes  # fmt: skip
         free = shutil.disk_usage(self.data.content).free
         if free < needed:
             raise InstallError(
@@ -210,8 +213,11 @@ class Installer:
                         continue
                     target = self.data.media_path(name)
                     if target.exists() and target.stat().st_size == entry.size:
-                        reused += 1
-                        continue
+                        # A repair (reinstall) re-reads what is on disk; a normal install trusts
+                        # media that an earlier install verified.
+                        if not reinstall or _file_sha256(target) == entry.sha256:
+                            reused += 1
+                            continue
                     staged = staging / "media" / target.name
                     self._extract(reader, entry, staged)
                     new_media.append((staged, target))
@@ -263,6 +269,14 @@ class Installer:
             reader.copy_verified(entry, fh)
             fh.flush()
             os.fsync(fh.fileno())
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def rollback(data: DataDir, clock: Callable[[], dt.datetime] = _utcnow) -> Pointer:
