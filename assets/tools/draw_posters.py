@@ -482,8 +482,10 @@ def motif_waterwheel(d, rng, pal):
         d.rectangle([px - 10, fy + 50, px + 10, HORIZON + 40], fill=pal.dark)
 
 
-def motif_mountains(d, rng, pal):
-    backdrop(d, rng, pal, hills=False)
+def motif_mountains(d, rng, pal, emblem=None):
+    backdrop(d, rng, pal, hills=False, sun=emblem is None)
+    if emblem:
+        emblem(d, rng, pal)
     layers = [
         (pal.light, HORIZON - 60, 420, 5),
         (pal.soft, HORIZON + 20, 360, 6),
@@ -509,7 +511,8 @@ def motif_mountains(d, rng, pal):
             mix(pal.dark, BLACK, 0.2),
             "pine",
         )
-    birds(d, rng, pal.dark, rng.randint(3, 5), (0.3 * AW, 0.1 * AH, 0.7 * AW, 0.3 * AH))
+    if emblem is None:
+        birds(d, rng, pal.dark, rng.randint(3, 5), (0.3 * AW, 0.1 * AH, 0.7 * AW, 0.3 * AH))
 
 
 def _pagoda(d, cx, y_base, tiers, base_w, tier_h, body_col, roof_col):
@@ -820,7 +823,7 @@ def motif_lantern(d, rng, pal):
             wx = x + 60 + k * 90
             d.rectangle([wx, HORIZON - h + 60, wx + 34, HORIZON - h + 110], fill=pal.gold)
         x += w + rng.uniform(-10, 40)
-    d.rectangle([0, HORIZON + 10, AW, AH], fill=mix(sky, BLACK, 0.3))
+    d.rectangle([0, HORIZON - 2, AW, AH], fill=mix(sky, BLACK, 0.3))
     # strings of lanterns
     for row in range(2):
         y0 = AH * (0.12 + 0.16 * row)
@@ -837,7 +840,7 @@ def motif_lantern(d, rng, pal):
             lx = AW * t
             ly = y0 + sag * math.sin(math.pi * t) + AH * 0.08
             s = rng.uniform(62, 80) * (1.0 if row == 1 else 0.8)
-            circle(d, lx, ly, s * 1.45, fill=mix(pal.sky_bottom, pal.gold, 0.32))
+            circle(d, lx, ly, s * 1.45, fill=mix(pal.sky_bottom, (240, 160, 70), 0.42))
             _lantern(d, lx, ly, s, pal.red, pal.gold, pal.gold)
 
 
@@ -887,7 +890,125 @@ def motif_pottery(d, rng, pal):
     jar(cx + 80, HORIZON - 30, AH * 0.56, AH * 0.46, 2)
 
 
-def motif_theatre(d, rng, pal):
+def motif_gourd(d, rng, pal):
+    """Carved gourds (Lanzhou keyhua) on a display plinth."""
+    backdrop(d, rng, pal)
+    ground(d, pal, HORIZON + 20)
+    cx = AW * rng.uniform(0.56, 0.62)
+    d.rectangle([cx - 520, HORIZON - 30, cx + 520, HORIZON + 60], fill=pal.cream)
+    d.rectangle([cx - 520, HORIZON + 40, cx + 520, HORIZON + 60], fill=mix(pal.cream, pal.base, 0.3))
+    skin, carve = (226, 184, 112), (92, 58, 34)
+
+    def gourd(x, base_y, s, tilt):
+        rb, rt = s, s * 0.62
+        yb = base_y - rb
+        yt = yb - rb * 0.72 - rt
+        xt = x + tilt * s * 0.2
+        d.line([(xt, yt - rt * 0.8), (xt + tilt * 18 + 14, yt - rt - 40)], fill=carve, width=14)
+        circle(d, xt, yt, rt, fill=skin)
+        d.polygon(
+            [
+                (x - rb * 0.45, yb - rb * 0.6),
+                (x + rb * 0.45, yb - rb * 0.6),
+                (xt + rt * 0.4, yt + rt * 0.5),
+                (xt - rt * 0.4, yt + rt * 0.5),
+            ],
+            fill=skin,
+        )
+        circle(d, x, yb, rb, fill=skin)
+        # carved scenes: fine line bands, cloud scrolls and a tiny pavilion
+        for yy, rr in ((yb - rb * 0.55, rb * 0.8), (yb + rb * 0.55, rb * 0.8), (yt + rt * 0.45, rt * 0.85)):
+            d.line(
+                [(x - rr, yy), (x + rr, yy)] if yy > yt + rt else [(xt - rr, yy), (xt + rr, yy)], fill=carve, width=5
+            )
+        for k in range(3):
+            ax = x - rb * 0.45 + k * rb * 0.45
+            d.arc([ax - 34, yb - 34, ax + 34, yb + 34], 180 + k * 30, 470 + k * 30, fill=carve, width=6)
+        curved_roof(d, x, yb + rb * 0.3, rb * 0.5, rb * 0.16, carve)
+        d.line([(x - rb * 0.15, yb + rb * 0.3), (x - rb * 0.15, yb + rb * 0.48)], fill=carve, width=5)
+        d.line([(x + rb * 0.15, yb + rb * 0.3), (x + rb * 0.15, yb + rb * 0.48)], fill=carve, width=5)
+        for k in range(4):
+            d.line(
+                [(xt - rt * 0.5, yt - rt * 0.3 + k * 18), (xt + rt * 0.5, yt - rt * 0.3 + k * 18)],
+                fill=mix(skin, carve, 0.45),
+                width=3,
+            )
+        d.arc(
+            [x - rb * 0.8, yb - rb * 0.8, x - rb * 0.2, yb + rb * 0.2], 190, 250, fill=mix(skin, WHITE, 0.5), width=10
+        )
+
+    gourd(cx - 360, HORIZON - 30, AH * 0.12, -1)
+    gourd(cx + 20, HORIZON - 30, AH * 0.17, 1)
+    gourd(cx + 340, HORIZON - 30, AH * 0.10, 0)
+    # carving knife
+    d.line([(cx - 250, HORIZON - 44), (cx - 170, HORIZON - 50)], fill=pal.dark, width=12)
+    d.line([(cx - 170, HORIZON - 50), (cx - 130, HORIZON - 52)], fill=(200, 200, 205), width=8)
+
+
+def motif_noodles(d, rng, pal):
+    """A bowl of Lanzhou beef noodles: clear soup, white radish, red chilli oil, green herbs, yellow noodles."""
+    backdrop(d, rng, pal)
+    table = mix(pal.deep, (120, 72, 40), 0.35)
+    d.rectangle([0, HORIZON - 20, AW, AH], fill=table)
+    for k in range(5):
+        y = HORIZON + k * 50
+        d.line([(0, y), (AW, y)], fill=mix(table, BLACK, 0.12), width=4)
+    cx = AW * rng.uniform(0.56, 0.6)
+    bw, by = AH * 0.46, HORIZON - 60  # bowl half width, rim line
+    bh = AH * 0.34
+    # steam
+    steam = mix(pal.sky_bottom, WHITE, 0.55)
+    for k in range(3):
+        x0 = cx - bw * 0.4 + k * bw * 0.4
+        pts = [(x0 + 26 * math.sin(i * 0.6 + k), by - 150 - i * 22) for i in range(14)]
+        d.line(pts, fill=steam, width=14, joint="curve")
+    # shadow and bowl body
+    d.ellipse([cx - bw * 0.8, by + bh - 30, cx + bw * 0.8, by + bh + 40], fill=mix(table, BLACK, 0.3))
+    d.chord([cx - bw, by - bh, cx + bw, by + bh], 0, 180, fill=pal.cream)
+    d.rectangle([cx - bw * 0.3, by + bh * 0.92, cx + bw * 0.3, by + bh * 1.05], fill=pal.cream)
+    for j in range(2):
+        yy = by + bh * (0.28 + 0.16 * j)
+        half = bw * math.sqrt(max(0.0, 1 - ((yy - by) / bh) ** 2))
+        d.line([(cx - half + 10, yy), (cx + half - 10, yy)], fill=pal.base, width=12 - 4 * j)
+    for k in range(7):
+        x = cx - bw * 0.6 + k * bw * 0.2
+        yy = by + bh * 0.36
+        circle(d, x, yy, 16, outline=pal.base, width=5)
+    # broth surface
+    ry = bh * 0.26
+    d.ellipse([cx - bw, by - ry, cx + bw, by + ry], fill=mix(pal.cream, pal.base, 0.25))
+    d.ellipse([cx - bw * 0.93, by - ry * 0.85, cx + bw * 0.93, by + ry * 0.85], fill=(216, 160, 86))
+    for k in range(7):  # chilli oil floating on the clear broth
+        a = math.pi * (0.75 + 0.22 * k)
+        ox, oy = cx - bw * 0.2 + bw * 0.5 * math.cos(a), by + ry * 0.55 * math.sin(a)
+        d.ellipse([ox - 70, oy - 20, ox + 70, oy + 20], fill=(220, 66, 38))
+    yellow, green, white = (246, 214, 120), (86, 150, 70), (250, 248, 240)
+    for k in range(9):
+        x0 = cx - bw * 0.6 + k * bw * 0.14
+        pts = [(x0 + t * 10 + 16 * math.sin(t * 0.9 + k), by - ry * 0.55 + t * 12) for t in range(8)]
+        d.line(pts, fill=yellow, width=9, joint="curve")
+    for k in range(4):  # beef slices
+        x = cx + bw * (0.15 + 0.15 * k)
+        d.rounded_rectangle(
+            [x - 44, by - 30 + (k % 2) * 24, x + 44, by + 4 + (k % 2) * 24], radius=14, fill=(120, 62, 48)
+        )
+    for k in range(5):  # radish
+        x = cx - bw * 0.2 + k * 40
+        d.rectangle([x - 14, by + ry * 0.3 - 10, x + 14, by + ry * 0.3 + 10], fill=white)
+    for _ in range(40):  # herbs
+        a, rr = rng.uniform(0, math.tau), rng.uniform(0.1, 0.8)
+        circle(d, cx + bw * 0.8 * rr * math.cos(a), by + ry * 0.7 * rr * math.sin(a), 9, fill=green)
+    # chopsticks lifting noodles
+    x1, y1 = cx + bw * 0.35, by - bh * 0.95
+    d.line([(x1, y1), (cx + bw * 1.25, y1 - 220)], fill=pal.dark, width=16)
+    d.line([(x1 + 30, y1 + 20), (cx + bw * 1.3, y1 - 180)], fill=pal.dark, width=16)
+    for k in range(5):
+        xs = x1 - 20 + k * 12
+        pts = [(xs + 10 * math.sin(t * 0.8 + k), y1 + 10 + t * ((by - 20 - y1) / 12)) for t in range(13)]
+        d.line(pts, fill=yellow, width=9, joint="curve")
+
+
+def motif_theatre(d, rng, pal, words=""):
     pal.sky_top = mix(pal.base, (15, 10, 25), 0.7)
     pal.sky_bottom = mix(pal.base, (15, 10, 25), 0.45)
     bands(d, (0, 0, AW, AH), pal.sky_top, pal.sky_bottom, 7)
@@ -925,16 +1046,72 @@ def motif_theatre(d, rng, pal):
         d.pieslice([x - 100, AH * 0.14 - 60, x + 100, AH * 0.14 + 60], 0, 180, fill=cur)
         d.arc([x - 100, AH * 0.14 - 60, x + 100, AH * 0.14 + 60], 0, 180, fill=pal.gold, width=8)
     d.rectangle([0, AH * 0.03, AW, AH * 0.05], fill=pal.gold)
-    # opera mask silhouette at centre
     mx, my = AW / 2, HORIZON - AH * 0.28
-    d.ellipse([mx - 150, my - 190, mx + 150, my + 190], fill=pal.cream)
-    d.polygon([(mx - 150, my - 40), (mx + 150, my - 40), (mx, my - 200)], fill=pal.cream)
+    if re.search(r"danc|舞", words):
+        _dancer(d, rng, mx, HORIZON + 70, AH * 0.62, pal)
+        return
+    # opera face mask (Qinqiang / Peking opera style), colours vary per id
+    face, paint, mark = rng.choice(
+        (
+            (pal.cream, pal.dark, pal.red),
+            ((196, 52, 42), pal.dark, pal.cream),
+            ((40, 40, 58), pal.cream, pal.red),
+            (pal.gold, pal.dark, (196, 52, 42)),
+        )
+    )
+    d.ellipse([mx - 150, my - 190, mx + 150, my + 190], fill=face)
+    d.polygon([(mx - 150, my - 40), (mx + 150, my - 40), (mx, my - 200)], fill=face)
     for sx in (-1, 1):
-        d.ellipse([mx + sx * 70 - 50, my - 60, mx + sx * 70 + 50, my - 10], fill=pal.dark)
-        d.arc([mx + sx * 70 - 70, my - 120, mx + sx * 70 + 70, my - 20], 200, 340, fill=pal.red, width=14)
-    d.polygon([(mx - 20, my), (mx + 20, my), (mx + 30, my + 60), (mx - 30, my + 60)], fill=pal.red)
-    d.arc([mx - 70, my + 60, mx + 70, my + 140], 20, 160, fill=pal.dark, width=14)
-    d.polygon([(mx - 40, my - 190), (mx + 40, my - 190), (mx, my - 80)], fill=pal.red)
+        d.polygon([(mx + sx * 20, my - 40), (mx + sx * 140, my - 90), (mx + sx * 130, my + 10)], fill=paint)
+        d.ellipse([mx + sx * 70 - 34, my - 62, mx + sx * 70 + 34, my - 22], fill=face)
+        circle(d, mx + sx * 70, my - 42, 12, fill=paint)
+        d.arc([mx + sx * 70 - 70, my - 130, mx + sx * 70 + 70, my - 30], 200, 340, fill=paint, width=16)
+    d.polygon([(mx - 40, my - 190), (mx + 40, my - 190), (mx, my - 70)], fill=mark)
+    d.polygon([(mx - 22, my - 10), (mx + 22, my - 10), (mx + 34, my + 55), (mx - 34, my + 55)], fill=paint)
+    d.chord([mx - 80, my + 70, mx + 80, my + 150], 0, 180, fill=mark)
+    d.ellipse([mx - 150, my - 190, mx + 150, my + 190], outline=mix(face, BLACK, 0.3), width=6)
+
+
+def _dancer(d, rng, x, y_floor, h, pal):
+    """A dancer in a flowing skirt with long silk ribbons (Dunhuang dance style)."""
+    body = pal.cream
+    waist = y_floor - h * 0.52
+    shoulder = y_floor - h * 0.74
+    # ribbons first, behind the body
+    for k, col in enumerate((pal.gold, pal.accent)):
+        sgn = 1 if k == 0 else -1
+        pts = []
+        for i in range(60):
+            t = i / 59
+            ang = t * math.tau * 1.1 + k * 2.2
+            rx = h * (0.18 + 0.38 * t)
+            pts.append((x + sgn * rx * math.cos(ang), shoulder - h * 0.08 + h * 0.5 * t + h * 0.16 * math.sin(ang)))
+        d.line(pts, fill=col, width=int(h * 0.028), joint="curve")
+    # skirt (flared, swirling)
+    skirt = [(x - h * 0.05, waist), (x + h * 0.05, waist)]
+    for i in range(13):
+        t = i / 12
+        skirt.append((x + h * (0.26 - 0.5 * t), y_floor - h * 0.02 * math.sin(t * math.pi * 5)))
+    d.polygon(skirt, fill=body)
+    # torso, head and bun
+    d.polygon(
+        [(x - h * 0.05, waist), (x + h * 0.05, waist), (x + h * 0.07, shoulder), (x - h * 0.07, shoulder)], fill=body
+    )
+    circle(d, x + h * 0.01, shoulder - h * 0.07, h * 0.055, fill=body)
+    circle(d, x + h * 0.03, shoulder - h * 0.14, h * 0.03, fill=body)
+    # arms: one raised overhead, one sweeping out
+    d.line(
+        [(x + h * 0.06, shoulder + 8), (x + h * 0.16, shoulder - h * 0.1), (x + h * 0.1, shoulder - h * 0.24)],
+        fill=body,
+        width=int(h * 0.028),
+        joint="curve",
+    )
+    d.line(
+        [(x - h * 0.06, shoulder + 8), (x - h * 0.18, shoulder + h * 0.04), (x - h * 0.3, shoulder - h * 0.02)],
+        fill=body,
+        width=int(h * 0.028),
+        joint="curve",
+    )
 
 
 def motif_oldtown(d, rng, pal):
@@ -1065,6 +1242,141 @@ def motif_river(d, rng, pal):
     birds(d, rng, pal.dark, rng.randint(3, 6), (0.2 * AW, 0.1 * AH, 0.8 * AW, 0.35 * AH))
 
 
+def _rot(cx, cy, pts, a):
+    ca, sa = math.cos(a), math.sin(a)
+    return [(cx + x * ca - y * sa, cy + x * sa + y * ca) for x, y in pts]
+
+
+def _bagua(d, rng, pal):
+    """Fuxi's eight trigrams around a yin-yang disc, rising behind the mountains."""
+    cx, cy, r = AW * rng.uniform(0.62, 0.7), AH * 0.42, AH * 0.34
+    circle(d, cx, cy, r * 1.08, fill=mix(pal.sun, pal.sky_bottom, 0.5))
+    circle(d, cx, cy, r, fill=pal.sun)
+    bar_col = pal.deep
+    trigrams = ("111", "011", "101", "001", "110", "010", "100", "000")
+    for k, tri in enumerate(trigrams):
+        a = -math.pi / 2 + k * math.tau / 8
+        for j, bit in enumerate(tri):
+            rr = r * (0.62 + 0.11 * j)
+            half, th = r * (0.2 + 0.045 * j), r * 0.035
+            parts = [(-half, half)] if bit == "1" else [(-half, -half * 0.18), (half * 0.18, half)]
+            for x0, x1 in parts:
+                poly = [(x0, -th), (x1, -th), (x1, th), (x0, th)]
+                # local x runs along the tangent, local y along the radius
+                pts = _rot(0, 0, poly, a + math.pi / 2)
+                d.polygon([(cx + rr * math.cos(a) + x, cy + rr * math.sin(a) + y) for x, y in pts], fill=bar_col)
+    ry = r * 0.4
+    circle(d, cx, cy, ry, fill=pal.cream)
+    d.pieslice([cx - ry, cy - ry, cx + ry, cy + ry], 90, 270, fill=bar_col)
+    circle(d, cx, cy - ry / 2, ry / 2, fill=bar_col)
+    circle(d, cx, cy + ry / 2, ry / 2, fill=pal.cream)
+    circle(d, cx, cy - ry / 2, ry / 7, fill=pal.cream)
+    circle(d, cx, cy + ry / 2, ry / 7, fill=bar_col)
+    circle(d, cx, cy, ry, outline=bar_col, width=5)
+
+
+def motif_bagua(d, rng, pal):
+    motif_mountains(d, rng, pal, emblem=_bagua)
+
+
+def _blossom_tree(d, rng, x, yg, h, trunk, petal, petal2):
+    d.line([(x, yg), (x + h * 0.03, yg - h * 0.45)], fill=trunk, width=max(6, int(h * 0.07)))
+    for sx in (-1, 1):
+        d.line(
+            [(x + h * 0.02, yg - h * 0.38), (x + sx * h * 0.25, yg - h * 0.62)], fill=trunk, width=max(4, int(h * 0.04))
+        )
+    blobs = [(0, -0.68, 0.3), (-0.24, -0.58, 0.22), (0.24, -0.58, 0.22), (-0.12, -0.82, 0.2), (0.14, -0.84, 0.2)]
+    for bx, by, br in blobs:
+        circle(d, x + bx * h, yg + by * h, br * h, fill=petal)
+    for _ in range(int(h / 14)):
+        a, rr = rng.uniform(0, math.tau), rng.uniform(0, 0.38) * h
+        circle(d, x + rr * math.cos(a), yg - h * 0.7 + rr * math.sin(a) * 0.7, max(3, h * 0.018), fill=petal2)
+
+
+def motif_blossom(d, rng, pal, words=""):
+    backdrop(d, rng, pal)
+    if re.search(r"pear|white|梨", words):
+        petal, petal2 = (250, 248, 240), (226, 232, 214)
+    elif re.search(r"rose|玫瑰", words):
+        petal, petal2 = (214, 70, 96), (240, 150, 160)
+    else:
+        petal, petal2 = (244, 176, 190), (250, 222, 226)
+    d.polygon(smooth_hills(rng, HORIZON - 10, 170, 1.3), fill=pal.soft)
+    ground(d, pal, HORIZON + 10, mix(pal.soft, pal.deep, 0.35))
+    trunk = pal.dark
+    if re.search(r"rose|玫瑰", words):
+        # rose fields: rows of low bushes in perspective
+        leaf = mix(pal.deep, (60, 110, 60), 0.5)
+        for row in range(6):
+            yg = HORIZON + 20 + row * row * 9 + row * 30
+            h = 50 + row * 34
+            n = int(AW / (h * 1.4)) + 2
+            off = rng.uniform(0, h)
+            for k in range(n):
+                x = k * h * 1.4 - off
+                for bx, by, br in ((0, -0.45, 0.5), (-0.4, -0.3, 0.38), (0.4, -0.3, 0.38)):
+                    circle(d, x + bx * h, yg + by * h, br * h, fill=leaf)
+                for _ in range(4 + row):
+                    a, rr = rng.uniform(math.pi, math.tau), rng.uniform(0.1, 0.55) * h
+                    circle(
+                        d, x + rr * math.cos(a), yg - h * 0.35 + rr * math.sin(a) * 0.8, max(4, h * 0.09), fill=petal
+                    )
+        return
+    rows = ((HORIZON + 10, 210, 9), (HORIZON + 130, 340, 6), (AH + 70, 560, 3))
+    for row, (yg, h, n) in enumerate(rows):
+        for k in range(n):
+            x = AW * (k + 0.5 + rng.uniform(-0.2, 0.2) + (0.5 if row == 1 else 0)) / n
+            _blossom_tree(d, rng, x, yg, h * rng.uniform(0.9, 1.1), trunk, petal, petal2)
+    for _ in range(14):  # falling petals
+        x, y = rng.uniform(0, AW), rng.uniform(0.3 * AH, 0.7 * AH)
+        d.ellipse([x - 8, y - 5, x + 8, y + 5], fill=petal)
+
+
+def motif_tomb(d, rng, pal):
+    backdrop(d, rng, pal)
+    ground(d, pal, HORIZON + 30, pal.deep)
+    cx = AW * rng.uniform(0.56, 0.62)
+    mw, mh = AW * 0.28, AH * 0.36
+    # burial mound with a stone ring wall
+    d.pieslice([cx - mw, HORIZON + 30 - mh, cx + mw, HORIZON + 30 + mh], 180, 360, fill=pal.soft)
+    for _ in range(30):
+        a = rng.uniform(math.pi * 1.08, math.pi * 1.92)
+        x = cx + mw * 0.9 * math.cos(a) * rng.uniform(0.3, 1)
+        y = HORIZON + 30 + mh * 0.9 * math.sin(a) * rng.uniform(0.3, 1)
+        d.line([(x, y), (x - 6, y - 22)], fill=mix(pal.soft, pal.deep, 0.35), width=5)
+        d.line([(x, y), (x + 8, y - 18)], fill=mix(pal.soft, pal.deep, 0.35), width=5)
+    d.rectangle([cx - mw - 20, HORIZON - 10, cx + mw + 20, HORIZON + 30], fill=mix(pal.cream, pal.base, 0.3))
+    for k in range(16):
+        x = cx - mw - 20 + (2 * mw + 40) * k / 16
+        d.line([(x, HORIZON - 10), (x, HORIZON + 30)], fill=mix(pal.cream, pal.base, 0.45), width=3)
+    # stele on a tortoise base
+    sw, sh = 110, AH * 0.36
+    sy = HORIZON + 110
+    d.ellipse([cx - 150, sy - 60, cx + 150, sy + 20], fill=pal.dark)
+    circle(d, cx + 150, sy - 30, 34, fill=pal.dark)
+    d.rounded_rectangle([cx - sw, sy - 40 - sh, cx + sw, sy - 30], radius=50, fill=pal.cream)
+    d.rectangle([cx - sw + 24, sy - sh + 10, cx + sw - 24, sy - 60], outline=mix(pal.cream, pal.base, 0.4), width=4)
+    for k in range(4):  # inscription columns
+        x = cx - 48 + 32 * k
+        y = sy - sh + 40
+        while y < sy - 80:
+            seg = rng.uniform(14, 26)
+            d.rectangle([x - 5, y, x + 5, min(y + seg, sy - 80)], fill=pal.dark)
+            y += seg + 10
+    # stone guardian pillars and cypresses
+    for sx in (-1, 1):
+        for j in range(2):
+            px, base = cx + sx * (mw * (0.62 + 0.3 * j)), HORIZON + 120 + j * 30
+            d.rectangle([px - 26, base - 300 + j * 30, px + 26, base], fill=pal.cream)
+            d.rectangle([px - 44, base - 20, px + 44, base + 10], fill=mix(pal.cream, pal.base, 0.3))
+            d.ellipse([px - 44, base - 330 + j * 30, px + 44, base - 280 + j * 30], fill=pal.cream)
+            d.line([(px - 70, base - 250 + j * 30), (px + 70, base - 260 + j * 30)], fill=pal.cream, width=14)
+        for j in range(2):
+            tx = cx + sx * (mw * 1.25 + j * 170)
+            d.ellipse([tx - 45, HORIZON - 260 + j * 40, tx + 45, HORIZON + 40], fill=pal.dark)
+            d.rectangle([tx - 8, HORIZON + 30, tx + 8, HORIZON + 70], fill=pal.dark)
+
+
 def _camel(d, x, y, s, c, rider=None):
     """A walking camel facing right, feet at y, body about 2*s long."""
     lw = int(0.11 * s)
@@ -1172,18 +1484,27 @@ MOTIFS = {
     "river": motif_river,
     "dunes": motif_dunes,
     "route": motif_route,
+    "bagua": motif_bagua,
+    "blossom": motif_blossom,
+    "tomb": motif_tomb,
+    "gourd": motif_gourd,
+    "noodles": motif_noodles,
 }
 
-# Keyword rules, first match wins. Strong, specific words (from tags, id and English
-# name) come before category, then generic words, then a default per theme.
+# Keyword rules. Order: specific words (tags, id, English and Chinese name), then a
+# distinctive category, then tag hints, then a broad category (landmark, heritage site,
+# scenic area), then generic words, then a default for the first theme.
 SPECIFIC = [
     ("waterwheel", r"water[- ]?wheels?|waterwheel|水车"),
     ("bridge", r"bridges?|桥"),
     ("grotto", r"grottoe?s?|caves?|cave-temple|石窟|buddhist-art|maijishan|麦积"),
     ("pagoda", r"pagodas?|stupa|塔"),
+    ("bagua", r"eight-trigrams|bagua|trigrams?|八卦|卦台"),
     ("drum", r"drums?|鼓"),
+    ("noodles", r"noodles?|lamian|beef-noodles?|拉面|牛肉面"),
+    ("gourd", r"gourds?|葫芦"),
     ("river", r"rafts?|sheepskin|羊皮筏"),
-    ("lantern", r"lanterns?|night-market|food|snacks?|noodles?|夜市|美食|灯"),
+    ("lantern", r"lanterns?|night-market|夜市|灯"),
     ("theatre", r"theatre|theater|opera|drama|dance|剧"),
     ("dunes", r"desert|dunes?|sand|camels?|沙"),
 ]
@@ -1191,10 +1512,7 @@ CATEGORY = {
     "museum": "museum",
     "culture-centre": "museum",
     "temple": "temple",
-    "scenic-area": "mountains",
     "park": "park",
-    "landmark": "gate",
-    "heritage-site": "gate",
     "theatre": "theatre",
     "old-town": "oldtown",
     "food-street": "lantern",
@@ -1207,6 +1525,18 @@ CATEGORY = {
     "dance": "theatre",
     "literature": "museum",
     "custom": "lantern",
+}
+HINTS = [
+    ("pottery", r"pottery|painted-pottery|caitao|ceramics?|彩陶"),
+    ("tomb", r"tombs?|mausoleums?|墓|陵"),
+    ("blossom", r"blossoms?|orchards?|flowers?|roses?|梨园|花"),
+    ("oldtown", r"old-town|ancient-town|old-street|courtyards?|courtyard-houses|residences?|古镇|民居|街区"),
+    ("river", r"rivers?|riverside|promenade|confluence|wetlands?|河"),
+]
+BROAD_CATEGORY = {
+    "scenic-area": "mountains",
+    "landmark": "gate",
+    "heritage-site": "gate",
     # event kinds
     "festival": "lantern",
     "market": "lantern",
@@ -1215,13 +1545,11 @@ CATEGORY = {
     "tour": "route",
 }
 GENERIC = [
-    ("pottery", r"pottery|caitao|ceramics?|彩陶"),
     ("museum", r"museums?|exhibitions?|galler(y|ies)|博物"),
     ("temple", r"temples?|monaster(y|ies)|mosque|shrine|寺|庙|宫|观"),
-    ("oldtown", r"old-town|ancient-town|old-street|courtyards?|residences?|古镇|街区"),
-    ("park", r"parks?|gardens?|orchards?|公园"),
+    ("lantern", r"food|snacks?|noodles?|美食"),
+    ("park", r"parks?|gardens?|公园"),
     ("mountains", r"mountains?|mount|peaks?|canyons?|forest|geopark|danxia|scenic|山"),
-    ("river", r"rivers?|rafts?|yellow-river|promenade|河"),
     ("gate", r"gates?|towers?|walls?|landmark|门|楼"),
 ]
 THEME_DEFAULT = {
@@ -1240,17 +1568,25 @@ def _match(rules, text):
     return None
 
 
+def motif_words(rec):
+    """Lowercase searchable text of a record: tags, id, English name, then the Chinese name."""
+    name = rec.get("name") or rec.get("title")
+    tags = [str(t).lower() for t in (rec.get("tags") or []) if t]
+    return " ".join([*tags, str(rec.get("id", "")).lower(), i18n(name, "en").lower()]), i18n(name, "zh-Hans")
+
+
 def choose_motif(collection, rec):
     if collection == "routes":
         return "route"
-    tags = [str(t).lower() for t in (rec.get("tags") or []) if t]
-    words = " ".join([*tags, str(rec.get("id", "")).lower(), i18n(rec.get("name") or rec.get("title"), "en").lower()])
-    zh = i18n(rec.get("name") or rec.get("title"), "zh-Hans")
+    words, zh = motif_words(rec)
     cat = str(rec.get("category") or rec.get("kind") or "").lower()
     return (
         _match(SPECIFIC, words)
         or _match(SPECIFIC, zh)
         or CATEGORY.get(cat)
+        or _match(HINTS, words)
+        or _match(HINTS, zh)
+        or BROAD_CATEGORY.get(cat)
         or _match(GENERIC, words)
         or _match(GENERIC, zh)
         or next((THEME_DEFAULT[t] for t in rec.get("themes") or [] if t in THEME_DEFAULT), None)
@@ -1418,6 +1754,8 @@ def render(collection, rec, themes, fonts):
     d = ImageDraw.Draw(art)
     if motif == "route":
         motif_route(d, rng, pal, stops=len(rec.get("stops") or []) or 4)
+    elif motif in ("blossom", "theatre"):
+        MOTIFS[motif](d, rng, pal, " ".join(motif_words(rec)))
     else:
         MOTIFS[motif](d, rng, pal)
     art = art.resize((W, ART_H), Image.LANCZOS)
@@ -1438,8 +1776,8 @@ def render(collection, rec, themes, fonts):
     return img, motif
 
 
-def save_png(img, path, colors=64):
-    q = img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+def save_png(img, path, colors=96):
+    q = img.quantize(colors=colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     tmp = path + ".tmp"
     q.save(tmp, format="PNG", optimize=True)
     os.replace(tmp, path)
