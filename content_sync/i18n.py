@@ -16,7 +16,7 @@ _TAG_RE = re.compile(
     r"^[a-zA-Z]{2,3}"  # language
     r"(-[a-zA-Z]{4})?"  # script
     r"(-([a-zA-Z]{2}|[0-9]{3}))?"  # region
-    r"(-([a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*$"  # variants
+    r"(-([a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*\Z"  # variants
 )
 
 DEFAULT_FALLBACK: tuple[str, ...] = ("en", "zh-Hans")

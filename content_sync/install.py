@@ -22,7 +22,6 @@ import contextlib
 import datetime as dt
 import errno
 import hashlib
-import json
 import os
 import shutil
 import sqlite3
@@ -32,12 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import schema
-from .errors import InstallError, PackError
+from .errors import InstallError, KioskError, PackError
 from .layout import DataDir, Pointer, fsync_dir
-from .packfile import CONTENT_DB, DEFAULT_LIMITS, MEDIA_NAME_RE, Manifest, PackLimits, PackReader
-from .sanitize import sanitize_text
+from .packfile import CONTENT_DB, DEFAULT_LIMITS, MEDIA_NAME_RE, Manifest, PackLimits, PackReader, shown_text
 from .signing import PublicKey
+from .vet import vet_content_db
 
 try:
     import fcntl
@@ -45,10 +43,6 @@ except ImportError:  # Windows: installs are serialised by the single kiosk proc
     fcntl = None  # type: ignore[assignment]
 
 DISK_MARGIN_BYTES = 64 * 1024 * 1024
-# Characters that cannot appear in ids, kinds, colours or dates: a pack whose plain
-# columns contain them is hostile, whatever its signature says.
-_UNSAFE_PLAIN_GLOB = "*[<>&\"'\\`]*"
-_MARKUP_GLOB = "*[<>&\u0080-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]*"
 
 
 @dataclass(frozen=True)
@@ -154,7 +148,15 @@ class Installer:
     def install(self, pack_path: Path, *, reinstall: bool = False) -> InstallResult:
         with install_lock(self.data):
             recover(self.data)
-            return self._install_locked(Path(pack_path), reinstall)
+            try:
+                return self._install_locked(Path(pack_path), reinstall)
+            except (KioskError, KeyboardInterrupt, SystemExit):
+                raise
+            except MemoryError:
+                raise InstallError("the pack is too large for this kiosk's memory; nothing changed") from None
+            except Exception as exc:  # a hostile pack must never surface as a traceback
+                recover(self.data)
+                raise PackError(f"refused: the pack is malformed ({type(exc).__name__})") from exc
 
     # -- step 1: checks that write nothing -----------------------------------------------
     def _check(self, reader: PackReader, reinstall: bool) -> tuple[Manifest, PublicKey, Pointer | None]:
@@ -163,7 +165,8 @@ class Installer:
         key = reader.verify_signature(manifest, self.trusted_keys)
         if manifest.channel != self.channel:
             raise PackError(
-                f"refused: the pack is for channel '{manifest.channel}' but this kiosk follows '{self.channel}'"
+                f"refused: the pack is for channel {shown_text(manifest.channel)} "
+                f"but this kiosk follows {shown_text(self.channel)}"
             )
         now = self.clock()
         if manifest.expires_at and manifest.expires_at <= now:
@@ -212,12 +215,15 @@ class Installer:
                     if name == CONTENT_DB:
                         continue
                     target = self.data.media_path(name)
-                    if target.exists() and target.stat().st_size == entry.size:
-                        # A repair (reinstall) re-reads what is on disk; a normal install trusts
-                        # media that an earlier install verified.
-                        if not reinstall or _file_sha256(target) == entry.sha256:
-                            reused += 1
-                            continue
+                    # A repair (reinstall) re-reads what is on disk; a normal install trusts
+                    # media that an earlier install verified.
+                    if (
+                        target.exists()
+                        and target.stat().st_size == entry.size
+                        and (not reinstall or _file_sha256(target) == entry.sha256)
+                    ):
+                        reused += 1
+                        continue
                     staged = staging / "media" / target.name
                     self._extract(reader, entry, staged)
                     new_media.append((staged, target))
@@ -297,103 +303,3 @@ def rollback(data: DataDir, clock: Callable[[], dt.datetime] = _utcnow) -> Point
         )  # fmt: skip
         data.write_pointer(new)
         return new
-
-
-def _pk_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    info = conn.execute(f"PRAGMA table_info({table})").fetchall()
-    pk = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]]
-    return pk or ["rowid"]
-
-
-def _plain_text_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    skip = set(schema.I18N_COLUMNS.get(table, ())) | set(schema.JSON_COLUMNS.get(table, ()))
-    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})") if row[2] == "TEXT" and row[1] not in skip]
-
-
-def _sanitize_json(node: Any) -> Any:
-    if isinstance(node, str):
-        return sanitize_text(node)
-    if isinstance(node, list):
-        return [_sanitize_json(x) for x in node]
-    if isinstance(node, dict):
-        return {k: _sanitize_json(v) for k, v in node.items()}
-    return node
-
-
-def vet_content_db(path: Path, manifest: Manifest) -> int:
-    """Refuse a database that is not exactly what a builder makes; re-sanitise its text.
-
-    Returns how many cells were sanitised. Raises PackError with a plain reason.
-    """
-    try:
-        conn = sqlite3.connect(path, isolation_level=None)
-    except sqlite3.DatabaseError:
-        raise PackError("refused: content.db is not a SQLite database") from None
-    try:
-        conn.execute("PRAGMA trusted_schema = OFF")
-        conn.execute("PRAGMA cell_size_check = ON")
-        try:
-            header_ok = conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-        except sqlite3.DatabaseError:
-            header_ok = False
-        if not header_ok:
-            raise PackError("refused: content.db is damaged (SQLite integrity check failed)")
-        if conn.execute("PRAGMA user_version").fetchone()[0] != manifest.schema_version:
-            raise PackError("refused: content.db's schema version does not match the manifest")
-        if tuple(schema.schema_signature(conn)) != schema.expected_signature():
-            raise PackError("refused: content.db has tables, triggers or views this kiosk does not expect")
-        if conn.execute("PRAGMA foreign_key_check").fetchone():
-            raise PackError("refused: content.db refers to venues, themes or media that it does not contain")
-        for sha, media_path in conn.execute("SELECT sha256, path FROM media"):
-            entry = manifest.files.get(media_path)
-            if entry is None or entry.sha256 != sha:
-                raise PackError(f"refused: content.db refers to media {media_path!r} that the pack does not carry")
-        meta = dict(conn.execute("SELECT key, value FROM meta"))
-        if meta.get("content_version") != str(manifest.content_version) or meta.get("pack_id") != manifest.pack_id:
-            raise PackError("refused: content.db belongs to a different pack than its manifest")
-        sanitised = 0
-        conn.execute("BEGIN")
-        for table in schema.CONTENT_TABLES:
-            pk = _pk_columns(conn, table)
-            where_pk = " AND ".join(f"{c} = ?" for c in pk)
-            for column in _plain_text_columns(conn, table):
-                bad = conn.execute(
-                    f"SELECT {', '.join(pk)} FROM {table} WHERE {column} GLOB ? LIMIT 1", (_UNSAFE_PLAIN_GLOB,)
-                ).fetchone()
-                if bad and table != "meta":
-                    raise PackError(f"refused: {table}.{column} of {bad[0]!r} contains characters an id may not have")
-            json_cols = [(c, True) for c in schema.I18N_COLUMNS.get(table, ())]
-            json_cols += [(c, False) for c in schema.JSON_COLUMNS.get(table, ())]
-            for column, is_i18n in json_cols:
-                invalid = conn.execute(
-                    f"SELECT {pk[0]} FROM {table} WHERE {column} IS NOT NULL AND NOT json_valid({column}) LIMIT 1"
-                ).fetchone()
-                if invalid:
-                    raise PackError(f"refused: {table}.{column} of {invalid[0]!r} is not valid JSON")
-                if is_i18n:
-                    wrong = conn.execute(
-                        f"SELECT {pk[0]} FROM {table} WHERE json_type({column}) != 'object' OR EXISTS "
-                        f"(SELECT 1 FROM json_each({table}.{column}) WHERE type != 'text') LIMIT 1"
-                    ).fetchone()
-                    if wrong:
-                        raise PackError(f"refused: {table}.{column} of {wrong[0]!r} is not multilingual text")
-                suspects = conn.execute(
-                    f"SELECT {', '.join(pk)}, {column} FROM {table} "
-                    f"WHERE {column} GLOB ? OR instr({column}, '\\u') > 0",
-                    (_MARKUP_GLOB,),
-                ).fetchall()
-                for row in suspects:
-                    value = json.loads(row[-1])
-                    clean = _sanitize_json(value)
-                    if clean != value:
-                        conn.execute(
-                            f"UPDATE {table} SET {column} = ? WHERE {where_pk}",
-                            (json.dumps(clean, ensure_ascii=False, sort_keys=True), *row[:-1]),
-                        )
-                        sanitised += 1
-        conn.execute("COMMIT")
-        return sanitised
-    except sqlite3.DatabaseError as exc:
-        raise PackError(f"refused: content.db cannot be read ({exc})") from None
-    finally:
-        conn.close()

@@ -42,7 +42,8 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SIGNATURES = "signatures.json"
 CONTENT_DB = "content.db"
-MEDIA_NAME_RE = re.compile(r"^media/([0-9a-f]{64})\.(png|jpg|jpeg|webp|mp3|ogg|wav|mbtiles)$")
+MEDIA_NAME_RE = re.compile(r"^media/([0-9a-f]{64})\.(png|jpg|jpeg|webp|mp3|ogg|wav|mbtiles)\Z")
+KEY_ID_RE = re.compile(r"[0-9a-f]{16}")
 ALLOWED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 CHUNK = 1 << 20
 
@@ -401,20 +402,28 @@ def parse_manifest(raw: bytes) -> Manifest:
             raise PackError(f"media file {name!r} is not named by its SHA-256")
         files[name] = FileEntry(name, sha, size)
     languages = data.get("languages") or []
+    if not isinstance(languages, list) or not all(isinstance(x, str) and len(x) < 36 for x in languages):
+        raise PackError("the manifest's language list is malformed")
     return Manifest(raw, pack_id, version, channel, created_at, expires_at, schema_version,
                     tuple(str(x) for x in languages), files)  # fmt: skip
+
+
+def shown_text(value: object, limit: int = 80) -> str:
+    """A value from a pack made safe for a one-line message: quoted, escaped, bounded."""
+    text = repr(str(value))
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
 def check_entry_name(name: str) -> None:
     """Only names this format defines; anything else (paths, '..', drive letters) is refused."""
     if name in (CONTENT_DB, MANIFEST, SIGNATURES) or MEDIA_NAME_RE.match(name):
         return
-    shown = name.encode("unicode_escape").decode()[:120]
+    shown = shown_text(name)
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-        raise PackError(f"refused: the pack contains an absolute path {shown!r}")
+        raise PackError(f"refused: the pack contains an absolute path {shown}")
     if ".." in re.split(r"[/\\]", name):
-        raise PackError(f"refused: the pack contains a path that climbs out of its folder {shown!r}")
-    raise PackError(f"refused: unexpected file {shown!r} in the pack")
+        raise PackError(f"refused: the pack contains a path that climbs out of its folder {shown}")
+    raise PackError(f"refused: unexpected file {shown} in the pack")
 
 
 def _parse_signatures(raw: bytes) -> list[dict[str, str]]:
@@ -443,8 +452,10 @@ class PackReader:
             raise PackError(f"pack file {self.path} not found")
         try:
             self.zf = zipfile.ZipFile(self.path, "r")
-        except zipfile.BadZipFile:
+        except (zipfile.BadZipFile, EOFError):
             raise PackError("not a pack: the file is not a ZIP archive or it is truncated") from None
+        except (UnicodeDecodeError, NotImplementedError, ValueError, zipfile.LargeZipFile) as exc:
+            raise PackError(f"refused: the pack's file list is malformed ({type(exc).__name__})") from None
         except OSError as exc:
             raise PackError(f"cannot read the pack: {exc.strerror}") from None
         self.infos: dict[str, zipfile.ZipInfo] = {}
@@ -513,6 +524,8 @@ class PackReader:
         if not self.has(SIGNATURES):
             raise PackError("refused: the pack is not signed")
         sigs = _parse_signatures(self.read_small(SIGNATURES, self.limits.max_signatures_bytes))
+        if not sigs:
+            raise PackError("refused: the pack is not signed")
         by_id = {key.key_id: key for key in trusted}
         for sig in sigs:
             key = by_id.get(sig["key_id"])
@@ -521,11 +534,11 @@ class PackReader:
             try:
                 raw_sig = base64.b64decode(sig["sig"], validate=True)
             except (binascii.Error, ValueError):
-                continue
+                raise PackError(f"refused: the signature by key {key.key_id} is malformed") from None
             if key.verify(raw_sig, manifest.raw):
                 return key
             raise PackError(f"refused: the signature by key {key.key_id} does not match the pack (tampered manifest)")
-        ids = ", ".join(s["key_id"] for s in sigs) or "none"
+        ids = ", ".join(s["key_id"] if KEY_ID_RE.fullmatch(s["key_id"]) else "(malformed id)" for s in sigs[:5])
         raise PackError(f"refused: the pack is signed by a key this kiosk does not trust (key {ids})")
 
     def check_entries(self) -> None:

@@ -48,7 +48,7 @@ def ensure_content(data: DataDir, bundled_pack: Path | None) -> ProvisionReport:
         installer = Installer(data, device.trusted_keys(), device.get("channel", "stable"))
         try:
             result = installer.install(Path(bundled_pack))
-        except KioskError as exc:
+        except (KioskError, OSError) as exc:
             device.log_install(str(bundled_pack), None, None, False, str(exc))
             version = pointer.content_version if pointer else None
             return ProvisionReport(version, "kept" if pointer else "no-content", f"bundled pack refused: {exc}")

@@ -284,8 +284,11 @@ def create_content_schema(conn: sqlite3.Connection) -> None:
 
 def schema_signature(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
     """What the installer compares: every schema object with its normalised SQL."""
+    # Every row counts, whatever its name: only SQLite's automatic indexes (no SQL) are skipped,
+    # so a trigger or view cannot hide behind a name like "sqlite_x".
     rows = conn.execute(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+        "SELECT type, name, tbl_name, sql FROM sqlite_master "
+        "WHERE NOT (type = 'index' AND sql IS NULL) ORDER BY type, name"
     ).fetchall()
     return [(t, n, tb, " ".join((sql or "").split())) for t, n, tb, sql in rows]
 

@@ -28,10 +28,10 @@ COLLECTIONS = (
     "transport", "pages", "notices",
 )  # fmt: skip
 SOURCE_SUFFIXES = (".yaml", ".yml", ".json")
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
-TAG_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-DISTRICT_RE = re.compile(r"^[0-9]{6}$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}\Z")
+COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
+TAG_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}\Z")
+DISTRICT_RE = re.compile(r"^[0-9]{6}\Z")
 _MARKUP_RE = re.compile(r"<[a-zA-Z/!?]|&#?\w+;")
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}

@@ -403,7 +403,13 @@ class ContentStore:
 
     def search(self, query: str, *, limit: int | None = 30, kinds: Sequence[str] | None = None) -> list[SearchResult]:
         out = []
-        for hit in search.search(self.conn, query, limit=limit, kinds=kinds):
+        try:
+            hits = search.search(self.conn, query, limit=limit, kinds=kinds)
+        except sqlite3.DatabaseError:
+            return []  # a damaged index must not take the screen down; operators see it in logs
+        for hit in hits:
+            if hit.kind not in self._TITLES:
+                continue
             table, title_col, sub_col = self._TITLES[hit.kind]
             row = self.conn.execute(
                 f"SELECT {title_col}, {sub_col} FROM {table} WHERE id = ?", (hit.ref_id,)

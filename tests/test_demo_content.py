@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -52,7 +51,17 @@ def test_venues_cover_both_cities_and_all_themes(demo: ContentStore) -> None:
 
 def test_places_the_plans_name_are_there(demo: ContentStore) -> None:
     names = {v.name["zh-Hans"] for v in demo.venues()}
-    for place in ("中山铁桥", "黄河母亲雕塑", "五泉山", "白塔山", "金天观", "伏羲庙", "麦积山石窟", "河口古镇", "青城古镇"):
+    for place in (
+        "中山铁桥",
+        "黄河母亲雕塑",
+        "五泉山",
+        "白塔山",
+        "金天观",
+        "伏羲庙",
+        "麦积山石窟",
+        "河口古镇",
+        "青城古镇",
+    ):
         assert any(place in name for name in names), place
     heritage = {h["name"]["zh-Hans"] for h in demo.heritage()}
     for item in ("兰州太平鼓", "苦水高高跷", "兰州鼓子", "伏羲祭典"):
