@@ -68,14 +68,16 @@ def main() -> None:
               help="Where to write the pack file.")  # fmt: skip
 @click.option("--key", "keys", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Sign with this private key (repeatable).")  # fmt: skip
-def build(src: Path, out: Path, keys: tuple[Path, ...]) -> None:
+@click.option("--compress", is_flag=True,
+              help="Deflate the content database: a smaller file to carry, a slower install.")  # fmt: skip
+def build(src: Path, out: Path, keys: tuple[Path, ...], compress: bool) -> None:
     """Validate the pack source folder SRC and build a pack file from it.
 
     Every problem is reported with its file and field; nothing is written when there is one.
     """
     signing = [SigningKey.load(k) for k in keys]
     try:
-        manifest, problems = build_pack(src, out, keys=signing)
+        manifest, problems = build_pack(src, out, keys=signing, compress=compress)
     except BuildError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)

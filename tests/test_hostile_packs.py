@@ -621,11 +621,23 @@ def pack_same_version(ctx: Ctx) -> Path:
 # The database: signed by a leaked key, so only the installer's vetting stands in the way.
 
 
-@case(r"^refused: content\.db is damaged \(SQLite integrity check failed\)$")
+@case(r"^refused: content\.db is not a SQLite database$")
 def pack_content_db_not_sqlite(ctx: Ctx) -> Path:
     pack = ctx.repack()
     pack.put(CONTENT_DB, random.Random(99).randbytes(64 * 1024))
     return pack.write(ctx.out("db-random"), ctx.key)
+
+
+@case(r"^refused: content\.db is damaged \(SQLite integrity check failed\)$")
+def pack_content_db_damaged_pages(ctx: Ctx) -> Path:
+    """A real SQLite header over scrambled pages: the structural check catches it."""
+    pack = ctx.repack()
+    db = bytearray(pack.data(CONTENT_DB))
+    page = int.from_bytes(db[16:18], "big")
+    scrambled = random.Random(7).randbytes(len(db) - 2 * page)
+    db[2 * page :] = scrambled
+    pack.put(CONTENT_DB, bytes(db))
+    return pack.write(ctx.out("db-damaged"), ctx.key)
 
 
 @case(r"^refused: content\.db's schema version does not match the manifest$")
