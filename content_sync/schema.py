@@ -242,10 +242,16 @@ CREATE TABLE search_docs (
     boost INTEGER NOT NULL,
     UNIQUE (kind, ref_id)
 );
-CREATE VIRTUAL TABLE search_fts USING fts5(
-    name_bi, name_uni, name_latin, name_py, name_ini, body_bi, body_uni, body_latin,
+CREATE VIRTUAL TABLE search_cjk USING fts5(
+    name_bi, name_uni, body_bi, body_uni,
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '1 2 3'
+    columnsize = 0
+);
+CREATE VIRTUAL TABLE search_latin USING fts5(
+    name_latin, name_py, name_ini, body_latin,
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '1 2 3',
+    columnsize = 0
 );
 """
 

@@ -40,8 +40,10 @@ _CJK_RANGES = (
 _RUN_BREAK = "0"  # a token no pair can equal; stops phrases matching across runs
 _WORD_RE = re.compile(r"\w+")
 
-NAME_COLUMNS = ("name_bi", "name_uni", "name_latin", "name_py", "name_ini")
-BODY_COLUMNS = ("body_bi", "body_uni", "body_latin")
+# Two full-text tables: CJK pairs need positions but no prefix index (by far the most
+# tokens); Latin words and pinyin need prefix indexes for typing-as-you-go.
+CJK_COLUMNS = ("name_bi", "name_uni", "body_bi", "body_uni")
+LATIN_COLUMNS = ("name_latin", "name_py", "name_ini", "body_latin")
 
 
 def is_cjk(ch: str) -> bool:
@@ -124,8 +126,12 @@ def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def build_match(query: str, *, names_only: bool) -> str | None:
-    """An FTS5 MATCH expression for what a visitor typed; ``None`` when nothing is searchable."""
+def build_match(query: str, *, names_only: bool) -> tuple[str | None, str | None]:
+    """FTS5 MATCH expressions for what a visitor typed: (for search_cjk, for search_latin).
+
+    Either is ``None`` when the query has no part in that script; both are ``None`` when
+    nothing is searchable.
+    """
     runs, rest = split_scripts(normalize(query))
     words = _WORD_RE.findall(rest)
     prefix = ("name_",) if names_only else ("name_", "body_")
@@ -137,6 +143,7 @@ def build_match(query: str, *, names_only: bool) -> str | None:
         else:
             cols = " ".join(p + "bi" for p in prefix)
             clauses.append(f"{{{cols}}} : {_quote(' '.join(pairs(run)))}")
+    latin = None
     if words:
         cols = " ".join(p + "latin" for p in prefix)
         alternatives = ["{" + cols + "} : (" + " AND ".join(_quote(w) + "*" for w in words) + ")"]
@@ -144,8 +151,8 @@ def build_match(query: str, *, names_only: bool) -> str | None:
         if joined.isascii() and joined.isalpha():
             alternatives.append(f"name_py : {_quote(joined)}*")
             alternatives.append(f"name_ini : {_quote(joined)}*")
-        clauses.append("(" + " OR ".join(alternatives) + ")")
-    return " AND ".join(clauses) if clauses else None
+        latin = " OR ".join(alternatives)
+    return (" AND ".join(clauses) if clauses else None), latin
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,21 @@ class SearchHit:
     kind: str
     ref_id: str
     in_name: bool
+
+
+def _tier_sql(cjk: str | None, latin: str | None, kind_filter: str) -> tuple[str, list[object]]:
+    """Drive the query from one full-text table; require the other through its rowids."""
+    driver, other = ("search_cjk", "search_latin") if cjk else ("search_latin", "search_cjk")
+    first, second = (cjk, latin) if cjk else (latin, None)
+    sql = (
+        f"SELECT d.rowid, d.kind, d.ref_id FROM {driver} f JOIN search_docs d ON d.rowid = f.rowid "
+        f"WHERE {driver} MATCH ?"
+    )
+    args: list[object] = [first]
+    if second:
+        sql += f" AND d.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH ?)"
+        args.append(second)
+    return sql + kind_filter + " ORDER BY d.boost DESC, d.name_len, d.rowid", args
 
 
 def search(
@@ -165,7 +187,7 @@ def search(
     """Name matches first (featured, then shortest name), then matches in the text."""
     name_match = build_match(query, names_only=True)
     any_match = build_match(query, names_only=False)
-    if not name_match or not any_match:
+    if name_match == (None, None):
         return []
     kind_filter = ""
     params: list[object] = []
@@ -174,15 +196,12 @@ def search(
         params = list(kinds)
     hits: list[SearchHit] = []
     seen: set[int] = set()
-    for match, in_name in ((name_match, True), (any_match, False)):
+    for (cjk, latin), in_name in ((name_match, True), (any_match, False)):
         remaining = None if limit is None else limit - len(hits)
         if remaining is not None and remaining <= 0:
             break
-        sql = (
-            "SELECT d.rowid, d.kind, d.ref_id FROM search_fts f JOIN search_docs d ON d.rowid = f.rowid "
-            f"WHERE search_fts MATCH ?{kind_filter} ORDER BY d.boost DESC, d.name_len, d.rowid"
-        )
-        args: list[object] = [match, *params]
+        sql, args = _tier_sql(cjk, latin, kind_filter)
+        args += params
         if remaining is not None:
             sql += " LIMIT ?"
             args.append(remaining + len(seen))
@@ -245,24 +264,20 @@ def documents(conn: sqlite3.Connection) -> Iterator[tuple[str, str, list[str], l
 
 
 def rebuild_index(conn: sqlite3.Connection) -> int:
-    conn.execute("DELETE FROM search_docs")
-    conn.execute("DELETE FROM search_fts")
-    count = 0
-    docs = []
-    fts = []
+    for table in ("search_docs", "search_cjk", "search_latin"):
+        conn.execute(f"DELETE FROM {table}")
+    docs, cjk, latin = [], [], []
     for rowid, (kind, ref_id, names, body, boost) in enumerate(documents(conn), start=1):
-        name_len = min((len(n) for n in names), default=0)
-        docs.append((rowid, kind, ref_id, name_len, boost))
+        docs.append((rowid, kind, ref_id, min((len(n) for n in names), default=0), boost))
         cols = index_columns(names, body)
-        fts.append((rowid, *(cols[c] for c in (*NAME_COLUMNS, *BODY_COLUMNS))))
-        count += 1
+        cjk.append((rowid, *(cols[c] for c in CJK_COLUMNS)))
+        latin.append((rowid, *(cols[c] for c in LATIN_COLUMNS)))
     conn.executemany("INSERT INTO search_docs (rowid, kind, ref_id, name_len, boost) VALUES (?,?,?,?,?)", docs)
-    conn.executemany(
-        f"INSERT INTO search_fts (rowid, {', '.join((*NAME_COLUMNS, *BODY_COLUMNS))}) VALUES ({','.join('?' * 9)})",
-        fts,
-    )
-    conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
-    return count
+    for table, columns, rows in (("search_cjk", CJK_COLUMNS, cjk), ("search_latin", LATIN_COLUMNS, latin)):
+        marks = ",".join("?" * (len(columns) + 1))
+        conn.executemany(f"INSERT INTO {table} (rowid, {', '.join(columns)}) VALUES ({marks})", rows)
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+    return len(docs)
 
 
 def substring_scan(conn: sqlite3.Connection, query: str) -> set[tuple[str, str]]:
