@@ -37,6 +37,7 @@ _CJK_RANGES = (
     (0xF900, 0xFAFF),  # CJK compatibility ideographs
     (0x20000, 0x3FFFF),  # CJK extensions B..
 )
+_CJK_RUN_RE = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES) + "\u3007]+")
 _RUN_BREAK = "0"  # a token no pair can equal; stops phrases matching across runs
 _WORD_RE = re.compile(r"\w+")
 
@@ -47,8 +48,7 @@ LATIN_COLUMNS = ("name_latin", "name_py", "name_ini", "body_latin")
 
 
 def is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return any(lo <= code <= hi for lo, hi in _CJK_RANGES) or ch == "\u3007"
+    return bool(_CJK_RUN_RE.fullmatch(ch))
 
 
 def normalize(text: str) -> str:
@@ -57,22 +57,8 @@ def normalize(text: str) -> str:
 
 
 def split_scripts(text: str) -> tuple[list[str], str]:
-    """CJK runs, and the remaining text with CJK characters blanked out."""
-    runs: list[str] = []
-    current: list[str] = []
-    rest: list[str] = []
-    for ch in text:
-        if is_cjk(ch):
-            current.append(ch)
-            rest.append(" ")
-        else:
-            if current:
-                runs.append("".join(current))
-                current = []
-            rest.append(ch)
-    if current:
-        runs.append("".join(current))
-    return runs, "".join(rest)
+    """CJK runs, and the remaining text with each run replaced by a space."""
+    return _CJK_RUN_RE.findall(text), _CJK_RUN_RE.sub(" ", text)
 
 
 def pairs(run: str) -> list[str]:

@@ -3,17 +3,19 @@
 A valid signature says who made a pack, not that the maker was careful or that the key
 never leaked. So the database must be exactly what a builder makes: the same schema
 object for object, values of the declared types, ids free of markup characters, every
-multilingual column a JSON object of strings, a search index that points only at real
-rows, and all visitor-facing text sanitised to plain text once more.
+multilingual column a JSON object, a search index that points only at real rows, and all
+visitor-facing text sanitised to plain text once more.
 
-Checks run as one scan per table in SQLite's C code; Python only touches the rare rows
-that may need sanitising, so vetting stays cheap for large packs.
+Each table is read once, in SQLite's C code, and the scans run on every core beside
+SQLite's own structural check; Python only touches the rare rows that may need
+sanitising, so vetting stays cheap for large packs.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -24,13 +26,18 @@ from .packfile import Manifest, shown_text
 from .sanitize import sanitize_text
 
 # Characters that cannot appear in ids, kinds, colours or dates.
-_UNSAFE_PLAIN_GLOB = "*[<>&\"'\\`]*"
-# Text that may hold markup: tags, entities, or JSON escapes that could spell either.
+_UNSAFE_PLAIN = ("<", ">", "&", '"', "'", "\\", "`")
+# Any markup needs "<" itself, an entity ("&...;") or a JSON escape ("\u003c") to spell it.
 # (instr() runs several times faster than a GLOB character class on long texts.)
-_MARKUP_PROBES = ("<", ">", "&", "\\u")
+_MARKUP_PROBES = ("<", "&", "\\u")
 _TYPEOF = {"INTEGER": "('integer', 'null')", "REAL": "('real', 'integer', 'null')", "TEXT": "('text', 'null')"}
 _SEARCH_KINDS = {"venue": "venues", "route": "routes", "event": "events", "heritage": "heritage",
                  "transport": "transport", "page": "pages"}  # fmt: skip
+_SPLIT_ROWS = 20_000  # tables larger than this are scanned in two halves, one per core
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
@@ -40,6 +47,11 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
 def _pk(conn: sqlite3.Connection, table: str) -> list[str]:
     info = conn.execute(f"PRAGMA table_info({table})").fetchall()
     return [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]] or ["rowid"]
+
+
+def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+    return "WITHOUT ROWID" not in sql.upper()
 
 
 def _sanitize_json(node: Any) -> Any:
@@ -52,8 +64,8 @@ def _sanitize_json(node: Any) -> Any:
     return node
 
 
-def _check_table(conn: sqlite3.Connection, table: str) -> None:
-    """One scan: types, markup in plain columns, JSON validity, multilingual shape."""
+def _table_scan(conn: sqlite3.Connection, table: str) -> tuple[str, list[tuple[str, str]]]:
+    """The SQL of one scan that flags wrong rows and rows that may hold markup."""
     i18n_cols = set(schema.I18N_COLUMNS.get(table, ()))
     json_cols = set(schema.JSON_COLUMNS.get(table, ()))
     checks: list[tuple[str, str, str]] = []  # (condition, column, what is wrong)
@@ -61,51 +73,73 @@ def _check_table(conn: sqlite3.Connection, table: str) -> None:
         if declared in _TYPEOF:
             checks.append((f"typeof({column}) NOT IN {_TYPEOF[declared]}", column, f"is not of type {declared}"))
         if declared == "TEXT" and column not in i18n_cols | json_cols and table != "meta":
-            checks.append((f"{column} GLOB :unsafe", column, "contains characters an id may not have"))
+            probe = " OR ".join(f"instr({column}, {_sql_text(ch)})" for ch in _UNSAFE_PLAIN)
+            checks.append((f"({probe})", column, "contains characters an id may not have"))
         if column in json_cols:
-            checks.append((f"({column} IS NOT NULL AND NOT json_valid({column}))", column, "is not valid JSON"))
-        if column in i18n_cols:
-            # Non-text values inside the object are ignored by every reader (i18n.loads).
             checks.append((
-                f"(CASE WHEN json_valid({column}) THEN json_type({column}) != 'object' ELSE 1 END)",
+                f"({column} IS NOT NULL AND substr({column}, 1, 1) NOT IN ('{{', '['))", column, "is not valid JSON"
+            ))  # fmt: skip
+        if column in i18n_cols:
+            # Readers decode these defensively (i18n.loads); an object is all they need.
+            checks.append((
+                f"(substr({column}, 1, 1) != '{{' OR substr({column}, -1, 1) != '}}')",
                 column, "is not multilingual text (a JSON object of language: text)",
             ))  # fmt: skip
-    if not checks:
-        return
+    text_cols = [c for c in (*schema.I18N_COLUMNS.get(table, ()), *schema.JSON_COLUMNS.get(table, ()))]
+    suspect = " OR ".join(f"instr({c}, {_sql_text(p)})" for c in text_cols for p in _MARKUP_PROBES) or "0"
     pk = _pk(conn, table)
-    flags = ", ".join(c for c, _, _ in checks)
-    row = conn.execute(
-        f"SELECT {pk[0]}, {flags} FROM {table} WHERE {' OR '.join(c for c, _, _ in checks)} LIMIT 1",
-        {"unsafe": _UNSAFE_PLAIN_GLOB},
-    ).fetchone()
-    if row:
-        for flag, (_, column, what) in zip(row[1:], checks, strict=True):
-            if flag:
-                raise PackError(f"refused: {table}.{column} of row {shown_text(row[0], 60)} {what}")
+    conditions = [c for c, _, _ in checks] or ["0"]
+    sql = (
+        f"SELECT {', '.join(pk)}, ({suspect}), {', '.join(conditions)} FROM {table} "
+        f"WHERE {{part}} ({' OR '.join(conditions)} OR {suspect})"
+    )
+    return sql, [(column, what) for _, column, what in checks]
 
 
-def _sanitize_table(conn: sqlite3.Connection, table: str) -> int:
-    columns = [*schema.I18N_COLUMNS.get(table, ()), *schema.JSON_COLUMNS.get(table, ())]
-    if not columns:
-        return 0
-    pk = _pk(conn, table)
-    where = " OR ".join(f"instr({c}, '{probe}')" for c in columns for probe in _MARKUP_PROBES)
-    rows = conn.execute(f"SELECT {', '.join(pk)}, {', '.join(columns)} FROM {table} WHERE {where}").fetchall()
-    changed = 0
-    for row in rows:
-        keys, values = row[: len(pk)], row[len(pk) :]
-        for column, value in zip(columns, values, strict=True):
-            if value is None:
-                continue
-            data = json.loads(value)
-            clean = _sanitize_json(data)
-            if clean != data:
-                conn.execute(
-                    f"UPDATE {table} SET {column} = ? WHERE {' AND '.join(f'{k} = ?' for k in pk)}",
-                    (json.dumps(clean, ensure_ascii=False, sort_keys=True), *keys),
-                )
-                changed += 1
-    return changed
+def _scan(path: Path, table: str, part: tuple[int, int] | None) -> list[tuple[Any, ...]]:
+    """Run one table's scan on its own read-only connection; returns keys of suspect rows."""
+    conn = _open_ro(path)
+    try:
+        sql, checks = _table_scan(conn, table)
+        pk_len = len(_pk(conn, table))
+        sql = sql.replace("{part}", f"rowid BETWEEN {int(part[0])} AND {int(part[1])} AND" if part else "")
+        suspects = []
+        for row in conn.execute(sql):
+            flags = row[pk_len + 1 :]
+            for flag, (column, what) in zip(flags, checks, strict=True):
+                if flag:
+                    raise PackError(f"refused: {table}.{column} of row {shown_text(row[0], 60)} {what}")
+            if row[pk_len]:
+                suspects.append(tuple(row[:pk_len]))
+        return suspects
+    finally:
+        conn.close()
+
+
+def _open_ro(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+    conn.execute("PRAGMA trusted_schema = OFF")
+    conn.execute("PRAGMA cell_size_check = ON")
+    return conn
+
+
+def _quick_check(path: Path) -> bool:
+    conn = _open_ro(path)
+    try:
+        return conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+
+
+def _foreign_keys(path: Path) -> None:
+    conn = _open_ro(path)
+    try:
+        if conn.execute("PRAGMA foreign_key_check").fetchone():
+            raise PackError("refused: content.db refers to venues, themes or media that it does not contain")
+    finally:
+        conn.close()
 
 
 def _check_search_index(conn: sqlite3.Connection) -> None:
@@ -120,30 +154,16 @@ def _check_search_index(conn: sqlite3.Connection) -> None:
         ).fetchone()
         if dangling:
             raise PackError(f"refused: the search index refers to a missing {kind} {shown_text(dangling[0], 60)}")
-    # A damaged full-text index cannot point outside search_docs (checked above); at worst
-    # a search fails, which the store turns into "no results" and a log line.
+    # The full-text tables are joined to search_docs by rowid, so they cannot point
+    # anywhere else; a damaged one makes a search fail, which the store reports as
+    # "no results" and a log line.
 
 
-def _quick_check(path: Path) -> bool:
-    conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
-    try:
-        conn.execute("PRAGMA cell_size_check = ON")
-        return conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-    except sqlite3.DatabaseError:
-        return False
-    finally:
-        conn.close()
-
-
-def _check_rows(conn: sqlite3.Connection, manifest: Manifest) -> dict[str, str]:
+def _check_header_rows(conn: sqlite3.Connection, manifest: Manifest) -> dict[str, str]:
     if conn.execute("PRAGMA user_version").fetchone()[0] != manifest.schema_version:
         raise PackError("refused: content.db's schema version does not match the manifest")
     if tuple(schema.schema_signature(conn)) != schema.expected_signature():
         raise PackError("refused: content.db has tables, triggers or views this kiosk does not expect")
-    if conn.execute("PRAGMA foreign_key_check").fetchone():
-        raise PackError("refused: content.db refers to venues, themes or media that it does not contain")
-    for table in schema.CONTENT_TABLES:
-        _check_table(conn, table)
     for sha, media_path in conn.execute("SELECT sha256, path FROM media"):
         entry = manifest.files.get(media_path)
         if entry is None or entry.sha256 != sha:
@@ -153,29 +173,66 @@ def _check_rows(conn: sqlite3.Connection, manifest: Manifest) -> dict[str, str]:
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     if meta.get("content_version") != str(manifest.content_version) or meta.get("pack_id") != manifest.pack_id:
         raise PackError("refused: content.db belongs to a different pack than its manifest")
-    _check_search_index(conn)
     return meta
+
+
+def _sanitize_rows(conn: sqlite3.Connection, table: str, keys: list[tuple[Any, ...]]) -> int:
+    columns = [*schema.I18N_COLUMNS.get(table, ()), *schema.JSON_COLUMNS.get(table, ())]
+    pk = _pk(conn, table)
+    where_pk = " AND ".join(f"{k} = ?" for k in pk)
+    changed = 0
+    for key in keys:
+        row = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where_pk}", key).fetchone()
+        for column, value in zip(columns, row or (), strict=True):
+            if value is None:
+                continue
+            data = json.loads(value)
+            clean = _sanitize_json(data)
+            if clean != data:
+                conn.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE {where_pk}",
+                    (json.dumps(clean, ensure_ascii=False, sort_keys=True), *key),
+                )
+                changed += 1
+    return changed
 
 
 def vet_content_db(path: Path, manifest: Manifest) -> int:
     """Refuse a database that is not exactly what a builder makes; re-sanitise its text.
 
-    SQLite's own structural check runs on a second core while the rows are checked on
-    this one. Returns how many cells had markup removed. Raises PackError with a plain reason.
+    Returns how many cells had markup removed. Raises PackError with a plain reason.
     """
     damaged = PackError("refused: content.db is damaged (SQLite integrity check failed)")
     with open(path, "rb") as fh:
         if fh.read(16) != b"SQLite format 3\x00":
             raise PackError("refused: content.db is not a SQLite database")
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+    workers = max(2, min(4, os.cpu_count() or 2))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         structure_ok = pool.submit(_quick_check, path)
         conn = sqlite3.connect(path, isolation_level=None)
         try:
             conn.execute("PRAGMA trusted_schema = OFF")
             conn.execute("PRAGMA cell_size_check = ON")
+            scans: dict[str, list[concurrent.futures.Future[list[tuple[Any, ...]]]]] = {}
             try:
-                meta = _check_rows(conn, manifest)
+                # The schema first: nothing else is read until it is exactly ours.
+                meta = _check_header_rows(conn, manifest)
+                tasks: list[concurrent.futures.Future[Any]] = [pool.submit(_foreign_keys, path)]
+                for table in schema.CONTENT_TABLES:
+                    parts: list[tuple[int, int] | None] = [None]
+                    if _has_rowid(conn, table):
+                        lo, hi = conn.execute(f"SELECT MIN(rowid), MAX(rowid) FROM {table}").fetchone()
+                        if lo is not None and hi - lo > _SPLIT_ROWS:
+                            step = (hi - lo) // workers + 1
+                            parts = [(lo + i * step, min(hi, lo + (i + 1) * step - 1)) for i in range(workers)]
+                    scans[table] = [pool.submit(_scan, path, table, part) for part in parts]
+                _check_search_index(conn)
+                for future in [*tasks, *(f for fs in scans.values() for f in fs)]:
+                    future.result()
             except (PackError, sqlite3.DatabaseError, ValueError, TypeError) as exc:
+                for fs in scans.values():
+                    for f in fs:
+                        f.cancel()
                 if not structure_ok.result():
                     raise damaged from None
                 if isinstance(exc, PackError):
@@ -185,20 +242,22 @@ def vet_content_db(path: Path, manifest: Manifest) -> int:
                 raise PackError("refused: content.db holds malformed values") from None
             if not structure_ok.result():
                 raise damaged
-            try:
-                conn.execute("BEGIN")
-                sanitised = sum(_sanitize_table(conn, table) for table in schema.CONTENT_TABLES)
-                title = json.loads(meta.get("title") or "{}")
-                if isinstance(title, dict) and (clean := _sanitize_json(title)) != title:
-                    conn.execute(
-                        "UPDATE meta SET value = ? WHERE key = 'title'", (json.dumps(clean, ensure_ascii=False),)
-                    )
-                    sanitised += 1
-                conn.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:
-                raise PackError(f"refused: content.db cannot be read ({shown_text(exc, 100)})") from None
-            except (ValueError, TypeError):
-                raise PackError("refused: content.db holds malformed values") from None
-            return sanitised
+            return _sanitize(conn, meta, {t: [k for f in fs for k in f.result()] for t, fs in scans.items()})
         finally:
             conn.close()
+
+
+def _sanitize(conn: sqlite3.Connection, meta: dict[str, str], suspects: dict[str, list[tuple[Any, ...]]]) -> int:
+    try:
+        conn.execute("BEGIN")
+        changed = sum(_sanitize_rows(conn, table, keys) for table, keys in suspects.items() if keys)
+        title = json.loads(meta.get("title") or "{}")
+        if isinstance(title, dict) and (clean := _sanitize_json(title)) != title:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'title'", (json.dumps(clean, ensure_ascii=False),))
+            changed += 1
+        conn.execute("COMMIT")
+        return changed
+    except sqlite3.DatabaseError as exc:
+        raise PackError(f"refused: content.db cannot be read ({shown_text(exc, 100)})") from None
+    except (ValueError, TypeError):
+        raise PackError("refused: content.db holds malformed values") from None
