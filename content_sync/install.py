@@ -18,6 +18,7 @@ Anything an interrupted install leaves behind is cleaned by :func:`recover`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import errno
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InstallError, KioskError, PackError
-from .layout import DataDir, Pointer, fsync_dir
+from .layout import DataDir, Pointer, fsync_dir, sync_files
 from .packfile import CONTENT_DB, DEFAULT_LIMITS, MEDIA_NAME_RE, Manifest, PackLimits, PackReader, shown_text
 from .signing import PublicKey
 from .vet import vet_content_db
@@ -208,8 +209,11 @@ class Installer:
                 (staging / "media").mkdir()
                 db_path = staging / CONTENT_DB
                 self._extract(reader, manifest.files[CONTENT_DB], db_path)
-                sanitised = vet_content_db(db_path, manifest)
+                # The database is vetted on other cores while the media are unpacked.
+                vetting = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+                vetted = vetting.submit(vet_content_db, db_path, manifest)
                 written, reused, new_media = 0, 0, []
+                pending: list[tuple[Any, Path]] = []
                 for name, entry in manifest.files.items():
                     if name == CONTENT_DB:
                         continue
@@ -224,9 +228,19 @@ class Installer:
                         reused += 1
                         continue
                     staged = staging / "media" / target.name
-                    self._extract(reader, entry, staged)
+                    pending.append((entry, staged))
                     new_media.append((staged, target))
                     written += 1
+                try:
+                    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+                        pending.sort(key=lambda item: -item[0].size)
+                        for done in [pool.submit(self._extract, reader, e, p) for e, p in pending]:
+                            done.result()
+                    sanitised = vetted.result()
+                finally:
+                    vetting.shutdown(cancel_futures=True)
+                # Everything written reaches the disk before anything becomes visible.
+                sync_files([db_path, *(staged for staged, _ in new_media)])
                 fsync_dir(staging / "media")
                 fsync_dir(staging)
                 # Step 3: media into the shared store (invisible until the pointer moves).
@@ -272,8 +286,6 @@ class Installer:
     def _extract(self, reader: PackReader, entry: Any, dest: Path) -> None:
         with open(dest, "xb") as fh:
             reader.extract(entry, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
 
 
 def _file_sha256(path: Path) -> str:
