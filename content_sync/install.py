@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InstallError, KioskError, PackError
-from .layout import DataDir, Pointer, fsync_dir, sync_files
+from .layout import DataDir, Pointer, sync_dirs, sync_files
 from .packfile import CONTENT_DB, DEFAULT_LIMITS, MEDIA_NAME_RE, Manifest, PackLimits, PackReader, shown_text
 from .signing import PublicKey
 from .vet import vet_content_db
@@ -241,22 +241,18 @@ class Installer:
                     vetting.shutdown(cancel_futures=True)
                 # Everything written reaches the disk before anything becomes visible.
                 sync_files([db_path, *(staged for staged, _ in new_media)])
-                fsync_dir(staging / "media")
-                fsync_dir(staging)
                 # Step 3: media into the shared store (invisible until the pointer moves).
                 touched: set[Path] = set()
                 for staged, target in new_media:
-                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if target.parent not in touched:
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        touched.add(target.parent)
                     os.replace(staged, target)
-                    touched.add(target.parent)
-                for folder in touched:
-                    fsync_dir(folder)
-                fsync_dir(self.data.media)
                 version_name = f"v{manifest.content_version:010d}-{uuid.uuid4().hex[:8]}"
                 self.data.versions.mkdir(parents=True, exist_ok=True)
-                shutil.rmtree(staging / "media")
+                (staging / "media").rmdir()
                 os.replace(staging, self.data.versions / version_name)
-                fsync_dir(self.data.versions)
+                sync_dirs([*touched, self.data.media, self.data.versions])
             except PackError:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise

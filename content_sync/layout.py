@@ -140,3 +140,13 @@ def sync_files(paths: list[Path]) -> None:
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(fsync, paths))
+
+
+def sync_dirs(paths: list[Path]) -> None:
+    """Make renames and new entries in ``paths`` durable (one syncfs where there is one)."""
+    if not paths:
+        return
+    if sys.platform.startswith("linux") and _syncfs(paths[0]):
+        return
+    for path in paths:
+        fsync_dir(path)
