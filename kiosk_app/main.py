@@ -1,68 +1,142 @@
-"""``kiosk``: start-up of a kiosk on its local data directory.
+"""``kiosk``: start the full-screen kiosk on its local data directory.
 
-Content comes first: with nothing installed, the bundled pack is installed through the
-same verification as any pack. The touchscreen interface is built on top of this in
-kiosk_app's screens.
+Start-up order matters for a kiosk nobody watches: logging and crash handling first,
+then the configuration (never fatal), then content (the bundled pack if nothing is
+installed), then the window. The app itself never touches the network.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
+import logging.handlers
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
+from types import TracebackType
 
-from content_sync import i18n
 from content_sync.errors import KioskError
 from content_sync.layout import DataDir
 from content_sync.provision import ensure_content
-from content_sync.store import ContentStore
+
+from .config import describe, hash_pin, load_config
 
 log = logging.getLogger("kiosk")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="kiosk", description="Run the culture and tourism kiosk.")
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("KIOSK_DATA_DIR", "var/kiosk")),
+                        help="The kiosk's data directory (default: $KIOSK_DATA_DIR or ./var/kiosk).")  # fmt: skip
+    parser.add_argument("--config", type=Path, default=None,
+                        help="Configuration file (default: DATA_DIR/kiosk.toml).")  # fmt: skip
+    parser.add_argument("--bundled-pack", type=Path, default=None,
+                        help="Pack to install when nothing (or something older) is installed.")  # fmt: skip
+    parser.add_argument("--windowed", metavar="WxH", default=None,
+                        help="Run in a window of this size instead of full screen (for development).")  # fmt: skip
     parser.add_argument(
-        "--data-dir",
+        "--screenshots",
         type=Path,
-        default=Path(os.environ.get("KIOSK_DATA_DIR", "var/kiosk")),
-        help="The kiosk's data directory (default: $KIOSK_DATA_DIR or ./var/kiosk).",
-    )
-    parser.add_argument(
-        "--bundled-pack",
-        type=Path,
+        metavar="OUT",
         default=None,
-        help="Pack to install when nothing (or something older) is installed.",
+        help="Render every screen in every layout and language to PNG files in OUT, then exit.",
     )
+    parser.add_argument("--hash-pin", action="store_true", help="Ask for an operator PIN and print its hash.")
+    parser.add_argument("--describe-config", action="store_true", help="Print every setting with its default.")
     return parser.parse_args(argv)
+
+
+def setup_logging(data: DataDir) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    try:
+        (data.root / "logs").mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.handlers.RotatingFileHandler(
+            data.root / "logs" / "kiosk.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"))  # fmt: skip
+    except OSError:
+        pass  # a read-only disk must not stop the kiosk; stderr still works
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        handlers=handlers, force=True)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.describe_config:
+        print(describe(), end="")
+        return 0
+    if args.hash_pin:
+        pin = getpass.getpass("Operator PIN (4-12 digits): ")
+        if not (pin.isdigit() and 4 <= len(pin) <= 12):
+            print("kiosk: a PIN is 4 to 12 digits", file=sys.stderr)
+            return 2
+        print(f'[operator]\npin_hash = "{hash_pin(pin)}"')
+        return 0
     data = DataDir(args.data_dir)
     data.root.mkdir(parents=True, exist_ok=True)
+    setup_logging(data)
+    config = load_config(args.config or data.root / "kiosk.toml")
+    for problem in config.problems:
+        log.warning("configuration: %s", problem)
     report = ensure_content(data, args.bundled_pack)
     log.info("content: %s", report.message)
+    if report.installed_version is None:
+        log.error("no content installed; the kiosk shows a 'please ask staff' page")
+    if args.screenshots:
+        from .screenshots import render_all
+
+        count = render_all(data, args.screenshots, config)
+        print(f"kiosk: wrote {count} screenshots to {args.screenshots}")
+        return 0
+    return run_kiosk(data, config, args.windowed)
+
+
+def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .app import build_kiosk
+
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("culture-kiosk")
     try:
-        store = ContentStore.open(data)
+        kiosk = build_kiosk(config, data)
     except KioskError as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
+        log.error("cannot start: %s", exc)
         return 1
-    with store:
-        title = i18n.text(i18n.loads(store.meta().get("title")), "en")
-        counts = store.counts()
-        print(
-            f"kiosk: content ready: {title}, version {store.content_version}, "
-            f"{counts['venues']} venues, {counts['routes']} routes, {counts['events']} events"
-        )
-    print(
-        "kiosk: the touchscreen interface is not in this build yet (tracked as issue #3); "
-        "content can be explored with 'kiosk-pack search --data-dir DIR QUERY'."
-    )
-    return 0
+    kiosk.install_filters(app)
+    install_crash_handlers(kiosk)
+    # Let Python see SIGTERM/SIGINT while Qt's loop runs, and leave cleanly.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: (setattr(kiosk.lockdown, "allow_close", True), app.quit()))
+    wake = QTimer()
+    wake.start(500)
+    wake.timeout.connect(lambda: None)
+    if windowed:
+        width, _, height = windowed.partition("x")
+        kiosk.shell.resize(int(width), int(height))
+        kiosk.shell.show()
+    else:
+        kiosk.shell.showFullScreen()
+    code = app.exec()
+    kiosk.ctx.tasks.wait(3000)
+    return code
+
+
+def install_crash_handlers(kiosk) -> None:  # type: ignore[no-untyped-def]
+    """Log every unexpected error and show the friendly error page instead of dying."""
+
+    def on_error(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.error("unexpected error", exc_info=(kind, value, tb))
+        if kiosk.nav.current_name != kiosk.nav.error_name:
+            try:
+                kiosk.nav.go(kiosk.nav.error_name, remember=False)
+            except Exception:
+                log.exception("could not show the error page")
+
+    sys.excepthook = on_error
+    threading.excepthook = lambda a: log.error("error in a thread", exc_info=(a.exc_type, a.exc_value, a.exc_traceback))
 
 
 if __name__ == "__main__":

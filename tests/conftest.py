@@ -89,3 +89,48 @@ def tree_digest(root: Path) -> dict[str, str]:
         if path.is_file() and not path.name.startswith("device.db") and path.name != ".install.lock":
             out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+# --- the kiosk app on the demo content ------------------------------------------------------
+
+DEMO_NOW = (2026, 11, 21, 10, 30)  # a Saturday morning in Lanzhou
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    """The demo pack, built, signed and installed once per test run."""
+    root = tmp_path_factory.mktemp("demo-kiosk")
+    key = SigningKey.generate("demo-tests")
+    build_pack(DEMO_SOURCE, root / "demo.kpack", keys=[key])
+    data = DataDir(root / "data")
+    Installer(data, [key.public], "stable").install(root / "demo.kpack")
+    return data
+
+
+@pytest.fixture
+def kiosk_config():
+    from kiosk_app.config import load_config
+
+    return load_config(None)
+
+
+@pytest.fixture
+def kiosk(qtbot, demo_data: DataDir, kiosk_config):  # type: ignore[no-untyped-def]
+    """The whole kiosk at 1920x1080 on the demo content, with the clock fixed at DEMO_NOW."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk_app.app import build_kiosk
+
+    now = dt.datetime(*DEMO_NOW, tzinfo=ZoneInfo("Asia/Shanghai"))
+    built = build_kiosk(kiosk_config, demo_data, clock=lambda: now)
+    qtbot.addWidget(built.shell)
+    built.shell.setFixedSize(1920, 1080)
+    built.shell.show()
+    app = QApplication.instance()
+    built.install_filters(app)
+    yield built
+    built.remove_filters(app)
+    built.ctx.tasks.wait(5000)

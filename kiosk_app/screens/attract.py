@@ -1,0 +1,116 @@
+"""The attract loop: what the kiosk shows to passers-by, inviting a touch in several languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QEasingCurve, QPropertyAnimation, QSize, Qt, QTimer
+from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QStackedLayout, QVBoxLayout, QWidget
+
+from ..strings import LANGUAGE_NAMES, STRINGS
+from ..widgets.common import ImageView, text_label
+from .base import Screen
+
+MAX_SLIDES = 8
+
+
+class AttractScreen(Screen):
+    name = "attract"
+
+    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.next_slide)
+        self.slides: QStackedLayout | None = None
+        self.fade: QPropertyAnimation | None = None
+
+    def render(self) -> None:
+        self.clear_body()
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        holder = QWidget()
+        self.slides = QStackedLayout(holder)
+        size = ctx.screen_size
+        # The picture fills the width; caption and invitation take the rest of the height.
+        image_size = QSize(size.width(), min(round(size.width() * 2 / 3), size.height() - 6 * m.touch))
+        languages = [lang for lang in ctx.config.languages if lang != ctx.lang]
+        for venue in ctx.store.venues(featured=True, with_media=True)[:MAX_SLIDES]:
+            slide = QWidget()
+            layout = QVBoxLayout(slide)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.setSpacing(0)
+            image = venue.images[0].path if venue.images else None
+            layout.addWidget(ImageView(ctx.images, image, image_size), 0, Qt.AlignmentFlag.AlignHCenter)
+            caption = QFrame()
+            caption.setProperty("role", "overlay")
+            inner = QVBoxLayout(caption)
+            inner.addWidget(text_label(tr.content(venue.name), "title"))
+            others = " · ".join(dict.fromkeys(n for lang in languages if (n := venue.name.get(lang))))
+            if others:
+                inner.addWidget(text_label(others, "heading"))
+            inner.addWidget(text_label(tr.content(venue.summary)))
+            layout.addWidget(caption)
+            self.slides.addWidget(slide)
+        events = self._today_slide()
+        if events is not None:
+            self.slides.addWidget(events)
+        self.body.addWidget(holder, 1)
+        invite = QFrame()
+        invite.setProperty("role", "header")
+        invite_layout = QVBoxLayout(invite)
+        phrases = [STRINGS["attract.touch_to_start"].get(lang) for lang in (ctx.lang, *ctx.config.languages,
+                                                                           *LANGUAGE_NAMES)]  # fmt: skip
+        line = "   ·   ".join(dict.fromkeys(p for p in phrases if p))
+        touch = text_label(line, "title")
+        touch.setObjectName("touch-to-start")
+        touch.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        invite_layout.addWidget(touch)
+        self.body.addWidget(invite)
+
+    def _today_slide(self) -> QWidget | None:
+        ctx, tr = self.ctx, self.ctx.tr
+        now = ctx.now()
+        end = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
+        today = [o for o in ctx.store.events_between(now, end) if o.ends_at > now][:6]
+        if not today:
+            return None
+        slide = QWidget()
+        layout = QVBoxLayout(slide)
+        m = ctx.metrics
+        layout.setContentsMargins(m.margin * 2, m.margin * 2, m.margin * 2, m.margin * 2)
+        layout.addWidget(text_label(tr("attract.today"), "title"))
+        for occ in today:
+            layout.addWidget(text_label(f"{occ.starts_at:%H:%M}  {tr.content(occ.title)}", "heading"))
+            layout.addWidget(text_label(tr.content(occ.summary), "muted"))
+        layout.addStretch(1)
+        return slide
+
+    def entered(self) -> None:
+        if self.slides is not None and self.slides.count():
+            self.slides.setCurrentIndex(0)
+        self.timer.start(self.ctx.config["attract.slide_seconds"] * 1000)
+
+    def hideEvent(self, event) -> None:
+        self.timer.stop()
+        super().hideEvent(event)
+
+    def next_slide(self) -> None:
+        if self.slides is None or self.slides.count() < 2:
+            return
+        self.slides.setCurrentIndex((self.slides.currentIndex() + 1) % self.slides.count())
+        widget = self.slides.currentWidget()
+        effect = QGraphicsOpacityEffect(widget)
+        widget.setGraphicsEffect(effect)
+        self.fade = QPropertyAnimation(effect, b"opacity", self)
+        self.fade.setDuration(1200)
+        self.fade.setStartValue(0.0)
+        self.fade.setEndValue(1.0)
+        self.fade.setEasingCurve(QEasingCurve.Type.InOutQuad)
+        self.fade.finished.connect(lambda w=widget: w.setGraphicsEffect(None))
+        self.fade.start()
+
+    def mouseReleaseEvent(self, event) -> None:
+        self.ctx.go("home")
+
+    def reset(self) -> None:
+        self.timer.stop()
+        super().reset()

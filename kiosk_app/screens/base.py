@@ -1,0 +1,59 @@
+"""What every screen shares: its context, render-on-demand, and a reset for the next visitor."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from ..context import AppContext
+
+
+class Screen(QWidget):
+    """A full page. Subclasses build their widgets in ``render`` from ``self.params``.
+
+    ``render`` runs when the screen is shown with new parameters, or after the language,
+    display mode or content changed (``stale``); otherwise showing it again is instant.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName(f"screen-{self.name}")
+        self.params: dict[str, Any] = {}
+        self.stale = True
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(0, 0, 0, 0)
+        self.body.setSpacing(0)
+
+    def show_with(self, params: dict[str, Any]) -> None:
+        if self.stale or params != self.params:
+            self.params = dict(params)
+            self.render()
+            self.stale = False
+        self.entered()
+
+    def render(self) -> None:
+        """Build the screen's content for ``self.params`` in the current language."""
+
+    def entered(self) -> None:
+        """Called every time the screen comes into view (refresh clocks, restart timers)."""
+
+    def reset(self) -> None:
+        """Forget this visitor (scroll positions, typed text); re-render when next shown."""
+        self.stale = True
+        self.params = {}
+
+    def title(self) -> str:
+        return ""
+
+    def clear_body(self) -> None:
+        while self.body.count():
+            item = self.body.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()

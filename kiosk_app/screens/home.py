@@ -1,0 +1,125 @@
+"""Home: the five themes, featured places, what is open now, today's events, and the way on."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+
+from ..widgets.cards import route_card, venue_card
+from ..widgets.common import Card, ScrollPage, button, grid, swatch, text_label
+from .base import Screen
+
+
+class HomeScreen(Screen):
+    name = "home"
+
+    def title(self) -> str:
+        return self.ctx.tr("app.title")
+
+    def render(self) -> None:
+        self.clear_body()
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        page = ScrollPage(m.margin, m.gap)
+        page.add(text_label(tr("home.welcome"), "title"))
+        # The profile's order decides what leads: quick ways on first, then content.
+        sections = ctx.config.home_sections
+        tiles = [t for s in sections if (t := self._tile(s)) is not None]
+        tiles.append(self._make_tile("home.all_places", "", lambda: ctx.go("venues"), "home-all-places"))
+        page.add(grid(tiles, m.columns if m.columns > 2 else 2, m.gap))
+        for section in sections:
+            builder = getattr(self, f"_section_{section}", None)
+            if builder is not None:
+                builder(page)
+        for notice in ctx.store.notices(ctx.now()):
+            first = tr.content(notice["body"]).split("\n\n")[0]
+            page.add(text_label(f"{tr.content(notice['title'])}: {first}", "notice"))
+        page.finish()
+        self.body.addWidget(page)
+
+    def _heading(self, page: ScrollPage, key: str) -> None:
+        page.add(text_label(self.ctx.tr(key), "heading"))
+
+    def _section_themes(self, page: ScrollPage) -> None:
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        self._heading(page, "home.themes")
+        tiles = []
+        for theme in ctx.content.themes:
+            tile = Card(lambda t=theme["id"]: ctx.go("venues", theme=t))
+            tile.setObjectName(f"theme-{theme['id']}")
+            layout = QHBoxLayout(tile)
+            layout.setContentsMargins(16, 16, 16, 16)
+            layout.addWidget(swatch(theme["color"], m.touch // 2))
+            words = QVBoxLayout()
+            words.addWidget(text_label(tr.content(theme["name"]), "heading"))
+            words.addWidget(text_label(tr.content(theme["description"]), "muted"))
+            layout.addLayout(words, 1)
+            tiles.append(tile)
+        page.add(grid(tiles, max(1, m.columns // 2 + (1 if m.columns > 3 else 0)), m.gap))
+
+    def _section_featured(self, page: ScrollPage) -> None:
+        ctx, m = self.ctx, self.ctx.metrics
+        venues = ctx.store.venues(featured=True, with_media=True, near=ctx.config.location)[: m.columns * 2]
+        if not venues:
+            return
+        self._heading(page, "home.featured")
+        width = ctx.column_width(m.columns)
+        cards = [venue_card(ctx, v, lambda v=v: ctx.go("venue", id=v.id), width=width) for v in venues]
+        page.add(grid(cards, m.columns, m.gap))
+
+    def _section_events(self, page: ScrollPage) -> None:
+        ctx, tr = self.ctx, self.ctx.tr
+        now = ctx.now()
+        end = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
+        today = [o for o in ctx.store.events_between(now, end) if o.ends_at > now][:3]
+        self._heading(page, "home.events")
+        if not today:
+            page.add(button(tr("home.no_events_today"), lambda: ctx.go("events", span="week"), name="home-events"))
+            return
+        for occ in today:
+            text = f"{occ.starts_at:%H:%M}  {tr.content(occ.title)}"
+            page.add(button(text, lambda: ctx.go("events", span="today"), name=f"home-event-{occ.event_id}"))
+
+    def _section_routes(self, page: ScrollPage) -> None:
+        ctx, m = self.ctx, self.ctx.metrics
+        routes = ctx.store.routes()[: max(2, m.columns - 1)]
+        if not routes:
+            return
+        self._heading(page, "home.routes")
+        page.add(grid([route_card(ctx, r, lambda r=r: ctx.go("route", id=r.id)) for r in routes],
+                      max(1, min(len(routes), m.columns - 1)), m.gap))  # fmt: skip
+
+    _TILES = {
+        "open_now": ("home.open_now", "venues", {"open_now": True}),
+        "transport": ("home.transport", "transport", {}),
+        "practical": ("home.practical", "practical", {}),
+        "hotel_room": ("home.hotel_room", "hotel_room", {}),
+        "search": ("home.search", "search", {}),
+        "routes": ("home.routes", "routes", {}),
+        "events": ("home.events", "events", {"span": "today"}),
+    }
+
+    def _tile(self, section: str) -> Card | None:
+        entry = self._TILES.get(section)
+        if entry is None:
+            return None
+        key, screen, params = entry
+        if self.ctx.nav is not None and screen not in self.ctx.nav.factories:
+            return None
+        if section == "hotel_room" and not self.ctx.store.pages("hotel_room"):
+            return None
+        detail = ""
+        if section == "open_now":
+            detail = self.ctx.tr("home.open_now_count", n=len(self.ctx.store.venues(open_at=self.ctx.now())))
+        return self._make_tile(key, detail, lambda: self.ctx.go(screen, **params), f"home-{section}")
+
+    def _make_tile(self, key: str, detail: str, on_tap, name: str) -> Card:  # type: ignore[no-untyped-def]
+        tile = Card(on_tap)
+        tile.setObjectName(name)
+        layout = QVBoxLayout(tile)
+        layout.setContentsMargins(20, 18, 20, 18)
+        layout.addWidget(text_label(self.ctx.tr(key), "heading"))
+        if detail:
+            layout.addWidget(text_label(detail, "muted"))
+        tile.setMinimumHeight(self.ctx.metrics.touch + 24)
+        return tile

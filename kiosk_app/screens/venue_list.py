@@ -1,0 +1,78 @@
+"""Places, filtered by theme, type, district and open now, nearest to this kiosk first."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QPushButton, QWidget
+
+from ..widgets.cards import venue_card
+from ..widgets.common import ChipRow, ScrollPage, button, grid, text_label
+from .base import Screen
+
+
+class VenueListScreen(Screen):
+    """Parameters: theme, category, district (ids) and open_now (bool)."""
+
+    name = "venues"
+
+    def title(self) -> str:
+        theme = self.params.get("theme")
+        for t in self.ctx.content.themes:
+            if t["id"] == theme:
+                return self.ctx.tr.content(t["name"])
+        return self.ctx.tr("list.title")
+
+    def render(self) -> None:
+        self.clear_body()
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        p = self.params
+        page = ScrollPage(m.margin, m.gap)
+        all_venues = ctx.store.venues()
+        open_now = button(tr("list.open_now"), self._toggle_open, "chip", name="filter-open-now")
+        open_now.setCheckable(True)
+        open_now.setChecked(bool(p.get("open_now")))
+        themes = [(None, tr("list.all"))] + [(t["id"], tr.content(t["name"])) for t in ctx.content.themes]
+        page.add(self._chips("theme", themes, p.get("theme"), first=open_now))
+        used = {v.category for v in all_venues}
+        categories = [(c, tr.content(n)) for c, n in ctx.content.category_names.items() if c in used]
+        page.add(self._chips("category", [(None, tr("list.all"))] + categories, p.get("category")))
+        used_districts = {v.district for v in all_venues}
+        districts = [(d["code"], tr.content(d["name"])) for d in ctx.store.districts() if d["code"] in used_districts]
+        page.add(self._chips("district", [(None, tr("list.all"))] + districts, p.get("district")))
+        venues = ctx.store.venues(
+            theme=p.get("theme"), category=p.get("category"), district=p.get("district"),
+            open_at=ctx.now() if p.get("open_now") else None, near=ctx.config.location, with_media=True,
+        )  # fmt: skip
+        if venues:
+            page.add(text_label(tr("list.count", n=len(venues)), "muted"))
+            columns = max(1, m.columns - 1)
+            width = ctx.column_width(columns)
+            wide = columns == 1
+            cards = [venue_card(ctx, v, lambda v=v: ctx.go("venue", id=v.id), width=width, wide=wide) for v in venues]
+            page.add(grid(cards, columns, m.gap))
+        else:
+            page.add(text_label(tr("list.empty"), "heading"))
+            page.add(button(tr("list.clear_filters"), lambda: ctx.go("venues", remember=False), "primary",
+                            name="filter-clear"))  # fmt: skip
+        page.finish()
+        self.body.addWidget(page)
+
+    def _chips(self, key: str, options: list[tuple[str | None, str]], current: str | None,
+               first: QPushButton | None = None) -> QWidget:  # fmt: skip
+        chips = [first] if first is not None else []
+        for ident, label in options:
+            chip = button(
+                label, lambda ident=ident: self._set(key, ident), "chip", name=f"filter-{key}-{ident or 'all'}"
+            )
+            chip.setCheckable(True)
+            chip.setChecked(ident == current)
+            chips.append(chip)
+        return ChipRow(chips, 10, self.ctx.metrics.touch)
+
+    def _set(self, key: str, value: str | None) -> None:
+        params = {k: v for k, v in self.params.items() if k != key}
+        if value is not None:
+            params[key] = value
+        self.ctx.go("venues", remember=False, **params)
+
+    def _toggle_open(self) -> None:
+        self._set("open_now", None if self.params.get("open_now") else True)

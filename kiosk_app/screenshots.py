@@ -1,0 +1,91 @@
+"""``kiosk --screenshots OUT``: every screen, in every layout and language, as PNG files.
+
+For tests, for reviewing a change, and for an operator previewing a pack before
+publishing it. Rendering is offscreen; nothing is shown and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from content_sync.layout import DataDir
+
+from .config import KioskConfig
+from .theme import LAYOUTS
+
+log = logging.getLogger(__name__)
+
+
+def screen_plan(kiosk: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """(file stem, screen, params) for one representative view of every screen."""
+    store = kiosk.ctx.store
+    venues = store.venues(featured=True) or store.venues()
+    plan: list[tuple[str, str, dict[str, Any]]] = [
+        ("attract", "attract", {}),
+        ("home", "home", {}),
+        ("venues", "venues", {}),
+        ("venues-theme", "venues", {"theme": kiosk.ctx.content.themes[0]["id"]} if kiosk.ctx.content.themes else {}),
+        ("venues-open-now", "venues", {"open_now": True}),
+    ]
+    if venues:
+        plan.append(("venue", "venue", {"id": venues[0].id}))
+    routes = store.routes()
+    for name, params in (
+        ("search", {}),
+        ("routes", {}),
+        ("route", {"id": routes[0].id} if routes else None),
+        ("events", {"span": "week"}),
+        ("transport", {}),
+        ("practical", {}),
+        ("hotel_room", {}),
+        ("operator", {}),
+        ("error", {}),
+    ):
+        if params is not None and name in kiosk.nav.factories:
+            plan.append((name, name, params))
+    return plan
+
+
+def settle(app: Any, kiosk: Any, rounds: int = 6) -> None:
+    """Let layouts finish and background image loads arrive before grabbing."""
+    for _ in range(rounds):
+        app.processEvents()
+        kiosk.ctx.tasks.wait(5000)
+        app.processEvents()
+
+
+def render_all(data: DataDir, out: Path, config: KioskConfig,
+               build: Callable[..., Any] | None = None, languages: list[str] | None = None) -> int:  # fmt: skip
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from .app import build_kiosk
+
+    app = QApplication.instance() or QApplication([])
+    build = build or build_kiosk
+    out = Path(out)
+    count = 0
+    for layout_name, size in LAYOUTS.items():
+        kiosk = build(config, data)
+        kiosk.shell.setFixedSize(size)
+        kiosk.shell.show()
+        for lang in languages or config.languages:
+            kiosk.ctx.session.set_language(lang)
+            folder = out / layout_name / lang
+            folder.mkdir(parents=True, exist_ok=True)
+            for stem, screen, params in screen_plan(kiosk):
+                try:
+                    kiosk.nav.go(screen, **params)
+                    settle(app, kiosk)
+                    kiosk.shell.grab().save(str(folder / f"{stem}.png"))
+                    count += 1
+                except Exception:
+                    log.exception("screenshot %s/%s/%s failed", layout_name, lang, stem)
+        kiosk.shell.close()
+        kiosk.shell.deleteLater()
+        app.processEvents()
+    return count

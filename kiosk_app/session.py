@@ -1,0 +1,57 @@
+"""One visitor's session: everything an idle reset must forget.
+
+Screens keep their own per-visit state (scroll positions, typed text) and clear it in
+``reset()``; what several screens share lives here. Listeners hear about changes through
+plain callbacks so that this module does not depend on Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .strings import Translator
+
+
+@dataclass
+class Session:
+    default_language: str
+    fallback: tuple[str, ...]
+    default_high_contrast: bool = False
+    default_large_text: bool = False
+    language: str = ""
+    high_contrast: bool = False
+    large_text: bool = False
+    listeners: list[Callable[[Session], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.language = self.language or self.default_language
+        self.high_contrast = self.default_high_contrast
+        self.large_text = self.default_large_text
+
+    @property
+    def tr(self) -> Translator:
+        return Translator(self.language, self.fallback)
+
+    def set_language(self, lang: str) -> None:
+        if lang != self.language:
+            self.language = lang
+            self._changed()
+
+    def set_display(self, *, high_contrast: bool | None = None, large_text: bool | None = None) -> None:
+        if high_contrast is not None:
+            self.high_contrast = high_contrast
+        if large_text is not None:
+            self.large_text = large_text
+        self._changed()
+
+    def reset(self) -> None:
+        """Back to the kiosk's defaults: the next visitor starts fresh."""
+        self.language = self.default_language
+        self.high_contrast = self.default_high_contrast
+        self.large_text = self.default_large_text
+        self._changed()
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener(self)

@@ -1,0 +1,174 @@
+"""Basic building blocks every screen uses.
+
+Text from packs is always shown as plain text (``Qt.PlainText``): a pack's words can never
+become markup, links or script in the interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QScroller,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..images import ImageCache
+
+
+def text_label(text: str, role: str = "", *, wrap: bool = True, selectable: bool = False) -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+    label.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+    if role:
+        label.setProperty("role", role)
+    return label
+
+
+def button(text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> QPushButton:
+    btn = QPushButton(text)
+    btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    btn.setCursor(Qt.CursorShape.PointingHandCursor)
+    btn.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+    if role:
+        btn.setProperty("role", role)
+    if name:
+        btn.setObjectName(name)
+    btn.clicked.connect(lambda _checked=False: on_tap())
+    return btn
+
+
+class ScrollPage(QScrollArea):
+    """A vertically scrolling page that follows a finger (kinetic scrolling)."""
+
+    def __init__(self, margin: int, spacing: int) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.inner = QWidget()
+        self.column = QVBoxLayout(self.inner)
+        self.column.setContentsMargins(margin, margin, margin, margin)
+        self.column.setSpacing(spacing)
+        self.setWidget(self.inner)
+        QScroller.grabGesture(self.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+
+    def add(self, widget: QWidget, stretch: int = 0) -> QWidget:
+        self.column.addWidget(widget, stretch)
+        return widget
+
+    def finish(self) -> None:
+        self.column.addStretch(1)
+
+
+class ImageView(QLabel):
+    """Shows an image scaled to fill a fixed size; decoding happens off the GUI thread."""
+
+    def __init__(self, images: ImageCache, path: Path | None, size: QSize, fill: str = "#D9CCB8") -> None:
+        super().__init__()
+        self.setFixedSize(size)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        placeholder = QPixmap(size)
+        placeholder.fill(QColor(fill))
+        self.setPixmap(placeholder)
+        if path is not None:
+            ready = images.get(path, size, self._loaded)
+            if ready is not None:
+                self.setPixmap(ready)
+
+    def _loaded(self, pixmap: QPixmap) -> None:
+        # The page may have been rebuilt (language switch) before the image arrived.
+        if not pixmap.isNull() and shiboken6.isValid(self):
+            self.setPixmap(pixmap)
+
+
+class Card(QFrame):
+    """A tappable card: the whole surface is the touch target."""
+
+    def __init__(self, on_tap: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self.setProperty("role", "card")
+        self.on_tap = on_tap
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        if on_tap:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self.on_tap and self.rect().contains(event.position().toPoint()):
+            self.on_tap()
+        super().mouseReleaseEvent(event)
+
+
+def grid(widgets: list[QWidget], columns: int, spacing: int) -> QWidget:
+    holder = QWidget()
+    layout = QGridLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(spacing)
+    for i, widget in enumerate(widgets):
+        layout.addWidget(widget, i // columns, i % columns)
+    for c in range(columns):
+        layout.setColumnStretch(c, 1)
+    return holder
+
+
+def row(*widgets: QWidget, spacing: int = 16, stretch_last: bool = False) -> QWidget:
+    holder = QWidget()
+    layout = QHBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(spacing)
+    for widget in widgets:
+        layout.addWidget(widget)
+    if not stretch_last:
+        layout.addStretch(1)
+    return holder
+
+
+def swatch(color: str, size: int) -> QLabel:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(color))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(0, 0, size, size)
+    painter.end()
+    label = QLabel()
+    label.setPixmap(pixmap)
+    label.setFixedSize(size, size)
+    return label
+
+
+class ChipRow(QScrollArea):
+    """One row of choices that scrolls sideways under a finger instead of wrapping."""
+
+    def __init__(self, chips: list[QPushButton], spacing: int, height: int) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        layout = QHBoxLayout(inner)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(spacing)
+        for chip in chips:
+            layout.addWidget(chip)
+        layout.addStretch(1)
+        self.setWidget(inner)
+        self.setFixedHeight(height + 8)
+        QScroller.grabGesture(self.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
