@@ -115,8 +115,12 @@ def kiosk_config():
 
 
 @pytest.fixture
-def kiosk(qtbot, demo_data: DataDir, kiosk_config):  # type: ignore[no-untyped-def]
-    """The whole kiosk at 1920x1080 on the demo content, with the clock fixed at DEMO_NOW."""
+def make_kiosk(qtbot, demo_data: DataDir, kiosk_config):  # type: ignore[no-untyped-def]
+    """Build the whole kiosk on the demo content with the clock fixed at DEMO_NOW.
+
+    ``make_kiosk(size=(1080, 1920), config=..., extra_screens=(...))``; filters are removed
+    and background work drained after the test.
+    """
     import datetime as dt
     from zoneinfo import ZoneInfo
 
@@ -124,13 +128,26 @@ def kiosk(qtbot, demo_data: DataDir, kiosk_config):  # type: ignore[no-untyped-d
 
     from kiosk_app.app import build_kiosk
 
-    now = dt.datetime(*DEMO_NOW, tzinfo=ZoneInfo("Asia/Shanghai"))
-    built = build_kiosk(kiosk_config, demo_data, clock=lambda: now)
-    qtbot.addWidget(built.shell)
-    built.shell.setFixedSize(1920, 1080)
-    built.shell.show()
+    built_all = []
     app = QApplication.instance()
-    built.install_filters(app)
-    yield built
-    built.remove_filters(app)
-    built.ctx.tasks.wait(5000)
+
+    def make(size=(1920, 1080), config=None, extra_screens=(), now=None):  # type: ignore[no-untyped-def]
+        moment = now or dt.datetime(*DEMO_NOW, tzinfo=ZoneInfo("Asia/Shanghai"))
+        built = build_kiosk(config or kiosk_config, demo_data, clock=lambda: moment, extra_screens=extra_screens)
+        qtbot.addWidget(built.shell)
+        built.shell.setFixedSize(*size)
+        built.shell.show()
+        built.install_filters(app)
+        built_all.append(built)
+        return built
+
+    yield make
+    for built in built_all:
+        built.remove_filters(app)
+        built.ctx.tasks.wait(5000)
+
+
+@pytest.fixture
+def kiosk(make_kiosk):  # type: ignore[no-untyped-def]
+    """The whole kiosk at 1920x1080 on the demo content."""
+    return make_kiosk()
