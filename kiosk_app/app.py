@@ -28,7 +28,15 @@ from .navigator import Navigator
 from .screens.attract import AttractScreen
 from .screens.base import Screen
 from .screens.error import ErrorScreen
+from .screens.events import EventsScreen
 from .screens.home import HomeScreen
+from .screens.hotel_room import HotelRoomScreen
+from .screens.operator import OperatorPinScreen, OperatorScreen
+from .screens.pages import PageScreen, PracticalScreen
+from .screens.route_detail import RouteDetailScreen
+from .screens.routes import RouteListScreen
+from .screens.search import SearchScreen
+from .screens.transport import TransportScreen
 from .screens.venue_detail import VenueDetailScreen
 from .screens.venue_list import VenueListScreen
 from .session import Session
@@ -37,7 +45,9 @@ from .shell import KioskShell
 log = logging.getLogger(__name__)
 
 SCREENS: tuple[type[Screen], ...] = (
-    AttractScreen, HomeScreen, VenueListScreen, VenueDetailScreen, ErrorScreen,
+    AttractScreen, HomeScreen, VenueListScreen, VenueDetailScreen, SearchScreen, RouteListScreen,
+    RouteDetailScreen, EventsScreen, TransportScreen, PracticalScreen, PageScreen, HotelRoomScreen,
+    OperatorPinScreen, OperatorScreen, ErrorScreen,
 )  # fmt: skip
 
 
@@ -112,9 +122,22 @@ def build_kiosk(
     ctx.nav = nav
     idle = IdleWatcher(config["idle.timeout_seconds"], config["idle.warning_seconds"])
     lockdown = Lockdown()
-    shell = KioskShell(ctx, nav, idle)
+    shell = KioskShell(ctx, nav, idle, on_operator=lambda: nav.go("operator_pin"))
     shell.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
     shell.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
     kiosk = Kiosk(ctx, nav, shell, idle, lockdown, [_CornerHold(shell)])
+
+    def leave() -> None:
+        """The operator's exit: the only way out of the kiosk."""
+        log.info("operator closed the kiosk")
+        lockdown.allow_close = True
+        shell.close()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    operator = nav.screen(OperatorScreen.name)
+    if isinstance(operator, OperatorScreen):
+        operator.exit_requested.connect(leave)
     nav.reset()
     return kiosk

@@ -12,7 +12,7 @@ from .strings import Translator
 
 def distance(tr: Translator, km: float) -> str:
     if km < 1:
-        return tr("distance.m", n=max(10, round(km * 1000, -1)))
+        return tr("distance.m", n=max(10, int(round(km * 1000, -1))))
     return tr("distance.km", n=f"{km:.1f}" if km < 20 else f"{km:.0f}")
 
 

@@ -52,7 +52,10 @@ def screen_plan(kiosk: Any) -> list[tuple[str, str, dict[str, Any]]]:
 
 def settle(app: Any, kiosk: Any, rounds: int = 6) -> None:
     """Let layouts finish and background image loads arrive before grabbing."""
+    from PySide6.QtCore import QEvent
+
     for _ in range(rounds):
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         app.processEvents()
         kiosk.ctx.tasks.wait(5000)
         app.processEvents()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QVBoxLayout, QWidget
 from .context import AppContext
 from .idle import IdleWatcher
 from .navigator import Navigator
-from .theme import COMPACT, layout_for, style_sheet
+from .theme import LANDSCAPE, PORTRAIT, layout_for, style_sheet
 from .widgets.common import button, text_label
 from .widgets.header import HeaderBar
 from .widgets.status import StatusStrip
@@ -131,8 +131,9 @@ class KioskShell(QWidget):
         screen = self.nav.screens.get(self.nav.current_name or "")
         self.header.update_texts(
             ctx.tr, screen.title() if screen else "", lang=ctx.lang, high_contrast=ctx.session.high_contrast,
-            large_text=ctx.session.large_text, can_go_back=bool(self.nav.history), compact=ctx.layout == COMPACT,
-        )  # fmt: skip
+            large_text=ctx.session.large_text, can_go_back=bool(self.nav.history),
+            narrow=ctx.layout == PORTRAIT, short_switches=ctx.layout != LANDSCAPE,
+        )
         self.status.update_texts(ctx.tr, ctx.store.content_version)
 
     def _warn(self, seconds: int) -> None:

@@ -94,6 +94,7 @@ def style_sheet(p: Palette, m: Metrics, rtl: bool = False) -> str:
     QPushButton {{ min-height: {m.touch}px; padding: 0 {m.gap}px; border-radius: 14px;
         background: {p.surface}; color: {p.text}; border: 2px solid {p.border}; font-size: {m.body}px; }}
     QPushButton:pressed {{ background: {p.border}; }}
+    QPushButton:disabled {{ color: {p.muted}; border-style: dashed; background: {p.background}; }}
     QPushButton:focus {{ border: 3px solid {p.focus}; }}
     QPushButton[role="primary"] {{ background: {p.accent}; color: {p.accent_text}; border-color: {p.accent};
         font-weight: 700; }}

@@ -1,13 +1,41 @@
-"""The bar on every screen: home, back, search, language and display switches."""
+"""The bar on every screen: home, back, search, language and display switches.
+
+On narrow screens (portrait totems) and with large text the bar takes two rows: the
+buttons, then the page title; the display switches become short symbols. A title too
+long for its row is shortened with an ellipsis rather than pushing buttons off screen.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QSizePolicy
 
 from ..strings import LANGUAGE_NAMES, Translator
-from .common import button, text_label
+from .common import button
+
+
+class ElidedLabel(QLabel):
+    """Plain text shortened to fit its width."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self.full = text
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self.full, Qt.TextElideMode.ElideRight, max(40, self.width())))
 
 
 class HeaderBar(QFrame):
@@ -25,45 +53,64 @@ class HeaderBar(QFrame):
         super().__init__()
         self.setProperty("role", "header")
         self.setObjectName("header")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(16, 8, 16, 8)
-        layout.setSpacing(12)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(16, 8, 16, 8)
+        self.grid.setHorizontalSpacing(12)
+        self.grid.setVerticalSpacing(6)
         self.home = button("", on_home, name="nav-home")
         self.back = button("", on_back, name="nav-back")
-        self.title = text_label("", "heading", wrap=False)
+        self.title = ElidedLabel()
+        self.title.setProperty("role", "heading")
         self.title.setObjectName("screen-title")
         self.search = button("", on_search, name="nav-search")
         self.languages: dict[str, QPushButton] = {}
         for lang in languages:
-            btn = button(
-                LANGUAGE_NAMES.get(lang, lang), lambda lang=lang: on_language(lang), "lang", name=f"lang-{lang}"
-            )
+            name = LANGUAGE_NAMES.get(lang, lang)
+            btn = button(name, lambda lang=lang: on_language(lang), "lang", name=f"lang-{lang}")
             btn.setCheckable(True)
             self.languages[lang] = btn
         self.contrast = button("", on_contrast, name="a11y-contrast")
         self.contrast.setCheckable(True)
         self.large = button("", on_large_text, name="a11y-large")
         self.large.setCheckable(True)
-        layout.addWidget(self.home)
-        layout.addWidget(self.back)
-        layout.addWidget(self.title, 1)
-        layout.addWidget(self.search)
-        for btn in self.languages.values():
-            layout.addWidget(btn)
-        layout.addWidget(self.contrast)
-        layout.addWidget(self.large)
+        self.two_rows: bool | None = None
+
+    def _arrange(self, two_rows: bool) -> None:
+        if two_rows == self.two_rows:
+            return
+        self.two_rows = two_rows
+        while self.grid.count():
+            self.grid.takeAt(0)
+        for column in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(column, 0)
+        buttons = [self.home, self.back, self.search, *self.languages.values(), self.contrast, self.large]
+        if two_rows:
+            # Navigation on the left, language and display switches on the right.
+            for column, widget in enumerate(buttons[:3]):
+                self.grid.addWidget(widget, 0, column)
+            self.grid.setColumnStretch(3, 1)
+            for column, widget in enumerate(buttons[3:], start=4):
+                self.grid.addWidget(widget, 0, column)
+            self.grid.addWidget(self.title, 1, 0, 1, len(buttons) + 1)
+        else:
+            row = [self.home, self.back, self.title, *buttons[2:]]
+            for column, widget in enumerate(row):
+                self.grid.addWidget(widget, 0, column)
+            self.grid.setColumnStretch(2, 1)
 
     def update_texts(self, tr: Translator, title: str, *, lang: str, high_contrast: bool, large_text: bool,
-                     can_go_back: bool, compact: bool) -> None:  # fmt: skip
+                     can_go_back: bool, narrow: bool, short_switches: bool) -> None:  # fmt: skip
+        self._arrange(narrow or large_text)
         self.home.setText(tr("nav.home"))
         self.back.setText(tr("nav.back"))
         self.back.setEnabled(can_go_back)
         self.search.setText(tr("nav.search"))
-        self.title.setText(title)
-        # On narrow screens the display switches use short symbols; their names stay for screen readers.
-        self.contrast.setText("◐" if compact else tr("a11y.high_contrast"))
+        self.title.set_full_text(title)
+        short = short_switches or large_text
+        # Short symbols keep their full names for screen readers.
+        self.contrast.setText("◐" if short else tr("a11y.high_contrast"))
         self.contrast.setAccessibleName(tr("a11y.high_contrast"))
-        self.large.setText("A+" if compact else tr("a11y.large_text"))
+        self.large.setText("A+" if short else tr("a11y.large_text"))
         self.large.setAccessibleName(tr("a11y.large_text"))
         self.contrast.setChecked(high_contrast)
         self.large.setChecked(large_text)

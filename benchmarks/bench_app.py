@@ -1,0 +1,309 @@
+"""Kiosk app speed and memory, each against a bare-PySide6 baseline measured in the same run.
+
+1. Cold start: process start to the first painted home screen, next to a bare PySide6
+   window (QApplication + one QLabel) started the same way. Target <= 2x.
+2. Tap to painted screen (p50, p95) over a scripted visit on the demo content, next to a
+   bare QStackedWidget switching to an empty page and painting it. Target p95 <= 3x.
+3. Resident memory after 10,000 scripted navigations next to after 100. Target <= 5% growth.
+
+Usage: ``.venv/bin/python -m benchmarks.bench_app [--navigations 10000] [--taps 400]``
+(offscreen; builds and installs the demo pack into a temporary directory first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "assets" / "demo-pack"
+
+BARE_START = textwrap.dedent(
+    """
+    import sys, time
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QLabel
+    app = QApplication([])
+    label = QLabel("Hello")
+    class Painted(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                print("PAINTED", flush=True); app.exit(0)
+            return False
+    watcher = Painted(); label.installEventFilter(watcher)
+    label.resize(1920, 1080); label.show()
+    app.exec()
+    """
+)
+
+KIOSK_START = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+    from content_sync.layout import DataDir
+    from kiosk_app.app import build_kiosk
+    from kiosk_app.config import load_config
+    app = QApplication([])
+    kiosk = build_kiosk(load_config(None), DataDir(Path(sys.argv[1])))
+    kiosk.nav.go("home")
+    home = kiosk.nav.currentWidget()
+    class Painted(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and obj is home:
+                print("PAINTED", flush=True); app.exit(0)
+            return False
+    watcher = Painted(); home.installEventFilter(watcher)
+    kiosk.shell.resize(1920, 1080); kiosk.shell.show()
+    app.exec()
+    """
+)
+
+
+def prepare_demo(work: Path) -> Path:
+    from content_sync.install import Installer
+    from content_sync.layout import DataDir
+    from content_sync.packfile import build_pack
+    from content_sync.signing import SigningKey
+
+    key = SigningKey.generate("bench")
+    build_pack(DEMO, work / "demo.kpack", keys=[key])
+    data = DataDir(work / "data")
+    Installer(data, [key.public], "stable").install(work / "demo.kpack")
+    return data.root
+
+
+def time_to_paint(script: str, *args: str) -> float:
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("PAINTED"):
+            elapsed = time.perf_counter() - started
+            proc.wait(30)
+            return elapsed
+    raise RuntimeError(f"no paint from child (exit {proc.wait()})")
+
+
+def cold_start(data: Path, runs: int) -> tuple[list[float], list[float]]:
+    bare, kiosk = [], []
+    for _ in range(runs):  # alternate so both see the same machine state
+        bare.append(time_to_paint(BARE_START))
+        kiosk.append(time_to_paint(KIOSK_START, str(data)))
+    return bare, kiosk
+
+
+class PaintWait:
+    """Counts paints of watched widgets; ``wait`` spins the event loop until the next one."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        from PySide6.QtCore import QEvent, QObject
+
+        class Filter(QObject):
+            def __init__(self) -> None:
+                super().__init__()
+                self.painted: set[int] = set()
+
+            def eventFilter(self, obj, event):  # type: ignore[no-untyped-def]  # noqa: N802
+                if event.type() == QEvent.Type.Paint:
+                    self.painted.add(id(obj))
+                return False
+
+        self.app = app
+        self.filter = Filter()
+        app.installEventFilter(self.filter)
+
+    def wait_for(self, widget_getter, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+        end = time.perf_counter() + timeout
+        while time.perf_counter() < end:
+            self.app.processEvents()
+            widget = widget_getter()
+            if id(widget) in self.filter.painted:
+                return
+        raise TimeoutError("no paint")
+
+
+def tap_to_paint(data: Path, taps: int) -> tuple[list[float], list[float]]:
+    from zoneinfo import ZoneInfo
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+
+    from content_sync.layout import DataDir
+    from kiosk_app.app import build_kiosk
+    from kiosk_app.config import load_config
+    from kiosk_app.widgets.common import Card
+
+    app = QApplication.instance() or QApplication([])
+    paints = PaintWait(app)
+
+    # Baseline: a bare stacked widget with two empty pages and a button that switches.
+    window = QWidget()
+    layout = QVBoxLayout(window)
+    stack = QStackedWidget()
+    pages = [QWidget(), QWidget()]
+    for page in pages:
+        stack.addWidget(page)
+    switch = QPushButton("switch")
+    switch.clicked.connect(lambda: stack.setCurrentIndex(1 - stack.currentIndex()))
+    layout.addWidget(switch)
+    layout.addWidget(stack, 1)
+    window.resize(1920, 1080)
+    window.show()
+    app.processEvents()
+    bare = []
+    for _ in range(taps):
+        paints.filter.painted.clear()
+        started = time.perf_counter()
+        QTest.mouseClick(switch, Qt.MouseButton.LeftButton)
+        paints.wait_for(stack.currentWidget)
+        bare.append(time.perf_counter() - started)
+    window.close()
+
+    now = dt.datetime(2026, 11, 21, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    kiosk = build_kiosk(load_config(None), DataDir(data), clock=lambda: now)
+    kiosk.shell.resize(1920, 1080)
+    kiosk.shell.show()
+    kiosk.nav.go("home")
+    app.processEvents()
+    store = kiosk.ctx.store
+    venue_ids = [v.id for v in store.venues()]
+    theme_ids = [t["id"] for t in store.themes()]
+    timings = []
+    step = 0
+    while len(timings) < taps:
+        # A visit: a theme from home, a place from the list, back, back home.
+        name = kiosk.nav.current_name
+        if name == "home":
+            target = kiosk.shell.findChild(Card, f"theme-{theme_ids[step % len(theme_ids)]}")
+        elif name == "venues":
+            cards = [c for c in kiosk.nav.currentWidget().findChildren(Card) if c.objectName().startswith("venue-")]
+            target = cards[step % len(cards)] if cards else kiosk.shell.header.home
+        else:
+            target = kiosk.shell.header.home if step % 3 == 0 else kiosk.shell.header.back
+        step += 1
+        paints.filter.painted.clear()
+        started = time.perf_counter()
+        QTest.mouseClick(target, Qt.MouseButton.LeftButton)
+        paints.wait_for(kiosk.nav.currentWidget)
+        timings.append(time.perf_counter() - started)
+    assert venue_ids
+    kiosk.ctx.tasks.wait(5000)
+    kiosk.remove_filters(app)
+    kiosk.lockdown.allow_close = True
+    kiosk.shell.close()
+    return bare, timings
+
+
+def settle(app, kiosk) -> None:  # type: ignore[no-untyped-def]
+    """What the event loop does between taps: finish background work, delete replaced pages."""
+    from PySide6.QtCore import QEvent
+
+    app.processEvents()
+    kiosk.ctx.tasks.wait(5000)
+    app.processEvents()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def memory_growth(data: Path, navigations: int) -> tuple[int, int]:
+    import gc
+    from zoneinfo import ZoneInfo
+
+    from PySide6.QtWidgets import QApplication
+
+    from content_sync.layout import DataDir
+    from kiosk_app.app import build_kiosk
+    from kiosk_app.config import load_config
+
+    app = QApplication.instance() or QApplication([])
+    now = dt.datetime(2026, 11, 21, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    kiosk = build_kiosk(load_config(None), DataDir(data), clock=lambda: now)
+    kiosk.shell.resize(1920, 1080)
+    kiosk.shell.show()
+    venues = [v.id for v in kiosk.ctx.store.venues()]
+    themes = [t["id"] for t in kiosk.ctx.store.themes()]
+    langs = ["zh-Hans", "en"]
+    at_100 = 0
+    for n in range(1, navigations + 1):
+        kind = n % 5
+        if kind == 0:
+            kiosk.nav.go("home")
+        elif kind == 1:
+            kiosk.nav.go("venues", theme=themes[n % len(themes)])
+        elif kind == 2:
+            kiosk.nav.go("venue", id=venues[n % len(venues)])
+        elif kind == 3:
+            kiosk.nav.back()
+        else:
+            kiosk.ctx.session.set_language(langs[(n // 5) % 2])
+        if n % 1000 == 0:
+            kiosk.shell.reset_session()
+        if n % 10 == 0:
+            settle(app, kiosk)
+        if n == 100:
+            settle(app, kiosk)
+            gc.collect()
+            at_100 = rss_kib()
+    settle(app, kiosk)
+    gc.collect()
+    return at_100, rss_kib()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=5, help="cold starts of each kind (best kept)")
+    parser.add_argument("--taps", type=int, default=400, help="scripted taps")
+    parser.add_argument("--navigations", type=int, default=10_000, help="navigations for the memory check")
+    args = parser.parse_args(argv)
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="bench-app-") as tmp:
+        data = prepare_demo(Path(tmp))
+        bare, kiosk = cold_start(data, args.starts)
+        ratio = min(kiosk) / min(bare)
+        ok &= ratio <= 2.0
+        print(flush=True)
+        print(f"cold start to first paint: kiosk home {min(kiosk):.3f} s (median {statistics.median(kiosk):.3f}), "
+              f"bare PySide6 window {min(bare):.3f} s; ratio {ratio:.2f} (target <= 2.0) "
+              f"{'PASS' if ratio <= 2.0 else 'FAIL'}")  # fmt: skip
+        bare_taps, taps = tap_to_paint(data, args.taps)
+        ratio = pct(taps, 0.95) / pct(bare_taps, 0.95)
+        ok &= ratio <= 3.0
+        print(f"tap to painted screen over {len(taps)} taps: p50 {pct(taps, 0.5) * 1000:.2f} ms, "
+              f"p95 {pct(taps, 0.95) * 1000:.2f} ms; bare QStackedWidget p50 {pct(bare_taps, 0.5) * 1000:.2f} ms, "
+              f"p95 {pct(bare_taps, 0.95) * 1000:.2f} ms; p95 ratio {ratio:.2f} (target <= 3.0) "
+              f"{'PASS' if ratio <= 3.0 else 'FAIL'}")  # fmt: skip
+        at_100, at_end = memory_growth(data, args.navigations)
+        growth = (at_end - at_100) / at_100
+        ok &= growth <= 0.05
+        print(f"resident memory: {at_100 / 1024:.1f} MiB after 100 navigations, {at_end / 1024:.1f} MiB after "
+              f"{args.navigations:,}; growth {growth * 100:.1f}% (target <= 5%) {'PASS' if growth <= 0.05 else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

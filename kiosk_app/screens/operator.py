@@ -1,0 +1,531 @@
+"""Staff only: a PIN pad behind the hidden corner, and the device status page behind the PIN.
+
+The status page is shown only right after a correct PIN: leaving it (Home, Back, Search,
+an idle reset) closes it again, so a visitor can never reach it with Back. Leaving the
+app is a request (``OperatorScreen.exit_requested``) that the app decides how to honour.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from content_sync.device import DeviceState, InstallRecord
+from content_sync.layout import DataDir, Pointer
+from content_sync.store import ContentStore
+
+from ..theme import PORTRAIT
+from ..widgets.common import Card, ScrollPage, button, grid, text_label
+from .base import Screen
+
+log = logging.getLogger(__name__)
+
+MAX_PIN_DIGITS = 12
+MAX_WRONG_TRIES = 5
+LOCK_SECONDS = 60
+RECENT_INSTALLS = 5
+COUNT_KINDS = ("venues", "routes", "events", "heritage", "transport", "pages", "notices", "themes", "media")
+
+
+# -- PIN pad ---------------------------------------------------------------------------------------
+class OperatorPinScreen(Screen):
+    """Digits, Delete, OK and Cancel; the PIN is checked off the GUI thread (it is a slow hash)."""
+
+    name = "operator_pin"
+
+    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx)
+        self.pin = ""
+        self.wrong_tries = 0
+        self.locked_until: float | None = None  # time.monotonic() deadline
+        self.checking = False
+        self.message: tuple[str, str] | None = None  # (string key, label role)
+        self._generation = 0  # a check answered after a reset or a new visit is ignored
+        self.unlock_timer = QTimer(self)
+        self.unlock_timer.setSingleShot(True)
+        self.unlock_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.unlock_timer.timeout.connect(self.unlock)
+        self.countdown = QTimer(self)
+        self.countdown.setInterval(1000)
+        self.countdown.timeout.connect(self._sync)
+        self.keys: list[QPushButton] = []
+        self.dots: QLabel | None = None
+        self.feedback: QLabel | None = None
+
+    def title(self) -> str:
+        return self.ctx.tr("operator.pin_title")
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None
+
+    # -- building -------------------------------------------------------------------------------
+    def render(self) -> None:
+        self.clear_body()
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        key_h = min(round(m.touch * 1.4), 112)
+        key_w = round(key_h * 1.5)
+
+        info = QWidget()
+        info_layout = QVBoxLayout(info)
+        info_layout.setContentsMargins(0, 0, 0, 0)
+        info_layout.setSpacing(m.gap)
+        heading = text_label(tr("operator.pin_title"), "title")
+        info_layout.addWidget(heading)
+        info_layout.addWidget(text_label(tr("operator.pin_prompt"), "heading"))
+        self.dots = text_label("", "title", wrap=False)
+        self.dots.setObjectName("pin-dots")
+        self.dots.setMinimumHeight(m.title + 24)
+        info_layout.addWidget(self.dots)
+        self.feedback = text_label("")
+        self.feedback.setObjectName("pin-message")
+        self.feedback.setMinimumHeight(2 * m.body + 16)
+        info_layout.addWidget(self.feedback)
+        portrait = ctx.layout == PORTRAIT
+        cancel = button(tr("operator.cancel"), self.cancel, name="pin-cancel")
+        if not portrait:
+            info_layout.addWidget(cancel)
+        info_layout.addStretch(1)
+
+        pad = QWidget()
+        pad.setObjectName("pin-pad")
+        # Keypads read 1-2-3 left to right in every language.
+        pad.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        keys = QGridLayout(pad)
+        keys.setContentsMargins(0, 0, 0, 0)
+        keys.setSpacing(m.gap)
+        self.keys = []
+        labels = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok"]
+        for i, key in enumerate(labels):
+            if key == "del":
+                btn = button(tr("keyboard.delete"), self.delete, name="pin-delete")
+            elif key == "ok":
+                btn = button(tr("operator.ok"), self.submit, "primary", name="pin-ok")
+            else:
+                btn = button(key, lambda d=key: self.press(d), "key", name=f"pin-{key}")
+            btn.setFixedSize(key_w, key_h)
+            keys.addWidget(btn, i // 3, i % 3)
+            self.keys.append(btn)
+
+        page = ScrollPage(m.margin, m.gap)
+        holder = QWidget()
+        outer: QHBoxLayout | QVBoxLayout = QVBoxLayout(holder) if portrait else QHBoxLayout(holder)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(m.margin if portrait else m.margin * 2)
+        outer.addStretch(1)
+        pad_width = 3 * key_w + 2 * m.gap
+        info.setFixedWidth(pad_width if portrait else min(560, ctx.content_width() - pad_width - 2 * m.margin))
+        outer.addWidget(info, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addWidget(pad, 0, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        if portrait:
+            # Below the digits on a tall screen, where a thumb expects it.
+            cancel.setFixedWidth(pad_width)
+            outer.addWidget(cancel, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(1)
+        page.column.addStretch(1)
+        page.add(holder)
+        page.finish()
+        self.body.addWidget(page)
+        self._sync()
+
+    # -- keys -----------------------------------------------------------------------------------
+    def press(self, digit: str) -> None:
+        if self.locked or self.checking or len(self.pin) >= MAX_PIN_DIGITS:
+            return
+        self.pin += digit
+        self.message = None
+        self._sync()
+
+    def delete(self) -> None:
+        if self.locked or self.checking:
+            return
+        self.pin = self.pin[:-1]
+        self._sync()
+
+    def cancel(self) -> None:
+        self.forget()
+        if self.ctx.nav is not None:
+            self.ctx.nav.home()
+
+    def submit(self) -> None:
+        if self.locked or self.checking or not self.pin:
+            return
+        pin, self.pin = self.pin, ""
+        self.checking = True
+        self.message = ("operator.pin_checking", "muted")
+        self._sync()
+        generation = self._generation
+        config = self.ctx.config
+        self.ctx.tasks.run(
+            lambda: config.check_pin(pin),
+            lambda ok: self._checked(generation, bool(ok)),
+            lambda _exc: self._checked(generation, False),
+        )
+
+    def _checked(self, generation: int, ok: bool) -> None:
+        if generation != self._generation:
+            return  # the visitor left, or the kiosk reset, while the hash was computed
+        self.checking = False
+        if ok:
+            self.wrong_tries = 0
+            self.message = None
+            self._sync()
+            nav = self.ctx.nav
+            if nav is None or "operator" not in nav.factories:
+                log.error("operator PIN accepted but no operator screen is installed")
+                return
+            log.info("operator PIN accepted")
+            screen = nav.screen("operator")
+            if isinstance(screen, OperatorScreen):
+                screen.grant()
+            nav.go("operator", remember=False)
+            return
+        self.wrong_tries += 1
+        log.warning("wrong operator PIN (%d of %d)", self.wrong_tries, MAX_WRONG_TRIES)
+        if self.wrong_tries >= MAX_WRONG_TRIES:
+            self.lock()
+            return
+        unset = not self.ctx.config["operator.pin_hash"]
+        self.message = ("operator.pin_not_set" if unset else "operator.pin_wrong", "closed")
+        self._sync()
+
+    # -- lock after too many wrong tries ----------------------------------------------------------
+    def lock(self, seconds: int = LOCK_SECONDS) -> None:
+        self.pin = ""
+        self.locked_until = time.monotonic() + seconds
+        self.message = ("operator.pin_locked", "closed")
+        self.unlock_timer.start(seconds * 1000)
+        self.countdown.start()
+        self._sync()
+
+    def unlock(self) -> None:
+        self.unlock_timer.stop()
+        self.countdown.stop()
+        self.locked_until = None
+        self.wrong_tries = 0
+        self.message = None
+        self._sync()
+
+    # -- state onto widgets ---------------------------------------------------------------------
+    def _sync(self) -> None:
+        tr = self.ctx.tr
+        if self.dots is not None and shiboken6.isValid(self.dots):
+            self.dots.setText(" ".join("●" * len(self.pin)))
+        if self.feedback is not None and shiboken6.isValid(self.feedback):
+            text, role = "", ""
+            if self.message is not None:
+                key, role = self.message
+                seconds = max(1, round((self.locked_until or 0) - time.monotonic()))
+                text = tr(key, n=seconds) if key == "operator.pin_locked" else tr(key)
+            self.feedback.setText(text)
+            if self.feedback.property("role") != role:
+                self.feedback.setProperty("role", role)
+                self.feedback.style().unpolish(self.feedback)
+                self.feedback.style().polish(self.feedback)
+        enabled = not self.locked and not self.checking
+        for key in self.keys:
+            if shiboken6.isValid(key):
+                key.setEnabled(enabled)
+
+    def forget(self) -> None:
+        """Drop the typed PIN and any check in flight; a lock stays until it runs out."""
+        self.pin = ""
+        self.checking = False
+        self._generation += 1
+        if not self.locked:
+            self.message = None
+        self._sync()
+
+    def entered(self) -> None:
+        self.forget()
+
+    def reset(self) -> None:
+        self.forget()
+        super().reset()
+
+
+# -- device status ---------------------------------------------------------------------------------
+@dataclass
+class DeviceStatus:
+    """What the status page reads from disk, gathered off the GUI thread."""
+
+    installs: list[InstallRecord] = field(default_factory=list)
+    outbox: int | None = None
+    keys: list[str] = field(default_factory=list)
+    media_missing: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def read_device_status(data: DataDir, pointer: Pointer) -> DeviceStatus:
+    """Device database and media check, each with its own connections (runs in a worker thread)."""
+    status = DeviceStatus()
+    try:
+        with DeviceState(data.device_db) as device:
+            status.installs = device.install_log(RECENT_INSTALLS)
+            status.outbox = device.outbox_count()
+            status.keys = [f"{k.label or '-'} ({k.key_id})" for k in device.trusted_keys()]
+    except Exception as exc:
+        status.errors.append(f"device.db: {exc}")
+    try:
+        db = data.version_db(pointer.current)
+        conn = sqlite3.connect(f"file:{db.as_posix()}?mode=ro&immutable=1", uri=True)
+        try:
+            status.media_missing = len(ContentStore(data, pointer, conn).check_media())
+        finally:
+            conn.close()
+    except Exception as exc:
+        status.errors.append(f"media: {exc}")
+    return status
+
+
+class OperatorScreen(Screen):
+    """Device status for staff; shown only after :meth:`grant` (the PIN screen calls it)."""
+
+    name = "operator"
+    exit_requested = Signal()
+
+    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx)
+        self.granted = False
+        self.status: DeviceStatus | None = None
+        self._generation = 0
+        self._async_labels: dict[str, QLabel] = {}
+        self._installs_box: QVBoxLayout | None = None
+        if ctx.nav is not None:
+            ctx.nav.changed.connect(self._screen_changed)
+
+    def title(self) -> str:
+        return self.ctx.tr("operator.title")
+
+    # -- access -----------------------------------------------------------------------------------
+    def grant(self) -> None:
+        self.granted = True
+        self.stale = True
+
+    def revoke(self) -> None:
+        self.granted = False
+        self.stale = True
+        self.status = None
+        self._generation += 1
+
+    def _screen_changed(self, name: str) -> None:
+        if name != self.name and self.granted:
+            self.revoke()
+            self.clear_body()  # nothing of the status page stays behind in the window
+
+    def reset(self) -> None:
+        self.revoke()
+        self.clear_body()
+        super().reset()
+
+    def _to_pin(self) -> None:
+        nav = self.ctx.nav
+        if nav is None or nav.current_name != self.name or self.granted:
+            return
+        if "operator_pin" in nav.factories:
+            nav.go("operator_pin", remember=False)
+        else:
+            nav.home()
+
+    # -- building ---------------------------------------------------------------------------------
+    def render(self) -> None:
+        self.clear_body()
+        self._async_labels = {}
+        self._installs_box = None
+        if not self.granted:
+            # Reached without the PIN (Back, a bookmark in history): show nothing, ask for the PIN.
+            QTimer.singleShot(0, self, self._to_pin)
+            return
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        page = ScrollPage(m.margin, m.gap)
+        page.add(text_label(tr("operator.title"), "title"))
+        columns = 1 if ctx.layout == PORTRAIT else 2
+        page.add(grid([self._kiosk_card(), self._content_card()], columns, m.gap))
+        page.add(grid([self._config_card(), self._device_card()], columns, m.gap))
+        page.finish()
+        self.body.addWidget(page, 1)
+
+        bar = QWidget()
+        bar.setObjectName("operator-bar")
+        bar_layout = QHBoxLayout(bar)
+        bar_layout.setContentsMargins(m.margin, m.gap, m.margin, m.gap)
+        bar_layout.setSpacing(m.gap)
+        bar_layout.addWidget(button(tr("operator.done"), self.done, "primary", name="operator-done"), 1)
+        bar_layout.addWidget(button(tr("operator.exit"), self.request_exit, name="operator-exit"), 1)
+        self.body.addWidget(bar)
+
+        generation = self._generation
+        data, pointer = ctx.content.data, ctx.store.pointer
+        ctx.tasks.run(
+            lambda: read_device_status(data, pointer),
+            lambda status: self._status_read(generation, status),
+            lambda exc: self._status_read(generation, DeviceStatus(errors=[str(exc)])),
+        )
+
+    def request_exit(self) -> None:
+        """The app decides what leaving means (allow the close, close the window); this only asks."""
+        if self.granted:
+            log.info("operator asked to leave the kiosk app")
+            self.exit_requested.emit()
+
+    def done(self) -> None:
+        if self.ctx.nav is not None:
+            self.ctx.nav.home()
+
+    def _card(self, key: str) -> tuple[Card, QVBoxLayout]:
+        card = Card()
+        layout = QVBoxLayout(card)
+        layout.setContentsMargins(20, 16, 20, 16)
+        layout.setSpacing(self.ctx.metrics.gap // 2)
+        layout.addWidget(text_label(self.ctx.tr(key), "heading"))
+        return card, layout
+
+    def _facts(self, layout: QVBoxLayout, rows: list[tuple[str, str, str]]) -> None:
+        """(name, string key, value) rows as a two-column table; values named ``operator-<name>``."""
+        cells = QGridLayout()
+        cells.setHorizontalSpacing(self.ctx.metrics.gap)
+        cells.setVerticalSpacing(6)
+        for i, (name, key, value) in enumerate(rows):
+            label = text_label(self.ctx.tr(key), "muted")
+            cells.addWidget(label, i, 0, Qt.AlignmentFlag.AlignBaseline)
+            shown = text_label(value)
+            shown.setObjectName(f"operator-{name}")
+            cells.addWidget(shown, i, 1, Qt.AlignmentFlag.AlignBaseline)
+            if value == "…":
+                self._async_labels[name] = shown
+        cells.setColumnStretch(1, 1)
+        layout.addLayout(cells)
+
+    def _kiosk_card(self) -> Card:
+        config = self.ctx.config
+        card, layout = self._card("operator.section.kiosk")
+        lat, lon = config.location
+        self._facts(layout, [
+            ("name", "operator.name", config["kiosk.name"]),
+            ("profile", "operator.profile", config.profile),
+            ("timezone", "operator.timezone", config["kiosk.timezone"]),
+            ("languages", "operator.languages", ", ".join(config.languages)),
+            ("location", "operator.location", f"{lat:.4f}, {lon:.4f}"),
+            ("clock", "operator.clock", f"{self.ctx.now():%Y-%m-%d %H:%M}"),
+        ])  # fmt: skip
+        layout.addStretch(1)
+        return card
+
+    def _content_card(self) -> Card:
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        store = ctx.store
+        card, layout = self._card("operator.section.content")
+        self._facts(layout, [
+            ("pack", "operator.pack", store.pointer.pack_id),
+            ("content-version", "operator.content_version", str(store.content_version)),
+            ("installed-at", "operator.installed_at", self._when(store.pointer.installed_at)),
+            ("media-missing", "operator.media_missing", "…"),
+        ])  # fmt: skip
+        counts = store.counts()
+        table = QGridLayout()
+        table.setHorizontalSpacing(m.gap)
+        table.setVerticalSpacing(m.gap // 2)
+        columns = 3 if ctx.layout != PORTRAIT else 5
+        for i, kind in enumerate(COUNT_KINDS):
+            cell = QVBoxLayout()
+            cell.setSpacing(0)
+            number = text_label(str(counts.get(kind, 0)), "heading")
+            number.setObjectName(f"operator-count-{kind}")
+            cell.addWidget(number)
+            cell.addWidget(text_label(tr(f"operator.count.{kind}"), "muted"))
+            table.addLayout(cell, i // columns, i % columns)
+        for c in range(columns):
+            table.setColumnStretch(c, 1)
+        layout.addSpacing(m.gap // 2)
+        layout.addLayout(table)
+        layout.addStretch(1)
+        return card
+
+    def _config_card(self) -> Card:
+        config = self.ctx.config
+        card, layout = self._card("operator.section.config")
+        source = str(config.source) if config.source is not None else self.ctx.tr("operator.config_none")
+        self._facts(layout, [("config-file", "operator.config_file", source)])
+        if not config.problems:
+            fine = text_label(self.ctx.tr("operator.no_problems"), "open")
+            fine.setObjectName("operator-problems")
+            layout.addWidget(fine)
+        for problem in config.problems:  # one label each: a long one wraps without running into the next
+            line = text_label(problem, "closed")
+            line.setObjectName("operator-problem")
+            layout.addWidget(line)
+        layout.addStretch(1)
+        return card
+
+    def _device_card(self) -> Card:
+        card, layout = self._card("operator.section.device")
+        self._facts(layout, [
+            ("outbox", "operator.outbox", "…"),
+            ("trusted-keys", "operator.trusted_keys", "…"),
+        ])  # fmt: skip
+        layout.addWidget(text_label(self.ctx.tr("operator.installs"), "muted"))
+        self._installs_box = QVBoxLayout()
+        self._installs_box.setSpacing(8)
+        self._installs_box.addWidget(text_label(self.ctx.tr("operator.reading"), "muted"))
+        layout.addLayout(self._installs_box)
+        layout.addStretch(1)
+        return card
+
+    # -- results from the worker --------------------------------------------------------------------
+    def _status_read(self, generation: int, status: Any) -> None:
+        if generation != self._generation or not self.granted:
+            return
+        self.status = status
+        tr = self.ctx.tr
+        values = {
+            "media-missing": "?" if status.media_missing is None else str(status.media_missing),
+            "outbox": "?" if status.outbox is None else str(status.outbox),
+            "trusted-keys": "\n".join(status.keys) or tr("operator.none"),
+        }
+        for name, label in self._async_labels.items():
+            if shiboken6.isValid(label):
+                label.setText(values.get(name, "?"))
+                if name == "media-missing" and status.media_missing:
+                    label.setProperty("role", "closed")
+                    label.style().unpolish(label)
+                    label.style().polish(label)
+        box = self._installs_box
+        if box is None or not shiboken6.isValid(box):
+            return
+        while box.count():
+            item = box.takeAt(0)
+            old = item.widget()
+            if old is not None:
+                old.hide()
+                old.deleteLater()
+        for error in status.errors:
+            box.addWidget(text_label(tr("operator.read_error", error=error), "closed"))
+        if not status.installs and not status.errors:
+            empty = text_label(tr("operator.no_installs"), "muted")
+            empty.setObjectName("operator-no-installs")
+            box.addWidget(empty)
+        for record in status.installs:
+            mark = "✓" if record.ok else "✗"
+            version = tr("operator.version_n", v=record.content_version) if record.content_version else ""
+            head = "  ".join(p for p in (self._when(record.at), mark, version, record.pack_id or "") if p)
+            line = text_label(f"{head}\n{record.message}", "" if record.ok else "closed")
+            line.setObjectName("operator-install")
+            box.addWidget(line)
+
+    def _when(self, stamp: str) -> str:
+        """An ISO time from the device or pointer, shown in the kiosk's time zone."""
+        try:
+            moment = dt.datetime.fromisoformat(stamp)
+        except (TypeError, ValueError):
+            return stamp or "?"
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(self.ctx.now().tzinfo)
+        return f"{moment:%Y-%m-%d %H:%M}"

@@ -1,0 +1,34 @@
+"""Cultural routes: every route in the pack as a card; a tap opens the route with its stops."""
+
+from __future__ import annotations
+
+from ..theme import PORTRAIT
+from ..widgets.cards import route_card
+from ..widgets.common import ScrollPage, grid, text_label
+from .base import Screen
+
+
+class RouteListScreen(Screen):
+    name = "routes"
+
+    def title(self) -> str:
+        return self.ctx.tr("routes.title")
+
+    def render(self) -> None:
+        self.clear_body()
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        page = ScrollPage(m.margin, m.gap)
+        routes = ctx.store.routes()
+        if routes:
+            page.add(text_label(tr("routes.count", n=len(routes)), "muted")).setObjectName("routes-count")
+            # Route cards are text only: a little wider than place cards reads better.
+            columns = m.columns if ctx.layout == PORTRAIT else max(1, m.columns - 1)
+            cards = [route_card(ctx, r, lambda r=r: ctx.go("route", id=r.id)) for r in routes]
+            for card in cards:
+                # Cards in a row share the tallest one's height: keep each card's text at the top.
+                card.layout().addStretch(1)
+            page.add(grid(cards, columns, m.gap))
+        else:
+            page.add(text_label(tr("routes.none"), "heading"))
+        page.finish()
+        self.body.addWidget(page)

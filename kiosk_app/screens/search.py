@@ -1,0 +1,240 @@
+"""Search: type pinyin, pinyin initials or English on the on-screen keyboard; results as you type.
+
+The query runs off the GUI thread on a connection of its own (SQLite connections are not
+shared across threads), against the same content version the rest of the screens show.
+Typing is debounced; a result that arrives after the text changed again is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+
+import shiboken6
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+
+from content_sync.layout import DataDir, Pointer
+from content_sync.store import ContentStore, SearchResult
+
+from ..theme import COMPACT
+from ..widgets.common import Card, ScrollPage, grid, text_label
+from ..widgets.keyboard import OnScreenKeyboard
+from .base import Screen
+
+log = logging.getLogger(__name__)
+DEBOUNCE_MS = 120
+RESULT_LIMIT = 30
+SUBTITLE_CHARS = 110
+
+
+def open_version(data: DataDir, pointer: Pointer) -> ContentStore:
+    """A new read-only store on exactly the version ``pointer`` names, for the calling thread."""
+    db = data.version_db(pointer.current)
+    if not db.exists():  # should not happen: an install keeps the previous version
+        return ContentStore.open(data)
+    conn = sqlite3.connect(f"file:{db.as_posix()}?mode=ro&immutable=1", uri=True)
+    conn.execute("PRAGMA trusted_schema = OFF")
+    return ContentStore(data, pointer, conn)
+
+
+def run_query(data: DataDir, pointer: Pointer, text: str, limit: int = RESULT_LIMIT) -> list[SearchResult]:
+    """Runs on a worker thread: its own connection, opened and closed per query."""
+    store = open_version(data, pointer)
+    try:
+        return store.search(text, limit=limit)
+    finally:
+        store.close()
+
+
+def _shorten(text: str, limit: int = SUBTITLE_CHARS) -> str:
+    first = " ".join(text.split("\n\n", 1)[0].split())
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+class SearchScreen(Screen):
+    name = "search"
+
+    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx)
+        self.text = ""
+        self.results: list[SearchResult] | None = None  # what the list shows; None before any search
+        self.results_for = ""  # the text those results answer
+        self.seq = 0
+        self.display: QLineEdit | None = None
+        self.keyboard: OnScreenKeyboard | None = None
+        self.page: ScrollPage | None = None
+        self.results_box: QWidget | None = None
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DEBOUNCE_MS)
+        self.timer.timeout.connect(self._query)
+
+    def title(self) -> str:
+        return self.ctx.tr("search.title")
+
+    # -- building ---------------------------------------------------------------------------
+    def render(self) -> None:
+        self.clear_body()
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(m.margin, m.gap, m.margin, m.gap)
+        column.setSpacing(m.gap)
+
+        display = QLineEdit()
+        display.setObjectName("search-text")
+        display.setReadOnly(True)
+        # Never focusable and never an input method target: no system keyboard may pop up.
+        display.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        display.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)
+        display.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        display.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        display.setPlaceholderText(tr("search.title"))
+        display.setText(self.text)
+        self.display = display
+        column.addWidget(display)
+
+        page = ScrollPage(0, m.gap)
+        page.setObjectName("search-results")
+        self.results_box = QWidget()
+        box = QVBoxLayout(self.results_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(m.gap)
+        page.add(self.results_box)
+        page.finish()
+        self.page = page
+        column.addWidget(page, 1)
+
+        # Digits only where there is height to spare (bus numbers, street numbers).
+        tall = ctx.screen_size.height() >= 1000
+        gap = 8 if ctx.layout == COMPACT else 10
+        width = ctx.screen_size.width() - 2 * m.margin
+        keyboard = OnScreenKeyboard(tr, width=width, key_height=m.touch, gap=gap, digits=tall, label_px=m.body,
+                                    text=self.text)  # fmt: skip
+        keyboard.text_changed.connect(self._typed)
+        self.keyboard = keyboard
+        column.addWidget(keyboard, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.body.addWidget(holder)
+        self._show_results()
+        if self.text.strip() and self.results_for != self.text.strip():
+            self._query()
+
+    def _show_results(self) -> None:
+        """Rebuild the list under the text from ``self.results`` (no database access here)."""
+        box = self.results_box
+        if box is None or not shiboken6.isValid(box):
+            return
+        layout = box.layout()
+        while layout.count():
+            widget = layout.takeAt(0).widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        tr = self.ctx.tr
+        if not self.text.strip():
+            hint = text_label(tr("search.hint"), "muted")
+            hint.setObjectName("search-hint")
+            layout.addWidget(hint)
+        elif self.results is None:
+            pass  # the first query is on its way; keep quiet rather than flash "nothing found"
+        elif not self.results:
+            none = text_label(tr("search.none"), "heading")
+            none.setObjectName("search-none")
+            layout.addWidget(none)
+        else:
+            n = len(self.results)
+            count = text_label(tr("search.results_one") if n == 1 else tr("search.results", n=n), "muted")
+            count.setObjectName("search-count")
+            layout.addWidget(count)
+            columns = 2 if self.ctx.screen_size.width() >= 1200 else 1
+            layout.addWidget(grid([self._card(r) for r in self.results], columns, self.ctx.metrics.gap))
+        if self.page is not None and shiboken6.isValid(self.page):
+            self.page.verticalScrollBar().setValue(0)
+
+    def _card(self, result: SearchResult) -> Card:
+        tr = self.ctx.tr
+        card = Card(self._target(result))
+        card.setObjectName(f"result-{result.kind}-{result.id}")
+        card.setProperty("tappable", card.on_tap is not None)
+        layout = QVBoxLayout(card)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(4)
+        top = QHBoxLayout()
+        top.setSpacing(12)
+        title = text_label(tr.content(result.title), "heading")
+        title.setObjectName("result-title")
+        top.addWidget(title, 1)
+        kind = text_label(tr(f"search.kind.{result.kind}"), "muted", wrap=False)
+        kind.setObjectName("result-kind")
+        top.addWidget(kind, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
+        subtitle = _shorten(tr.content(result.subtitle))
+        if subtitle:
+            layout.addWidget(text_label(subtitle, "muted"))
+        return card
+
+    def _target(self, result: SearchResult) -> Callable[[], None] | None:
+        """Where tapping a result goes; ``None`` when no screen can show it."""
+        ctx = self.ctx
+        screens = ctx.nav.factories if ctx.nav is not None else {}
+        rid = result.id
+        if result.kind == "venue":
+            return lambda: ctx.go("venue", id=rid)
+        if result.kind in ("route", "heritage", "page") and result.kind in screens:
+            return lambda: ctx.go(result.kind, id=rid)
+        if result.kind == "event" and "events" in screens:
+            return lambda: ctx.go("events")
+        if result.kind == "transport" and "transport" in screens:
+            return lambda: ctx.go("transport")
+        return None
+
+    # -- typing and querying ----------------------------------------------------------------
+    def _typed(self, text: str) -> None:
+        self.text = text
+        self.seq += 1  # whatever is in flight is now stale
+        if self.display is not None and shiboken6.isValid(self.display):
+            self.display.setText(text)
+        if text.strip():
+            # The previous results stay in view until the new ones arrive: no flicker per key.
+            self.timer.start()
+        else:
+            self.timer.stop()
+            self.results, self.results_for = None, ""
+            self._show_results()
+
+    def _query(self) -> None:
+        text = self.text.strip()
+        if not text:
+            return
+        self.seq += 1
+        seq = self.seq
+        content = self.ctx.content
+        data, pointer = content.data, content.store.pointer
+        self.ctx.tasks.run(lambda: run_query(data, pointer, text), lambda found: self._arrived(seq, text, found),
+                           lambda exc: self._failed(seq, text, exc))  # fmt: skip
+
+    def _arrived(self, seq: int, text: str, found: list[SearchResult]) -> None:
+        if seq != self.seq or not shiboken6.isValid(self):
+            return  # the visitor typed on (or left) since this query started
+        self.results, self.results_for = found, text
+        self._show_results()
+
+    def _failed(self, seq: int, text: str, exc: Exception) -> None:
+        log.error("search for %r failed: %s", text, exc, exc_info=exc)
+        self._arrived(seq, text, [])
+
+    # -- visitor lifecycle ------------------------------------------------------------------
+    def reset(self) -> None:
+        """Idle reset: the next visitor must not see what this one typed."""
+        self.timer.stop()
+        self.seq += 1
+        self.text = ""
+        self.results, self.results_for = None, ""
+        if self.keyboard is not None and shiboken6.isValid(self.keyboard):
+            self.keyboard.set_text("")
+        if self.display is not None and shiboken6.isValid(self.display):
+            self.display.setText("")
+        self._show_results()
+        super().reset()

@@ -1,0 +1,141 @@
+"""Getting around: airports, stations and lines, grouped by kind, nearest to this kiosk first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from content_sync.store import distance_km
+
+from .. import format as fmt
+from ..strings import STRINGS
+from ..widgets.common import Card, ChipRow, ScrollPage, button, text_label
+from .base import Screen
+
+# The order a traveller looks for things: how to leave the city first, then how to move in it.
+KIND_ORDER = ("airport", "rail_station", "bus_station", "metro", "brt", "tram", "bus", "ferry")
+
+
+class TransportScreen(Screen):
+    name = "transport"
+
+    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx)
+        self.groups: list[tuple[str, list[dict[str, Any]]]] = []
+
+    def title(self) -> str:
+        return self.ctx.tr("transport.title")
+
+    def _kind_label(self, kind: str) -> str:
+        key = f"transport.kind.{kind}"
+        return self.ctx.tr(key if key in STRINGS else "transport.kind.other")
+
+    def _distance(self, item: dict[str, Any]) -> float | None:
+        if item.get("lat") is None or item.get("lon") is None:
+            return None
+        here = self.ctx.config.location
+        return distance_km(here[0], here[1], item["lat"], item["lon"])
+
+    def grouped(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """(kind, items) in KIND_ORDER; within a kind, located items nearest first, then the rest."""
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for item in self.ctx.store.transport():
+            by_kind.setdefault(item["kind"], []).append(item)
+        kinds = sorted(by_kind, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER else len(KIND_ORDER), k))
+
+        def nearest(item: dict[str, Any]) -> tuple[int, float]:
+            km = self._distance(item)
+            return (0, km) if km is not None else (1, 0.0)
+
+        # sorted() is stable: items without coordinates keep the pack's editorial order, last.
+        return [(kind, sorted(by_kind[kind], key=nearest)) for kind in kinds]
+
+    def render(self) -> None:
+        self.clear_body()
+        tr, m = self.ctx.tr, self.ctx.metrics
+        page = ScrollPage(m.margin, m.gap)
+        self.groups = self.grouped()
+        if not self.groups:
+            page.add(text_label(tr("transport.none"), "heading"))
+        elif len(self.groups) > 1:
+            # A finger's shortcut to each group: the page is long once descriptions are in.
+            chips = [button(self._kind_label(kind), lambda kind=kind: self._jump(page, kind), "chip",
+                            name=f"transport-jump-{kind}") for kind, _ in self.groups]  # fmt: skip
+            page.add(ChipRow(chips, 10, m.touch))
+        if self.groups:
+            page.add(text_label(tr("transport.sorted"), "muted"))
+        if max(1, min(2, m.columns - 1)) == 1:
+            for kind, items in self.groups:
+                page.add(self._heading(kind))
+                for item in items:
+                    page.add(self._card(item))
+        else:
+            page.add(self._two_columns())
+        page.finish()
+        self.body.addWidget(page)
+
+    def _heading(self, kind: str) -> QLabel:
+        heading = text_label(self._kind_label(kind), "heading")
+        heading.setObjectName(f"transport-kind-{kind}")
+        return heading
+
+    def _two_columns(self) -> QWidget:
+        """Whole groups side by side, each into the shorter column: no half-empty rows for one airport."""
+        m = self.ctx.metrics
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(m.gap)
+        columns = [QVBoxLayout(), QVBoxLayout()]
+        weight = [0, 0]
+        for kind, items in self.groups:
+            i = weight.index(min(weight))
+            columns[i].addWidget(self._heading(kind))
+            for item in items:
+                columns[i].addWidget(self._card(item))
+                text = (item["name"], item["description"], item["to_city_centre"])
+                weight[i] += 300 + sum(len(self.ctx.tr.content(t)) for t in text)
+            weight[i] += 100
+        for column in columns:
+            column.setSpacing(m.gap)
+            column.addStretch(1)
+            row.addLayout(column, 1)
+        return holder
+
+    def _jump(self, page: ScrollPage, kind: str) -> None:
+        heading = page.widget().findChild(QLabel, f"transport-kind-{kind}")
+        if heading is not None:
+            y = heading.mapTo(page.widget(), QPoint(0, 0)).y()
+            page.verticalScrollBar().setValue(y - self.ctx.metrics.gap)
+
+    def _card(self, item: dict[str, Any]) -> Card:
+        tr = self.ctx.tr
+        card = Card()
+        card.setObjectName(f"transport-{item['id']}")
+        layout = QVBoxLayout(card)
+        layout.setContentsMargins(20, 18, 20, 18)
+        layout.setSpacing(8)
+        name = text_label(tr.content(item["name"]), "heading")
+        name.setObjectName("transport-name")
+        layout.addWidget(name)
+        facts = [self._kind_label(item["kind"])]
+        km = self._distance(item)
+        if km is not None:
+            facts.append(tr("venue.from_here", distance=fmt.distance(tr, km)))
+        distance = text_label(" · ".join(facts), "muted")
+        distance.setObjectName("transport-distance")
+        layout.addWidget(distance)
+        # How to get into town is what most people at a kiosk ask, so it comes before the background.
+        to_centre = tr.content(item["to_city_centre"]).strip()
+        if to_centre:
+            label = text_label(tr("transport.to_centre"))
+            label.setStyleSheet("font-weight: 700;")
+            layout.addWidget(label)
+            layout.addWidget(text_label(to_centre))
+        for paragraph in tr.content(item["description"]).split("\n\n"):
+            if paragraph.strip():
+                layout.addWidget(text_label(paragraph.strip(), "muted"))
+        layout.addStretch(1)
+        return card
