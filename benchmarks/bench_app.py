@@ -115,7 +115,7 @@ class PaintWait:
                 super().__init__()
                 self.painted: set[int] = set()
 
-            def eventFilter(self, obj, event):  # type: ignore[no-untyped-def]  # noqa: N802
+            def eventFilter(self, obj, event):  # type: ignore[no-untyped-def]
                 if event.type() == QEvent.Type.Paint:
                     self.painted.add(id(obj))
                 return False
@@ -300,8 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         at_100, at_end = memory_growth(data, args.navigations)
         growth = (at_end - at_100) / at_100
         ok &= growth <= 0.05
-        print(f"resident memory: {at_100 / 1024:.1f} MiB after 100 navigations, {at_end / 1024:.1f} MiB after "
-              f"{args.navigations:,}; growth {growth * 100:.1f}% (target <= 5%) {'PASS' if growth <= 0.05 else 'FAIL'}")
+        print(
+            f"resident memory: {at_100 / 1024:.1f} MiB after 100 navigations, {at_end / 1024:.1f} MiB after "
+            f"{args.navigations:,}; growth {growth * 100:.1f}% (target <= 5%) {'PASS' if growth <= 0.05 else 'FAIL'}"
+        )
     return 0 if ok else 1
 
 

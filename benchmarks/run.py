@@ -71,11 +71,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=30, help="search queries per kind")
     parser.add_argument("--reps", type=int, default=5, help="timed runs per search query")
     parser.add_argument("--installs", type=int, default=3, help="installs and copies, best kept")
-    parser.add_argument("--pack-venues", type=int, default=5_000,
-                        help="venues in the media-rich large pack the install target is measured on")
+    parser.add_argument(
+        "--pack-venues",
+        type=int,
+        default=5_000,
+        help="venues in the media-rich large pack the install target is measured on",
+    )
     parser.add_argument("--pack-media", type=int, default=3_000, help="photos (50-200 KB) in that pack")
-    parser.add_argument("--no-stress", action="store_true",
-                        help="skip installing the all-database stress pack of --venues venues")
+    parser.add_argument(
+        "--no-stress", action="store_true", help="skip installing the all-database stress pack of --venues venues"
+    )
     parser.add_argument("--only", choices=("search", "pack"), help="run one benchmark")
     parser.add_argument("--profile", action="store_true", help="cProfile and SQL splits of the failing parts")
     parser.add_argument("--keep", action="store_true", help="keep the built pack under benchmarks/out/")
@@ -135,8 +140,10 @@ def main(argv: list[str] | None = None) -> None:
             f"build {r['build_s']:.1f} s")  # fmt: skip
     if "pack_stress" in results:
         r = results["pack_stress"]
-        out(f"  install/copy, stress pack (information): {r['ratio']:.2f} "
-            f"(install {min(r['install_s']):.2f} s, copy {min(r['copy_rw_s']):.2f} s); build {r['build_s']:.1f} s")
+        out(
+            f"  install/copy, stress pack (information): {r['ratio']:.2f} "
+            f"(install {min(r['install_s']):.2f} s, copy {min(r['copy_rw_s']):.2f} s); build {r['build_s']:.1f} s"
+        )
     out(f"  wall time {time.perf_counter() - started:.0f} s")
     OUT_ROOT.mkdir(parents=True, exist_ok=True)
     (OUT_ROOT / f"last-run-n{venues}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

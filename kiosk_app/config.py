@@ -128,13 +128,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Phone link for QR codes, e.g. https://guide.example.org/{lang}/{kind}/{id}.",
         _is_url_template,
-    ),  # fmt: skip
+    ),
     Setting(
         "operator.pin_hash",
         "",
         "Hash of the operator PIN ('kiosk --hash-pin'); empty disables the entry.",
         _is_pin_hash,
-    ),  # fmt: skip
+    ),
     Setting("audio.default_volume", 60, "Narration volume at the start of a session (percent).", _is_int(0, 100)),
     Setting("audio.max_volume", 85, "Highest volume a visitor may choose (percent).", _is_int(0, 100)),
     Setting("display.high_contrast", False, "Start in high-contrast mode.", _is_bool),

@@ -130,9 +130,14 @@ class KioskShell(QWidget):
         ctx = self.ctx
         screen = self.nav.screens.get(self.nav.current_name or "")
         self.header.update_texts(
-            ctx.tr, screen.title() if screen else "", lang=ctx.lang, high_contrast=ctx.session.high_contrast,
-            large_text=ctx.session.large_text, can_go_back=bool(self.nav.history),
-            narrow=ctx.layout == PORTRAIT, short_switches=ctx.layout != LANDSCAPE,
+            ctx.tr,
+            screen.title() if screen else "",
+            lang=ctx.lang,
+            high_contrast=ctx.session.high_contrast,
+            large_text=ctx.session.large_text,
+            can_go_back=bool(self.nav.history),
+            narrow=ctx.layout == PORTRAIT,
+            short_switches=ctx.layout != LANDSCAPE,
         )
         self.status.update_texts(ctx.tr, ctx.store.content_version)
 
@@ -159,10 +164,10 @@ class KioskShell(QWidget):
 
     # -- hidden operator entry: hold the top-left corner ------------------------------------
     def in_operator_corner(self, point: QPoint) -> bool:
-        corner = OPERATOR_CORNER if not self.layoutDirection() == Qt.LayoutDirection.RightToLeft else None
-        if corner is None:
+        # The corner where a page starts: top left, or top right for right-to-left languages.
+        if self.layoutDirection() == Qt.LayoutDirection.RightToLeft:
             return point.x() >= self.width() - OPERATOR_CORNER and point.y() <= OPERATOR_CORNER
-        return point.x() <= corner and point.y() <= corner
+        return point.x() <= OPERATOR_CORNER and point.y() <= OPERATOR_CORNER
 
     def press_at(self, point: QPoint) -> None:
         if self.on_operator is not None and self.in_operator_corner(point):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
@@ -89,7 +90,7 @@ class HomeScreen(Screen):
         page.add(grid([route_card(ctx, r, lambda r=r: ctx.go("route", id=r.id)) for r in routes],
                       max(1, min(len(routes), m.columns - 1)), m.gap))  # fmt: skip
 
-    _TILES = {
+    _TILES: ClassVar[dict[str, tuple[str, str, dict[str, object]]]] = {
         "open_now": ("home.open_now", "venues", {"open_now": True}),
         "transport": ("home.transport", "transport", {}),
         "practical": ("home.practical", "practical", {}),

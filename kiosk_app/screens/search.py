@@ -13,12 +13,13 @@ from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from content_sync.layout import DataDir, Pointer
 from content_sync.store import ContentStore, SearchResult
 
-from ..theme import COMPACT
+from ..theme import COMPACT, PORTRAIT
 from ..widgets.common import Card, ScrollPage, grid, text_label
 from ..widgets.keyboard import OnScreenKeyboard
 from .base import Screen
@@ -53,6 +54,24 @@ def _shorten(text: str, limit: int = SUBTITLE_CHARS) -> str:
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
+class OneLineLabel(QLabel):
+    """Plain text on one line, cut with "…" to whatever width the layout gives it."""
+
+    def __init__(self, text: str, role: str = "") -> None:
+        super().__init__()
+        self.full_text = text
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        if role:
+            self.setProperty("role", role)
+        self.setText(text)
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().resizeEvent(event)
+        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, self.width()))
+
+
 class SearchScreen(Screen):
     name = "search"
 
@@ -63,6 +82,7 @@ class SearchScreen(Screen):
         self.results_for = ""  # the text those results answer
         self.seq = 0
         self.display: QLineEdit | None = None
+        self.count: QLabel | None = None
         self.keyboard: OnScreenKeyboard | None = None
         self.page: ScrollPage | None = None
         self.results_box: QWidget | None = None
@@ -93,8 +113,23 @@ class SearchScreen(Screen):
         display.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         display.setPlaceholderText(tr("search.title"))
         display.setText(self.text)
+        # Not a touch target, so only as tall as its text needs: the height goes to results.
+        display.setStyleSheet("min-height: 0px;")
+        display.setFixedHeight(round(m.heading * 2))
         self.display = display
-        column.addWidget(display)
+        self.count = text_label("", "muted", wrap=False)
+        self.count.setObjectName("search-count")
+        self.count.setAlignment(Qt.AlignmentFlag.AlignTrailing | Qt.AlignmentFlag.AlignVCenter)
+        # Room for the longest count from the start, so the text line does not jump as results come.
+        font = QFont(self.font())
+        font.setPixelSize(m.small)
+        longest = max(tr("search.results", n=RESULT_LIMIT), tr("search.results_one"), key=len)
+        self.count.setFixedWidth(QFontMetrics(font).horizontalAdvance(longest) + m.gap)
+        top = QHBoxLayout()
+        top.setSpacing(m.gap)
+        top.addWidget(display, 1)
+        top.addWidget(self.count, 0, Qt.AlignmentFlag.AlignVCenter)
+        column.addLayout(top)
 
         page = ScrollPage(0, m.gap)
         page.setObjectName("search-results")
@@ -107,9 +142,9 @@ class SearchScreen(Screen):
         self.page = page
         column.addWidget(page, 1)
 
-        # Digits only where there is height to spare (bus numbers, street numbers).
-        tall = ctx.screen_size.height() >= 1000
         gap = 8 if ctx.layout == COMPACT else 10
+        # Digits (bus and street numbers) only where they leave room for a page of results.
+        tall = ctx.screen_size.height() - 5 * (m.touch + gap) >= 600
         width = ctx.screen_size.width() - 2 * m.margin
         keyboard = OnScreenKeyboard(tr, width=width, key_height=m.touch, gap=gap, digits=tall, label_px=m.body,
                                     text=self.text)  # fmt: skip
@@ -133,8 +168,9 @@ class SearchScreen(Screen):
                 widget.hide()
                 widget.deleteLater()
         tr = self.ctx.tr
+        count = ""
         if not self.text.strip():
-            hint = text_label(tr("search.hint"), "muted")
+            hint = text_label(tr("search.hint"))
             hint.setObjectName("search-hint")
             layout.addWidget(hint)
         elif self.results is None:
@@ -145,11 +181,11 @@ class SearchScreen(Screen):
             layout.addWidget(none)
         else:
             n = len(self.results)
-            count = text_label(tr("search.results_one") if n == 1 else tr("search.results", n=n), "muted")
-            count.setObjectName("search-count")
-            layout.addWidget(count)
+            count = tr("search.results_one") if n == 1 else tr("search.results", n=n)
             columns = 2 if self.ctx.screen_size.width() >= 1200 else 1
             layout.addWidget(grid([self._card(r) for r in self.results], columns, self.ctx.metrics.gap))
+        if self.count is not None and shiboken6.isValid(self.count):
+            self.count.setText(count)
         if self.page is not None and shiboken6.isValid(self.page):
             self.page.verticalScrollBar().setValue(0)
 
@@ -171,8 +207,10 @@ class SearchScreen(Screen):
         top.addWidget(kind, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
         subtitle = _shorten(tr.content(result.subtitle))
-        if subtitle:
-            layout.addWidget(text_label(subtitle, "muted"))
+        if subtitle and self.ctx.layout == PORTRAIT:
+            layout.addWidget(text_label(subtitle, "muted"))  # a totem has the height for two lines
+        elif subtitle:
+            layout.addWidget(OneLineLabel(subtitle, "muted"))  # keep more results above the keyboard
         return card
 
     def _target(self, result: SearchResult) -> Callable[[], None] | None:
@@ -185,7 +223,7 @@ class SearchScreen(Screen):
         if result.kind in ("route", "heritage", "page") and result.kind in screens:
             return lambda: ctx.go(result.kind, id=rid)
         if result.kind == "event" and "events" in screens:
-            return lambda: ctx.go("events")
+            return lambda: ctx.go("events", span="week")  # the week's list, where a later event still shows
         if result.kind == "transport" and "transport" in screens:
             return lambda: ctx.go("transport")
         return None

@@ -83,8 +83,8 @@ class VenueDetailScreen(Screen):
         now = ctx.now()
         page.add(text_label(tr.content(venue.name), "title")).setObjectName("venue-name")
         category = tr.content(ctx.content.category_names.get(venue.category, {}))
-        page.add(text_label(f"{category} · {tr('venue.from_here', distance=fmt.distance_from(tr, ctx.config.location, venue))}",
-                            "muted"))  # fmt: skip
+        away = tr("venue.from_here", distance=fmt.distance_from(tr, ctx.config.location, venue))
+        page.add(text_label(f"{category} · {away}", "muted"))
         page.add(text_label(tr.content(venue.summary), "heading"))
         phrase, role = fmt.open_status(tr, venue.open_status(now), now)
         status = page.add(text_label(phrase, role))
@@ -95,7 +95,7 @@ class VenueDetailScreen(Screen):
         lines = [] if hours.get("always_open") else fmt.weekly_lines(tr, hours.get("weekly", []))
         for season in hours.get("seasons") or []:
             name = tr.content(season.get("name") or {})
-            lines += [f"{name} {season['from']}–{season['to']}:"] + fmt.weekly_lines(tr, season.get("weekly", []))
+            lines += [f"{name} {season['from']}–{season['to']}:", *fmt.weekly_lines(tr, season.get("weekly", []))]
         if hours.get("note"):
             lines.append(tr.content(hours["note"]))
         page.add(text_label("\n".join(lines) or tr("venue.always_open")))

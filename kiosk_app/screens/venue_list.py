@@ -34,10 +34,10 @@ class VenueListScreen(Screen):
         page.add(self._chips("theme", themes, p.get("theme"), first=open_now))
         used = {v.category for v in all_venues}
         categories = [(c, tr.content(n)) for c, n in ctx.content.category_names.items() if c in used]
-        page.add(self._chips("category", [(None, tr("list.all"))] + categories, p.get("category")))
+        page.add(self._chips("category", [(None, tr("list.all")), *categories], p.get("category")))
         used_districts = {v.district for v in all_venues}
         districts = [(d["code"], tr.content(d["name"])) for d in ctx.store.districts() if d["code"] in used_districts]
-        page.add(self._chips("district", [(None, tr("list.all"))] + districts, p.get("district")))
+        page.add(self._chips("district", [(None, tr("list.all")), *districts], p.get("district")))
         venues = ctx.store.venues(
             theme=p.get("theme"), category=p.get("category"), district=p.get("district"),
             open_at=ctx.now() if p.get("open_now") else None, near=ctx.config.location, with_media=True,

@@ -30,7 +30,7 @@ class ElidedLabel(QLabel):
         self.full = text
         self._elide()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._elide()
 
