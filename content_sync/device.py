@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import StoreError
-from .signing import PublicKey
+
+if TYPE_CHECKING:
+    from .signing import PublicKey
 
 # Each entry moves the schema from version i to i + 1. Never edit a released step: append.
 MIGRATIONS: tuple[str, ...] = (
@@ -144,6 +146,8 @@ class DeviceState:
             return conn.execute("DELETE FROM trusted_keys WHERE key_id = ?", (key_id,)).rowcount > 0
 
     def trusted_keys(self) -> list[PublicKey]:
+        from .signing import PublicKey  # cryptography is only needed to check packs
+
         return [PublicKey.from_line(line) for (line,) in self.conn.execute("SELECT public_key FROM trusted_keys")]
 
     # sync state and outbox -------------------------------------------------------------

@@ -33,12 +33,15 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from . import i18n, schema, search
 from .errors import BuildError, PackError
-from .signing import ALGORITHM, PublicKey, SigningKey
-from .source import PackSource, load_source
+from .vocabulary import SIGNATURE_ALGORITHM as ALGORITHM
+
+if TYPE_CHECKING:
+    from .signing import PublicKey, SigningKey
+    from .source import PackSource
 
 FORMAT = "kiosk-pack"
 FORMAT_VERSION = 1
@@ -297,6 +300,8 @@ def build_pack(
     compress: bool = False,
 ) -> tuple[Manifest, list[Any]]:
     """Validate ``src`` and write the pack to ``out`` atomically; raise BuildError with every problem."""
+    from .source import load_source
+
     source, problems = load_source(Path(src))
     if source is None:
         raise BuildError(problems)

@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .errors import KioskError
+from .vocabulary import SIGNATURE_ALGORITHM
 
-ALGORITHM = "ed25519"
+ALGORITHM = SIGNATURE_ALGORITHM
 
 
 class KeyFileError(KioskError):

@@ -22,6 +22,7 @@ from . import hours as hours_mod
 from . import i18n
 from .errors import Problem
 from .sanitize import sanitize_text
+from .vocabulary import ACCESSIBILITY_FACTS
 
 COLLECTIONS = (
     "themes", "categories", "districts", "venues", "routes", "events", "heritage",
@@ -48,7 +49,6 @@ TRANSPORT_KINDS = ("airport", "rail_station", "bus_station", "metro", "brt", "bu
 PAGE_KINDS = ("hotel_room", "station", "practical", "about")
 ROUTE_MODES = ("walk", "bus", "car", "mixed", "rail")
 SEVERITIES = ("info", "warning", "alert")
-ACCESSIBILITY_FACTS = ("step_free", "accessible_toilet", "wheelchair_loan", "lift", "braille", "hearing_loop")
 
 
 @dataclass

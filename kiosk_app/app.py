@@ -41,6 +41,7 @@ from .screens.venue_detail import VenueDetailScreen
 from .screens.venue_list import VenueListScreen
 from .session import Session
 from .shell import KioskShell
+from .widgets.qr import QrCodes
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +116,11 @@ def build_kiosk(
 
     ctx = AppContext(
         config=config, session=session, content=content, tasks=tasks, images=ImageCache(tasks),
-        clock=clock or kiosk_clock(config), weather=weather,
+        clock=clock or kiosk_clock(config), weather=weather, qr=QrCodes(tasks),
     )  # fmt: skip
     factories = {cls.name: (lambda cls=cls: cls(ctx)) for cls in (*SCREENS, *extra_screens)}
-    nav = Navigator(factories)
+    classes = (*SCREENS, *extra_screens)
+    nav = Navigator(factories, per_params=frozenset(cls.name for cls in classes if cls.per_params))
     ctx.nav = nav
     idle = IdleWatcher(config["idle.timeout_seconds"], config["idle.warning_seconds"])
     lockdown = Lockdown()

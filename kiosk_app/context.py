@@ -18,6 +18,7 @@ from .images import ImageCache
 from .session import Session
 from .strings import Translator
 from .theme import HIGH_CONTRAST, LANDSCAPE, LAYOUTS, NORMAL, Metrics, Palette
+from .widgets.qr import QrCodes
 
 if TYPE_CHECKING:
     from .navigator import Navigator
@@ -66,6 +67,7 @@ class AppContext:
     content: ContentHolder
     tasks: BackgroundTasks
     images: ImageCache
+    qr: QrCodes
     clock: Callable[[], dt.datetime]
     layout: str = LANDSCAPE
     screen_size: QSize = field(default_factory=lambda: QSize(LAYOUTS[LANDSCAPE]))

@@ -33,9 +33,10 @@ def load_scaled(path: Path, size: QSize) -> QImage:
 
 
 class ImageCache:
-    def __init__(self, tasks: BackgroundTasks, capacity: int = 120) -> None:
+    def __init__(self, tasks: BackgroundTasks, budget_bytes: int = 48 * 1024 * 1024) -> None:
         self.tasks = tasks
-        self.capacity = capacity
+        self.budget = budget_bytes
+        self.used = 0
         self._cache: OrderedDict[Key, QPixmap] = OrderedDict()
         self._waiting: dict[Key, list[Callable[[QPixmap], None]]] = {}
 
@@ -54,8 +55,10 @@ class ImageCache:
             pixmap = QPixmap.fromImage(image) if not image.isNull() else QPixmap()
             if not pixmap.isNull():
                 self._cache[key] = pixmap
-                while len(self._cache) > self.capacity:
-                    self._cache.popitem(last=False)
+                self.used += _bytes(pixmap)
+                while self.used > self.budget and len(self._cache) > 1:
+                    _key, old = self._cache.popitem(last=False)
+                    self.used -= _bytes(old)
             for waiting in self._waiting.pop(key, []):
                 waiting(pixmap)
 
@@ -65,3 +68,8 @@ class ImageCache:
 
     def clear(self) -> None:
         self._cache.clear()
+        self.used = 0
+
+
+def _bytes(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * max(1, pixmap.depth() // 8)

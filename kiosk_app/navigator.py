@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from .screens.base import Screen
 
 log = logging.getLogger(__name__)
 MAX_HISTORY = 40
+MAX_CACHED_PAGES = 12
 
 
 class Navigator(QStackedWidget):
@@ -20,21 +22,52 @@ class Navigator(QStackedWidget):
 
     changed = Signal(str)
 
-    def __init__(self, factories: dict[str, Callable[[], Screen]], *, home: str = "home",
-                 start: str = "attract", error: str = "error") -> None:  # fmt: skip
+    def __init__(
+        self,
+        factories: dict[str, Callable[[], Screen]],
+        *,
+        home: str = "home",
+        start: str = "attract",
+        error: str = "error",
+        per_params: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__()
         self.factories = factories
+        self.per_params = per_params
         self.home_name, self.start_name, self.error_name = home, start, error
         self.screens: dict[str, Screen] = {}
+        self.pages: OrderedDict[tuple[str, str], Screen] = OrderedDict()
         self.history: list[tuple[str, dict[str, Any]]] = []
         self.current: tuple[str, dict[str, Any]] | None = None
 
-    def screen(self, name: str) -> Screen:
+    def screen(self, name: str, params: dict[str, Any] | None = None) -> Screen:
+        """The screen for ``name``; per-parameter pages get one instance per ``params``."""
+        if name in self.per_params and params is not None:
+            key = (name, repr(sorted(params.items())))
+            if key in self.pages:
+                self.pages.move_to_end(key)
+                return self.pages[key]
+            page = self.factories[name]()
+            self.addWidget(page)
+            self.pages[key] = page
+            self._evict()
+            return page
         if name not in self.screens:
             screen = self.factories[name]()
             self.screens[name] = screen
             self.addWidget(screen)
         return self.screens[name]
+
+    def _evict(self) -> None:
+        while len(self.pages) > MAX_CACHED_PAGES:
+            _key, page = self.pages.popitem(last=False)
+            if page is self.currentWidget():
+                continue
+            self.removeWidget(page)
+            page.deleteLater()
+
+    def all_screens(self) -> list[Screen]:
+        return [*self.screens.values(), *self.pages.values()]
 
     @property
     def current_name(self) -> str | None:
@@ -66,17 +99,22 @@ class Navigator(QStackedWidget):
             except Exception:
                 log.exception("resetting %s failed", screen.name)
         self._show(self.start_name, {})
+        # Pages built for the last visitor go: memory back, nothing of theirs kept.
+        for page in self.pages.values():
+            self.removeWidget(page)
+            page.deleteLater()
+        self.pages.clear()
 
     def refresh(self) -> None:
         """Re-render the screen in view (after a language or display change)."""
-        for screen in self.screens.values():
+        for screen in self.all_screens():
             screen.stale = True
         if self.current:
             self._show(*self.current)
 
     def _show(self, name: str, params: dict[str, Any]) -> None:
         try:
-            screen = self.screen(name)
+            screen = self.screen(name, params)
             screen.show_with(params)
         except Exception:
             log.exception("showing %s %s failed", name, params)

@@ -111,7 +111,7 @@ class KioskShell(QWidget):
         try:
             if self.ctx.content.reload_if_newer():
                 log.info("switched to content version %s", self.ctx.store.content_version)
-                for screen in self.nav.screens.values():
+                for screen in self.nav.all_screens():
                     screen.stale = True
         except Exception:
             log.exception("reloading content failed; keeping the current version")
@@ -128,7 +128,7 @@ class KioskShell(QWidget):
 
     def _update_chrome(self) -> None:
         ctx = self.ctx
-        screen = self.nav.screens.get(self.nav.current_name or "")
+        screen = self.nav.currentWidget() if self.nav.current else None
         self.header.update_texts(
             ctx.tr,
             screen.title() if screen else "",

@@ -107,7 +107,7 @@ def test_idle_reset_wipes_the_session(kiosk, qtbot) -> None:  # type: ignore[no-
     assert not kiosk.ctx.session.high_contrast and not kiosk.ctx.session.large_text
     assert not kiosk.shell.overlay.isVisible()
     assert stopped == ["audio"]
-    assert page.stale  # the last visitor's page is rebuilt, not shown again
+    assert page not in kiosk.nav.all_screens()  # the last visitor's pages are gone, not shown again
 
 
 def test_touch_during_the_warning_keeps_the_visit(kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 from kiosk_app.config import load_config
 from kiosk_app.screens import search as search_module
 from kiosk_app.screens.search import SearchScreen
-from kiosk_app.widgets.common import Card
+from kiosk_app.widgets.common import Card, ScrollPage
 from kiosk_app.widgets.keyboard import OnScreenKeyboard
 
 BRIDGE = "result-venue-zhongshan-iron-bridge"
@@ -215,7 +215,7 @@ def test_keys_are_large_in_every_layout(make_kiosk, qtbot, size) -> None:  # typ
         assert top_left.y() + button.height() <= bottom, name
         assert keyboard.rect().contains(button.geometry()) or keyboard.isAncestorOf(button)
     # Results scroll above the keyboard, never behind it.
-    results = screen.findChild(type(screen.page), "search-results")
+    results = screen.findChild(ScrollPage, "search-results")
     results_bottom = results.mapTo(shell, QPoint(0, results.height())).y()
     assert results_bottom <= keyboard.mapTo(shell, QPoint(0, 0)).y()
     assert results.viewport().height() >= 150

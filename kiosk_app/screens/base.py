@@ -18,6 +18,9 @@ class Screen(QWidget):
     """
 
     name: ClassVar[str] = ""
+    # Pages that differ by parameters (one per venue, route...) are kept per parameters in
+    # a small cache, so Back and repeat visits switch instantly instead of rebuilding.
+    per_params: ClassVar[bool] = False
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()

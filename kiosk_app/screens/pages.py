@@ -158,6 +158,7 @@ class PageScreen(Screen):
     """Parameter: id (any page kind)."""
 
     name = "page"
+    per_params = True
 
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from content_sync.store import Route, RouteStop, Venue
@@ -12,7 +11,7 @@ from .. import format as fmt
 from ..strings import STRINGS
 from ..theme import COMPACT, PORTRAIT
 from ..widgets.common import Card, ImageView, ScrollPage, text_label
-from ..widgets.qr import geo_uri, qr_image
+from ..widgets.qr import geo_uri
 from .base import Screen
 
 
@@ -20,6 +19,7 @@ class RouteDetailScreen(Screen):
     """Parameter: id."""
 
     name = "route"
+    per_params = True
 
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)
@@ -183,12 +183,7 @@ class RouteDetailScreen(Screen):
         size = 240 if ctx.layout != COMPACT else 200
         for payload, caption in codes:
             cell = QVBoxLayout()
-            code = QLabel()
-            code.setObjectName("qr-code")
-            code.setPixmap(QPixmap.fromImage(qr_image(payload, size)))
-            code.setFixedSize(size, size)
-            code.setProperty("payload", payload)
-            cell.addWidget(code, 0, Qt.AlignmentFlag.AlignLeft)
+            cell.addWidget(ctx.qr.label(payload, size), 0, Qt.AlignmentFlag.AlignLeft)
             label = text_label(caption, "muted")
             label.setMaximumWidth(size + 80)
             cell.addWidget(label)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from content_sync.source import ACCESSIBILITY_FACTS
 from content_sync.store import Venue
+from content_sync.vocabulary import ACCESSIBILITY_FACTS
 
 from .. import format as fmt
 from ..theme import PORTRAIT
 from ..widgets.common import ImageView, ScrollPage, text_label
-from ..widgets.qr import geo_uri, qr_image
+from ..widgets.qr import geo_uri
 from .base import Screen
 
 
@@ -20,6 +19,7 @@ class VenueDetailScreen(Screen):
     """Parameter: id."""
 
     name = "venue"
+    per_params = True
 
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)
@@ -140,12 +140,7 @@ class VenueDetailScreen(Screen):
         size = 260 if ctx.layout != "compact" else 200
         for payload, caption in codes:
             cell = QVBoxLayout()
-            code = QLabel()
-            code.setObjectName("qr-code")
-            code.setPixmap(QPixmap.fromImage(qr_image(payload, size)))
-            code.setFixedSize(size, size)
-            code.setProperty("payload", payload)
-            cell.addWidget(code, 0, Qt.AlignmentFlag.AlignLeft)
+            cell.addWidget(ctx.qr.label(payload, size), 0, Qt.AlignmentFlag.AlignLeft)
             label = text_label(caption, "muted")
             label.setMaximumWidth(size + 80)
             cell.addWidget(label)

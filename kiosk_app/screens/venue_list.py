@@ -13,6 +13,7 @@ class VenueListScreen(Screen):
     """Parameters: theme, category, district (ids) and open_now (bool)."""
 
     name = "venues"
+    per_params = True
 
     def title(self) -> str:
         theme = self.params.get("theme")

@@ -76,25 +76,34 @@ class ScrollPage(QScrollArea):
         self.column.addStretch(1)
 
 
-class ImageView(QLabel):
-    """Shows an image scaled to fill a fixed size; decoding happens off the GUI thread."""
+class ImageView(QWidget):
+    """Shows an image scaled to fill a fixed size; decoding happens off the GUI thread.
+
+    Until the picture arrives it paints a flat colour, so creating many cards costs no
+    pixmap allocations on the GUI thread.
+    """
 
     def __init__(self, images: ImageCache, path: Path | None, size: QSize, fill: str = "#D9CCB8") -> None:
         super().__init__()
         self.setFixedSize(size)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        placeholder = QPixmap(size)
-        placeholder.fill(QColor(fill))
-        self.setPixmap(placeholder)
+        self.fill = QColor(fill)
+        self.pixmap: QPixmap | None = None
         if path is not None:
-            ready = images.get(path, size, self._loaded)
-            if ready is not None:
-                self.setPixmap(ready)
+            self.pixmap = images.get(path, size, self._loaded)
 
     def _loaded(self, pixmap: QPixmap) -> None:
         # The page may have been rebuilt (language switch) before the image arrived.
         if not pixmap.isNull() and shiboken6.isValid(self):
-            self.setPixmap(pixmap)
+            self.pixmap = pixmap
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        if self.pixmap is not None and not self.pixmap.isNull():
+            painter.drawPixmap(0, 0, self.pixmap)
+        else:
+            painter.fillRect(self.rect(), self.fill)
+        painter.end()
 
 
 class Card(QFrame):

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import urllib.parse
+from collections import OrderedDict
+from collections.abc import Callable
 
-import qrcode
+import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QLabel
+
+from ..background import BackgroundTasks
 
 
 def geo_uri(lat: float, lon: float, label: str) -> str:
@@ -16,6 +21,8 @@ def geo_uri(lat: float, lon: float, label: str) -> str:
 
 def qr_image(payload: str, size: int) -> QImage:
     """Draw the code ourselves from the module matrix: crisp at any size, no image library."""
+    import qrcode  # pure Python and slow to import: only when a code is first drawn
+
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     code.add_data(payload)
     code.make(fit=True)
@@ -35,3 +42,37 @@ def qr_image(payload: str, size: int) -> QImage:
     painter.end()
     image.setText("payload", payload)
     return image
+
+
+class QrCodes:
+    """QR images made on a worker thread (encoding takes tens of milliseconds) and cached."""
+
+    def __init__(self, tasks: BackgroundTasks, capacity: int = 64) -> None:
+        self.tasks = tasks
+        self.capacity = capacity
+        self._cache: OrderedDict[tuple[str, int], QImage] = OrderedDict()
+
+    def label(self, payload: str, size: int) -> QLabel:
+        """A label that shows the code as soon as it is ready; ``payload`` is a property for tests."""
+        label = QLabel()
+        label.setObjectName("qr-code")
+        label.setFixedSize(size, size)
+        label.setProperty("payload", payload)
+        label.setStyleSheet("background: white;")
+        self.get(payload, size, lambda image: shiboken6.isValid(label) and label.setPixmap(QPixmap.fromImage(image)))
+        return label
+
+    def get(self, payload: str, size: int, callback: Callable[[QImage], object]) -> None:
+        key = (payload, size)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            callback(self._cache[key])
+            return
+
+        def done(image: QImage) -> None:
+            self._cache[key] = image
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+            callback(image)
+
+        self.tasks.run(lambda: qr_image(payload, size), done)
