@@ -97,30 +97,60 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
     from PySide6.QtWidgets import QApplication
 
     from .app import build_kiosk
+    from .lockdown import Lockdown
+    from .no_content import NoContentWindow
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("culture-kiosk")
-    try:
-        kiosk = build_kiosk(config, data)
-    except KioskError as exc:
-        log.error("cannot start: %s", exc)
-        return 1
-    kiosk.install_filters(app)
-    install_crash_handlers(kiosk)
+    started: dict[str, object] = {}
+
+    def show(widget) -> None:  # type: ignore[no-untyped-def]
+        if windowed:
+            width, _, height = windowed.partition("x")
+            widget.resize(int(width), int(height))
+            widget.show()
+        else:
+            widget.showFullScreen()
+
+    def start() -> bool:
+        try:
+            kiosk = build_kiosk(config, data)
+        except KioskError as exc:
+            log.error("cannot show content yet: %s", exc)
+            return False
+        kiosk.install_filters(app)
+        install_crash_handlers(kiosk)
+        started["kiosk"] = kiosk
+        show(kiosk.shell)
+        return True
+
+    lockdown = Lockdown()
+
     # Let Python see SIGTERM/SIGINT while Qt's loop runs, and leave cleanly.
+    def leave(*_: object) -> None:
+        lockdown.allow_close = True
+        kiosk = started.get("kiosk")
+        if kiosk is not None:
+            kiosk.lockdown.allow_close = True  # type: ignore[attr-defined]
+        # Queued, so a signal that arrives before the event loop runs still ends it.
+        QTimer.singleShot(0, app.quit)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: (setattr(kiosk.lockdown, "allow_close", True), app.quit()))
+        signal.signal(sig, leave)
     wake = QTimer()
     wake.start(500)
     wake.timeout.connect(lambda: None)
-    if windowed:
-        width, _, height = windowed.partition("x")
-        kiosk.shell.resize(int(width), int(height))
-        kiosk.shell.show()
-    else:
-        kiosk.shell.showFullScreen()
+    if not start():
+        # No content (a new kiosk whose pack was refused): say so to visitors, keep the
+        # kiosk locked, and start as soon as an operator sideloads a pack.
+        app.installEventFilter(lockdown)
+        waiting = NoContentWindow(lambda: data.read_pointer() is not None)
+        waiting.ready.connect(lambda: start() and (app.removeEventFilter(lockdown), waiting.hide()))
+        show(waiting)
     code = app.exec()
-    kiosk.ctx.tasks.wait(3000)
+    kiosk = started.get("kiosk")
+    if kiosk is not None:
+        kiosk.ctx.tasks.wait(3000)  # type: ignore[attr-defined]
     return code
 
 
