@@ -11,7 +11,7 @@ from .. import format as fmt
 from ..strings import STRINGS
 from ..theme import COMPACT, PORTRAIT
 from ..widgets.common import Card, ImageView, ScrollPage, text_label
-from ..widgets.qr import geo_uri
+from ..widgets.qr import geo_uri, qr_block
 from .base import Screen
 
 
@@ -170,24 +170,5 @@ class RouteDetailScreen(Screen):
         if first is not None:
             codes.append((geo_uri(first.lat, first.lon, tr.content(first.name)), tr("routes.qr_start")))
         self.qr_payloads = [payload for payload, _ in codes]
-        box = QWidget()
-        box.setObjectName("qr-block")
-        if not codes:
-            box.hide()
-            return box
-        outer = QVBoxLayout(box)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(text_label(tr("venue.take_away"), "heading"))
-        layout = QHBoxLayout() if horizontal else QVBoxLayout()
-        layout.setSpacing(m.gap)
         size = 240 if ctx.layout != COMPACT else 200
-        for payload, caption in codes:
-            cell = QVBoxLayout()
-            cell.addWidget(ctx.qr.label(payload, size), 0, Qt.AlignmentFlag.AlignLeft)
-            label = text_label(caption, "muted")
-            label.setMaximumWidth(size + 80)
-            cell.addWidget(label)
-            layout.addLayout(cell)
-        layout.addStretch(1)
-        outer.addLayout(layout)
-        return box
+        return qr_block(ctx.qr, tr("venue.take_away"), codes, size=size, spacing=m.gap, horizontal=horizontal)

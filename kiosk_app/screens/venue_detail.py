@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from content_sync.store import Venue
@@ -11,7 +11,7 @@ from content_sync.vocabulary import ACCESSIBILITY_FACTS
 from .. import format as fmt
 from ..theme import PORTRAIT
 from ..widgets.common import ImageView, ScrollPage, text_label
-from ..widgets.qr import geo_uri
+from ..widgets.qr import geo_uri, qr_block
 from .base import Screen
 
 
@@ -130,21 +130,5 @@ class VenueDetailScreen(Screen):
         if link:
             codes.insert(0, (link, tr("venue.qr_link")))
         self.qr_payloads = [payload for payload, _ in codes]
-        box = QWidget()
-        box.setObjectName("qr-block")
-        outer = QVBoxLayout(box)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(text_label(tr("venue.take_away"), "heading"))
-        layout = QHBoxLayout() if horizontal else QVBoxLayout()
-        layout.setSpacing(m.gap)
         size = 260 if ctx.layout != "compact" else 200
-        for payload, caption in codes:
-            cell = QVBoxLayout()
-            cell.addWidget(ctx.qr.label(payload, size), 0, Qt.AlignmentFlag.AlignLeft)
-            label = text_label(caption, "muted")
-            label.setMaximumWidth(size + 80)
-            cell.addWidget(label)
-            layout.addLayout(cell)
-        layout.addStretch(1)
-        outer.addLayout(layout)
-        return box
+        return qr_block(ctx.qr, tr("venue.take_away"), codes, size=size, spacing=m.gap, horizontal=horizontal)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..background import BackgroundTasks
 
@@ -76,3 +76,30 @@ class QrCodes:
             callback(image)
 
         self.tasks.run(lambda: qr_image(payload, size), done)
+
+
+def qr_block(qr: QrCodes, heading: str, codes: list[tuple[str, str]], *, size: int, spacing: int,
+             horizontal: bool) -> QWidget:  # fmt: skip
+    """ "Take it with you": each (payload, caption) as a code with its caption beneath."""
+    from .common import text_label
+
+    box = QWidget()
+    box.setObjectName("qr-block")
+    if not codes:
+        box.hide()
+        return box
+    outer = QVBoxLayout(box)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(text_label(heading, "heading"))
+    layout = QHBoxLayout() if horizontal else QVBoxLayout()
+    layout.setSpacing(spacing)
+    for payload, caption in codes:
+        cell = QVBoxLayout()
+        cell.addWidget(qr.label(payload, size), 0, Qt.AlignmentFlag.AlignLeft)
+        label = text_label(caption, "muted")
+        label.setMaximumWidth(size + 80)
+        cell.addWidget(label)
+        layout.addLayout(cell)
+    layout.addStretch(1)
+    outer.addLayout(layout)
+    return box
