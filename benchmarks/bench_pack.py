@@ -36,6 +36,7 @@ from typing import Any
 
 from content_sync import install as install_mod
 from content_sync import packfile, search
+from content_sync import source as source_mod
 from content_sync.install import Installer
 from content_sync.layout import DataDir
 from content_sync.packfile import CONTENT_DB, build_pack, sign_pack, verify_pack
@@ -247,7 +248,7 @@ def _run(cfg: CityConfig, source: Path, work: Path, installs: int, profile: bool
     # 1. build (one timed run; phases measured by wrapping the functions build_pack calls)
     phases: dict[str, float] = defaultdict(float)
     with (
-        timed_calls(packfile, "load_source", phases),
+        timed_calls(source_mod, "load_source", phases),
         timed_calls(packfile, "write_content_db", phases),
         timed_calls(search, "rebuild_index", phases),
     ):
