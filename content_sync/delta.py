@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schema import CONTENT_TABLES
+from .schema import CONTENT_TABLES, primary_key
 
 
 @dataclass
@@ -24,11 +24,6 @@ class TableDelta:
     key: list[str]
     upserts: list[tuple[Any, ...]] = field(default_factory=list)
     deletes: list[tuple[Any, ...]] = field(default_factory=list)
-
-
-def _key_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    info = conn.execute(f"PRAGMA table_info({table})").fetchall()
-    return [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]]
 
 
 def _rows(conn: sqlite3.Connection, table: str, cols: str, key_idx: list[int]) -> dict[tuple, tuple]:
@@ -40,7 +35,7 @@ def diff(old: sqlite3.Connection, new: sqlite3.Connection) -> dict[str, TableDel
     out: dict[str, TableDelta] = {}
     for table in CONTENT_TABLES:
         columns = [row[1] for row in new.execute(f"PRAGMA table_info({table})")]
-        key = _key_columns(new, table)
+        key = primary_key(new, table)
         cols = ", ".join(columns)
         key_idx = [columns.index(k) for k in key]
 

@@ -22,7 +22,6 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import errno
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -34,7 +33,7 @@ from typing import Any
 
 from .errors import InstallError, KioskError, PackError
 from .layout import DataDir, Pointer, sync_dirs, sync_files
-from .packfile import CONTENT_DB, DEFAULT_LIMITS, MEDIA_NAME_RE, Manifest, PackLimits, PackReader, shown_text
+from .packfile import CONTENT_DB, DEFAULT_LIMITS, MEDIA_NAME_RE, Manifest, PackLimits, PackReader, hash_file, shown_text
 from .signing import PublicKey
 from .vet import vet_content_db
 
@@ -223,7 +222,7 @@ class Installer:
                     if (
                         target.exists()
                         and target.stat().st_size == entry.size
-                        and (not reinstall or _file_sha256(target) == entry.sha256)
+                        and (not reinstall or hash_file(target).sha256 == entry.sha256)
                     ):
                         reused += 1
                         continue
@@ -282,14 +281,6 @@ class Installer:
     def _extract(self, reader: PackReader, entry: Any, dest: Path) -> None:
         with open(dest, "xb") as fh:
             reader.extract(entry, fh)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def rollback(data: DataDir, clock: Callable[[], dt.datetime] = _utcnow) -> Pointer:

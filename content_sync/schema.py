@@ -307,3 +307,9 @@ def expected_signature() -> tuple[tuple[str, str, str, str], ...]:
         return tuple(schema_signature(conn))
     finally:
         conn.close()
+
+
+def primary_key(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The key columns of ``table`` in key order (``rowid`` for a table without one)."""
+    info = conn.execute(f"PRAGMA table_info({table})").fetchall()
+    return [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]] or ["rowid"]

@@ -25,8 +25,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from . import i18n
-
 _CJK_RANGES = (
     (0x1100, 0x11FF),  # Hangul Jamo
     (0x3040, 0x30FF),  # Hiragana, Katakana
@@ -276,4 +274,4 @@ def substring_scan(conn: sqlite3.Connection, query: str) -> set[tuple[str, str]]
     return found
 
 
-__all__ = ["SearchHit", "build_match", "documents", "i18n", "rebuild_index", "search", "substring_scan"]
+__all__ = ["SearchHit", "build_match", "documents", "rebuild_index", "search", "substring_scan"]

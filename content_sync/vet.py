@@ -44,11 +44,6 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
     return [(row[1], row[2].upper()) for row in conn.execute(f"PRAGMA table_info({table})")]
 
 
-def _pk(conn: sqlite3.Connection, table: str) -> list[str]:
-    info = conn.execute(f"PRAGMA table_info({table})").fetchall()
-    return [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]] or ["rowid"]
-
-
 def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
     return "WITHOUT ROWID" not in sql.upper()
@@ -87,7 +82,7 @@ def _table_scan(conn: sqlite3.Connection, table: str) -> tuple[str, list[tuple[s
             ))  # fmt: skip
     text_cols = [c for c in (*schema.I18N_COLUMNS.get(table, ()), *schema.JSON_COLUMNS.get(table, ()))]
     suspect = " OR ".join(f"instr({c}, {_sql_text(p)})" for c in text_cols for p in _MARKUP_PROBES) or "0"
-    pk = _pk(conn, table)
+    pk = schema.primary_key(conn, table)
     conditions = [c for c, _, _ in checks] or ["0"]
     sql = (
         f"SELECT {', '.join(pk)}, ({suspect}), {', '.join(conditions)} FROM {table} "
@@ -101,7 +96,7 @@ def _scan(path: Path, table: str, part: tuple[int, int] | None) -> list[tuple[An
     conn = _open_ro(path)
     try:
         sql, checks = _table_scan(conn, table)
-        pk_len = len(_pk(conn, table))
+        pk_len = len(schema.primary_key(conn, table))
         sql = sql.replace("{part}", f"rowid BETWEEN {int(part[0])} AND {int(part[1])} AND" if part else "")
         suspects = []
         for row in conn.execute(sql):
@@ -178,7 +173,7 @@ def _check_header_rows(conn: sqlite3.Connection, manifest: Manifest) -> dict[str
 
 def _sanitize_rows(conn: sqlite3.Connection, table: str, keys: list[tuple[Any, ...]]) -> int:
     columns = [*schema.I18N_COLUMNS.get(table, ()), *schema.JSON_COLUMNS.get(table, ())]
-    pk = _pk(conn, table)
+    pk = schema.primary_key(conn, table)
     where_pk = " AND ".join(f"{k} = ?" for k in pk)
     changed = 0
     for key in keys:
