@@ -324,39 +324,10 @@ def _image_size(path: Path) -> tuple[int, int] | None:
 
 
 def mbtiles_summary(path: Path) -> dict[str, Any]:
-    """Zoom range, format and bounds of an MBTiles file, from metadata or from the tiles."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
-        if "tiles" not in names:
-            raise ValueError("has no 'tiles' table or view")
-        meta: dict[str, str] = {}
-        if "metadata" in names:
-            meta = {str(k): str(v) for k, v in conn.execute("SELECT name, value FROM metadata")}
-        zmin, zmax, count = conn.execute("SELECT MIN(zoom_level), MAX(zoom_level), COUNT(*) FROM tiles").fetchone()
-        if not count:
-            raise ValueError("holds no tiles")
-        fmt = meta.get("format", "").lower()
-        if fmt not in ("png", "jpg", "jpeg", "webp"):
-            blob = conn.execute("SELECT tile_data FROM tiles LIMIT 1").fetchone()[0] or b""
-            fmt = (
-                "png"
-                if blob.startswith(b"\x89PNG")
-                else "jpg"
-                if blob.startswith(b"\xff\xd8")
-                else ("webp" if blob[8:12] == b"WEBP" else "")
-            )
-            if not fmt:
-                raise ValueError("tiles are not PNG, JPEG or WebP raster images")
-        try:
-            bounds = [float(x) for x in meta["bounds"].split(",")]
-            if len(bounds) != 4:
-                raise ValueError
-        except (KeyError, ValueError):
-            bounds = [-180.0, -85.0511, 180.0, 85.0511]
-        return {"format": "jpg" if fmt == "jpeg" else fmt, "minzoom": int(zmin), "maxzoom": int(zmax), "bounds": bounds}
-    finally:
-        conn.close()
+    """Zoom range, format and bounds of an MBTiles file (see :mod:`content_sync.mbtiles`)."""
+    from .mbtiles import mbtiles_summary as summary  # lazy: keeps load_source's import light
+
+    return summary(path)
 
 
 def load_source(root: Path) -> tuple[PackSource | None, list[Problem]]:
@@ -929,7 +900,8 @@ def _load_basemaps(root: Path, media: _MediaCollector, problems: list[Problem]) 
         try:
             summary = mbtiles_summary(path)
         except (sqlite3.DatabaseError, ValueError) as exc:
-            problems.append(Problem(rel, "", f"not a usable raster MBTiles file: {exc}"))
+            reason = getattr(exc, "reason", exc)  # MBTilesError names the file; Problem already does
+            problems.append(Problem(rel, "", f"not a usable raster MBTiles file: {reason}"))
             continue
         out.append({"id": stem, "media": found.sha256, **summary})
     return out

@@ -14,12 +14,15 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import hours as hours_mod
 from . import i18n, search
 from .errors import StoreError
 from .layout import DataDir, Pointer
+
+if TYPE_CHECKING:
+    from .mbtiles import MBTiles
 
 I18n = dict[str, str]
 
@@ -109,6 +112,28 @@ class SearchResult:
     title: I18n
     subtitle: I18n
     in_name: bool
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """An installed raster MBTiles basemap; open it with :meth:`open` to serve tiles."""
+
+    id: str
+    path: Path
+    format: str
+    minzoom: int
+    maxzoom: int
+    bounds: tuple[float, float, float, float]  # W, S, E, N
+
+    def covers(self, lon: float, lat: float) -> bool:
+        w, s, e, n = self.bounds
+        return w <= lon <= e and s <= lat <= n
+
+    def open(self) -> MBTiles:
+        """Read-only and immutable: installed files are never written, so SQLite skips locking."""
+        from .mbtiles import MBTiles
+
+        return MBTiles(self.path, immutable=True)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -207,6 +232,17 @@ class ContentStore:
     def districts(self) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT code, city, name FROM districts ORDER BY code")
         return [{"code": c, "city": city, "name": i18n.loads(n)} for c, city, n in rows]
+
+    def basemaps(self) -> list[Basemap]:
+        """Installed basemaps, most detailed first (highest max zoom), then by id."""
+        rows = self.conn.execute(
+            "SELECT b.id, m.path, b.format, b.minzoom, b.maxzoom, b.bounds FROM basemaps b "
+            "JOIN media m ON m.sha256 = b.media ORDER BY b.maxzoom DESC, b.id"
+        )
+        return [
+            Basemap(bid, self.data.media_path(path), fmt, zmin, zmax, tuple(_j(bounds, [-180, -85.0511, 180, 85.0511])))
+            for bid, path, fmt, zmin, zmax, bounds in rows
+        ]
 
     # -- venues --------------------------------------------------------------------------
     _VENUE_COLS = (
