@@ -352,3 +352,7 @@ def search_command(data_dir: Path, query: str, lang: str, limit: int, as_json: b
 
 if __name__ == "__main__":
     main()
+
+from .cli_maps import map_group  # noqa: E402  (kiosk-pack map ...)
+
+main.add_command(map_group)

@@ -8,7 +8,9 @@ behind one small class so the map screen only asks ``tile(z, x, y)``. It never i
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -383,3 +385,171 @@ def mbtiles_summary(path: Path) -> dict[str, Any]:
     """Zoom range, format and bounds of an MBTiles file, from metadata or from the tiles."""
     with MBTiles(path) as mb:
         return mb.summary()
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE metadata (name TEXT NOT NULL, value TEXT);
+CREATE UNIQUE INDEX metadata_name ON metadata (name);
+CREATE TABLE tiles (zoom_level INTEGER NOT NULL, tile_column INTEGER NOT NULL, tile_row INTEGER NOT NULL,
+                    tile_data BLOB NOT NULL);
+CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row);
+"""
+
+
+class MBTilesWriter:
+    """Write a clean, standard MBTiles: a real ``tiles`` table with a unique index and full metadata.
+
+    Everything goes to a temporary file next to ``dest`` that is renamed into place only
+    when :meth:`commit` succeeds, so an interrupted import never leaves half a basemap.
+    """
+
+    def __init__(self, dest: Path | str, fmt: str) -> None:
+        self.dest = Path(dest)
+        if fmt not in MIME:
+            raise MBTilesError(f"cannot write {fmt!r} tiles; use png, jpg or webp")
+        self.format = fmt
+        self.dest.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.dest.with_name(f".{self.dest.name}.tmp")
+        self.tmp.unlink(missing_ok=True)
+        self.conn = sqlite3.connect(self.tmp)
+        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA synchronous = OFF")
+        self.conn.executescript(_SCHEMA)
+        self.counts: dict[int, int] = {}
+        self.unique: set[bytes] = set()
+        self._extent: dict[int, list[int]] = {}
+
+    def add(self, z: int, x: int, y: int, blob: bytes) -> None:
+        """Add XYZ tile (z, x, y); the image must be in this file's format."""
+        if not (0 <= z <= MAX_ZOOM):
+            raise MBTilesError(f"zoom {z} is outside 0..{MAX_ZOOM}")
+        n = 1 << z
+        if not (0 <= x < n and 0 <= y < n):
+            raise MBTilesError(f"tile {z}/{x}/{y} does not exist at zoom {z}")
+        if not isinstance(blob, bytes) or len(blob) > MAX_TILE_BYTES:
+            raise MBTilesError(f"tile {z}/{x}/{y} is not a tile-sized image")
+        kind = sniff_image(blob)
+        if kind is None:
+            raise MBTilesError(f"tile {z}/{x}/{y} is not a PNG, JPEG or WebP image (starts with {blob[:12]!r})")
+        if kind != self.format:
+            raise MBTilesError(f"tile {z}/{x}/{y} is {kind.upper()} but the basemap is {self.format.upper()}")
+        self.conn.execute("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?)", (z, x, n - 1 - y, blob))
+        self.counts[z] = self.counts.get(z, 0) + 1
+        self.unique.add(hashlib.sha256(blob).digest())
+        ext = self._extent.setdefault(z, [x, y, x, y])
+        ext[0], ext[1], ext[2], ext[3] = min(ext[0], x), min(ext[1], y), max(ext[2], x), max(ext[3], y)
+
+    def commit(
+        self, metadata: dict[str, str], bounds: tuple[float, float, float, float] | None = None
+    ) -> dict[str, Any]:
+        """Write metadata (zooms, format, bounds and centre filled in), compact, and rename into place."""
+        if not self.counts:
+            self.abort()
+            raise MBTilesError("no tiles to write (the bounding box or zoom range selects nothing)")
+        zmin, zmax = min(self.counts), max(self.counts)
+        if bounds is None:
+            x0, y0, x1, y1 = self._extent[zmax]
+            w, n = tile_to_lonlat(x0, y0, zmax)
+            e, s = tile_to_lonlat(x1 + 1, y1 + 1, zmax)
+            bounds = (w, s, e, n)
+        meta = {k: str(v) for k, v in metadata.items() if v is not None and str(v) != ""}
+        meta.setdefault("name", self.dest.stem)
+        meta.setdefault("type", "baselayer")
+        meta.setdefault("version", "1")
+        meta.setdefault("description", meta["name"])
+        meta.setdefault("attribution", "")
+        meta.update(
+            format=self.format,
+            minzoom=str(zmin),
+            maxzoom=str(zmax),
+            bounds=",".join(f"{v:.6f}" for v in bounds),
+        )
+        center = _parse_center(meta.get("center"), bounds, zmin, zmax)
+        meta["center"] = f"{center[0]:.6f},{center[1]:.6f},{center[2]}"
+        self.conn.executemany("INSERT OR REPLACE INTO metadata VALUES (?, ?)", sorted(meta.items()))
+        self.conn.commit()
+        self.conn.execute("VACUUM")
+        self.conn.close()
+        os.replace(self.tmp, self.dest)
+        return {
+            "path": str(self.dest),
+            "zoom_counts": dict(sorted(self.counts.items())),
+            "tiles": sum(self.counts.values()),
+            "unique_images": len(self.unique),
+            "bytes": self.dest.stat().st_size,
+            "metadata": meta,
+        }
+
+    def abort(self) -> None:
+        try:
+            self.conn.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> MBTilesWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None and self.tmp.exists():
+            self.abort()
+
+
+def _parse_center(
+    value: str | None, bounds: tuple[float, float, float, float], zmin: int, zmax: int
+) -> tuple[float, float, int]:
+    w, s, e, n = bounds
+    try:
+        lon, lat, zoom = (float(p) for p in str(value).split(","))
+        if w <= lon <= e and s <= lat <= n:
+            return lon, lat, max(zmin, min(zmax, int(zoom)))
+    except ValueError:
+        pass
+    return (w + e) / 2, (s + n) / 2, _fit_zoom(bounds, zmin, zmax)
+
+
+def _intersect(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+
+
+def import_mbtiles(
+    src: Path | str,
+    dest: Path | str,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    zooms: tuple[int, int] | None = None,
+    name: str | None = None,
+    attribution: str | None = None,
+) -> dict[str, Any]:
+    """Copy (and clip to ``bbox``/``zooms``) any raster MBTiles into a clean standard one at ``dest``."""
+    with MBTiles(src) as mb:
+        if zooms and (zooms[1] < mb.minzoom or zooms[0] > mb.maxzoom):
+            raise MBTilesError(f"{mb.path.name} has zoom {mb.minzoom}-{mb.maxzoom}, nothing in {zooms[0]}-{zooms[1]}")
+        if bbox:
+            w, s, e, n = _intersect(bbox, mb.bounds)
+            if w >= e or s >= n:
+                raise MBTilesError(f"{mb.path.name} covers {_fmt_bbox(mb.bounds)}, which misses {_fmt_bbox(bbox)}")
+        meta = {
+            k: v
+            for k, v in mb.metadata.items()
+            if k in ("name", "description", "attribution", "version", "type", "center", "legend")
+        }
+        if name:
+            meta["name"] = name
+        if attribution is not None:
+            meta["attribution"] = attribution
+        bounds = _intersect(bbox, mb.bounds) if bbox else mb.bounds
+        with MBTilesWriter(dest, mb.format) as out:
+            for z, x, y, blob in mb.iter_tiles(bbox, zooms):
+                try:
+                    out.add(z, x, y, blob)
+                except MBTilesError as exc:
+                    raise MBTilesError(f"{mb.path.name}: {exc}", str(exc)) from None
+            return out.commit(meta, bounds)
+
+
+def _fmt_bbox(b: tuple[float, float, float, float]) -> str:
+    return ",".join(f"{v:.3f}" for v in b)
