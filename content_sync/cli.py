@@ -356,3 +356,7 @@ if __name__ == "__main__":
 from .cli_maps import map_group  # noqa: E402  (kiosk-pack map ...)
 
 main.add_command(map_group)
+
+from .cli_narrate import narrate  # noqa: E402  (registered last, after every built-in command)
+
+main.add_command(narrate)

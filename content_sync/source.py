@@ -72,6 +72,8 @@ class PackSource:
     records: dict[str, list[dict[str, Any]]]
     media: dict[str, MediaFile] = field(default_factory=dict)  # sha256 -> file
     basemaps: list[dict[str, Any]] = field(default_factory=list)
+    # (owner kind, owner id, lang) -> source-relative path of synthesised narration in use
+    narration_audio: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
 class _Checker:
@@ -350,8 +352,9 @@ def load_source(root: Path) -> tuple[PackSource | None, list[Problem]]:
                 raw[name].append((rel, index, record))
     media = _MediaCollector(root, problems)
     records = _validate_records(raw, pack, languages, media, problems)
+    narration_audio = _synthesised_audio(root, records, media, problems)
     basemaps = _load_basemaps(root, media, problems)
-    source = PackSource(root, pack, records, media.by_hash, basemaps)
+    source = PackSource(root, pack, records, media.by_hash, basemaps, narration_audio)
     if any(not p.warning for p in problems):
         return None, problems
     return source, problems
@@ -451,6 +454,57 @@ def _audio(check: _Checker, record: dict[str, Any], media: _MediaCollector) -> d
         if found:
             out[i18n.canonical_tag(tag)] = found.sha256
     return out
+
+
+NARRATION_DIR = "narration"
+NARRATION_INDEX = "narration/index.json"
+NARRATED_KINDS = {"venues": "venue", "routes": "route"}
+
+
+def _synthesised_audio(
+    root: Path, records: dict[str, list[dict[str, Any]]], media: _MediaCollector, problems: list[Problem]
+) -> dict[tuple[str, str, str], str]:
+    """Audio made by ``kiosk-pack narrate`` for texts with no recorded file; recorded audio wins.
+
+    A file whose text hash no longer matches the narration text is skipped with a warning:
+    the kiosk then synthesises the new text itself until the operator runs narrate again.
+    """
+    index_path = root / NARRATION_INDEX
+    if not index_path.is_file():
+        return {}
+    from .narration import text_hash, wav_problem
+
+    try:
+        items = json.loads(index_path.read_text(encoding="utf-8")).get("items", {})
+        if not isinstance(items, dict):
+            raise ValueError
+    except (OSError, ValueError, AttributeError):
+        problems.append(Problem(NARRATION_INDEX, "", "unreadable; synthesised narration ignored", warning=True))
+        return {}
+    used: dict[tuple[str, str, str], str] = {}
+    for collection, kind in NARRATED_KINDS.items():
+        for record in records[collection]:
+            for lang, text in (record.get("narration") or {}).items():
+                key = f"{kind}/{record['id']}.{lang}"
+                entry = items.get(key)
+                if lang in record.get("audio", {}) or not isinstance(entry, dict):
+                    continue
+                rel = f"{NARRATION_DIR}/{key}.wav"
+                if entry.get("text_sha256") != text_hash(text) or not (root / rel).is_file():
+                    problems.append(Problem(
+                        NARRATION_INDEX, key, "stale: the narration text changed; run kiosk-pack narrate again",
+                        warning=True,
+                    ))  # fmt: skip
+                    continue
+                problem = wav_problem(root / rel)
+                if problem:
+                    problems.append(Problem(NARRATION_INDEX, key, f"{rel}: {problem}; skipped", warning=True))
+                    continue
+                found = media.add(rel, NARRATION_INDEX, key, AUDIO_TYPES, MAX_AUDIO_BYTES)
+                if found:
+                    record.setdefault("audio", {})[lang] = found.sha256
+                    used[(kind, record["id"], lang)] = rel
+    return used
 
 
 def _location(check: _Checker, record: dict[str, Any], *, required: bool) -> tuple[float | None, float | None]:
@@ -607,6 +661,7 @@ def _validate_records(
                 "stops",
                 "images",
                 "narration",
+                "audio",
                 "sort",
             },
         )
@@ -640,7 +695,7 @@ def _validate_records(
             "duration_minutes": check.integer(r, "duration_minutes", required=True, lo=1, hi=7 * 24 * 60),
             "distance_km": check.number(r, "distance_km", required=False, lo=0, hi=5000),
             "mode": check.choice(r, "mode", ROUTE_MODES, "mixed"), "featured": check.boolean(r, "featured"),
-            "themes": themes, "stops": stops, "images": _images(check, r, media),
+            "themes": themes, "stops": stops, "images": _images(check, r, media), "audio": _audio(check, r, media),
             "narration": check.i18n(r, "narration", required=False),
             "sort": check.integer(r, "sort", required=False) or index,
         })  # fmt: skip

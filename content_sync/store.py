@@ -90,6 +90,7 @@ class Route:
     stops: tuple[RouteStop, ...]
     narration: I18n
     images: tuple[Image, ...] = ()
+    audio: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,15 @@ class ContentStore:
         )
         return tuple(Image(self.data.media_path(p), i18n.loads(c), cr, lic, w, h) for p, c, cr, lic, w, h in rows)
 
+    def _audio(self, kind: str, owner: str) -> dict[str, Path]:
+        """Narration audio per language (recorded, or synthesised when the pack was built)."""
+        rows = self.conn.execute(
+            "SELECT a.lang, m.path FROM audio a JOIN media m ON m.sha256 = a.media "
+            "WHERE a.owner_kind = ? AND a.owner_id = ?",
+            (kind, owner),
+        )
+        return {lang: self.data.media_path(path) for lang, path in rows}
+
     def _venue(self, row: Sequence[Any], with_media: bool) -> Venue:
         (vid, name, aliases, category, city, district, address, lat, lon, tz, summary, description, hours,
          tickets, tickets_note, contact, access, getting_there, tags, featured, narration) = row  # fmt: skip
@@ -267,12 +277,7 @@ class ContentStore:
         images: tuple[Image, ...] = ()
         if with_media:
             images = self._images("venue", vid)
-            for lang, path in self.conn.execute(
-                "SELECT a.lang, m.path FROM audio a JOIN media m ON m.sha256 = a.media "
-                "WHERE a.owner_kind = 'venue' AND a.owner_id = ?",
-                (vid,),
-            ):
-                audio[lang] = self.data.media_path(path)
+            audio = self._audio("venue", vid)
         return Venue(
             id=vid, name=i18n.loads(name), aliases=_j(aliases, {}), category=category, themes=themes, city=city,
             district=district, address=i18n.loads(address), lat=lat, lon=lon, timezone=tz,
@@ -340,7 +345,7 @@ class ContentStore:
         themes = tuple(t for (t,) in self.conn.execute("SELECT theme_id FROM route_themes WHERE route_id = ?", (rid,)))
         return Route(
             rid, i18n.loads(name), i18n.loads(summary), i18n.loads(description), city, duration, distance, mode,
-            bool(featured), themes, stops, i18n.loads(narration), self._images("route", rid),
+            bool(featured), themes, stops, i18n.loads(narration), self._images("route", rid), self._audio("route", rid),
         )  # fmt: skip
 
     def heritage(self) -> list[dict[str, Any]]:

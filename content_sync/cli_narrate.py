@@ -1,0 +1,166 @@
+"""``kiosk-pack narrate``: synthesise narration into a pack source, so kiosks need no voices.
+
+For every venue and route whose narration text has no recorded audio in a language, a WAV
+is written to ``SRC/narration/<kind>/<id>.<lang>.wav`` and described in
+``SRC/narration/index.json`` (text hash, voice, rate, engine). A text whose entry still
+matches is not synthesised again; ``load_source`` takes these files as the owner's audio
+unless a recorded file is named, and skips those whose text has changed since.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import i18n, narration
+from .errors import BuildError
+
+
+@dataclass
+class NarrateReport:
+    made: int = 0
+    unchanged: int = 0
+    recorded: int = 0
+    removed: int = 0
+    audio_seconds: float = 0.0  # of the files made in this run
+    synthesis_seconds: float = 0.0
+    by_lang: dict[str, int] = field(default_factory=dict)
+    no_voice: dict[str, int] = field(default_factory=dict)  # lang -> texts left without audio
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def realtime_factor(self) -> float | None:
+        return self.synthesis_seconds / self.audio_seconds if self.audio_seconds else None
+
+
+def _read_index(path: Path) -> dict[str, Any]:
+    try:
+        items = json.loads(path.read_text(encoding="utf-8")).get("items", {})
+        return items if isinstance(items, dict) else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _write_index(path: Path, items: dict[str, Any]) -> None:
+    """Sorted and without timestamps, so the same source gives the same file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    data = {"version": 1, "items": dict(sorted(items.items()))}
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def narrate_source(
+    root: Path, *, langs: tuple[str, ...] = (), rate: int | None = None, force: bool = False
+) -> NarrateReport:
+    """Synthesise the missing narration audio of the pack source at ``root``."""
+    from .source import NARRATED_KINDS, NARRATION_DIR, NARRATION_INDEX, load_source  # slow import, only here
+
+    root = Path(root)
+    source, problems = load_source(root)
+    if source is None:
+        raise BuildError(problems)
+    wanted = {i18n.canonical_tag(x) for x in langs}
+    index_path = root / NARRATION_INDEX
+    items = _read_index(index_path)
+    engine_name = narration.engine().name
+    voices: dict[str, narration.Voice | None] = {}
+    report = NarrateReport()
+    live: set[str] = set()
+    for collection, kind in NARRATED_KINDS.items():
+        for record in source.records[collection]:
+            for lang, text in sorted((record.get("narration") or {}).items()):
+                key = f"{kind}/{record['id']}.{lang}"
+                if wanted and lang not in wanted:
+                    if key in items:
+                        live.add(key)  # another run's language: keep it
+                    continue
+                if lang in record.get("audio", {}) and (kind, record["id"], lang) not in source.narration_audio:
+                    report.recorded += 1
+                    continue
+                if lang not in voices:
+                    voices[lang] = narration.find_voice(lang)
+                voice = voices[lang]
+                if voice is None:
+                    report.no_voice[lang] = report.no_voice.get(lang, 0) + 1
+                    continue
+                live.add(key)
+                rel = f"{NARRATION_DIR}/{key}.wav"
+                wanted_entry = {
+                    "text_sha256": narration.text_hash(text), "voice": voice.id,
+                    "rate": rate, "engine": engine_name,
+                }  # fmt: skip
+                entry = items.get(key)
+                current = isinstance(entry, dict) and all(entry.get(k) == v for k, v in wanted_entry.items())
+                if current and not force and narration.wav_problem(root / rel) is None:
+                    report.unchanged += 1
+                    continue
+                started = time.perf_counter()
+                try:
+                    info = narration.synthesize(text, lang, root / rel, rate=rate)
+                except narration.NarrationError as exc:
+                    report.failed.append(f"{key}: {exc}")
+                    continue
+                report.synthesis_seconds += time.perf_counter() - started
+                report.made += 1
+                report.audio_seconds += info.duration
+                report.by_lang[lang] = report.by_lang.get(lang, 0) + 1
+                items[key] = {
+                    **wanted_entry, "file": rel, "duration": round(info.duration, 3),
+                    "sentences": [[t, s] for t, s in info.sentences],
+                }  # fmt: skip
+    for key in sorted(set(items) - live):  # owners or texts that are gone
+        entry = items.pop(key)
+        (root / f"{NARRATION_DIR}/{key}.wav").unlink(missing_ok=True)
+        report.removed += 1 if isinstance(entry, dict) else 0
+    if items or index_path.exists():
+        _write_index(index_path, items)
+    return report
+
+
+@click.command()
+@click.argument("src", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--lang", "langs", multiple=True, help="Only this language (repeatable), e.g. --lang zh-Hans --lang en.")
+@click.option("--rate", type=click.IntRange(50, 500), default=None, help="Speaking rate in words per minute.")
+@click.option("--force", is_flag=True, help="Synthesise again even when the text has not changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def narrate(src: Path, langs: tuple[str, ...], rate: int | None, force: bool, as_json: bool) -> None:
+    """Synthesise spoken narration for venues and routes that have no recorded audio.
+
+    WAVs go to SRC/narration/ and are packed by the next build; unchanged texts are skipped.
+    """
+    try:
+        report = narrate_source(src, langs=langs, rate=rate, force=force)
+    except BuildError as exc:
+        for problem in exc.problems:
+            if not problem.warning:
+                click.echo(str(problem), err=True)
+        raise
+    for lang, count in sorted(report.no_voice.items()):
+        click.echo(
+            f"kiosk-pack: no voice for language {lang}: {count} narration text(s) left without audio; "
+            "record audio for them or install a speech voice for that language",
+            err=True,
+        )
+    for failure in report.failed:
+        click.echo(f"kiosk-pack: narration failed: {failure}", err=True)
+    if as_json:
+        click.echo(json.dumps({**asdict(report), "realtime_factor": report.realtime_factor}, ensure_ascii=False))
+    else:
+        langs_made = ", ".join(f"{lang} {n}" for lang, n in sorted(report.by_lang.items())) or "none"
+        rtf = f"{report.realtime_factor:.3f}" if report.realtime_factor is not None else "n/a"
+        click.echo(
+            f"narrated {report.made} text(s) ({langs_made}): {report.audio_seconds:.1f} s of audio in "
+            f"{report.synthesis_seconds:.1f} s (real-time factor {rtf}); {report.unchanged} unchanged, "
+            f"{report.recorded} with recorded audio, {report.removed} removed"
+        )
+    if report.failed or (report.no_voice and not (report.made or report.unchanged or report.recorded)):
+        sys.exit(1)
+
