@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,23 @@ def _write_index(path: Path, items: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     data = {"version": 1, "items": dict(sorted(items.items()))}
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return  # untouched, so "is the source newer than the pack?" checks stay quiet
+    except OSError:
+        pass
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
 def narrate_source(
-    root: Path, *, langs: tuple[str, ...] = (), rate: int | None = None, force: bool = False
+    root: Path,
+    *,
+    langs: tuple[str, ...] = (),
+    rate: int | None = None,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> NarrateReport:
     """Synthesise the missing narration audio of the pack source at ``root``."""
     from .source import NARRATED_KINDS, NARRATION_DIR, NARRATION_INDEX, load_source  # slow import, only here
@@ -112,6 +124,8 @@ def narrate_source(
                 report.made += 1
                 report.audio_seconds += info.duration
                 report.by_lang[lang] = report.by_lang.get(lang, 0) + 1
+                if progress:
+                    progress(f"{rel}: {info.duration:.1f} s")
                 items[key] = {
                     **wanted_entry, "file": rel, "duration": round(info.duration, 3),
                     "sentences": [[t, s] for t, s in info.sentences],
@@ -137,7 +151,9 @@ def narrate(src: Path, langs: tuple[str, ...], rate: int | None, force: bool, as
     WAVs go to SRC/narration/ and are packed by the next build; unchanged texts are skipped.
     """
     try:
-        report = narrate_source(src, langs=langs, rate=rate, force=force)
+        report = narrate_source(
+            src, langs=langs, rate=rate, force=force, progress=None if as_json else lambda line: click.echo(line)
+        )
     except BuildError as exc:
         for problem in exc.problems:
             if not problem.warning:
