@@ -9,6 +9,7 @@ two tiles is drawn in both and joins up. Same spec and font give the same bytes.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import os
@@ -127,14 +128,17 @@ def _width_at(spec: Any, z: int, lat: float) -> float:
         stops = sorted((int(k), float(v)) for k, v in spec.items())
         if z <= stops[0][0]:
             return stops[0][1]
-        for (z0, w0), (z1, w1) in zip(stops, stops[1:], strict=False):
+        for (z0, w0), (z1, w1) in itertools.pairwise(stops):
             if z0 <= z <= z1:
                 return w0 + (w1 - w0) * (z - z0) / (z1 - z0)
         return stops[-1][1]
     return 1.0
 
 
-def _clip_polygon(ring: list[tuple[float, float]], x0: float, y0: float, x1: float, y1: float) -> list[tuple[float, float]]:
+Point = tuple[float, float]
+
+
+def _clip_polygon(ring: list[Point], x0: float, y0: float, x1: float, y1: float) -> list[Point]:
     """Sutherland–Hodgman against an axis-aligned rectangle."""
 
     def clip(points: list[tuple[float, float]], inside: Any, cross: Any) -> list[tuple[float, float]]:
@@ -168,11 +172,11 @@ def _clip_polygon(ring: list[tuple[float, float]], x0: float, y0: float, x1: flo
     return pts
 
 
-def _runs(line: list[tuple[float, float]], x0: float, y0: float, x1: float, y1: float) -> list[list[tuple[float, float]]]:
+def _runs(line: list[Point], x0: float, y0: float, x1: float, y1: float) -> list[list[Point]]:
     """Pieces of a polyline whose segments touch the rectangle (keeps joins, drops far-away parts)."""
     runs: list[list[tuple[float, float]]] = []
     cur: list[tuple[float, float]] = []
-    for a, b in zip(line, line[1:], strict=False):
+    for a, b in itertools.pairwise(line):
         hit = not (max(a[0], b[0]) < x0 or min(a[0], b[0]) > x1 or max(a[1], b[1]) < y0 or min(a[1], b[1]) > y1)
         if hit:
             if not cur:
@@ -192,7 +196,7 @@ def _dashes(line: list[tuple[float, float]], on: float, off: float) -> list[list
     period = on + off
     pos = 0.0
     cur: list[tuple[float, float]] = []
-    for a, b in zip(line, line[1:], strict=False):
+    for a, b in itertools.pairwise(line):
         seg = math.hypot(b[0] - a[0], b[1] - a[1])
         t = 0.0
         while t < seg:
