@@ -512,13 +512,17 @@ class NarrationCache:
             sentences = [(float(t), str(s)) for t, s in json.loads(side.read_text(encoding="utf-8"))["sentences"]]
         return CacheEntry(path, True, sentences)
 
+    def _entries(self) -> list[Path]:
+        """Finished WAVs only: pathlib's glob also matches the hidden ``.*.part`` work files."""
+        return [p for p in self.cache_dir.glob("*.wav") if not p.name.startswith(".")]
+
     def size(self) -> int:
-        return sum(p.stat().st_size for p in self.cache_dir.glob("*.wav") if p.is_file())
+        return sum(p.stat().st_size for p in self._entries() if p.is_file())
 
     def evict(self, *, keep: Path | None = None) -> int:
         """Remove least recently used WAVs until the cache fits ``max_bytes``; returns how many."""
         files = []
-        for p in self.cache_dir.glob("*.wav"):
+        for p in self._entries():
             try:
                 st = p.stat()
             except OSError:
@@ -536,9 +540,10 @@ class NarrationCache:
             _unlink_quietly(p.with_suffix(".lock"))
             total -= size
             removed += 1
-        for stale in self.cache_dir.glob(".*.wav.part"):  # left by a crash mid-synthesis
-            if time.time() - stale.stat().st_mtime > 3600:
-                _unlink_quietly(stale)
+        for stale in self.cache_dir.glob(".*.part*"):  # left by a crash mid-synthesis
+            with suppress(OSError):
+                if time.time() - stale.stat().st_mtime > 3600:
+                    stale.unlink()
         return removed
 
 

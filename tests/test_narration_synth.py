@@ -13,6 +13,8 @@ import json
 import os
 import re
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,22 @@ def test_header_only_and_garbage_files_are_invalid(tmp_path: Path) -> None:
     assert narration.wav_problem(tmp_path / "junk.wav")
     with pytest.raises(NarrationError):
         wav_info(tmp_path / "junk.wav")
+
+
+def test_concurrent_callers_synthesise_once(tmp_path: Path) -> None:
+    """Two kiosk threads (each with its own cache object, as two processes would) ask at once."""
+    caches = [NarrationCache(tmp_path / "cache") for _ in range(2)]
+    barrier = threading.Barrier(2)
+
+    def ask(cache: NarrationCache) -> Path:
+        barrier.wait()
+        return cache.get_or_make("两个请求同时到达。", "zh-Hans")
+
+    with ThreadPoolExecutor(2) as pool:
+        paths = list(pool.map(ask, caches))
+    assert paths[0] == paths[1] and narration.wav_problem(paths[0]) is None
+    assert sum(c.misses for c in caches) == 1 and sum(c.hits for c in caches) == 1
+    assert [p.name for p in (tmp_path / "cache").glob("*.wav")] == [paths[0].name]  # no work files left
 
 
 def test_cache_evicts_least_recently_used(tmp_path: Path) -> None:
