@@ -31,9 +31,16 @@ class _Task(QRunnable):
         try:
             result = self.fn()
         except Exception as exc:  # reported to the caller's error handler on the GUI thread
-            self.relay.failed.emit(exc)
+            self._emit(self.relay.failed, exc)
         else:
-            self.relay.done.emit(result)
+            self._emit(self.relay.done, result)
+
+    @staticmethod
+    def _emit(signal: Any, value: object) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:
+            pass  # the app is shutting down and the relay is gone: nobody is waiting for this result
 
 
 class BackgroundTasks:

@@ -1,4 +1,10 @@
-"""A small navigator: named screens in a stack, a history for Back, a reset for the next visitor."""
+"""A small navigator: named screens in a stack, a history for Back, a reset for the next visitor.
+
+Idle work: once the screen in view is painted, the pages a visitor is likely to open next
+(``Screen.likely_next``) are built out of view, one page per turn of the event loop, so a
+tap usually only switches and paints. A tap cancels what is left. The first paint of all
+also runs ``after_first_paint`` (start-up work that must not delay the first screen).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QStackedWidget
 
 from .screens.base import Screen
@@ -15,6 +21,11 @@ from .screens.base import Screen
 log = logging.getLogger(__name__)
 MAX_HISTORY = 40
 MAX_CACHED_PAGES = 12
+Key = tuple[str, str]
+
+
+def page_key(name: str, params: dict[str, Any]) -> Key:
+    return (name, repr(sorted(params.items())))
 
 
 class Navigator(QStackedWidget):
@@ -36,33 +47,62 @@ class Navigator(QStackedWidget):
         self.per_params = per_params
         self.home_name, self.start_name, self.error_name = home, start, error
         self.screens: dict[str, Screen] = {}
-        self.pages: OrderedDict[tuple[str, str], Screen] = OrderedDict()
+        self.pages: OrderedDict[Key, Screen] = OrderedDict()
         self.history: list[tuple[str, dict[str, Any]]] = []
         self.current: tuple[str, dict[str, Any]] | None = None
+        # Build likely next pages in idle time (the running kiosk turns this on; tests mostly leave it off).
+        self.prebuild = False
+        # Run once, one per turn of the event loop, after the first screen is painted.
+        self.after_first_paint: list[Callable[[], None]] = []
+        self._painted = False
+        self._waiting_paint: Screen | None = None  # the screen whose paint starts idle work
+        self._queue: list[tuple[str, dict[str, Any]]] = []
+        self._built_ahead: set[Key] = set()  # built in this round of idle work
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(0)
+        self._idle.timeout.connect(self._idle_step)
 
     def screen(self, name: str, params: dict[str, Any] | None = None) -> Screen:
         """The screen for ``name``; per-parameter pages get one instance per ``params``."""
         if name in self.per_params and params is not None:
-            key = (name, repr(sorted(params.items())))
+            key = page_key(name, params)
             if key in self.pages:
                 self.pages.move_to_end(key)
                 return self.pages[key]
-            page = self.factories[name]()
-            self.addWidget(page)
+            page = self._create(name)
             self.pages[key] = page
-            self._evict()
+            self._evict(keep=key)
             return page
         if name not in self.screens:
-            screen = self.factories[name]()
-            self.screens[name] = screen
-            self.addWidget(screen)
+            self.screens[name] = self._create(name)
         return self.screens[name]
 
-    def _evict(self) -> None:
-        while len(self.pages) > MAX_CACHED_PAGES:
-            _key, page = self.pages.popitem(last=False)
-            if page is self.currentWidget():
+    def _create(self, name: str) -> Screen:
+        screen = self.factories[name]()
+        screen.installEventFilter(self)
+        self.addWidget(screen)
+        return screen
+
+    def _protected(self) -> set[Key]:
+        """Pages that must stay: the one in view and those Back leads to."""
+        keys = {page_key(n, p) for n, p in self.history}
+        if self.current:
+            keys.add(page_key(*self.current))
+        return keys
+
+    def _evict(self, keep: Key | None = None) -> None:
+        """Drop least recently used pages over the limit, never the one in view or on the Back path."""
+        protected = self._protected() | self._built_ahead | {keep}
+        current = self.currentWidget()
+        for key in list(self.pages):
+            if len(self.pages) <= MAX_CACHED_PAGES:
+                break
+            page = self.pages[key]
+            if key in protected or page is current:
                 continue
+            del self.pages[key]
+            self._built_ahead.discard(key)
             self.removeWidget(page)
             page.deleteLater()
 
@@ -92,6 +132,7 @@ class Navigator(QStackedWidget):
 
     def reset(self) -> None:
         """Forget the visit: every screen's state and the history; show the start screen."""
+        self._cancel_idle_work()
         self.history.clear()
         for screen in self.screens.values():
             try:
@@ -113,6 +154,7 @@ class Navigator(QStackedWidget):
             self._show(*self.current)
 
     def _show(self, name: str, params: dict[str, Any]) -> None:
+        self._cancel_idle_work()
         try:
             screen = self.screen(name, params)
             screen.show_with(params)
@@ -127,3 +169,87 @@ class Navigator(QStackedWidget):
         self.current = (name, params)
         self.setCurrentWidget(screen)
         self.changed.emit(name)
+        if self.prebuild or not self._painted or self._queue:
+            self._waiting_paint = screen
+
+    # -- idle work ----------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The filter runs before the screen paints; the timer fires once the frame is done.
+        if event.type() == QEvent.Type.Paint and watched is self._waiting_paint:
+            self._waiting_paint = None
+            if not self._painted:
+                self._painted = True
+                self._queue.extend(("", {"hook": i}) for i in range(len(self.after_first_paint)))
+            if self.prebuild and self.current is not None:
+                self._queue.append(("?", {}))  # ask the screen in view what comes next, when idle
+            if self._queue:
+                self._idle.start()
+        return False
+
+    def idle_work_pending(self) -> bool:
+        """True while pages are still being built ahead (or waiting for a paint to start)."""
+        return bool(self._queue) or self._idle.isActive() or (self.prebuild and self._waiting_paint is not None)
+
+    def _cancel_idle_work(self) -> None:
+        hooks = [entry for entry in self._queue if entry[0] == ""]  # start-up work is postponed, not dropped
+        self._queue = hooks
+        self._idle.stop()
+        self._built_ahead.clear()
+        self._waiting_paint = None
+
+    def _idle_step(self) -> None:
+        """One piece of idle work per turn of the event loop, so a tap waits for one at most."""
+        while self._queue:
+            name, params = self._queue.pop(0)
+            try:
+                if name == "":
+                    self.after_first_paint[params["hook"]]()
+                    break
+                if name == "?":
+                    screen = self.currentWidget()
+                    if isinstance(screen, Screen):
+                        self._queue.extend(screen.likely_next())
+                    continue
+                if self._build_ahead(name, params):
+                    break
+            except Exception:
+                log.exception("idle work %s %s failed", name or "after first paint", params)
+        if self._queue:
+            self._idle.start()
+
+    def _build_ahead(self, name: str, params: dict[str, Any]) -> bool:
+        """Build (or re-render) one page out of view; False when nothing needed doing."""
+        if name not in self.factories or (self.current and (name, params) == self.current):
+            return False
+        if name in self.per_params:
+            key = page_key(name, params)
+            if key not in self.pages:
+                protected = self._protected() | self._built_ahead
+                if len(self.pages) >= MAX_CACHED_PAGES and all(k in protected for k in self.pages):
+                    self._queue.clear()  # the cache is full of pages this visit needs
+                    return False
+                page = self._create(name)
+                self.pages[key] = page
+                self.pages.move_to_end(key, last=False)  # out of the way until really visited
+            screen = self.pages[key]
+            self._built_ahead.add(key)
+        else:
+            screen = self.screen(name)
+        try:
+            built = screen.prepare(params)
+        except Exception:
+            if name in self.per_params:
+                key = page_key(name, params)
+                self.pages.pop(key, None)
+                self.removeWidget(screen)
+                screen.deleteLater()
+            raise
+        if built:
+            # Style and lay out now too, so the first real visit only paints.
+            screen.ensurePolished()
+            screen.resize(self.size())
+            layout = screen.layout()
+            if layout is not None:
+                layout.activate()
+        self._evict()
+        return built

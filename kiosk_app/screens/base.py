@@ -39,8 +39,25 @@ class Screen(QWidget):
             self.stale = False
         self.entered()
 
+    def prepare(self, params: dict[str, Any]) -> bool:
+        """Build the content for ``params`` ahead of time, out of view; True if anything was built.
+
+        The navigator calls this in idle time for pages a visitor is likely to open next, so
+        that the tap itself only switches and paints. ``entered`` is left for the real visit.
+        """
+        if not self.stale and params == self.params:
+            return False
+        self.params = dict(params)
+        self.render()
+        self.stale = False
+        return True
+
     def render(self) -> None:
         """Build the screen's content for ``self.params`` in the current language."""
+
+    def likely_next(self) -> list[tuple[str, dict[str, Any]]]:
+        """Pages a visitor is likely to open from here, most likely first (built ahead in idle time)."""
+        return []
 
     def entered(self) -> None:
         """Called every time the screen comes into view (refresh clocks, restart timers)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
@@ -18,8 +18,14 @@ class HomeScreen(Screen):
     def title(self) -> str:
         return self.ctx.tr("app.title")
 
+    def likely_next(self) -> list[tuple[str, dict[str, Any]]]:
+        # Themes first (the biggest tiles), then featured places and routes.
+        themes = [("venues", {"theme": t["id"]}) for t in self.ctx.content.themes]
+        return [*themes, *getattr(self, "_next", [])]
+
     def render(self) -> None:
         self.clear_body()
+        self._next: list[tuple[str, dict[str, Any]]] = []
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
         page = ScrollPage(m.margin, m.gap)
         page.add(text_label(tr("home.welcome"), "title"))
@@ -65,6 +71,7 @@ class HomeScreen(Screen):
             return
         self._heading(page, "home.featured")
         width = ctx.column_width(m.columns)
+        self._next.extend(("venue", {"id": v.id}) for v in venues)
         cards = [venue_card(ctx, v, lambda v=v: ctx.go("venue", id=v.id), width=width) for v in venues]
         page.add(grid(cards, m.columns, m.gap))
 
@@ -87,6 +94,7 @@ class HomeScreen(Screen):
         if not routes:
             return
         self._heading(page, "home.routes")
+        self._next.extend(("route", {"id": r.id}) for r in routes)
         page.add(grid([route_card(ctx, r, lambda r=r: ctx.go("route", id=r.id)) for r in routes],
                       max(1, min(len(routes), m.columns - 1)), m.gap))  # fmt: skip
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..theme import PORTRAIT
 from ..widgets.cards import route_card
 from ..widgets.common import ScrollPage, grid, text_label
@@ -14,11 +16,14 @@ class RouteListScreen(Screen):
     def title(self) -> str:
         return self.ctx.tr("routes.title")
 
+    def likely_next(self) -> list[tuple[str, dict[str, Any]]]:
+        return [("route", {"id": r.id}) for r in getattr(self, "_routes", [])]
+
     def render(self) -> None:
         self.clear_body()
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
         page = ScrollPage(m.margin, m.gap)
-        routes = ctx.store.routes()
+        routes = self._routes = ctx.store.routes()
         if routes:
             page.add(text_label(tr("routes.count", n=len(routes)), "muted")).setObjectName("routes-count")
             # Route cards are text only: a little wider than place cards reads better.

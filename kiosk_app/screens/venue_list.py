@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from ..widgets.cards import venue_card
@@ -22,8 +24,12 @@ class VenueListScreen(Screen):
                 return self.ctx.tr.content(t["name"])
         return self.ctx.tr("list.title")
 
+    def likely_next(self) -> list[tuple[str, dict[str, Any]]]:
+        return [("venue", {"id": ident}) for ident in getattr(self, "_shown", [])]
+
     def render(self) -> None:
         self.clear_body()
+        self._shown: list[str] = []
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
         p = self.params
         page = ScrollPage(m.margin, m.gap)
@@ -43,6 +49,7 @@ class VenueListScreen(Screen):
             theme=p.get("theme"), category=p.get("category"), district=p.get("district"),
             open_at=ctx.now() if p.get("open_now") else None, near=ctx.config.location, with_media=True,
         )  # fmt: skip
+        self._shown = [v.id for v in venues]
         if venues:
             page.add(text_label(tr("list.count", n=len(venues)), "muted"))
             columns = max(1, m.columns - 1)
