@@ -48,15 +48,16 @@ DEFAULT_CACHE_BYTES = 200 * 1024 * 1024
 VOICE_LIST_TIMEOUT = 30.0
 
 # Preferred engine language codes for a canonical tag, most specific tag first.
+# espeak-ng names languages "cmn", "en-gb"; SAPI5 voices report locales such as "zh-CN", "en-US".
 _PREFERRED: dict[str, tuple[str, ...]] = {
-    "zh": ("cmn", "zh"),
-    "zh-Hans": ("cmn", "zh"),
-    "zh-Hant": ("cmn", "zh"),
-    "zh-HK": ("yue", "cmn"),
-    "zh-Hant-HK": ("yue", "cmn"),
-    "cmn": ("cmn", "zh"),
+    "zh": ("cmn", "zh-cn", "zh"),
+    "zh-Hans": ("cmn", "zh-cn", "zh-sg", "zh"),
+    "zh-Hant": ("cmn", "zh-tw", "zh-cn", "zh"),
+    "zh-HK": ("yue", "zh-hk", "cmn", "zh-cn"),
+    "zh-Hant-HK": ("yue", "zh-hk", "cmn", "zh-tw"),
+    "cmn": ("cmn", "zh-cn", "zh"),
     "yue": ("yue",),
-    "en": ("en-gb", "en", "en-us"),
+    "en": ("en-gb", "en", "en-us"),  # SAPI5 en-US voices are found by the regional fallback below
     "en-GB": ("en-gb", "en"),
     "en-US": ("en-us", "en", "en-gb"),
 }

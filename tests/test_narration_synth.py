@@ -60,6 +60,19 @@ def test_mandarin_and_english_voices_exist() -> None:
     assert us is not None and "en-us" in us.languages
 
 
+def test_voice_mapping_for_windows_locales() -> None:
+    """SAPI5 voices report locales (zh-CN, zh-HK, en-US): Mandarin text must not get Cantonese."""
+    sapi = (
+        narration.Voice("hk", "Tracy", ("zh-hk",)),
+        narration.Voice("cn", "Huihui", ("zh-cn",)),
+        narration.Voice("us", "Zira", ("en-us",)),
+    )
+    assert find_voice("zh-Hans", sapi).id == "cn"  # type: ignore[union-attr]
+    assert find_voice("zh-HK", sapi).id == "hk"  # type: ignore[union-attr]
+    assert find_voice("en", sapi).id == "us"  # type: ignore[union-attr]
+    assert find_voice("zh-Hans", sapi[:1]) is None and find_voice("ja", sapi) is None
+
+
 @pytest.mark.parametrize("lang", ["zh-Hans", "en"])
 def test_demo_venues_are_spoken_then_cached(
     lang: str, demo_texts: dict[str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
