@@ -1,0 +1,63 @@
+"""The kiosk's handle on its web map, cheap to create: QtWebEngine is imported on first use.
+
+The kiosk builds one ``MapService`` with everything else; nothing web-related is imported
+until ``warm_up`` (after the home screen is painted) or the first visit to the map.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .context import AppContext
+    from .web.surface import MapSurface
+
+log = logging.getLogger(__name__)
+
+
+class MapService:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._surface: MapSurface | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._surface is not None
+
+    def has_basemap(self) -> bool:
+        """Whether the installed content can show a map at all (no web engine needed to know)."""
+        try:
+            return bool(self.ctx.store.basemaps())
+        except Exception:
+            log.exception("cannot list basemaps")
+            return False
+
+    def surface(self) -> MapSurface:
+        if self._surface is None:
+            from .web.surface import MapSurface
+
+            self._surface = MapSurface(self.ctx)
+            self._surface.venue_tapped.connect(self._open_venue)
+        return self._surface
+
+    def _open_venue(self, venue_id: str) -> None:
+        if self.ctx.store.venue(venue_id) is not None:
+            self.ctx.go("venue", id=venue_id)
+        else:
+            log.warning("map asked for unknown venue %r", venue_id[:80])
+
+    def warm_up(self) -> None:
+        """After the first paint: start the engine in idle time so the map opens at once."""
+        if self.has_basemap():
+            self.surface().warm_up()
+
+    def reset(self) -> None:
+        """Idle reset: the visitor's web profile goes with them."""
+        if self._surface is not None:
+            self._surface.discard()
+
+    def close(self) -> None:
+        if self._surface is not None:
+            self._surface.close()
+            self._surface = None
