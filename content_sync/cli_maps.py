@@ -8,6 +8,7 @@ Only argument parsing lives here; the work is in :mod:`content_sync.mbtiles` and
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,8 @@ def import_command(
     name: str | None, attribution: str | None, force: bool,
 ) -> None:  # fmt: skip
     """Validate SRC, clip it if asked, and write a clean standard MBTiles into the pack source."""
-    bid = (basemap_id or src.stem).lower()
+    # A file name like world_countries_z0-4 becomes the id world-countries-z0-4.
+    bid = basemap_id.lower() if basemap_id else re.sub(r"[^a-z0-9-]+", "-", src.stem.lower()).strip("-")
     if not SLUG_RE.match(bid):
         raise MBTilesError(f"basemap id {bid!r} must be lowercase letters, digits and '-'; pass --id")
     if not pack_src.is_dir():
