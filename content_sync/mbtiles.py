@@ -13,6 +13,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -168,6 +169,8 @@ class MBTiles:
     locking and change detection entirely.
     """
 
+    OPEN_TIMEOUT = 10.0  # seconds to read the facts at open; a real file needs milliseconds
+
     def __init__(self, path: Path | str, *, immutable: bool = False) -> None:
         self.path = Path(path)
         self._immutable = immutable
@@ -229,6 +232,19 @@ class MBTiles:
 
     def _inspect(self) -> None:
         conn = self._conn
+        # A hostile view (say an endless recursive query) must not hang the caller: give up.
+        deadline = time.monotonic() + self.OPEN_TIMEOUT
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            self._read_facts(conn)
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise MBTilesError(f"reading it took over {self.OPEN_TIMEOUT:g} s; its 'tiles' is not usable") from None
+            raise
+        finally:
+            conn.set_progress_handler(None, 0)
+
+    def _read_facts(self, conn: sqlite3.Connection) -> None:
         objects = dict(conn.execute("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')"))
         if "tiles" not in objects:
             raise MBTilesError("has no 'tiles' table or view, so it holds no map tiles")

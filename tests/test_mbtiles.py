@@ -274,6 +274,20 @@ def test_hostile_files_refused_in_one_clear_line(tmp_path: Path, kind: str, mess
     assert res.exit_code == 1 and message in res.output and "Traceback" not in res.output
 
 
+def test_endless_view_gives_up_instead_of_hanging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "endless.mbtiles"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE VIEW tiles AS WITH RECURSIVE c(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM c) "
+        "SELECT n % 5 AS zoom_level, 0 AS tile_column, 0 AS tile_row, x'00' AS tile_data FROM c"
+    )
+    conn.commit()
+    conn.close()
+    monkeypatch.setattr(MBTiles, "OPEN_TIMEOUT", 0.3)
+    with pytest.raises(MBTilesError, match=r"took over 0.3 s"):
+        MBTiles(path)
+
+
 def test_hostile_basemap_in_a_pack_source_is_a_problem_not_a_crash(tmp_path: Path, mini_source: Path) -> None:
     (mini_source / "maps").mkdir(exist_ok=True)
     path = _hostile(tmp_path, "htmlblob")
