@@ -29,11 +29,20 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .errors import InstallError, KioskError, PackError
 from .layout import DataDir, Pointer, sync_dirs, sync_files
-from .packfile import CONTENT_DB, DEFAULT_LIMITS, MEDIA_NAME_RE, Manifest, PackLimits, PackReader, hash_file, shown_text
+from .packfile import (
+    CONTENT_DB,
+    DEFAULT_LIMITS,
+    MEDIA_NAME_RE,
+    FileEntry,
+    Manifest,
+    PackLimits,
+    PackReader,
+    hash_file,
+    shown_text,
+)
 from .signing import PublicKey
 from .vet import vet_content_db
 
@@ -183,15 +192,28 @@ class Installer:
                     f"content version {manifest.content_version} is already installed (use --reinstall to repair it)"
                 )
         reader.check_structure(manifest)
-        self._check_space(manifest)
-        reader.verify_hashes(manifest)
         return manifest, key, pointer
 
-    def _check_space(self, manifest: Manifest) -> None:
-        needed = sum(
-            e.size for name, e in manifest.files.items()
-            if not (MEDIA_NAME_RE.match(name) and self.data.media_path(name).exists())
-        ) + self.reserve_bytes  # fmt: skip
+    def _stored_media(self, manifest: Manifest) -> dict[str, int]:
+        """Size on disk of every media file of ``manifest`` the store already holds (one listing, no probing)."""
+        wanted = {name.rsplit("/", 1)[-1]: name for name in manifest.files if MEDIA_NAME_RE.match(name)}
+        found: dict[str, int] = {}
+        try:
+            folders = list(os.scandir(self.data.media))
+        except FileNotFoundError:
+            return found
+        for folder in folders:
+            if not folder.is_dir(follow_symlinks=False):
+                continue
+            with os.scandir(folder.path) as files:
+                for file in files:
+                    name = wanted.get(file.name)
+                    if name is not None and file.is_file(follow_symlinks=False):
+                        found[name] = file.stat(follow_symlinks=False).st_size
+        return found
+
+    def _check_space(self, manifest: Manifest, stored: dict[str, int]) -> None:
+        needed = sum(e.size for name, e in manifest.files.items() if name not in stored) + self.reserve_bytes
         free = shutil.disk_usage(self.data.content).free
         if free < needed:
             raise InstallError(
@@ -202,56 +224,57 @@ class Installer:
     def _install_locked(self, pack_path: Path, reinstall: bool) -> InstallResult:
         with PackReader(pack_path, self.limits) as reader:
             manifest, key, pointer = self._check(reader, reinstall)
+            stored = self._stored_media(manifest)
+            self._check_space(manifest, stored)
             staging = self.data.content / f".staging-{uuid.uuid4().hex}"
             try:
                 staging.mkdir()
-                (staging / "media").mkdir()
+                staged_media = staging / "media"
+                staged_media.mkdir()
                 db_path = staging / CONTENT_DB
-                self._extract(reader, manifest.files[CONTENT_DB], db_path)
+                # Every hash is checked as the bytes are unpacked into this private folder;
+                # nothing in it is opened or moved before its own hash has matched.
+                self._extract_db(reader, manifest, db_path)
                 # The database is vetted on other cores while the media are unpacked.
                 vetting = concurrent.futures.ThreadPoolExecutor(max_workers=1)
                 vetted = vetting.submit(vet_content_db, db_path, manifest)
-                written, reused, new_media = 0, 0, []
-                pending: list[tuple[Any, Path]] = []
+                reused = 0
+                jobs: list[tuple[FileEntry, str]] = []
+                checks: list[tuple[FileEntry, None]] = []  # media kept: the pack's copy is still verified
                 for name, entry in manifest.files.items():
                     if name == CONTENT_DB:
                         continue
-                    target = self.data.media_path(name)
                     # A repair (reinstall) re-reads what is on disk; a normal install trusts
                     # media that an earlier install verified.
-                    if (
-                        target.exists()
-                        and target.stat().st_size == entry.size
-                        and (not reinstall or hash_file(target).sha256 == entry.sha256)
+                    if stored.get(name) == entry.size and (
+                        not reinstall or hash_file(self.data.media_path(name)).sha256 == entry.sha256
                     ):
                         reused += 1
+                        checks.append((entry, None))
                         continue
-                    staged = staging / "media" / target.name
-                    pending.append((entry, staged))
-                    new_media.append((staged, target))
-                    written += 1
+                    jobs.append((entry, os.path.join(staged_media, name.rsplit("/", 1)[-1])))
                 try:
-                    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-                        pending.sort(key=lambda item: -item[0].size)
-                        for done in [pool.submit(self._extract, reader, e, p) for e, p in pending]:
-                            done.result()
+                    self._extract_media(reader, manifest, [*jobs, *checks])
                     sanitised = vetted.result()
                 finally:
                     vetting.shutdown(cancel_futures=True)
                 # Everything written reaches the disk before anything becomes visible.
-                sync_files([db_path, *(staged for staged, _ in new_media)])
+                sync_files([db_path, *(path for _, path in jobs)])
                 # Step 3: media into the shared store (invisible until the pointer moves).
-                touched: set[Path] = set()
-                for staged, target in new_media:
-                    if target.parent not in touched:
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        touched.add(target.parent)
-                    os.replace(staged, target)
+                media_root = str(self.data.media)
+                touched: set[str] = set()
+                for entry, staged in jobs:
+                    name = entry.name.rsplit("/", 1)[-1]
+                    folder = os.path.join(media_root, name[:2])
+                    if folder not in touched:
+                        os.makedirs(folder, exist_ok=True)
+                        touched.add(folder)
+                    os.replace(staged, os.path.join(folder, name))
                 version_name = f"v{manifest.content_version:010d}-{uuid.uuid4().hex[:8]}"
                 self.data.versions.mkdir(parents=True, exist_ok=True)
-                (staging / "media").rmdir()
+                staged_media.rmdir()
                 os.replace(staging, self.data.versions / version_name)
-                sync_dirs([*touched, self.data.media, self.data.versions])
+                sync_dirs([*(Path(folder) for folder in touched), self.data.media, self.data.versions])
             except PackError:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
@@ -275,12 +298,18 @@ class Installer:
         return InstallResult(
             pack_id=manifest.pack_id, content_version=manifest.content_version,
             previous_version=pointer.content_version if pointer else None, version_dir=version_name,
-            files_written=written + 1, media_reused=reused, texts_sanitised=sanitised, signed_by=key.key_id,
+            files_written=len(jobs) + 1, media_reused=reused, texts_sanitised=sanitised, signed_by=key.key_id,
         )  # fmt: skip
 
-    def _extract(self, reader: PackReader, entry: Any, dest: Path) -> None:
-        with open(dest, "xb") as fh:
-            reader.extract(entry, fh)
+    def _extract_db(self, reader: PackReader, manifest: Manifest, dest: Path) -> None:
+        """Unpack and verify content.db (chunks on all cores) before anything opens it."""
+        reader.extract_files([(manifest.files[CONTENT_DB], str(dest))], manifest.chunk_size)
+
+    def _extract_media(
+        self, reader: PackReader, manifest: Manifest, jobs: list[tuple[FileEntry, str | None]]
+    ) -> None:
+        """Unpack and verify new media into the staging folder, several files at once (None: verify only)."""
+        reader.extract_files(jobs, manifest.chunk_size)
 
 
 def rollback(data: DataDir, clock: Callable[[], dt.datetime] = _utcnow) -> Pointer:

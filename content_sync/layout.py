@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,15 +124,15 @@ def _syncfs(path: Path) -> bool:
         os.close(fd)
 
 
-def sync_files(paths: list[Path]) -> None:
+def sync_files(paths: Sequence[str | os.PathLike[str]]) -> None:
     """Make many new files durable: one syncfs where there is one, else fsync each in parallel."""
     if not paths:
         return
-    if sys.platform.startswith("linux") and _syncfs(paths[0].parent):
+    if sys.platform.startswith("linux") and _syncfs(Path(os.path.dirname(paths[0]) or ".")):
         return
     import concurrent.futures
 
-    def fsync(path: Path) -> None:
+    def fsync(path: str | os.PathLike[str]) -> None:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
             os.fsync(fd)

@@ -28,6 +28,7 @@ import sqlite3
 import stat
 import struct
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -647,13 +648,17 @@ class PackReader:
         if name in self._spans:
             return self._spans[name]
         info = self.infos[name]
-        header = self._pread(info.header_offset, 30)
-        fields = struct.unpack("<4s2B4HL2L2H", header)
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        expected = info.orig_filename.encode(encoding)
+        if info.header_offset + 30 + len(expected) > self._file_size:
+            raise PackError(f"refused: {shown_text(name)} in the pack is damaged or truncated")
+        # The fixed header and the name in one read: the name must be the directory's.
+        header = self._pread(info.header_offset, 30 + len(expected))
+        fields = struct.unpack("<4s2B4HL2L2H", header[:30])
         if fields[0] != b"PK\x03\x04":
             raise PackError(f"refused: {shown_text(name)} in the pack has a damaged header")
         name_len, extra_len = fields[10], fields[11]
-        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
-        if self._pread(info.header_offset + 30, name_len) != info.orig_filename.encode(encoding):
+        if name_len != len(expected) or header[30:] != expected:
             raise PackError(f"refused: {shown_text(name)} in the pack has inconsistent headers")
         offset = info.header_offset + 30 + name_len + extra_len
         if fields[4] != zipfile.ZIP_STORED or offset + info.compress_size > self._file_size:
@@ -740,6 +745,102 @@ class PackReader:
         if digest.hexdigest() != entry.sha256:
             raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
 
+    # -- installing: every byte read once, hashed from the buffer it is written from -------
+
+    def _read_into(self, view: memoryview, offset: int) -> None:
+        """Fill ``view`` from the pack at ``offset``; a short file is a truncated pack."""
+        if not _HAVE_PREADV:
+            view[:] = self._pread(offset, len(view))
+            return
+        done = 0
+        while done < len(view):
+            try:
+                n = os.preadv(self._fd, [view[done:]], offset + done)
+            except OSError as exc:
+                raise PackError(f"cannot read the pack: {exc.strerror or exc}") from None
+            if not n:
+                raise PackError("refused: the pack is truncated")
+            done += n
+
+    def _copy_span(self, entry: FileEntry, start: int, length: int, out: int | None, buf: bytearray) -> str:
+        """Copy ``length`` bytes of a stored entry from ``start`` to the same place in ``out``; their SHA-256.
+
+        With ``out`` None the bytes are only hashed.
+
+        The hash is taken from the private buffer that is then written, so what lands on
+        disk is exactly what was checked, even if the pack file changes meanwhile.
+        """
+        offset, _ = self._span(entry.name)
+        digest = hashlib.sha256()
+        view = memoryview(buf)
+        pos, end = start, start + length
+        while pos < end:
+            piece = view[: min(len(buf), end - pos)]
+            self._read_into(piece, offset + pos)
+            digest.update(piece)
+            if out is not None:
+                _pwrite_all(out, piece, pos)
+            pos += len(piece)
+        return digest.hexdigest()
+
+    def extract_files(
+        self, jobs: Sequence[tuple[FileEntry, str | None]], chunk_size: int = 0, workers: int = 0
+    ) -> None:
+        """Write each entry into a new file at its path, verifying its SHA-256 on the way, on all cores.
+
+        This is the only time an installer reads the bytes: each is hashed from the buffer
+        it is written from. A file whose manifest lists chunk hashes (and is not media,
+        whose names the store trusts whole) is copied chunk by chunk in parallel, each
+        chunk checked against its own signed hash. Raises PackError on any mismatch
+        (the caller removes what was written); write errors propagate as OSError. An entry
+        whose path is None is only verified (media the kiosk already has).
+        """
+        tasks: list[tuple[int, Callable[[bytearray], None]]] = []
+        fds: list[int] = []
+        try:
+            for entry, path in jobs:
+                if not self._stored(entry):
+                    tasks.append((entry.size, functools.partial(self._extract_zipped, entry, path)))
+                elif path is None:
+                    tasks.append((entry.size, functools.partial(self._extract_whole, entry, None)))
+                elif entry.chunks and chunk_size > 0 and not MEDIA_NAME_RE.match(entry.name):
+                    fd = os.open(path, _NEW_FILE, 0o644)
+                    fds.append(fd)
+                    for index in range(len(entry.chunks)):
+                        start = index * chunk_size
+                        length = min(chunk_size, entry.size - start)
+                        tasks.append((length, functools.partial(self._extract_chunk, entry, index, start, length, fd)))
+                else:
+                    tasks.append((entry.size, functools.partial(self._extract_whole, entry, path)))
+            tasks.sort(key=lambda t: -t[0])
+            _run_parallel([task for _, task in tasks], workers or min(4, os.cpu_count() or 1))
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _extract_whole(self, entry: FileEntry, path: str | None, buf: bytearray) -> None:
+        if path is None:
+            sha = self._copy_span(entry, 0, entry.size, None, buf)
+        else:
+            fd = os.open(path, _NEW_FILE, 0o644)
+            try:
+                sha = self._copy_span(entry, 0, entry.size, fd, buf)
+            finally:
+                os.close(fd)
+        if sha != entry.sha256:
+            raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
+
+    def _extract_chunk(self, entry: FileEntry, index: int, start: int, length: int, fd: int, buf: bytearray) -> None:
+        if self._copy_span(entry, start, length, fd, buf) != entry.chunks[index]:
+            raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
+
+    def _extract_zipped(self, entry: FileEntry, path: str | None, buf: bytearray) -> None:
+        if path is None:
+            self.copy_verified(entry, None)
+            return
+        with open(path, "xb") as fh:
+            self.copy_verified(entry, fh)
+
     def copy_verified(self, entry: FileEntry, dest: IO[bytes] | None) -> None:
         """Stream one entry, checking size and SHA-256 as it goes; write to ``dest`` if given.
 
@@ -770,6 +871,60 @@ class PackReader:
                     dest.write(chunk)
         if size != entry.size or digest.hexdigest() != entry.sha256:
             raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
+
+
+
+_HAVE_PREADV = hasattr(os, "preadv")
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
+    """Write all of ``data`` at ``offset`` (a write may be short)."""
+    while data:
+        if hasattr(os, "pwrite"):
+            n = os.pwrite(fd, data, offset)
+        else:  # Windows: no pwrite, but each worker writes whole files or disjoint pieces
+            os.lseek(fd, offset, os.SEEK_SET)
+            n = os.write(fd, data)
+        data = data[n:]
+        offset += n
+
+
+def _run_parallel(tasks: Sequence[Callable[[bytearray], None]], workers: int) -> None:
+    """Run ``tasks`` (largest first) on ``workers`` threads, each with its own reusable buffer.
+
+    Threads pull the next task themselves, so thousands of small files cost no future
+    each; the first error stops the others and is raised here.
+    """
+    if not tasks:
+        return
+    lock = threading.Lock()
+    state: dict[str, Any] = {"next": 0, "error": None}
+
+    def worker() -> None:
+        buf = bytearray(CHUNK_SIZE)
+        while True:
+            with lock:
+                index = state["next"]
+                if index >= len(tasks) or state["error"] is not None:
+                    return
+                state["next"] = index + 1
+            try:
+                tasks[index](buf)
+            except BaseException as exc:  # handed to the calling thread
+                with lock:
+                    if state["error"] is None:
+                        state["error"] = exc
+                return
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, min(workers, len(tasks))) - 1)]
+    for thread in threads:
+        thread.start()
+    worker()
+    for thread in threads:
+        thread.join()
+    if state["error"] is not None:
+        raise state["error"]
 
 
 def verify_pack(
