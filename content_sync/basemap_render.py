@@ -27,12 +27,13 @@ from PIL import Image, ImageDraw, ImageFont
 from .mbtiles import MAX_ZOOM, MBTilesError, MBTilesWriter, lonlat_to_tile, parse_zoom_range, tiles_in_bbox
 
 TILE = 256
-KINDS = ("park", "water", "river", "boundary", "railway", "road", "label")
+KINDS = ("urban", "park", "water", "river", "boundary", "railway", "road", "label")
 # Drawn bottom to top; labels always last.
-DRAW_ORDER = ("park", "water", "river", "boundary", "railway", "road")
+DRAW_ORDER = ("urban", "park", "water", "river", "boundary", "railway", "road")
 
 PALETTE: dict[str, str] = {
     "background": "#f4f2ec",
+    "urban": "#ebe6dc",
     "park": "#d5e8cb",
     "park_outline": "#bcd9ad",
     "water": "#a8d0ea",
@@ -441,14 +442,15 @@ class Renderer:
     ) -> None:  # fmt: skip
         ss, pal = self.ss, self.palette
         if f.geom == "polygon":
-            fill = pal["park"] if f.kind == "park" else pal["water"]
-            outline = pal["park_outline"] if f.kind == "park" else pal["water_outline"]
+            fill = {"park": pal["park"], "urban": pal["urban"]}.get(f.kind, pal["water"])
+            outline = {"park": pal["park_outline"], "urban": None}.get(f.kind, pal["water_outline"])
             for ring in f.parts:
                 clipped = _clip_polygon(ring, *rect)
                 if len(clipped) >= 3:
                     pts = to_px(clipped)
                     draw.polygon(pts, fill=fill)
-                    draw.line([*pts, pts[0]], fill=outline, width=max(1, ss), joint="curve")
+                    if outline:
+                        draw.line([*pts, pts[0]], fill=outline, width=max(1, ss), joint="curve")
             return
         if f.geom != "line":
             return
