@@ -24,7 +24,9 @@ from .context import AppContext, ContentHolder
 from .idle import IdleWatcher
 from .images import ImageCache
 from .lockdown import Lockdown
+from .narration import NarrationPlayer
 from .navigator import Navigator
+from .read_aloud import ReadAloud
 from .screens.attract import AttractScreen
 from .screens.base import Screen
 from .screens.error import ErrorScreen
@@ -118,6 +120,8 @@ def build_kiosk(
         config=config, session=session, content=content, tasks=tasks, images=ImageCache(tasks),
         clock=clock or kiosk_clock(config), weather=weather, qr=QrCodes(tasks),
     )  # fmt: skip
+    # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
+    ctx.narration = NarrationPlayer(config, tasks, data.root / "cache" / "narration")
     factories = {cls.name: (lambda cls=cls: cls(ctx)) for cls in (*SCREENS, *extra_screens)}
     classes = (*SCREENS, *extra_screens)
     nav = Navigator(factories, per_params=frozenset(cls.name for cls in classes if cls.per_params))
@@ -128,6 +132,11 @@ def build_kiosk(
     shell.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
     shell.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
     kiosk = Kiosk(ctx, nav, shell, idle, lockdown, [_CornerHold(shell)])
+    # Narration: silent at idle reset and when the visitor leaves the page (unless "keep listening").
+    ctx.narration.setParent(shell)
+    shell.on_reset.append(ctx.narration.reset)
+    nav.changed.connect(ctx.narration.page_changed)
+    ReadAloud(ctx, nav, parent=shell)
 
     def leave() -> None:
         """The operator's exit: the only way out of the kiosk."""

@@ -137,6 +137,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("audio.default_volume", 60, "Narration volume at the start of a session (percent).", _is_int(0, 100)),
     Setting("audio.max_volume", 85, "Highest volume a visitor may choose (percent).", _is_int(0, 100)),
+    Setting("audio.min_volume", 20, "Lowest volume a visitor may choose (percent).", _is_int(0, 100)),
     Setting("display.high_contrast", False, "Start in high-contrast mode.", _is_bool),
     Setting("display.large_text", False, "Start with large text.", _is_bool),
 )
@@ -226,6 +227,12 @@ def load_config(path: Path | None) -> KioskConfig:
             f"using {values['languages.offered'][0]!r}"
         )
         values["languages.default"] = values["languages.offered"][0]
+    if values["audio.min_volume"] > values["audio.max_volume"]:
+        problems.append("audio.min_volume: above audio.max_volume; using audio.max_volume")
+        values["audio.min_volume"] = values["audio.max_volume"]
+    if values["audio.default_volume"] < values["audio.min_volume"]:
+        problems.append("audio.default_volume: below audio.min_volume; using audio.min_volume")
+        values["audio.default_volume"] = values["audio.min_volume"]
     if values["audio.default_volume"] > values["audio.max_volume"]:
         problems.append("audio.default_volume: above audio.max_volume; using audio.max_volume")
         values["audio.default_volume"] = values["audio.max_volume"]

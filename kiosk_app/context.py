@@ -21,6 +21,7 @@ from .theme import HIGH_CONTRAST, LANDSCAPE, LAYOUTS, NORMAL, Metrics, Palette
 from .widgets.qr import QrCodes
 
 if TYPE_CHECKING:
+    from .narration import NarrationPlayer
     from .navigator import Navigator
 
 
@@ -73,6 +74,7 @@ class AppContext:
     screen_size: QSize = field(default_factory=lambda: QSize(LAYOUTS[LANDSCAPE]))
     nav: Navigator | None = None
     weather: Callable[[], dict | None] = field(default=lambda: None)
+    narration: NarrationPlayer | None = None  # the kiosk's one narration player (kiosk_app.narration)
 
     @property
     def store(self) -> ContentStore:

@@ -22,6 +22,7 @@ class Session:
     language: str = ""
     high_contrast: bool = False
     large_text: bool = False
+    read_aloud: bool = False  # "read this screen aloud": every page shown is spoken
     listeners: list[Callable[[Session], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -45,9 +46,15 @@ class Session:
             self.large_text = large_text
         self._changed()
 
+    def set_read_aloud(self, on: bool) -> None:
+        if on != self.read_aloud:
+            self.read_aloud = on
+            self._changed()
+
     def reset(self) -> None:
         """Back to the kiosk's defaults: the next visitor starts fresh."""
         self.language = self.default_language
+        self.read_aloud = False
         self.high_contrast = self.default_high_contrast
         self.large_text = self.default_large_text
         self._changed()

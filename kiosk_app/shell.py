@@ -17,6 +17,7 @@ from .navigator import Navigator
 from .theme import LANDSCAPE, PORTRAIT, layout_for, style_sheet
 from .widgets.common import button, text_label
 from .widgets.header import HeaderBar
+from .widgets.narration import NarrationPanel, NowPlayingBar
 from .widgets.status import StatusStrip
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,10 @@ class KioskShell(QWidget):
             on_language=ctx.session.set_language,
             on_contrast=lambda: ctx.session.set_display(high_contrast=not ctx.session.high_contrast),
             on_large_text=lambda: ctx.session.set_display(large_text=not ctx.session.large_text),
+            on_read_aloud=(lambda: ctx.session.set_read_aloud(not ctx.session.read_aloud)) if ctx.narration else None,
         )
+        # Narration kept playing while browsing can be paused or stopped from any page.
+        self.now_playing = NowPlayingBar(ctx, self._panel_in_view) if ctx.narration else None
         self.status = StatusStrip(ctx.now, ctx.weather)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -68,6 +72,8 @@ class KioskShell(QWidget):
         layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)
         layout.addWidget(self.header)
         layout.addWidget(navigator, 1)
+        if self.now_playing is not None:
+            layout.addWidget(self.now_playing)
         layout.addWidget(self.status)
         self.overlay = IdleOverlay(self.idle.poke)
         self.overlay.setParent(self)
@@ -83,6 +89,8 @@ class KioskShell(QWidget):
         idle.cancelled.connect(self.overlay.hide)
         idle.expired.connect(self.reset_session)
         ctx.session.listeners.append(lambda _s: self.apply_session())
+        if ctx.narration is not None:
+            ctx.narration.voices_known.connect(self._update_chrome)
         self.apply_session(refresh=False)
 
     # -- visitor-facing state ---------------------------------------------------------------
@@ -125,6 +133,15 @@ class KioskShell(QWidget):
         self.status.setVisible(not attract)
         self.idle.set_enabled(not attract)
         self._update_chrome()
+        if self.now_playing is not None:
+            self.now_playing.refresh()
+
+    def _panel_in_view(self, key: str) -> bool:
+        """Whether the page in view shows the audio guide for ``key`` (then no extra bar is needed)."""
+        screen = self.nav.currentWidget()
+        if screen is None:
+            return False
+        return any(p.key == key and p.isVisibleTo(screen) for p in screen.findChildren(NarrationPanel))
 
     def _update_chrome(self) -> None:
         ctx = self.ctx
@@ -138,6 +155,8 @@ class KioskShell(QWidget):
             can_go_back=bool(self.nav.history),
             narrow=ctx.layout == PORTRAIT,
             short_switches=ctx.layout != LANDSCAPE,
+            read_aloud=ctx.session.read_aloud,
+            read_aloud_available=ctx.narration is not None and ctx.narration.has_voice(ctx.lang) is not False,
         )
         self.status.update_texts(ctx.tr, ctx.store.content_version)
 

@@ -11,6 +11,7 @@ from .. import format as fmt
 from ..strings import STRINGS
 from ..theme import COMPACT, PORTRAIT
 from ..widgets.common import Card, ImageView, ScrollPage, text_label
+from ..widgets.narration import NarrationPanel
 from ..widgets.qr import geo_uri, qr_block
 from .base import Screen
 
@@ -26,12 +27,14 @@ class RouteDetailScreen(Screen):
         self.route: Route | None = None
         self.venues: dict[str, Venue | None] = {}
         self.qr_payloads: list[str] = []
+        self.narration: NarrationPanel | None = None
 
     def title(self) -> str:
         return self.ctx.tr.content(self.route.name) if self.route else ""
 
     def render(self) -> None:
         self.clear_body()
+        self.narration = None
         ctx, m = self.ctx, self.ctx.metrics
         self.route = ctx.store.route(self.params.get("id", ""))
         if self.route is None:
@@ -87,6 +90,11 @@ class RouteDetailScreen(Screen):
         summary = tr.content(route.summary)
         if summary:
             page.add(text_label(summary, "heading"))
+        if ctx.narration is not None:
+            # Routes have no recorded audio in packs yet: synthesised in the visitor's language, when a voice exists.
+            self.narration = NarrationPanel(ctx, f"route:{route.id}", tr.content(route.name), route.narration,
+                                            getattr(route, "audio", None))  # fmt: skip
+            page.add(self.narration)
         if route.images:
             image = route.images[0]
             page.add(ImageView(ctx.images, image.path, image_size))

@@ -1,4 +1,4 @@
-"""One place: pictures, open or closed now, tickets, accessibility, how to get there, QR hand-off."""
+"""One place: pictures, open or closed now, audio guide, tickets, accessibility, how to get there, QR hand-off."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from content_sync.vocabulary import ACCESSIBILITY_FACTS
 from .. import format as fmt
 from ..theme import PORTRAIT
 from ..widgets.common import ImageView, ScrollPage, text_label
+from ..widgets.narration import NarrationPanel
 from ..widgets.qr import geo_uri, qr_block
 from .base import Screen
 
@@ -25,12 +26,14 @@ class VenueDetailScreen(Screen):
         super().__init__(ctx)
         self.venue: Venue | None = None
         self.qr_payloads: list[str] = []
+        self.narration: NarrationPanel | None = None
 
     def title(self) -> str:
         return self.ctx.tr.content(self.venue.name) if self.venue else ""
 
     def render(self) -> None:
         self.clear_body()
+        self.narration = None
         ctx, m = self.ctx, self.ctx.metrics
         self.venue = ctx.store.venue(self.params.get("id", ""))
         if self.venue is None:
@@ -89,6 +92,11 @@ class VenueDetailScreen(Screen):
         phrase, role = fmt.open_status(tr, venue.open_status(now), now)
         status = page.add(text_label(phrase, role))
         status.setObjectName("venue-open-status")
+        if ctx.narration is not None:
+            # Only there when it can be heard in the visitor's language (recorded or a voice).
+            name = tr.content(venue.name)
+            self.narration = NarrationPanel(ctx, f"venue:{venue.id}", name, venue.narration, venue.audio)
+            page.add(self.narration)
 
         page.add(text_label(tr("venue.hours"), "heading"))
         hours = venue.hours or {}

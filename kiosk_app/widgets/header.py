@@ -1,4 +1,4 @@
-"""The bar on every screen: home, back, search, language and display switches.
+"""The bar on every screen: home, back, search, language, display and read-aloud switches.
 
 On narrow screens (portrait totems) and with large text the bar takes two rows: the
 buttons, then the page title; the display switches become short symbols. A title too
@@ -49,6 +49,7 @@ class HeaderBar(QFrame):
         on_language: Callable[[str], None],
         on_contrast: Callable[[], None],
         on_large_text: Callable[[], None],
+        on_read_aloud: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.setProperty("role", "header")
@@ -73,6 +74,10 @@ class HeaderBar(QFrame):
         self.contrast.setCheckable(True)
         self.large = button("", on_large_text, name="a11y-large")
         self.large.setCheckable(True)
+        # "Read this screen aloud"; hidden when there is no handler or no voice for the language.
+        self.read_aloud = button("", on_read_aloud or (lambda: None), name="a11y-read-aloud")
+        self.read_aloud.setCheckable(True)
+        self.read_aloud.setVisible(on_read_aloud is not None)
         self.two_rows: bool | None = None
 
     def _arrange(self, two_rows: bool) -> None:
@@ -83,7 +88,8 @@ class HeaderBar(QFrame):
             self.grid.takeAt(0)
         for column in range(self.grid.columnCount()):
             self.grid.setColumnStretch(column, 0)
-        buttons = [self.home, self.back, self.search, *self.languages.values(), self.contrast, self.large]
+        buttons = [self.home, self.back, self.search, *self.languages.values(), self.contrast, self.large,
+                   self.read_aloud]  # fmt: skip
         if two_rows:
             # Navigation on the left, language and display switches on the right.
             for column, widget in enumerate(buttons[:3]):
@@ -99,7 +105,8 @@ class HeaderBar(QFrame):
             self.grid.setColumnStretch(2, 1)
 
     def update_texts(self, tr: Translator, title: str, *, lang: str, high_contrast: bool, large_text: bool,
-                     can_go_back: bool, narrow: bool, short_switches: bool) -> None:  # fmt: skip
+                     can_go_back: bool, narrow: bool, short_switches: bool, read_aloud: bool = False,
+                     read_aloud_available: bool = False) -> None:  # fmt: skip
         self._arrange(narrow or large_text)
         self.home.setText(tr("nav.home"))
         self.back.setText(tr("nav.back"))
@@ -114,5 +121,9 @@ class HeaderBar(QFrame):
         self.large.setAccessibleName(tr("a11y.large_text"))
         self.contrast.setChecked(high_contrast)
         self.large.setChecked(large_text)
+        self.read_aloud.setText("🔊" if short else tr("a11y.read_aloud"))
+        self.read_aloud.setAccessibleName(tr("a11y.read_aloud"))
+        self.read_aloud.setChecked(read_aloud)
+        self.read_aloud.setVisible(read_aloud_available or read_aloud)  # never strand a visitor with it on
         for code, btn in self.languages.items():
             btn.setChecked(code == lang)

@@ -1,0 +1,343 @@
+"""The audio guide on a page, and the small now-playing bar the shell shows on every other page.
+
+The panel is only there when something can be heard in the visitor's language (see
+:func:`kiosk_app.narration.resolve_item`): a visitor never meets a button that cannot play.
+Until the visitor taps it the panel is one heading and one big button; while it plays it
+grows a seek bar with times, volume buttons, the "keep listening" switch and a transcript
+whose current sentence is highlighted and kept in view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QScroller,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..narration import IDLE, PAUSED, PLAYING, PREPARING, NarrationItem, NarrationPlayer, resolve_item
+from .common import button, text_label
+
+if TYPE_CHECKING:
+    from ..context import AppContext
+
+LRI, PDI = "\u2066", "\u2069"  # keep "1:05 / 3:20" left-to-right inside right-to-left text
+
+
+def clock(ms: int) -> str:
+    """m:ss for a position in milliseconds."""
+    seconds = max(0, int(ms)) // 1000
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def current_sentence(times: list[tuple[float, str]], seconds: float) -> int:
+    """Index of the sentence being spoken at ``seconds`` (-1 before the first)."""
+    index = -1
+    for i, (start, _text) in enumerate(times):
+        if start <= seconds:
+            index = i
+        else:
+            break
+    return index
+
+
+class NarrationPanel(QFrame):
+    """Play/pause, seek with times, volume within limits, keep listening, and a following transcript."""
+
+    def __init__(self, ctx: AppContext, key: str, title: str, narration: dict[str, str] | None,
+                 audio: dict[str, Path] | None = None) -> None:  # fmt: skip
+        super().__init__()
+        assert ctx.narration is not None
+        self.ctx = ctx
+        self.player: NarrationPlayer = ctx.narration
+        self.key, self.title, self.narration, self.audio = key, title, narration or {}, audio or {}
+        self.item: NarrationItem | None = None
+        self.times: list[tuple[float, str]] = []
+        self.highlighted = -1
+        self.failed = False
+        tr, m, p = ctx.tr, ctx.metrics, ctx.palette
+        self.setObjectName("narration-panel")
+        self.setProperty("role", "card")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(m.gap, m.gap, m.gap, m.gap)
+        layout.setSpacing(max(8, m.gap // 2))
+
+        self.heading = text_label(tr("narration.heading"), "heading")
+        self.play_button = button("", self._tap, "primary", name="narration-play")
+        self.play_button.setMinimumWidth(round(m.touch * 3))
+        self.play_button.setMinimumHeight(round(m.touch * 1.1))
+        self.play_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.status = text_label("", "muted")
+        self.status.setObjectName("narration-status")
+        self.time = text_label("", "muted", wrap=False)
+        self.time.setObjectName("narration-time")
+        top = QHBoxLayout()
+        top.setSpacing(m.gap)
+        top.addWidget(self.play_button)
+        top.addWidget(self.status, 1)
+        top.addWidget(self.time)
+        layout.addWidget(self.heading)
+        layout.addLayout(top)
+
+        self.controls = QWidget()
+        controls = QVBoxLayout(self.controls)
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.setSpacing(max(8, m.gap // 2))
+        self.seek = QSlider(Qt.Orientation.Horizontal)
+        self.seek.setObjectName("narration-seek")
+        self.seek.setAccessibleName(tr("narration.position"))
+        self.seek.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.seek.setMinimumHeight(m.touch)
+        handle = max(44, m.touch * 2 // 3)
+        self.seek.setStyleSheet(
+            f"QSlider::groove:horizontal {{ height: 12px; background: {p.border}; border-radius: 6px; }}"
+            f"QSlider::sub-page:horizontal {{ background: {p.accent}; border-radius: 6px; }}"
+            f"QSlider::handle:horizontal {{ background: {p.accent}; border: 3px solid {p.surface};"
+            f" width: {handle}px; margin: -{(handle - 12) // 2}px 0; border-radius: {handle // 2}px; }}"
+        )
+        self.seek.sliderReleased.connect(self._seek_released)
+        controls.addWidget(self.seek)
+        self.quieter = button(tr("narration.quieter"), lambda: self.player.step_volume(-1), name="narration-quieter")
+        self.louder = button(tr("narration.louder"), lambda: self.player.step_volume(1), name="narration-louder")
+        self.volume = text_label("", wrap=False)
+        self.volume.setObjectName("narration-volume")
+        self.volume.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.keep = button(tr("narration.keep_listening"), self._keep_tapped, "chip", name="narration-keep")
+        self.keep.setCheckable(True)
+        volume_row = QHBoxLayout()
+        volume_row.setSpacing(m.gap)
+        volume_row.addWidget(self.quieter)
+        volume_row.addWidget(self.volume)
+        volume_row.addWidget(self.louder)
+        volume_row.addStretch(1)
+        volume_row.addWidget(self.keep)
+        controls.addLayout(volume_row)
+        self.transcript = QScrollArea()
+        self.transcript.setObjectName("narration-transcript")
+        self.transcript.setWidgetResizable(True)
+        self.transcript.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.transcript.setFrameShape(QFrame.Shape.NoFrame)
+        self.transcript.setFixedHeight(round(m.body * 1.6 * 5))
+        QScroller.grabGesture(self.transcript.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        self.sentences_box = QWidget()
+        self.sentences = QVBoxLayout(self.sentences_box)
+        self.sentences.setContentsMargins(0, 0, 0, 0)
+        self.sentences.setSpacing(2)
+        self.transcript.setWidget(self.sentences_box)
+        controls.addWidget(self.transcript)
+        layout.addWidget(self.controls)
+        self.sentence_labels: list[QLabel] = []
+
+        self.player.state_changed.connect(self._state_changed)
+        self.player.item_changed.connect(self._item_changed)
+        self.player.position_changed.connect(self._position_changed)
+        self.player.duration_changed.connect(self._duration_changed)
+        self.player.volume_changed.connect(self._volume_changed)
+        self.player.keep_listening_changed.connect(self._keep_changed)
+        self.player.failed.connect(self._failed)
+        self.player.voices_known.connect(self._resolve)
+        self._resolve()
+
+    # -- what can be heard ------------------------------------------------------------------
+    @Slot()
+    def _resolve(self) -> None:
+        ctx = self.ctx
+        has_voice = self.player.has_voice(ctx.lang) if self.narration.get(ctx.lang) else False
+        self.item = resolve_item(self.key, self.title, self.narration, self.audio, ctx.lang,
+                                 ctx.session.fallback, has_voice)  # fmt: skip
+        self.setVisible(self.item is not None)
+        if self.item is not None:
+            self._build_transcript(0)
+        self._refresh()
+
+    @property
+    def mine(self) -> bool:
+        """Whether the player is busy with this panel's narration."""
+        return self.player.is_playing(self.key)
+
+    # -- taps -------------------------------------------------------------------------------
+    def _tap(self) -> None:
+        if self.item is None:
+            return
+        self.failed = False
+        if self.mine:
+            self.player.toggle()
+        else:
+            self.player.play(self.item)
+        self._refresh()
+
+    def _seek_released(self) -> None:
+        if self.mine:
+            self.player.seek(self.seek.value())
+
+    def _keep_tapped(self) -> None:
+        self.player.set_keep_listening(self.keep.isChecked())
+
+    # -- player news ------------------------------------------------------------------------
+    @Slot(str)
+    def _state_changed(self, _state: str) -> None:
+        self._refresh()
+
+    @Slot(object)
+    def _item_changed(self, _item: object) -> None:
+        self._refresh()
+
+    @Slot(str, str)
+    def _failed(self, key: str, _reason: str) -> None:
+        if key == self.key:
+            self.failed = True
+            self._refresh()
+
+    @Slot(int)
+    def _duration_changed(self, ms: int) -> None:
+        if self.mine and ms > 0:
+            self.seek.setRange(0, ms)
+            self._build_transcript(ms)
+            self._position_changed(self.player.position)
+
+    @Slot(int)
+    def _position_changed(self, ms: int) -> None:
+        if not self.mine:
+            return
+        if not self.seek.isSliderDown():
+            self.seek.setValue(ms)
+        self.time.setText(f"{LRI}{clock(ms)} / {clock(self.player.duration)}{PDI}")
+        self._highlight(current_sentence(self.times, ms / 1000))
+
+    @Slot(int)
+    def _volume_changed(self, _percent: int) -> None:
+        self._refresh_volume()
+
+    @Slot(bool)
+    def _keep_changed(self, on: bool) -> None:
+        self.keep.setChecked(on)
+
+    # -- drawing ----------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        tr = self.ctx.tr
+        state = self.player.state if self.mine else IDLE
+        label = {
+            IDLE: "▶  " + tr("narration.play"),
+            PREPARING: "■  " + tr("narration.stop"),
+            PLAYING: "❚❚  " + tr("narration.pause"),
+            PAUSED: "▶  " + tr("narration.resume"),
+        }[state]
+        self.play_button.setText(label)
+        self.play_button.setProperty("state", state)
+        if state == PREPARING:
+            self.status.setText(tr("narration.preparing"))
+        elif self.failed and state == IDLE:
+            self.status.setText(tr("narration.error"))
+        else:
+            self.status.setText("")
+        self.status.setVisible(bool(self.status.text()))
+        self.controls.setVisible(state in (PLAYING, PAUSED))
+        self.time.setVisible(state in (PLAYING, PAUSED))
+        if state == IDLE:
+            self.seek.setValue(0)
+            self._highlight(-1)
+        self.keep.setChecked(self.player.keep_listening)
+        self._refresh_volume()
+
+    def _refresh_volume(self) -> None:
+        volume = self.player.volume
+        self.volume.setText(self.ctx.tr("narration.volume", n=volume))
+        self.quieter.setEnabled(volume > self.player.min_volume)
+        self.louder.setEnabled(volume < self.player.max_volume)
+
+    def _build_transcript(self, duration_ms: int) -> None:
+        """Sentences with their estimated start times; labels are made once and reused."""
+        from content_sync.narration import sentence_times
+
+        assert self.item is not None
+        self.times = sentence_times(self.item.text, duration_ms / 1000)
+        if len(self.sentence_labels) == len(self.times):
+            return
+        while self.sentences.count():
+            old = self.sentences.takeAt(0).widget()
+            if old is not None:
+                old.deleteLater()
+        self.sentence_labels = []
+        for i, (_start, sentence) in enumerate(self.times):
+            label = text_label(sentence)
+            label.setObjectName(f"narration-sentence-{i}")
+            self.sentence_labels.append(label)
+            self.sentences.addWidget(label)
+        self.sentences.addStretch(1)
+        self.highlighted = -2
+        self._highlight(-1)
+
+    def _highlight(self, index: int) -> None:
+        if index == self.highlighted:
+            return
+        p = self.ctx.palette
+        for i, label in enumerate(self.sentence_labels):
+            current = i == index
+            label.setProperty("current", current)
+            label.setStyleSheet(
+                f"background: {p.accent}; color: {p.accent_text}; border-radius: 8px; padding: 4px 8px;"
+                if current else "padding: 4px 8px;"
+            )  # fmt: skip
+        self.highlighted = index
+        if 0 <= index < len(self.sentence_labels):
+            self.transcript.ensureWidgetVisible(self.sentence_labels[index], 0, self.ctx.metrics.body)
+
+    @property
+    def current_sentence(self) -> str:
+        """The highlighted sentence ('' when none): what the visitor is hearing now."""
+        if 0 <= self.highlighted < len(self.sentence_labels):
+            return self.sentence_labels[self.highlighted].text()
+        return ""
+
+
+class NowPlayingBar(QFrame):
+    """Shown by the shell while a narration plays away from its own page: pause and stop from anywhere."""
+
+    def __init__(self, ctx: AppContext, shown_elsewhere: Callable[[str], bool]) -> None:
+        super().__init__()
+        assert ctx.narration is not None
+        self.ctx = ctx
+        self.player = ctx.narration
+        self.shown_elsewhere = shown_elsewhere
+        self.setObjectName("now-playing")
+        self.setProperty("role", "status")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 6, 16, 6)
+        layout.setSpacing(12)
+        self.label = text_label("", wrap=False)
+        self.label.setObjectName("now-playing-title")
+        self.toggle = button("", self.player.toggle, name="now-playing-toggle")
+        self.stop = button("", self.player.stop, name="now-playing-stop")
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.toggle)
+        layout.addWidget(self.stop)
+        self.player.state_changed.connect(self.refresh)
+        self.player.item_changed.connect(self.refresh)
+        self.hide()
+
+    @Slot()
+    def refresh(self, *_args: object) -> None:
+        player, tr = self.player, self.ctx.tr
+        item = player.current
+        show = item is not None and player.active and not self.shown_elsewhere(item.key)
+        self.setVisible(show)
+        if not show or item is None:
+            return
+        title = item.title or tr("narration.this_screen")
+        text = tr("narration.now_playing", title=title)
+        self.label.setText(self.label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
+                                                               max(200, self.width() // 2)))  # fmt: skip
+        self.toggle.setText(tr("narration.resume") if player.state == PAUSED else tr("narration.pause"))
+        self.toggle.setEnabled(player.state in (PLAYING, PAUSED))
+        self.stop.setText(tr("narration.stop"))
