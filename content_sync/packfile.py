@@ -38,6 +38,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from . import i18n, schema, search
 from .errors import BuildError, PackError
+from .layout import start_writeback
 from .vocabulary import SIGNATURE_ALGORITHM as ALGORITHM
 
 if TYPE_CHECKING:
@@ -781,6 +782,8 @@ class PackReader:
             if out is not None:
                 _pwrite_all(out, piece, pos)
             pos += len(piece)
+        if out is not None and length:
+            start_writeback(out, start, length)
         return digest.hexdigest()
 
     def extract_files(
