@@ -7,6 +7,7 @@ kiosk on a temporary data directory with a fixed clock.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,31 +28,35 @@ from .lockdown import Lockdown
 from .narration import NarrationPlayer
 from .navigator import Navigator
 from .read_aloud import ReadAloud
-from .screens.attract import AttractScreen
 from .screens.base import Screen
-from .screens.error import ErrorScreen
-from .screens.events import EventsScreen
-from .screens.home import HomeScreen
-from .screens.hotel_room import HotelRoomScreen
-from .screens.operator import OperatorPinScreen, OperatorScreen
-from .screens.pages import PageScreen, PracticalScreen
-from .screens.route_detail import RouteDetailScreen
-from .screens.routes import RouteListScreen
-from .screens.search import SearchScreen
-from .screens.transport import TransportScreen
-from .screens.venue_detail import VenueDetailScreen
-from .screens.venue_list import VenueListScreen
 from .session import Session
 from .shell import KioskShell
 from .widgets.qr import QrCodes
 
 log = logging.getLogger(__name__)
 
-SCREENS: tuple[type[Screen], ...] = (
-    AttractScreen, HomeScreen, VenueListScreen, VenueDetailScreen, SearchScreen, RouteListScreen,
-    RouteDetailScreen, EventsScreen, TransportScreen, PracticalScreen, PageScreen, HotelRoomScreen,
-    OperatorPinScreen, OperatorScreen, ErrorScreen,
-)  # fmt: skip
+# Every screen by name: (module in kiosk_app.screens, class, one page per parameters?). A screen's
+# module is imported when the screen is first built, so start-up imports only what the first
+# screens need (and never the map's web engine).
+SCREENS: dict[str, tuple[str, str, bool]] = {
+    "attract": ("attract", "AttractScreen", False), "home": ("home", "HomeScreen", False),
+    "venues": ("venue_list", "VenueListScreen", True), "venue": ("venue_detail", "VenueDetailScreen", True),
+    "search": ("search", "SearchScreen", False), "routes": ("routes", "RouteListScreen", False),
+    "route": ("route_detail", "RouteDetailScreen", True),
+    "events": ("events", "EventsScreen", False), "transport": ("transport", "TransportScreen", False),
+    "practical": ("pages", "PracticalScreen", False), "page": ("pages", "PageScreen", True),
+    "hotel_room": ("hotel_room", "HotelRoomScreen", False), "operator_pin": ("operator", "OperatorPinScreen", False),
+    "operator": ("operator", "OperatorScreen", False), "error": ("error", "ErrorScreen", False),
+}  # fmt: skip
+
+
+def screen_class(name: str) -> type[Screen]:
+    """Import the screen's module now (the first time it is needed) and return its class."""
+    module, class_name, per_params = SCREENS[name]
+    cls: type[Screen] = getattr(importlib.import_module(f"{__package__}.screens.{module}"), class_name)
+    if cls.name != name or cls.per_params != per_params:
+        raise TypeError(f"SCREENS entry for {name!r} does not match {class_name}")
+    return cls
 
 
 class _CornerHold(QObject):
@@ -122,9 +127,10 @@ def build_kiosk(
     )  # fmt: skip
     # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
     ctx.narration = NarrationPlayer(config, tasks, data.root / "cache" / "narration")
-    factories = {cls.name: (lambda cls=cls: cls(ctx)) for cls in (*SCREENS, *extra_screens)}
-    classes = (*SCREENS, *extra_screens)
-    nav = Navigator(factories, per_params=frozenset(cls.name for cls in classes if cls.per_params))
+    factories: dict[str, Callable[[], Screen]] = {n: (lambda n=n: screen_class(n)(ctx)) for n in SCREENS}
+    factories.update({cls.name: (lambda cls=cls: cls(ctx)) for cls in extra_screens})
+    per_params = {n for n, entry in SCREENS.items() if entry[2]} | {c.name for c in extra_screens if c.per_params}
+    nav = Navigator(factories, per_params=frozenset(per_params))
     ctx.nav = nav
     idle = IdleWatcher(config["idle.timeout_seconds"], config["idle.warning_seconds"])
     lockdown = Lockdown()
@@ -147,8 +153,13 @@ def build_kiosk(
         if app is not None:
             app.quit()
 
-    operator = nav.screen(OperatorScreen.name)
-    if isinstance(operator, OperatorScreen):
-        operator.exit_requested.connect(leave)
+    build_operator = factories["operator"]
+
+    def operator() -> Screen:  # built on first use, wired to the exit as it is made
+        screen = build_operator()
+        screen.exit_requested.connect(leave)  # type: ignore[attr-defined]
+        return screen
+
+    factories["operator"] = operator
     nav.reset()
     return kiosk

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation, QSize, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QStackedLayout, QVBoxLayout, QWidget
+
+from content_sync.store import Venue
 
 from ..strings import LANGUAGE_NAMES, STRINGS
 from ..widgets.common import ImageView, text_label
@@ -23,36 +26,18 @@ class AttractScreen(Screen):
         self.timer.timeout.connect(self.next_slide)
         self.slides: QStackedLayout | None = None
         self.fade: QPropertyAnimation | None = None
+        # Slides not built yet: only the first is built with the screen (it is the first thing
+        # a kiosk paints); each further one is built when the loop reaches it.
+        self.pending: list[Callable[[], QWidget | None]] = []
 
     def render(self) -> None:
         self.clear_body()
-        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        ctx = self.ctx
         holder = QWidget()
         self.slides = QStackedLayout(holder)
-        size = ctx.screen_size
-        # The picture fills the width; caption and invitation take the rest of the height.
-        image_size = QSize(size.width(), min(round(size.width() * 2 / 3), size.height() - 6 * m.touch))
-        languages = [lang for lang in ctx.config.languages if lang != ctx.lang]
-        for venue in ctx.store.venues(featured=True, with_media=True)[:MAX_SLIDES]:
-            slide = QWidget()
-            layout = QVBoxLayout(slide)
-            layout.setContentsMargins(0, 0, 0, 0)
-            layout.setSpacing(0)
-            image = venue.images[0].path if venue.images else None
-            layout.addWidget(ImageView(ctx.images, image, image_size), 0, Qt.AlignmentFlag.AlignHCenter)
-            caption = QFrame()
-            caption.setProperty("role", "overlay")
-            inner = QVBoxLayout(caption)
-            inner.addWidget(text_label(tr.content(venue.name), "title"))
-            others = " · ".join(dict.fromkeys(n for lang in languages if (n := venue.name.get(lang))))
-            if others:
-                inner.addWidget(text_label(others, "heading"))
-            inner.addWidget(text_label(tr.content(venue.summary)))
-            layout.addWidget(caption)
-            self.slides.addWidget(slide)
-        events = self._today_slide()
-        if events is not None:
-            self.slides.addWidget(events)
+        venues = ctx.store.venues(featured=True, with_media=True)[:MAX_SLIDES]
+        self.pending = [lambda v=v: self._venue_slide(v) for v in venues] + [self._today_slide]
+        self._build_next()
         self.body.addWidget(holder, 1)
         invite = QFrame()
         invite.setProperty("role", "header")
@@ -65,6 +50,38 @@ class AttractScreen(Screen):
         touch.setAlignment(Qt.AlignmentFlag.AlignCenter)
         invite_layout.addWidget(touch)
         self.body.addWidget(invite)
+
+    def _build_next(self) -> bool:
+        """Build the next slide still to come; False when none is left."""
+        while self.pending and self.slides is not None:
+            slide = self.pending.pop(0)()
+            if slide is not None:
+                self.slides.addWidget(slide)
+                return True
+        return False
+
+    def _venue_slide(self, venue: Venue) -> QWidget:
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        size = ctx.screen_size
+        # The picture fills the width; caption and invitation take the rest of the height.
+        image_size = QSize(size.width(), min(round(size.width() * 2 / 3), size.height() - 6 * m.touch))
+        languages = [lang for lang in ctx.config.languages if lang != ctx.lang]
+        slide = QWidget()
+        layout = QVBoxLayout(slide)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        image = venue.images[0].path if venue.images else None
+        layout.addWidget(ImageView(ctx.images, image, image_size), 0, Qt.AlignmentFlag.AlignHCenter)
+        caption = QFrame()
+        caption.setProperty("role", "overlay")
+        inner = QVBoxLayout(caption)
+        inner.addWidget(text_label(tr.content(venue.name), "title"))
+        others = " · ".join(dict.fromkeys(n for lang in languages if (n := venue.name.get(lang))))
+        if others:
+            inner.addWidget(text_label(others, "heading"))
+        inner.addWidget(text_label(tr.content(venue.summary)))
+        layout.addWidget(caption)
+        return slide
 
     def _today_slide(self) -> QWidget | None:
         ctx, tr = self.ctx, self.ctx.tr
@@ -94,9 +111,14 @@ class AttractScreen(Screen):
         super().hideEvent(event)
 
     def next_slide(self) -> None:
-        if self.slides is None or self.slides.count() < 2:
+        if self.slides is None:
             return
-        self.slides.setCurrentIndex((self.slides.currentIndex() + 1) % self.slides.count())
+        if self.slides.currentIndex() == self.slides.count() - 1 and self._build_next():
+            self.slides.setCurrentIndex(self.slides.count() - 1)
+        elif self.slides.count() < 2:
+            return
+        else:
+            self.slides.setCurrentIndex((self.slides.currentIndex() + 1) % self.slides.count())
         widget = self.slides.currentWidget()
         effect = QGraphicsOpacityEffect(widget)
         widget.setGraphicsEffect(effect)

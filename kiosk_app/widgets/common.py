@@ -11,7 +11,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -53,11 +53,25 @@ def button(text: str, on_tap: Callable[[], None], role: str = "", *, name: str =
     return btn
 
 
+def own_viewport(area: QScrollArea) -> QWidget:
+    """Give ``area`` a viewport made here rather than fetching Qt's own.
+
+    The same plain widget Qt would make, but the first ``viewport()`` call of a process makes
+    PySide resolve the C++ object's type, building some 80 enum classes (about 10 ms) right
+    on the path to the first painted screen.
+    """
+    viewport = QWidget()
+    viewport.setObjectName("qt_scrollarea_viewport")
+    area.setViewport(viewport)
+    return viewport
+
+
 class ScrollPage(QScrollArea):
     """A vertically scrolling page that follows a finger (kinetic scrolling)."""
 
     def __init__(self, margin: int, spacing: int) -> None:
         super().__init__()
+        viewport = own_viewport(self)  # before setWidget: a new viewport deletes the old one's children
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -66,7 +80,7 @@ class ScrollPage(QScrollArea):
         self.column.setContentsMargins(margin, margin, margin, margin)
         self.column.setSpacing(spacing)
         self.setWidget(self.inner)
-        QScroller.grabGesture(self.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
 
     def add(self, widget: QWidget, stretch: int = 0) -> QWidget:
         self.column.addWidget(widget, stretch)
@@ -87,20 +101,20 @@ class ImageView(QWidget):
         super().__init__()
         self.setFixedSize(size)
         self.fill = QColor(fill)
-        self.pixmap: QPixmap | None = None
+        self.image: QImage | None = None
         if path is not None:
-            self.pixmap = images.get(path, size, self._loaded)
+            self.image = images.get(path, size, self._loaded)
 
-    def _loaded(self, pixmap: QPixmap) -> None:
+    def _loaded(self, image: QImage) -> None:
         # The page may have been rebuilt (language switch) before the image arrived.
-        if not pixmap.isNull() and shiboken6.isValid(self):
-            self.pixmap = pixmap
+        if not image.isNull() and shiboken6.isValid(self):
+            self.image = image
             self.update()
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        if self.pixmap is not None and not self.pixmap.isNull():
-            painter.drawPixmap(0, 0, self.pixmap)
+        if self.image is not None and not self.image.isNull():
+            painter.drawImage(0, 0, self.image)
         else:
             painter.fillRect(self.rect(), self.fill)
         painter.end()
@@ -167,6 +181,7 @@ class ChipRow(QScrollArea):
 
     def __init__(self, chips: list[QPushButton], spacing: int, height: int) -> None:
         super().__init__()
+        viewport = own_viewport(self)
         self.setWidgetResizable(True)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -180,4 +195,4 @@ class ChipRow(QScrollArea):
         layout.addStretch(1)
         self.setWidget(inner)
         self.setFixedHeight(height + 8)
-        QScroller.grabGesture(self.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
