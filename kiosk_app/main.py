@@ -120,6 +120,7 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
             return False
         kiosk.install_filters(app)
         install_crash_handlers(kiosk)
+        kiosk.nav.prebuild = True  # pages a visitor may tap next are built while the kiosk waits
         started["kiosk"] = kiosk
         show(kiosk.shell)
         return True
