@@ -46,3 +46,89 @@ def test_a_kiosk_without_content_says_so_and_starts_when_a_pack_arrives(qtbot, t
                                  '"installed_at": "2026-11-21T00:00:00+00:00"}')  # fmt: skip
     with qtbot.waitSignal(window.ready, timeout=1000):
         window.check()
+
+
+def test_the_start_path_imports_only_what_the_first_screens_need(demo_data) -> None:  # type: ignore[no-untyped-def]
+    """Other screens, the web engine, QR, signing and the operator tools load later, when first used."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom PySide6.QtWidgets import QApplication\n"
+        "from content_sync.layout import DataDir\nfrom kiosk_app.app import build_kiosk\n"
+        "from kiosk_app.config import load_config\napp = QApplication([])\n"
+        "kiosk = build_kiosk(load_config(None), DataDir(Path(sys.argv[1])))\nkiosk.nav.go('home')\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", script, str(demo_data.root)], capture_output=True, text=True,
+                         env=env, timeout=120, check=True).stdout.split()  # fmt: skip
+    assert "kiosk_app.screens.home" in out and "kiosk_app.screens.attract" in out
+    screens = {m for m in out if m.startswith("kiosk_app.screens.")}
+    assert screens == {"kiosk_app.screens.home", "kiosk_app.screens.attract", "kiosk_app.screens.base"}
+    heavy = ("qrcode", "PIL", "pypinyin", "cryptography", "yaml", "sqlite_utils", "click", "folium",
+             "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "content_sync.install")  # fmt: skip
+    assert [m for m in heavy if m in out] == []
+
+
+def test_attract_builds_its_first_slide_and_each_next_one_when_reached(kiosk) -> None:  # type: ignore[no-untyped-def]
+    screen = kiosk.nav.currentWidget()
+    assert kiosk.nav.current_name == "attract"
+    assert screen.slides.count() == 1 and screen.pending
+    screen.next_slide()
+    assert screen.slides.count() == 2 and screen.slides.currentIndex() == 1
+
+
+def test_after_first_paint_work_runs_once_when_the_first_screen_is_painted(make_kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
+    kiosk = make_kiosk()
+    calls: list[str | None] = []
+
+    def broken() -> None:
+        raise RuntimeError("a failing warm-up must not stop the others")
+
+    kiosk.nav.after_first_paint.extend([broken, lambda: calls.append(kiosk.nav.current_name)])
+    assert calls == []  # nothing has been painted yet
+    qtbot.waitUntil(lambda: calls == ["attract"], timeout=5000)
+    kiosk.nav.go("home")
+    qtbot.wait(100)
+    assert calls == ["attract"]
+
+
+def test_likely_next_pages_are_built_after_the_paint_so_a_tap_only_switches(kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from kiosk_app.navigator import MAX_CACHED_PAGES, page_key
+
+    nav = kiosk.nav
+    nav.prebuild = True
+    nav.go("home")
+    assert page_key("venues", {"theme": "yellow-river"}) not in nav.pages  # the tap to home built only home
+    qtbot.waitUntil(lambda: not nav.idle_work_pending(), timeout=20000)
+    ahead = nav.pages[page_key("venues", {"theme": "yellow-river"})]
+    assert not ahead.stale and ahead.params == {"theme": "yellow-river"}
+    assert len(nav.pages) <= MAX_CACHED_PAGES
+    renders: list[int] = []
+    ahead.render = lambda: renders.append(1)  # type: ignore[method-assign]
+    qtbot.mouseClick(nav.currentWidget().findChild(Card, "theme-yellow-river"), Qt.MouseButton.LeftButton)
+    assert nav.currentWidget() is ahead and nav.current == ("venues", {"theme": "yellow-river"})
+    assert renders == []  # built ahead: the tap only switched
+    # From the list, its places are built ahead; the pages Back leads to are never evicted for them.
+    qtbot.waitUntil(lambda: not nav.idle_work_pending(), timeout=20000)
+    assert page_key("venue", {"id": "zhongshan-iron-bridge"}) in nav.pages
+    assert page_key("venues", {"theme": "yellow-river"}) in nav.pages
+    qtbot.mouseClick(ahead.findChild(Card, "venue-zhongshan-iron-bridge"), Qt.MouseButton.LeftButton)
+    assert nav.current == ("venue", {"id": "zhongshan-iron-bridge"})
+    nav.back()
+    assert nav.currentWidget() is ahead and renders == []
+
+
+def test_a_tap_cancels_the_work_left_and_a_reset_drops_pages_built_ahead(kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
+    nav = kiosk.nav
+    nav.prebuild = True
+    nav.go("home")
+    qtbot.waitUntil(lambda: len(nav.pages) >= 1, timeout=10000)  # idle work under way
+    built = set(nav.pages)
+    nav.go("search")  # a tap: what home wanted built ahead is dropped (search suggests nothing)
+    qtbot.waitUntil(lambda: not nav.idle_work_pending(), timeout=20000)
+    assert set(nav.pages) == built
+    kiosk.shell.reset_session()
+    assert not nav.pages and nav.current_name == "attract"
