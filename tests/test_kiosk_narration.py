@@ -267,3 +267,16 @@ def test_small_helpers() -> None:
     assert spoken_text(["Open now", "Next?"], "en") == "Open now.\nNext?"
     item = NarrationItem("screen:x", "", "Hello.", "en")
     assert item == NarrationItem("screen:x", "", "Hello.", "en")
+
+
+def test_route_pages_offer_the_route_narration(qtbot, kiosk) -> None:  # type: ignore[no-untyped-def]
+    kiosk.ctx.session.set_language("en")
+    kiosk.nav.go("home")
+    kiosk.nav.go("route", id="yellow-river-riverside-walk")
+    QApplication.processEvents()
+    page = kiosk.nav.currentWidget()
+    route = kiosk.ctx.store.route("yellow-river-riverside-walk")
+    panel = page.narration
+    assert panel is not None and panel.isVisible() and panel.play_button.text().endswith("Listen")
+    assert panel.item is not None and panel.item.key == "route:yellow-river-riverside-walk"
+    assert panel.item.text == route.narration["en"] and panel.item.recorded is None

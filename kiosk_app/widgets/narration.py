@@ -87,10 +87,12 @@ class NarrationPanel(QFrame):
         top.addWidget(self.play_button)
         top.addWidget(self.status, 1)
         top.addWidget(self.time)
+        top.addStretch(1)  # the button keeps to the reading start when status and time are hidden
         layout.addWidget(self.heading)
         layout.addLayout(top)
 
         self.controls = QWidget()
+        self.controls.setObjectName("narration-controls")
         controls = QVBoxLayout(self.controls)
         controls.setContentsMargins(0, 0, 0, 0)
         controls.setSpacing(max(8, m.gap // 2))
@@ -100,9 +102,12 @@ class NarrationPanel(QFrame):
         self.seek.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.seek.setMinimumHeight(m.touch)
         handle = max(44, m.touch * 2 // 3)
+        # Style sheets paint the "sub-page" on the left even when the slider runs right to left.
+        played, rest = (p.border, p.accent) if ctx.tr.rtl else (p.accent, p.border)
         self.seek.setStyleSheet(
             f"QSlider::groove:horizontal {{ height: 12px; background: {p.border}; border-radius: 6px; }}"
-            f"QSlider::sub-page:horizontal {{ background: {p.accent}; border-radius: 6px; }}"
+            f"QSlider::sub-page:horizontal {{ background: {played}; border-radius: 6px; }}"
+            f"QSlider::add-page:horizontal {{ background: {rest}; border-radius: 6px; }}"
             f"QSlider::handle:horizontal {{ background: {p.accent}; border: 3px solid {p.surface};"
             f" width: {handle}px; margin: -{(handle - 12) // 2}px 0; border-radius: {handle // 2}px; }}"
         )
@@ -131,6 +136,7 @@ class NarrationPanel(QFrame):
         self.transcript.setFixedHeight(round(m.body * 1.6 * 5))
         QScroller.grabGesture(self.transcript.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
         self.sentences_box = QWidget()
+        self.sentences_box.setObjectName("narration-sentences")
         self.sentences = QVBoxLayout(self.sentences_box)
         self.sentences.setContentsMargins(0, 0, 0, 0)
         self.sentences.setSpacing(2)
@@ -138,6 +144,11 @@ class NarrationPanel(QFrame):
         controls.addWidget(self.transcript)
         layout.addWidget(self.controls)
         self.sentence_labels: list[QLabel] = []
+        # Controls sit on the card's surface, not on the page background.
+        self.setStyleSheet(
+            "QWidget#narration-controls, QSlider#narration-seek, QScrollArea#narration-transcript,"
+            " QWidget#narration-sentences { background: transparent; }"
+        )
 
         self.player.state_changed.connect(self._state_changed)
         self.player.item_changed.connect(self._item_changed)
