@@ -394,6 +394,8 @@ class MBTiles:
         self.close()
 
     def __repr__(self) -> str:
+        if not hasattr(self, "maxzoom"):  # opening failed
+            return f"MBTiles({str(self.path)!r})"
         return f"MBTiles({str(self.path)!r}, {self.format}, z{self.minzoom}-{self.maxzoom})"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -21,7 +22,8 @@ from content_sync.source import load_source
 from content_sync.store import ContentStore
 
 ROOT = Path(__file__).resolve().parent.parent
-REALDATA = ROOT.parent / "shared" / "realdata"
+# The real files from ../shared/realdata (see its SOURCES.md); KIOSK_REALDATA points elsewhere.
+REALDATA = Path(os.environ.get("KIOSK_REALDATA", ROOT.parent / "shared" / "realdata"))
 WORLD = REALDATA / "world_countries_z0-4.mbtiles"
 EUROPE = REALDATA / "europe_z4-8.mbtiles"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
