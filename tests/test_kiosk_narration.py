@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
@@ -34,23 +34,7 @@ def open_venue(kiosk, lang: str = "en", venue: str = VENUE) -> NarrationPanel:  
 
 
 def tap(qtbot, widget) -> None:  # type: ignore[no-untyped-def]
-    """A tap. Buttons inside kinetic-scrolling pages get ``click()``: QScroller holds back a synthetic
-    press that has no touch behind it, so ``qtbot.mouseClick`` never reaches them offscreen."""
-    if widget.window() is not None and _in_scroller(widget):
-        widget.click()
-    else:
-        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
-
-
-def _in_scroller(widget) -> bool:  # type: ignore[no-untyped-def]
-    from PySide6.QtWidgets import QScrollArea
-
-    parent = widget.parentWidget()
-    while parent is not None:
-        if isinstance(parent, QScrollArea):
-            return True
-        parent = parent.parentWidget()
-    return False
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def start_playing(qtbot, kiosk, panel: NarrationPanel) -> None:  # type: ignore[no-untyped-def]
@@ -87,6 +71,12 @@ def test_play_pause_and_seek_through_qtmultimedia(qtbot, kiosk) -> None:  # type
     last = panel.sentence_labels[-1].text()
     qtbot.waitUntil(lambda: panel.current_sentence == last, timeout=WAIT)
     assert panel.sentence_labels[-1].property("current") is True
+    # A tap on the bar a quarter of the way along seeks there (paused, so the position holds still).
+    bar = panel.seek
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=QPoint(bar.width() // 4, bar.height() // 2))
+    quarter = bar.value_at(bar.width() // 4)
+    assert abs(quarter - media.duration() / 4) < media.duration() / 20
+    qtbot.waitUntil(lambda: abs(media.position() - quarter) < 500, timeout=WAIT)
     tap(qtbot, panel.play_button)
     qtbot.waitUntil(lambda: player.state == PLAYING, timeout=WAIT)
     player.stop()

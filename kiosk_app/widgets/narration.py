@@ -14,25 +14,85 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QScroller,
     QSizePolicy,
     QSlider,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
 from ..narration import IDLE, PAUSED, PLAYING, PREPARING, NarrationItem, NarrationPlayer, resolve_item
-from .common import button, text_label
+from .common import text_label
 
 if TYPE_CHECKING:
     from ..context import AppContext
 
 LRI, PDI = "\u2066", "\u2069"  # keep "1:05 / 3:20" left-to-right inside right-to-left text
+
+
+class TapButton(QPushButton):
+    """A button that acts on a release inside it, like ``Card``.
+
+    On a kinetic-scrolling page QScroller holds back the press (it may become a scroll), and
+    a plain QPushButton there never sees a whole click (found offscreen: neither synthetic
+    nor window-level taps reach one); the release still arrives. ``click()`` acts once too.
+    """
+
+    def __init__(self, text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> None:
+        super().__init__(text)
+        self.on_tap = on_tap
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        if role:
+            self.setProperty("role", role)
+        if name:
+            self.setObjectName(name)
+        self.clicked.connect(self._clicked)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if (event.button() == Qt.MouseButton.LeftButton and self.isEnabled()
+                and self.rect().contains(event.position().toPoint())):  # fmt: skip
+            self.setDown(False)
+            event.accept()
+            self.on_tap()  # no clicked(): one tap, one action, whether or not the press arrived
+            return
+        super().mouseReleaseEvent(event)
+
+    def _clicked(self, _checked: bool = False) -> None:
+        self.on_tap()
+
+
+class SeekBar(QSlider):
+    """The position slider: a tap anywhere on it seeks there (on release, as QScroller may hold the press)."""
+
+    def __init__(self, on_seek: Callable[[int], None]) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.on_seek = on_seek
+        self.sliderReleased.connect(lambda: self.on_seek(self.value()))
+
+    def value_at(self, x: int) -> int:
+        return QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x, max(1, self.width()),
+                                              self.layoutDirection() == Qt.LayoutDirection.RightToLeft)  # fmt: skip
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        dragged = self.isSliderDown()
+        super().mouseReleaseEvent(event)
+        if not dragged and self.isEnabled() and self.rect().contains(event.position().toPoint()):
+            self.setValue(self.value_at(round(event.position().x())))
+            self.on_seek(self.value())
+
+
+def tap_button(text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> TapButton:
+    return TapButton(text, on_tap, role, name=name)
 
 
 def clock(ms: int) -> str:
@@ -74,7 +134,7 @@ class NarrationPanel(QFrame):
         layout.setSpacing(max(8, m.gap // 2))
 
         self.heading = text_label(tr("narration.heading"), "heading")
-        self.play_button = button("", self._tap, "primary", name="narration-play")
+        self.play_button = tap_button("", self._tap, "primary", name="narration-play")
         self.play_button.setMinimumWidth(round(m.touch * 3))
         self.play_button.setMinimumHeight(round(m.touch * 1.1))
         self.play_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
@@ -96,7 +156,7 @@ class NarrationPanel(QFrame):
         controls = QVBoxLayout(self.controls)
         controls.setContentsMargins(0, 0, 0, 0)
         controls.setSpacing(max(8, m.gap // 2))
-        self.seek = QSlider(Qt.Orientation.Horizontal)
+        self.seek = SeekBar(self._seek_to)
         self.seek.setObjectName("narration-seek")
         self.seek.setAccessibleName(tr("narration.position"))
         self.seek.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -111,14 +171,14 @@ class NarrationPanel(QFrame):
             f"QSlider::handle:horizontal {{ background: {p.accent}; border: 3px solid {p.surface};"
             f" width: {handle}px; margin: -{(handle - 12) // 2}px 0; border-radius: {handle // 2}px; }}"
         )
-        self.seek.sliderReleased.connect(self._seek_released)
         controls.addWidget(self.seek)
-        self.quieter = button(tr("narration.quieter"), lambda: self.player.step_volume(-1), name="narration-quieter")
-        self.louder = button(tr("narration.louder"), lambda: self.player.step_volume(1), name="narration-louder")
+        player = self.player
+        self.quieter = tap_button(tr("narration.quieter"), lambda: player.step_volume(-1), name="narration-quieter")
+        self.louder = tap_button(tr("narration.louder"), lambda: player.step_volume(1), name="narration-louder")
         self.volume = text_label("", wrap=False)
         self.volume.setObjectName("narration-volume")
         self.volume.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.keep = button(tr("narration.keep_listening"), self._keep_tapped, "chip", name="narration-keep")
+        self.keep = tap_button(tr("narration.keep_listening"), self._keep_tapped, "chip", name="narration-keep")
         self.keep.setCheckable(True)
         volume_row = QHBoxLayout()
         volume_row.setSpacing(m.gap)
@@ -188,12 +248,13 @@ class NarrationPanel(QFrame):
             self.player.play(self.item)
         self._refresh()
 
-    def _seek_released(self) -> None:
+    def _seek_to(self, ms: int) -> None:
         if self.mine:
-            self.player.seek(self.seek.value())
+            self.player.seek(ms)
 
     def _keep_tapped(self) -> None:
-        self.player.set_keep_listening(self.keep.isChecked())
+        self.player.set_keep_listening(not self.player.keep_listening)
+        self.keep.setChecked(self.player.keep_listening)
 
     # -- player news ------------------------------------------------------------------------
     @Slot(str)
@@ -328,8 +389,8 @@ class NowPlayingBar(QFrame):
         layout.setSpacing(12)
         self.label = text_label("", wrap=False)
         self.label.setObjectName("now-playing-title")
-        self.toggle = button("", self.player.toggle, name="now-playing-toggle")
-        self.stop = button("", self.player.stop, name="now-playing-stop")
+        self.toggle = tap_button("", self.player.toggle, name="now-playing-toggle")
+        self.stop = tap_button("", self.player.stop, name="now-playing-stop")
         layout.addWidget(self.label, 1)
         layout.addWidget(self.toggle)
         layout.addWidget(self.stop)
