@@ -18,10 +18,13 @@ from __future__ import annotations
 import base64
 import binascii
 import concurrent.futures
+import contextlib
 import datetime as dt
+import errno
 import functools
 import hashlib
 import json
+import mmap
 import os
 import re
 import sqlite3
@@ -509,6 +512,7 @@ class PackReader:
         self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         self._file_size = os.fstat(self._fd).st_size
         self._spans: dict[str, tuple[int, int]] = {}
+        self._direct_ok = bool(_O_DIRECT)
         self.infos: dict[str, zipfile.ZipInfo] = {}
         for info in self.zf.infolist():
             if info.filename in self.infos or info.orig_filename in self.infos:
@@ -763,31 +767,40 @@ class PackReader:
                 raise PackError("refused: the pack is truncated")
             done += n
 
-    def _copy_span(self, entry: FileEntry, start: int, length: int, out: int | None, buf: bytearray) -> str:
+    def _copy_span(
+        self, entry: FileEntry, start: int, length: int, out: int | None, buf: mmap.mmap, direct: bool = False
+    ) -> str:
         """Copy ``length`` bytes of a stored entry from ``start`` to the same place in ``out``; their SHA-256.
 
-        With ``out`` None the bytes are only hashed.
-
-        The hash is taken from the private buffer that is then written, so what lands on
-        disk is exactly what was checked, even if the pack file changes meanwhile.
+        With ``out`` None the bytes are only hashed. The hash is taken from the private
+        buffer that is then written, so what lands on disk is exactly what was checked,
+        even if the pack file changes meanwhile. With ``direct`` (``out`` opened with
+        O_DIRECT, ``start`` aligned) whole blocks are written from the page-aligned buffer
+        and the caller trims the file to its size.
         """
         offset, _ = self._span(entry.name)
         digest = hashlib.sha256()
         view = memoryview(buf)
         pos, end = start, start + length
         while pos < end:
-            piece = view[: min(len(buf), end - pos)]
+            size = min(len(buf), end - pos)
+            piece = view[:size]
             self._read_into(piece, offset + pos)
             digest.update(piece)
             if out is not None:
-                _pwrite_all(out, piece, pos)
-            pos += len(piece)
-        if out is not None and length:
+                _pwrite_all(out, view[: -(-size // _ALIGN) * _ALIGN] if direct else piece, pos)
+            pos += size
+        if out is not None and length and not direct:
             start_writeback(out, start, length)
         return digest.hexdigest()
 
     def extract_files(
-        self, jobs: Sequence[tuple[FileEntry, str | None]], chunk_size: int = 0, workers: int = 0
+        self,
+        jobs: Sequence[tuple[FileEntry, str | None]],
+        chunk_size: int = 0,
+        workers: int = 0,
+        *,
+        direct: bool = False,
     ) -> None:
         """Write each entry into a new file at its path, verifying its SHA-256 on the way, on all cores.
 
@@ -797,15 +810,19 @@ class PackReader:
         chunk checked against its own signed hash. Raises PackError on any mismatch
         (the caller removes what was written); write errors propagate as OSError. An entry
         whose path is None is only verified (media the kiosk already has).
+
+        ``direct`` writes whole files with O_DIRECT where the file system allows it: no
+        copy into the OS cache, so thousands of media files cost the CPU little more than
+        hashing them (their pages are not needed again until a visitor opens them).
         """
-        tasks: list[tuple[int, Callable[[bytearray], None]]] = []
+        tasks: list[tuple[int, Callable[[mmap.mmap], None]]] = []
         fds: list[int] = []
         try:
             for entry, path in jobs:
                 if not self._stored(entry):
                     tasks.append((entry.size, functools.partial(self._extract_zipped, entry, path)))
                 elif path is None:
-                    tasks.append((entry.size, functools.partial(self._extract_whole, entry, None)))
+                    tasks.append((entry.size, functools.partial(self._extract_whole, entry, None, False)))
                 elif entry.chunks and chunk_size > 0 and not MEDIA_NAME_RE.match(entry.name):
                     fd = os.open(path, _NEW_FILE, 0o644)
                     fds.append(fd)
@@ -814,30 +831,52 @@ class PackReader:
                         length = min(chunk_size, entry.size - start)
                         tasks.append((length, functools.partial(self._extract_chunk, entry, index, start, length, fd)))
                 else:
-                    tasks.append((entry.size, functools.partial(self._extract_whole, entry, path)))
+                    tasks.append((entry.size, functools.partial(self._extract_whole, entry, path, direct)))
             tasks.sort(key=lambda t: -t[0])
             _run_parallel([task for _, task in tasks], workers or min(4, os.cpu_count() or 1))
         finally:
             for fd in fds:
                 os.close(fd)
 
-    def _extract_whole(self, entry: FileEntry, path: str | None, buf: bytearray) -> None:
+    def _extract_whole(self, entry: FileEntry, path: str | None, direct: bool, buf: mmap.mmap) -> None:
         if path is None:
             sha = self._copy_span(entry, 0, entry.size, None, buf)
         else:
-            fd = os.open(path, _NEW_FILE, 0o644)
-            try:
-                sha = self._copy_span(entry, 0, entry.size, fd, buf)
-            finally:
-                os.close(fd)
+            sha = self._write_new(entry, path, direct and self._direct_ok, buf)
         if sha != entry.sha256:
             raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
 
-    def _extract_chunk(self, entry: FileEntry, index: int, start: int, length: int, fd: int, buf: bytearray) -> None:
+    def _write_new(self, entry: FileEntry, path: str, direct: bool, buf: mmap.mmap) -> str:
+        """Create ``path`` and copy the entry into it; falls back to ordinary writes where O_DIRECT is refused."""
+        try:
+            fd = os.open(path, _NEW_FILE | (_O_DIRECT if direct else 0), 0o644)
+        except OSError as exc:
+            if not direct or exc.errno != errno.EINVAL:
+                raise
+            self._direct_ok = False  # e.g. tmpfs: refused at open, maybe after creating the file
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            return self._write_new(entry, path, False, buf)
+        try:
+            sha = self._copy_span(entry, 0, entry.size, fd, buf, direct)
+            if direct and entry.size % _ALIGN:
+                os.ftruncate(fd, entry.size)
+            return sha
+        except OSError as exc:
+            if not direct or exc.errno != errno.EINVAL:
+                raise
+        finally:
+            os.close(fd)
+        # This file system takes O_DIRECT at open but not these writes: write normally from now on.
+        self._direct_ok = False
+        os.unlink(path)
+        return self._write_new(entry, path, False, buf)
+
+    def _extract_chunk(self, entry: FileEntry, index: int, start: int, length: int, fd: int, buf: mmap.mmap) -> None:
         if self._copy_span(entry, start, length, fd, buf) != entry.chunks[index]:
             raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
 
-    def _extract_zipped(self, entry: FileEntry, path: str | None, buf: bytearray) -> None:
+    def _extract_zipped(self, entry: FileEntry, path: str | None, buf: mmap.mmap) -> None:
         if path is None:
             self.copy_verified(entry, None)
             return
@@ -879,6 +918,8 @@ class PackReader:
 
 _HAVE_PREADV = hasattr(os, "preadv")
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_O_DIRECT = getattr(os, "O_DIRECT", 0)
+_ALIGN = 4096  # O_DIRECT offsets and lengths: a multiple of every common logical block size
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
@@ -893,7 +934,7 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
         offset += n
 
 
-def _run_parallel(tasks: Sequence[Callable[[bytearray], None]], workers: int) -> None:
+def _run_parallel(tasks: Sequence[Callable[[mmap.mmap], None]], workers: int) -> None:
     """Run ``tasks`` (largest first) on ``workers`` threads, each with its own reusable buffer.
 
     Threads pull the next task themselves, so thousands of small files cost no future
@@ -905,7 +946,7 @@ def _run_parallel(tasks: Sequence[Callable[[bytearray], None]], workers: int) ->
     state: dict[str, Any] = {"next": 0, "error": None}
 
     def worker() -> None:
-        buf = bytearray(CHUNK_SIZE)
+        buf = mmap.mmap(-1, CHUNK_SIZE)  # page-aligned, as O_DIRECT needs
         while True:
             with lock:
                 index = state["next"]
