@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QVBoxLayout, QWidget
 
 from .context import AppContext
 from .idle import IdleWatcher
+from .narration import NarrationItem
 from .navigator import Navigator
 from .theme import LANDSCAPE, PORTRAIT, layout_for, style_sheet
 from .widgets.common import button, text_label
@@ -136,12 +137,12 @@ class KioskShell(QWidget):
         if self.now_playing is not None:
             self.now_playing.refresh()
 
-    def _panel_in_view(self, key: str) -> bool:
-        """Whether the page in view shows the audio guide for ``key`` (then no extra bar is needed)."""
+    def _panel_in_view(self, item: NarrationItem) -> bool:
+        """Whether the page in view shows the audio guide playing ``item`` (then no extra bar is needed)."""
         screen = self.nav.currentWidget()
         if screen is None:
             return False
-        return any(p.key == key and p.isVisibleTo(screen) for p in screen.findChildren(NarrationPanel))
+        return any(p.item == item and p.isVisibleTo(screen) for p in screen.findChildren(NarrationPanel))
 
     def _update_chrome(self) -> None:
         ctx = self.ctx

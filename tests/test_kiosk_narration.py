@@ -270,3 +270,18 @@ def test_route_pages_offer_the_route_narration(qtbot, kiosk) -> None:  # type: i
     assert panel is not None and panel.isVisible() and panel.play_button.text().endswith("Listen")
     assert panel.item is not None and panel.item.key == "route:yellow-river-riverside-walk"
     assert panel.item.text == route.narration["en"] and panel.item.recorded is None
+
+
+def test_a_language_switch_while_keeping_listening_shows_the_bar(qtbot, kiosk) -> None:  # type: ignore[no-untyped-def]
+    """The English narration goes on after a switch to Chinese; the Chinese page offers its own."""
+    player = kiosk.ctx.narration
+    panel = open_venue(kiosk)
+    start_playing(qtbot, kiosk, panel)
+    tap(qtbot, panel.keep)
+    kiosk.ctx.session.set_language("zh-Hans")
+    QApplication.processEvents()
+    page = kiosk.nav.currentWidget()
+    assert player.state == PLAYING and player.current.lang == "en"
+    assert page.narration.item.lang == "zh-Hans" and not page.narration.mine
+    assert page.narration.play_button.text().endswith("播放讲解") and kiosk.shell.now_playing.isVisible()
+    player.stop()

@@ -234,8 +234,8 @@ class NarrationPanel(QFrame):
 
     @property
     def mine(self) -> bool:
-        """Whether the player is busy with this panel's narration."""
-        return self.player.is_playing(self.key)
+        """Whether the player is busy with this panel's narration (this text, in this language)."""
+        return self.item is not None and self.player.active and self.player.current == self.item
 
     # -- taps -------------------------------------------------------------------------------
     def _tap(self) -> None:
@@ -376,7 +376,7 @@ class NarrationPanel(QFrame):
 class NowPlayingBar(QFrame):
     """Shown by the shell while a narration plays away from its own page: pause and stop from anywhere."""
 
-    def __init__(self, ctx: AppContext, shown_elsewhere: Callable[[str], bool]) -> None:
+    def __init__(self, ctx: AppContext, shown_elsewhere: Callable[[NarrationItem], bool]) -> None:
         super().__init__()
         assert ctx.narration is not None
         self.ctx = ctx
@@ -402,7 +402,7 @@ class NowPlayingBar(QFrame):
     def refresh(self, *_args: object) -> None:
         player, tr = self.player, self.ctx.tr
         item = player.current
-        show = item is not None and player.active and not self.shown_elsewhere(item.key)
+        show = item is not None and player.active and not self.shown_elsewhere(item)
         self.setVisible(show)
         if not show or item is None:
             return
