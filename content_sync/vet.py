@@ -28,7 +28,10 @@ from .sanitize import sanitize_text
 # Characters that cannot appear in ids, kinds, colours or dates.
 _UNSAFE_PLAIN = ("<", ">", "&", '"', "'", "\\", "`")
 # Any markup needs "<" itself, an entity ("&...;") or a JSON escape ("\u003c") to spell it.
-# (instr() runs several times faster than a GLOB character class on long texts.)
+# GLOB '*<*' finds one character with the C library's strcspn (several times faster than
+# instr() or a GLOB character class on long texts) but stops at a NUL byte, so a text that
+# holds a NUL is suspect too (instr() sees past it) and goes to the sanitiser, whose JSON
+# parser refuses it: nothing can hide behind a NUL.
 _MARKUP_PROBES = ("<", "&", "\\u")
 _TYPEOF = {"INTEGER": "('integer', 'null')", "REAL": "('real', 'integer', 'null')", "TEXT": "('text', 'null')"}
 _SEARCH_KINDS = {"venue": "venues", "route": "routes", "event": "events", "heritage": "heritage",
@@ -77,12 +80,15 @@ def _table_scan(conn: sqlite3.Connection, table: str) -> tuple[str, list[tuple[s
             ))  # fmt: skip
         if column in i18n_cols:
             # Readers decode these defensively (i18n.loads); an object is all they need.
+            # GLOB (strcspn again) instead of substr(column, -1, 1), which counts every character.
             checks.append((
-                f"(substr({column}, 1, 1) != '{{' OR substr({column}, -1, 1) != '}}')",
-                column, "is not multilingual text (a JSON object of language: text)",
+                f"NOT ({column} GLOB '{{*}}')", column, "is not multilingual text (a JSON object of language: text)",
             ))  # fmt: skip
     text_cols = [c for c in (*schema.I18N_COLUMNS.get(table, ()), *schema.JSON_COLUMNS.get(table, ()))]
-    suspect = " OR ".join(f"instr({c}, {_sql_text(p)})" for c in text_cols for p in _MARKUP_PROBES) or "0"
+    suspect = " OR ".join(
+        [f"{c} GLOB {_sql_text('*' + p + '*')}" for c in text_cols for p in _MARKUP_PROBES]
+        + [f"instr({c}, char(0))" for c in text_cols]
+    ) or "0"
     pk = schema.primary_key(conn, table)
     conditions = [c for c, _, _ in checks] or ["0"]
     sql = (

@@ -1054,3 +1054,21 @@ def test_search_index_from_the_pack_cannot_break_search(
         return
     with ContentStore.open(data_dir) as store:
         assert {hit.id for hit in store.search("bridge")} >= {BRIDGE}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("'{\"en\": \"Lit\"}' || char(0) || '<script>alert(1)</script>'", id="after-the-object"),
+        pytest.param("'{\"en\": \"Lit' || char(0) || '<b>at night</b>\"}'", id="inside-a-string"),
+        pytest.param("'{\"en\": \"Lit' || char(0) || '&lt;b&gt;\"}'", id="entity-after-nul"),
+    ],
+)
+def test_markup_hidden_behind_a_nul_byte_is_refused(
+    value: str, ctx: Ctx, installer: Installer, data_dir: DataDir, installed: dict[str, str]
+) -> None:
+    """The markup scan's fast probes stop at a NUL; a text holding one is refused, not passed."""
+    pack = ctx.repack()
+    pack.edit_db(f"UPDATE venues SET summary = {value} WHERE id = '{BRIDGE}'")
+    expect_refusal(installer, pack.write(ctx.out("nul"), ctx.key), r"malformed values|venues\.summary")
+    assert_untouched(data_dir, installed)
