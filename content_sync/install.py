@@ -3,11 +3,15 @@
 Order of work, chosen so a process killed at any instant (or a power cut) leaves either
 the old content or the new, never a mix:
 
-1. check the manifest, signature, channel, expiry, version and every entry's name and
-   size, and hash every file, all before writing a byte;
-2. unpack into a private staging folder, hashing again while writing (the pack may sit
-   on a USB stick that changes under us), and vet the database (schema, integrity,
-   foreign keys, text re-sanitised);
+1. check the manifest, signature, channel, expiry, version, every entry's name and size
+   and the free disk space, all before writing a byte;
+2. unpack into a private staging folder, hashing every byte once, from the very buffer
+   that is written (so a pack on a USB stick that changes under us cannot slip anything
+   past the check); a file is opened or moved only after its own hash has matched, and
+   a mismatch anywhere removes the folder. The database is unpacked and verified first
+   on one thread and then vetted (schema, integrity, foreign keys, text re-sanitised)
+   while other threads unpack the media (written with O_DIRECT where the file system
+   allows). Media the kiosk already has are still verified in the pack, not rewritten;
 3. move new media into the shared media store and the staging folder into ``versions/``;
 4. replace ``current.json`` with one atomic rename: the moment of switching;
 5. remove what neither the current nor the previous version needs.
@@ -233,12 +237,6 @@ class Installer:
                 staged_media = staging / "media"
                 staged_media.mkdir()
                 db_path = staging / CONTENT_DB
-                # Every hash is checked as the bytes are unpacked into this private folder;
-                # nothing in it is opened or moved before its own hash has matched.
-                self._extract_db(reader, manifest, db_path)
-                # The database is vetted on other cores while the media are unpacked.
-                vetting = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-                vetted = vetting.submit(vet_content_db, db_path, manifest)
                 reused = 0
                 jobs: list[tuple[FileEntry, str]] = []
                 checks: list[tuple[FileEntry, None]] = []  # media kept: the pack's copy is still verified
@@ -254,11 +252,17 @@ class Installer:
                         checks.append((entry, None))
                         continue
                     jobs.append((entry, os.path.join(staged_media, name.rsplit("/", 1)[-1])))
+                # Every hash is checked as the bytes are unpacked into this private folder;
+                # nothing in it is opened or moved before its own hash has matched. The
+                # database is unpacked, verified and vetted on one thread while the media
+                # are unpacked on others.
+                database = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+                vetted = database.submit(self._extract_and_vet, reader, manifest, db_path)
                 try:
                     self._extract_media(reader, manifest, [*jobs, *checks])
                     sanitised = vetted.result()
                 finally:
-                    vetting.shutdown(cancel_futures=True)
+                    database.shutdown(cancel_futures=True)
                 # Everything written reaches the disk before anything becomes visible.
                 sync_files([db_path, *(path for _, path in jobs)])
                 # Step 3: media into the shared store (invisible until the pointer moves).
@@ -301,6 +305,10 @@ class Installer:
             previous_version=pointer.content_version if pointer else None, version_dir=version_name,
             files_written=len(jobs) + 1, media_reused=reused, texts_sanitised=sanitised, signed_by=key.key_id,
         )  # fmt: skip
+
+    def _extract_and_vet(self, reader: PackReader, manifest: Manifest, dest: Path) -> int:
+        self._extract_db(reader, manifest, dest)
+        return vet_content_db(dest, manifest)
 
     def _extract_db(self, reader: PackReader, manifest: Manifest, dest: Path) -> None:
         """Unpack and verify content.db (chunks on all cores) before anything opens it."""
