@@ -56,7 +56,7 @@ except ImportError:  # Windows: installs are serialised by the single kiosk proc
     fcntl = None  # type: ignore[assignment]
 
 DISK_MARGIN_BYTES = 64 * 1024 * 1024
-MEDIA_WORKERS = 4
+MEDIA_WORKERS = 8  # threads unpacking media: most of their time is waiting for the disk (O_DIRECT)
 
 
 @dataclass(frozen=True)
