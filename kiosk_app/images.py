@@ -1,8 +1,9 @@
 """Images decoded off the GUI thread, scaled to the size they are shown at, and cached.
 
-Kept as ``QImage`` in the fastest format to paint (premultiplied ARGB32), converted on the
-worker thread: turning each decoded image into a ``QPixmap`` on the GUI thread cost
-milliseconds per image right when a page was being shown.
+The worker also converts each image to the pixel format a pixmap uses, so turning it into a
+``QPixmap`` on the GUI thread is a plain copy instead of a conversion (milliseconds per photo
+while a page was being shown). Pixmaps, not the worker's images, are kept: memory freed
+across threads fragments the heap and made a long-running kiosk grow.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtGui import QImage, QImageReader, QPixmap
 
 from .background import BackgroundTasks
 
@@ -34,7 +35,8 @@ def load_scaled(path: Path, size: QSize) -> QImage:
         x = max(0, (image.width() - size.width()) // 2)
         y = max(0, (image.height() - size.height()) // 2)
         image = image.copy(x, y, min(size.width(), image.width()), min(size.height(), image.height()))
-    return image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    native = QImage.Format.Format_ARGB32_Premultiplied if image.hasAlphaChannel() else QImage.Format.Format_RGB32
+    return image.convertToFormat(native)
 
 
 class ImageCache:
@@ -42,11 +44,11 @@ class ImageCache:
         self.tasks = tasks
         self.budget = budget_bytes
         self.used = 0
-        self._cache: OrderedDict[Key, QImage] = OrderedDict()
-        self._waiting: dict[Key, list[Callable[[QImage], None]]] = {}
+        self._cache: OrderedDict[Key, QPixmap] = OrderedDict()
+        self._waiting: dict[Key, list[Callable[[QPixmap], None]]] = {}
 
-    def get(self, path: Path, size: QSize, callback: Callable[[QImage], None]) -> QImage | None:
-        """The image now if cached; otherwise ``None`` and ``callback`` later with it (null if unreadable)."""
+    def get(self, path: Path, size: QSize, callback: Callable[[QPixmap], None]) -> QPixmap | None:
+        """The pixmap now if cached; otherwise ``None`` and ``callback`` later with it."""
         key = (str(path), size.width(), size.height())
         if key in self._cache:
             self._cache.move_to_end(key)
@@ -57,14 +59,15 @@ class ImageCache:
         self._waiting[key] = [callback]
 
         def done(image: QImage) -> None:
-            if not image.isNull():
-                self._cache[key] = image
-                self.used += image.sizeInBytes()
+            pixmap = QPixmap.fromImage(image) if not image.isNull() else QPixmap()
+            if not pixmap.isNull():
+                self._cache[key] = pixmap
+                self.used += _bytes(pixmap)
                 while self.used > self.budget and len(self._cache) > 1:
                     _key, old = self._cache.popitem(last=False)
-                    self.used -= old.sizeInBytes()
+                    self.used -= _bytes(old)
             for waiting in self._waiting.pop(key, []):
-                waiting(image)
+                waiting(pixmap)
 
         self.tasks.run(lambda: load_scaled(Path(key[0]), QSize(key[1], key[2])), done,
                        lambda _exc: done(QImage()))  # fmt: skip
@@ -73,3 +76,7 @@ class ImageCache:
     def clear(self) -> None:
         self._cache.clear()
         self.used = 0
+
+
+def _bytes(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * max(1, pixmap.depth() // 8)

@@ -21,6 +21,7 @@ from .screens.base import Screen
 log = logging.getLogger(__name__)
 MAX_HISTORY = 40
 MAX_CACHED_PAGES = 12
+KEEP_FOR_BACK = 3  # pages on the Back path that building ahead never evicts
 Key = tuple[str, str]
 
 
@@ -85,8 +86,8 @@ class Navigator(QStackedWidget):
         return screen
 
     def _protected(self) -> set[Key]:
-        """Pages that must stay: the one in view and those Back leads to."""
-        keys = {page_key(n, p) for n, p in self.history}
+        """Pages that must stay: the one in view and the last ones Back leads to (the cache stays bounded)."""
+        keys = {page_key(n, p) for n, p in self.history[-KEEP_FOR_BACK:]}
         if self.current:
             keys.add(page_key(*self.current))
         return keys

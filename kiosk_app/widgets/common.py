@@ -11,7 +11,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -101,20 +101,20 @@ class ImageView(QWidget):
         super().__init__()
         self.setFixedSize(size)
         self.fill = QColor(fill)
-        self.image: QImage | None = None
+        self.pixmap: QPixmap | None = None
         if path is not None:
-            self.image = images.get(path, size, self._loaded)
+            self.pixmap = images.get(path, size, self._loaded)
 
-    def _loaded(self, image: QImage) -> None:
+    def _loaded(self, pixmap: QPixmap) -> None:
         # The page may have been rebuilt (language switch) before the image arrived.
-        if not image.isNull() and shiboken6.isValid(self):
-            self.image = image
+        if not pixmap.isNull() and shiboken6.isValid(self):
+            self.pixmap = pixmap
             self.update()
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        if self.image is not None and not self.image.isNull():
-            painter.drawImage(0, 0, self.image)
+        if self.pixmap is not None and not self.pixmap.isNull():
+            painter.drawPixmap(0, 0, self.pixmap)
         else:
             painter.fillRect(self.rect(), self.fill)
         painter.end()
