@@ -29,13 +29,14 @@ import errno
 import os
 import shutil
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InstallError, KioskError, PackError
-from .layout import DataDir, Pointer, sync_dirs, sync_files
+from .layout import DataDir, Pointer, start_writeback_of, sync_dirs, sync_files
 from .packfile import (
     CONTENT_DB,
     DEFAULT_LIMITS,
@@ -308,7 +309,14 @@ class Installer:
 
     def _extract_and_vet(self, reader: PackReader, manifest: Manifest, dest: Path) -> int:
         self._extract_db(reader, manifest, dest)
-        return vet_content_db(dest, manifest)
+        # The disk writes the database out while its rows are vetted (from the OS cache),
+        # instead of the unpacking waiting for the disk or the final sync doing it all.
+        flush = threading.Thread(target=start_writeback_of, args=(dest,), daemon=True)
+        flush.start()
+        try:
+            return vet_content_db(dest, manifest)
+        finally:
+            flush.join()
 
     def _extract_db(self, reader: PackReader, manifest: Manifest, dest: Path) -> None:
         """Unpack and verify content.db (chunks on all cores) before anything opens it."""

@@ -151,6 +151,20 @@ def start_writeback(fd: int, offset: int = 0, length: int = 0) -> None:
         _sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
+def start_writeback_of(path: Path) -> None:
+    """:func:`start_writeback` for a whole file by name; errors are left to the final sync."""
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return
+    try:
+        start_writeback(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def sync_files(paths: Sequence[str | os.PathLike[str]]) -> None:
     """Make many new files durable: one syncfs where there is one, else fsync each in parallel."""
     if not paths:

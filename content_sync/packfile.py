@@ -776,7 +776,7 @@ class PackReader:
         buffer that is then written, so what lands on disk is exactly what was checked,
         even if the pack file changes meanwhile. With ``direct`` (``out`` opened with
         O_DIRECT, ``start`` aligned) whole blocks are written from the page-aligned buffer
-        and the caller trims the file to its size.
+        and only the last partial block through the OS cache.
         """
         offset, _ = self._span(entry.name)
         digest = hashlib.sha256()
@@ -787,11 +787,20 @@ class PackReader:
             piece = view[:size]
             self._read_into(piece, offset + pos)
             digest.update(piece)
-            if out is not None:
-                _pwrite_all(out, view[: -(-size // _ALIGN) * _ALIGN] if direct else piece, pos)
+            if out is None:
+                pass
+            elif not direct:
+                _pwrite_all(out, piece, pos)
+            else:
+                # Whole blocks straight to the disk; the tail of the last block through the OS
+                # cache (trimming a block written around the cache would read it back first).
+                aligned = size - size % _ALIGN
+                if aligned:
+                    _pwrite_all(out, view[:aligned], pos)
+                if aligned < size:
+                    _end_direct(out)
+                    _pwrite_all(out, view[aligned:size], pos + aligned)
             pos += size
-        if out is not None and length and not direct:
-            start_writeback(out, start, length)
         return digest.hexdigest()
 
     def extract_files(
@@ -816,27 +825,21 @@ class PackReader:
         hashing them (their pages are not needed again until a visitor opens them).
         """
         tasks: list[tuple[int, Callable[[mmap.mmap], None]]] = []
-        fds: list[int] = []
-        try:
-            for entry, path in jobs:
-                if not self._stored(entry):
-                    tasks.append((entry.size, functools.partial(self._extract_zipped, entry, path)))
-                elif path is None:
-                    tasks.append((entry.size, functools.partial(self._extract_whole, entry, None, False)))
-                elif entry.chunks and chunk_size > 0 and not MEDIA_NAME_RE.match(entry.name):
-                    fd = os.open(path, _NEW_FILE, 0o644)
-                    fds.append(fd)
-                    for index in range(len(entry.chunks)):
-                        start = index * chunk_size
-                        length = min(chunk_size, entry.size - start)
-                        tasks.append((length, functools.partial(self._extract_chunk, entry, index, start, length, fd)))
-                else:
-                    tasks.append((entry.size, functools.partial(self._extract_whole, entry, path, direct)))
-            tasks.sort(key=lambda t: -t[0])
-            _run_parallel([task for _, task in tasks], workers or min(4, os.cpu_count() or 1))
-        finally:
-            for fd in fds:
-                os.close(fd)
+        for entry, path in jobs:
+            if not self._stored(entry):
+                tasks.append((entry.size, functools.partial(self._extract_zipped, entry, path)))
+            elif path is None:
+                tasks.append((entry.size, functools.partial(self._extract_whole, entry, None, False)))
+            elif entry.chunks and chunk_size > 0 and not MEDIA_NAME_RE.match(entry.name):
+                os.close(os.open(path, _NEW_FILE, 0o644))  # created here; each chunk opens its own handle
+                for index in range(len(entry.chunks)):
+                    start = index * chunk_size
+                    length = min(chunk_size, entry.size - start)
+                    tasks.append((length, functools.partial(self._extract_chunk, entry, index, start, length, path)))
+            else:
+                tasks.append((entry.size, functools.partial(self._extract_whole, entry, path, direct)))
+        tasks.sort(key=lambda t: -t[0])
+        _run_parallel([task for _, task in tasks], workers or min(4, os.cpu_count() or 1))
 
     def _extract_whole(self, entry: FileEntry, path: str | None, direct: bool, buf: mmap.mmap) -> None:
         if path is None:
@@ -859,8 +862,8 @@ class PackReader:
             return self._write_new(entry, path, False, buf)
         try:
             sha = self._copy_span(entry, 0, entry.size, fd, buf, direct)
-            if direct and entry.size % _ALIGN:
-                os.ftruncate(fd, entry.size)
+            if not direct:
+                start_writeback(fd)  # the final sync then has little left to wait for
             return sha
         except OSError as exc:
             if not direct or exc.errno != errno.EINVAL:
@@ -872,8 +875,13 @@ class PackReader:
         os.unlink(path)
         return self._write_new(entry, path, False, buf)
 
-    def _extract_chunk(self, entry: FileEntry, index: int, start: int, length: int, fd: int, buf: mmap.mmap) -> None:
-        if self._copy_span(entry, start, length, fd, buf) != entry.chunks[index]:
+    def _extract_chunk(self, entry: FileEntry, index: int, start: int, length: int, path: str, buf: mmap.mmap) -> None:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            sha = self._copy_span(entry, start, length, fd, buf)
+        finally:
+            os.close(fd)
+        if sha != entry.chunks[index]:
             raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
 
     def _extract_zipped(self, entry: FileEntry, path: str | None, buf: mmap.mmap) -> None:
@@ -915,11 +923,17 @@ class PackReader:
             raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
 
 
-
 _HAVE_PREADV = hasattr(os, "preadv")
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 _ALIGN = 4096  # O_DIRECT offsets and lengths: a multiple of every common logical block size
+
+
+def _end_direct(fd: int) -> None:
+    """Switch ``fd`` from O_DIRECT to ordinary writes (for a file's unaligned tail)."""
+    import fcntl  # O_DIRECT exists only where fcntl does
+
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_O_DIRECT)
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
@@ -927,7 +941,7 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
     while data:
         if hasattr(os, "pwrite"):
             n = os.pwrite(fd, data, offset)
-        else:  # Windows: no pwrite, but each worker writes whole files or disjoint pieces
+        else:  # Windows: no pwrite; every task writes through a handle of its own
             os.lseek(fd, offset, os.SEEK_SET)
             n = os.write(fd, data)
         data = data[n:]
