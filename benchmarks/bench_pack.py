@@ -372,7 +372,7 @@ def _run(cfg: CityConfig, source: Path, work: Path, installs: int, profile: bool
         out(f"    {label:<56} {secs:>8.2f} s  {secs / timed_total:>4.0%}")
     # The database (unpack, then vet) runs on its own thread beside the media: count the longer.
     db_side = sum(v for k, v in steps.items() if "content.db" in k or k.startswith("vet_content_db"))
-    media_side = sum(v for k, v in steps.items() if "media" in k)
+    media_side = sum(v for k, v in steps.items() if k.startswith("extract + verify media"))
     serial = sum(v for k, v in steps.items() if k.startswith(("checks", "sync_files")))
     rest = timed_total - serial - max(db_side, media_side)
     out(
