@@ -25,6 +25,7 @@ from .context import AppContext, ContentHolder
 from .idle import IdleWatcher
 from .images import ImageCache
 from .lockdown import Lockdown
+from .map_service import MapService
 from .narration import NarrationPlayer
 from .navigator import Navigator
 from .read_aloud import ReadAloud
@@ -42,7 +43,7 @@ SCREENS: dict[str, tuple[str, str, bool]] = {
     "attract": ("attract", "AttractScreen", False), "home": ("home", "HomeScreen", False),
     "venues": ("venue_list", "VenueListScreen", True), "venue": ("venue_detail", "VenueDetailScreen", True),
     "search": ("search", "SearchScreen", False), "routes": ("routes", "RouteListScreen", False),
-    "route": ("route_detail", "RouteDetailScreen", True),
+    "route": ("route_detail", "RouteDetailScreen", True), "map": ("map", "MapScreen", False),
     "events": ("events", "EventsScreen", False), "transport": ("transport", "TransportScreen", False),
     "practical": ("pages", "PracticalScreen", False), "page": ("pages", "PageScreen", True),
     "hotel_room": ("hotel_room", "HotelRoomScreen", False), "operator_pin": ("operator", "OperatorPinScreen", False),
@@ -127,6 +128,7 @@ def build_kiosk(
     )  # fmt: skip
     # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
     ctx.narration = NarrationPlayer(config, tasks, data.root / "cache" / "narration")
+    ctx.map = MapService(ctx)  # QtWebEngine is imported only when the map first starts
     factories: dict[str, Callable[[], Screen]] = {n: (lambda n=n: screen_class(n)(ctx)) for n in SCREENS}
     factories.update({cls.name: (lambda cls=cls: cls(ctx)) for cls in extra_screens})
     per_params = {n for n, entry in SCREENS.items() if entry[2]} | {c.name for c in extra_screens if c.per_params}
@@ -141,6 +143,7 @@ def build_kiosk(
     # Narration: silent at idle reset and when the visitor leaves the page (unless "keep listening").
     ctx.narration.setParent(shell)
     shell.on_reset.append(ctx.narration.reset)
+    shell.on_reset.append(ctx.map.reset)
     nav.changed.connect(ctx.narration.page_changed)
     ReadAloud(ctx, nav, parent=shell)
 

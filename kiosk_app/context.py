@@ -21,6 +21,7 @@ from .theme import HIGH_CONTRAST, LANDSCAPE, LAYOUTS, NORMAL, Metrics, Palette
 from .widgets.qr import QrCodes
 
 if TYPE_CHECKING:
+    from .map_service import MapService
     from .narration import NarrationPlayer
     from .navigator import Navigator
 
@@ -74,6 +75,7 @@ class AppContext:
     screen_size: QSize = field(default_factory=lambda: QSize(LAYOUTS[LANDSCAPE]))
     nav: Navigator | None = None
     weather: Callable[[], dict | None] = field(default=lambda: None)
+    map: MapService | None = None  # the kiosk's web map, started after home is painted
     narration: NarrationPlayer | None = None  # the kiosk's one narration player (kiosk_app.narration)
 
     @property

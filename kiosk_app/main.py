@@ -99,7 +99,14 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
     from .app import build_kiosk
     from .lockdown import Lockdown
     from .no_content import NoContentWindow
+    from .web.engine import RemoteDebuggingEnabled, prepare_web_engine
 
+    try:
+        prepare_web_engine()  # before the QApplication: scheme registry and Chromium flags
+    except RemoteDebuggingEnabled as exc:
+        log.error("%s", exc)
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
     app = QApplication(sys.argv[:1])
     app.setApplicationName("culture-kiosk")
     started: dict[str, object] = {}
@@ -121,6 +128,8 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
         kiosk.install_filters(app)
         install_crash_handlers(kiosk)
         kiosk.nav.prebuild = True  # pages a visitor may tap next are built while the kiosk waits
+        # The web engine starts once home is on screen, so the map opens at once when tapped.
+        kiosk.nav.after_first_paint.append(kiosk.ctx.map.warm_up)
         started["kiosk"] = kiosk
         show(kiosk.shell)
         return True
@@ -152,6 +161,7 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
     kiosk = started.get("kiosk")
     if kiosk is not None:
         kiosk.ctx.tasks.wait(3000)  # type: ignore[attr-defined]
+        kiosk.ctx.map.close()  # type: ignore[attr-defined]  # page before profile, or Chromium complains
     return code
 
 

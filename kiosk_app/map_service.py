@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
+
 if TYPE_CHECKING:
     from .context import AppContext
     from .web.surface import MapSurface
@@ -53,9 +55,13 @@ class MapService:
             self.surface().warm_up()
 
     def reset(self) -> None:
-        """Idle reset: the visitor's web profile goes with them."""
+        """Idle reset: the visitor's web profile goes with them.
+
+        Queued, so it runs after the reset has re-rendered and left the map page; doing it
+        at once would let the page's refresh borrow a fresh view before the start screen shows.
+        """
         if self._surface is not None:
-            self._surface.discard()
+            QTimer.singleShot(0, self._surface, self._surface.discard)
 
     def close(self) -> None:
         if self._surface is not None:

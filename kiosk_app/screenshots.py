@@ -68,6 +68,10 @@ def render_all(data: DataDir, out: Path, config: KioskConfig,
 
     from .app import build_kiosk
 
+    if QApplication.instance() is None:
+        from .web.engine import prepare_web_engine
+
+        prepare_web_engine()
     app = QApplication.instance() or QApplication([])
     build = build or build_kiosk
     out = Path(out)

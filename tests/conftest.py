@@ -24,6 +24,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if hasattr(os, "geteuid") and os.geteuid() == 0:
     os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 
+# As in ``kiosk``'s main: register kiosk:// and quiet Chromium before any QApplication exists.
+from kiosk_app.web.engine import prepare_web_engine  # noqa: E402
+
+prepare_web_engine()
+
 
 @pytest.fixture(scope="session")
 def signing_key() -> SigningKey:

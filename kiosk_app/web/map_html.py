@@ -194,6 +194,17 @@ _MAP_SCRIPT = """
         maxZoom: Math.min(15, data.maxzoom)});
       return true;
     },
+    map: map,  // for diagnostics and tests
+    markerRect: function (id) {
+      var m = markers[id];
+      var icon = m && m._icon;
+      if (!icon) { return null; }
+      var r = icon.getBoundingClientRect();
+      return [r.left + r.width / 2, r.top + r.height / 2];
+    },
+    labels: function () {
+      return Object.keys(markers).map(function (k) { return markers[k].getTooltip().getContent().textContent; });
+    },
     tilesPending: function () { return document.querySelectorAll(".leaflet-tile:not(.leaflet-tile-loaded)").length; },
   };
   function painted() {

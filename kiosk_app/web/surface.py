@@ -23,7 +23,7 @@ from content_sync.mbtiles import lonlat_to_tile
 
 from .engine import ORIGIN, SCHEME
 from .guard import GuardedPage, GuardedView, RefusalLog, make_profile
-from .map_html import MapData, MapPin, MapRoute, build_map_html
+from .map_html import MapData, MapPin, MapRoute, build_map_html, script_json
 from .scheme import KioskSchemeHandler
 from .tiles import TileSource
 
@@ -211,7 +211,8 @@ class MapSurface(QObject):
         self._set_state("failed")
 
     def _load_finished(self, ok: bool) -> None:
-        if not ok:
+        # A refused navigation away from a loaded map also ends in "not ok": the map stays.
+        if not ok and not self._ready:
             log.error("the map page did not load")
             self._set_state("failed")
 
@@ -240,7 +241,7 @@ class MapSurface(QObject):
             return
         kind, ident = self._pending_focus
         self._pending_focus = None
-        arg = i18n.dumps(ident) if ident else '""'
+        arg = script_json(ident)
         if kind == "venue":
             self.page.runJavaScript(f"window.kioskMap && kioskMap.focusVenue({arg})")
         elif kind == "route":
