@@ -252,7 +252,12 @@ class Installer:
                         reused += 1
                         checks.append((entry, None))
                         continue
-                    jobs.append((entry, os.path.join(staged_media, name.rsplit("/", 1)[-1])))
+                    file_name = name.rsplit("/", 1)[-1]
+                    jobs.append((entry, os.path.join(staged_media, file_name[:2], file_name)))
+                # Staged media sit in the store's own <ab> folders, so a folder the store does
+                # not have yet moves in with one rename instead of one per file.
+                for folder in {os.path.dirname(path) for _, path in jobs}:
+                    os.mkdir(folder)
                 # Every hash is checked as the bytes are unpacked into this private folder;
                 # nothing in it is opened or moved before its own hash has matched. The
                 # database is unpacked, verified and vetted on one thread while the media
@@ -267,20 +272,12 @@ class Installer:
                 # Everything written reaches the disk before anything becomes visible.
                 sync_files([db_path, *(path for _, path in jobs)])
                 # Step 3: media into the shared store (invisible until the pointer moves).
-                media_root = str(self.data.media)
-                touched: set[str] = set()
-                for entry, staged in jobs:
-                    name = entry.name.rsplit("/", 1)[-1]
-                    folder = os.path.join(media_root, name[:2])
-                    if folder not in touched:
-                        os.makedirs(folder, exist_ok=True)
-                        touched.add(folder)
-                    os.replace(staged, os.path.join(folder, name))
+                touched = self._move_media(staged_media)
                 version_name = f"v{manifest.content_version:010d}-{uuid.uuid4().hex[:8]}"
                 self.data.versions.mkdir(parents=True, exist_ok=True)
                 staged_media.rmdir()
                 os.replace(staging, self.data.versions / version_name)
-                sync_dirs([*(Path(folder) for folder in touched), self.data.media, self.data.versions])
+                sync_dirs([*touched, self.data.media, self.data.versions])
             except PackError:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
@@ -306,6 +303,25 @@ class Installer:
             previous_version=pointer.content_version if pointer else None, version_dir=version_name,
             files_written=len(jobs) + 1, media_reused=reused, texts_sanitised=sanitised, signed_by=key.key_id,
         )  # fmt: skip
+
+    def _move_media(self, staged_media: Path) -> list[Path]:
+        """Move verified media from staging into the store; returns the store folders changed."""
+        self.data.media.mkdir(parents=True, exist_ok=True)
+        touched = []
+        with os.scandir(staged_media) as folders:
+            staged_folders = [folder.name for folder in folders]
+        for prefix in staged_folders:
+            source, target = staged_media / prefix, self.data.media / prefix
+            touched.append(target)
+            try:
+                os.rename(source, target)  # a folder the store lacks (or an empty one): one rename
+            except OSError:
+                if not target.is_dir():
+                    raise
+                for name in os.listdir(source):  # the store has this folder: file by file
+                    os.replace(source / name, target / name)
+                source.rmdir()
+        return touched
 
     def _extract_and_vet(self, reader: PackReader, manifest: Manifest, dest: Path) -> int:
         self._extract_db(reader, manifest, dest)

@@ -142,3 +142,32 @@ def test_every_pack_byte_is_hashed_once(
     monkeypatch.setattr(packfile, "hashlib", HashlibShim)
     installer.install(pack)
     assert hashed[0] == total
+
+
+def test_upgrade_moves_new_media_into_existing_and_new_store_folders(
+    installer: Installer, make_pack, mini_source: Path, data_dir: DataDir
+) -> None:
+    installer.install(make_pack(mini_source, version=1))
+    with ContentStore.open(data_dir) as store:
+        old = {data_dir.media_path(p) for (p,) in store.conn.execute("SELECT path FROM media")}
+    folders_before = {p.name for p in data_dir.media.iterdir()}
+    _add_odd_sizes(mini_source)
+    # One more file whose store folder already exists, so both ways of moving are taken.
+    existing = sorted(folders_before)[0]
+    records = yaml.safe_load((mini_source / "venues.yaml").read_text(encoding="utf-8"))
+    for n in range(5000):
+        body = f"same-folder-{n}".encode() * 100
+        wav = b"RIFF" + (len(body) + 36).to_bytes(4, "little") + b"WAVEfmt " + body
+        if hashlib.sha256(wav).hexdigest().startswith(existing):
+            (mini_source / "media" / "odd" / "same.wav").write_bytes(wav)
+            break
+    records[-1]["audio"]["en"] = "media/odd/same.wav"
+    (mini_source / "venues.yaml").write_text(yaml.safe_dump(records, allow_unicode=True), encoding="utf-8")
+    result = installer.install(make_pack(mini_source, version=2))
+    assert result.files_written >= 5
+    assert _media_exact(data_dir) == []
+    assert all(path.is_file() for path in old)  # the previous version keeps its media
+    folders_after = {p.name for p in data_dir.media.iterdir()}
+    assert folders_after > folders_before
+    assert len(list((data_dir.media / existing).iterdir())) >= 2
+    assert not list(data_dir.content.glob(".staging-*"))
