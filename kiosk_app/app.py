@@ -85,12 +85,25 @@ class Kiosk:
     filters: list[QObject] = field(default_factory=list)
 
     def install_filters(self, app: QApplication) -> None:
+        """Watch input on the kiosk's window, where every real touch and key arrives first.
+
+        Not on the application: PySide6 6.11 crashes (in getWrapperForQObject) when a Python
+        application-wide filter sees the objects QtWebEngine creates for each request of the
+        map page. The shell widget itself is watched too, for what is sent to it directly
+        (close requests, context menus that bubble up).
+        """
+        self.shell.winId()  # make sure the native window (and its QWindow) exists
+        window = self.shell.windowHandle()
         for obj in (self.idle, self.lockdown, *self.filters):
-            app.installEventFilter(obj)
+            window.installEventFilter(obj)
+            self.shell.installEventFilter(obj)
 
     def remove_filters(self, app: QApplication) -> None:
+        window = self.shell.windowHandle()
         for obj in (self.idle, self.lockdown, *self.filters):
-            app.removeEventFilter(obj)
+            if window is not None:
+                window.removeEventFilter(obj)
+            self.shell.removeEventFilter(obj)
 
 
 def kiosk_clock(config: KioskConfig) -> Callable[[], dt.datetime]:

@@ -7,7 +7,7 @@ Qt only sees what the window system passes on: the kiosk session runs without a 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QWindow
 
 _MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier
 _BLOCKED_KEYS = {
@@ -18,12 +18,22 @@ _BLOCKED_KEYS = {
 }  # fmt: skip
 
 
+_MOUSE = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick)
+
+
+def _is_window(watched: QObject) -> bool:
+    return isinstance(watched, QWindow) or bool(getattr(watched, "isWindow", lambda: False)())
+
+
 def is_blocked(event: QKeyEvent) -> bool:
     return bool(event.modifiers() & _MODIFIERS) or event.key() in _BLOCKED_KEYS
 
 
 class Lockdown(QObject):
-    """Application event filter; ``allow_close`` is set only by the operator's exit."""
+    """Event filter for the kiosk's window (or the whole app before the kiosk starts).
+
+    ``allow_close`` is set only by the operator's exit.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -40,7 +50,11 @@ class Lockdown(QObject):
         elif kind == QEvent.Type.ContextMenu:
             self.blocked += 1
             return True
-        elif kind == QEvent.Type.Close and not self.allow_close and getattr(watched, "isWindow", lambda: False)():
+        elif kind in _MOUSE and event.button() == Qt.MouseButton.RightButton:  # type: ignore[attr-defined]
+            # Touch screens have no right button; a mouse plugged in must not open menus.
+            self.blocked += 1
+            return True
+        elif kind == QEvent.Type.Close and not self.allow_close and _is_window(watched):
             self.blocked += 1
             event.ignore()
             return True

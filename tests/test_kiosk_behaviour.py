@@ -7,6 +7,7 @@ import re
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
 from kiosk_app.config import load_config
@@ -85,6 +86,21 @@ def test_escape_shortcuts_do_nothing(kiosk, key, modifiers) -> None:  # type: ig
         QApplication.sendEvent(kiosk.shell, QKeyEvent(kind, key, modifiers))
     assert kiosk.lockdown.blocked >= before + 3
     assert kiosk.shell.isVisible() and kiosk.nav.current == ("venue", {"id": "zhongshan-iron-bridge"})
+
+
+def test_keys_and_right_clicks_through_the_window_are_swallowed(kiosk) -> None:  # type: ignore[no-untyped-def]
+    """Real input reaches the window before any widget: that is where lockdown and idle watch."""
+    kiosk.nav.go("venue", id="zhongshan-iron-bridge")
+    window = kiosk.shell.windowHandle()
+    before = kiosk.lockdown.blocked
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    QTest.keyClick(window, Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier)
+    QTest.mouseClick(window, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, QPoint(300, 300))
+    assert kiosk.lockdown.blocked >= before + 4
+    assert kiosk.nav.current == ("venue", {"id": "zhongshan-iron-bridge"}) and kiosk.shell.isVisible()
+    kiosk.idle.quiet.stop()
+    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(5, 1070))
+    assert kiosk.idle.quiet.isActive()  # a touch anywhere counts as someone being there
 
 
 def test_no_context_menu_and_no_closing(kiosk) -> None:  # type: ignore[no-untyped-def]

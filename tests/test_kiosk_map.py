@@ -114,10 +114,14 @@ def map_kiosk(qapp: QApplication, world_data: DataDir) -> Iterator[Any]:
     kiosk = build_kiosk(load_config(None), world_data, clock=lambda: moment)
     kiosk.shell.setFixedSize(1280, 800)
     kiosk.shell.show()
+    # As in the running kiosk: lockdown and idle watch the window while the web engine works
+    # (an application-wide Python filter would crash PySide6 6.11 here).
+    kiosk.install_filters(qapp)
     kiosk.nav.go("map")
     surface = kiosk.ctx.map.surface()
     wait_until(lambda: surface.painted_count > 0)
     yield kiosk
+    kiosk.remove_filters(qapp)
     kiosk.ctx.map.close()
     kiosk.shell.close()
     kiosk.shell.deleteLater()
@@ -345,6 +349,10 @@ def test_right_click_opens_no_menu(map_kiosk: Any, internet: Any) -> None:
     windows = _windows()
     target = surface.view.focusProxy() or surface.view
     QTest.mouseClick(target, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, QPoint(400, 300))
+    blocked = map_kiosk.lockdown.blocked
+    window = map_kiosk.shell.windowHandle()  # as a real mouse would: through the window
+    QTest.mouseClick(window, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, QPoint(600, 500))
+    assert map_kiosk.lockdown.blocked >= blocked + 2
     pause(300)
     _assert_contained(map_kiosk, internet, windows, "right-click")
     assert surface.view.contextMenuPolicy() == Qt.ContextMenuPolicy.NoContextMenu
