@@ -344,18 +344,22 @@ class NarrationPanel(QFrame):
         for i, (_start, sentence) in enumerate(self.times):
             label = text_label(sentence)
             label.setObjectName(f"narration-sentence-{i}")
+            label.setStyleSheet("padding: 4px 8px;")
             self.sentence_labels.append(label)
             self.sentences.addWidget(label)
         self.sentences.addStretch(1)
-        self.highlighted = -2
-        self._highlight(-1)
+        self.highlighted = -1
 
     def _highlight(self, index: int) -> None:
         if index == self.highlighted:
             return
         p = self.ctx.palette
-        for i, label in enumerate(self.sentence_labels):
+        # Restyle only the sentences that change: a style sheet per label costs a style pass each.
+        for i in {self.highlighted, index}:
+            if not 0 <= i < len(self.sentence_labels):
+                continue
             current = i == index
+            label = self.sentence_labels[i]
             label.setProperty("current", current)
             label.setStyleSheet(
                 f"background: {p.accent}; color: {p.accent_text}; border-radius: 8px; padding: 4px 8px;"
