@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QApplication
 
 from content_sync.install import Installer
 from content_sync.layout import DataDir
-from content_sync.mbtiles import MBTiles
+from content_sync.mbtiles import lonlat_to_tile
 from content_sync.packfile import build_pack
 from content_sync.signing import SigningKey
 from kiosk_app.app import build_kiosk
@@ -148,19 +148,17 @@ def test_map_page_loads_only_from_the_kiosk_scheme(map_kiosk: Any) -> None:
     assert "content-security-policy" in html
 
 
-def test_world_mbtiles_displays_pixel_for_pixel(map_kiosk: Any, world_data: DataDir) -> None:
-    """The real world file (tiles in a view, no zoom or format metadata, TMS rows) is drawn."""
-    surface = open_map(map_kiosk)
-    js(map_kiosk, "kioskMap.map.setView([36.06, 103.83], 4, {animate: false}), 1")
-    wait_until(lambda: js(map_kiosk, "kioskMap.tilesPending()") == 0)
+def tile_on_screen(kiosk: Any, z: int, x: int, y: int) -> float:
+    """Share of tile (z, x, y)'s pixels that the web view shows where Leaflet placed it."""
+    surface = kiosk.ctx.map.surface()
+    wait_until(lambda: js(kiosk, "kioskMap.tilesPending()") == 0)
     pause(300)
-    # Where Leaflet put tile z4 (12, 6), Lanzhou's tile, in view coordinates:
-    left, top = js(map_kiosk, "(function(){var m=kioskMap.map;var p=m.layerPointToContainerPoint("
-                   "L.point(12*256,6*256).subtract(m.getPixelOrigin()));return [p.x,p.y];})()")  # fmt: skip
+    left, top = js(kiosk, "(function(){var m=kioskMap.map;var p=m.layerPointToContainerPoint("
+                          f"L.point({x}*256,{y}*256).subtract(m.getPixelOrigin()));return [p.x,p.y];}})()")  # fmt: skip
     shot = surface.view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    basemap = map_kiosk.ctx.store.basemaps()[0]
-    with MBTiles(basemap.path) as mb:
-        tile = QImage.fromData(mb.tile(4, 12, 6)).convertToFormat(QImage.Format.Format_RGB32)
+    blob = surface.tiles().tile(z, x, y)
+    assert blob is not None, f"no tile {z}/{x}/{y} in the basemaps"
+    tile = QImage.fromData(blob[0]).convertToFormat(QImage.Format.Format_RGB32)
     same = checked = 0
     for ty in range(0, 256, 4):
         for tx in range(0, 256, 4):
@@ -171,11 +169,47 @@ def test_world_mbtiles_displays_pixel_for_pixel(map_kiosk: Any, world_data: Data
             a, b = shot.pixelColor(sx, sy), tile.pixelColor(tx, ty)
             if abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) <= 24:
                 same += 1
-    assert checked > 1000
-    # Markers and labels may cover a little of the tile; the rest must be the tile itself.
-    assert same / checked > 0.85, f"only {same}/{checked} pixels match the MBTiles tile"
-    distinct = {shot.pixel(x, y) for x in range(0, shot.width(), 7) for y in range(0, shot.height(), 7)}
-    assert len(distinct) > 8
+    assert checked > 1000, "the tile is not in view"
+    distinct = {shot.pixel(px, py) for px in range(0, shot.width(), 7) for py in range(0, shot.height(), 7)}
+    assert len(distinct) > 8, "the view is blank"
+    return same / checked
+
+
+def test_world_mbtiles_displays_pixel_for_pixel(map_kiosk: Any) -> None:
+    """The real world file (tiles in a view, no zoom or format metadata, TMS rows) is drawn."""
+    open_map(map_kiosk)
+    js(map_kiosk, "kioskMap.map.setView([36.06, 103.83], 4, {animate: false}), 1")
+    # Markers and labels may cover a little of Lanzhou's tile; the rest must be the tile itself.
+    assert tile_on_screen(map_kiosk, 4, 12, 6) > 0.85
+
+
+def test_demo_city_basemap_is_painted(make_kiosk: Any) -> None:
+    """The demo pack's rendered Lanzhou basemap, at zoom 13 over the city centre."""
+    kiosk = make_kiosk(size=(1280, 800))
+    open_map(kiosk)
+    js(kiosk, "kioskMap.map.setView([36.06, 103.83], 13, {animate: false}), 1")
+    x, y = (int(v) for v in lonlat_to_tile(103.83, 36.06, 13))
+    assert tile_on_screen(kiosk, 13, x, y) > 0.75
+    surface = kiosk.ctx.map.surface()
+    assert surface.tiles().served > 0 and surface.refusals.outside_requests() == []
+
+
+def test_missing_detail_is_filled_from_a_coarser_tile(world_data: DataDir) -> None:
+    """Beyond the world file's zoom 4 the map shows its tiles enlarged, not grey holes."""
+    from content_sync.store import ContentStore
+    from kiosk_app.web.tiles import TileSource
+
+    store = ContentStore.open(world_data)
+    source = TileSource(store.basemaps())
+    x, y = (int(v) for v in lonlat_to_tile(103.83, 36.06, 6))
+    blob, mime = source.tile(6, x, y)
+    assert mime == "image/png" and source.enlarged == 1
+    image = QImage.fromData(blob)
+    assert (image.width(), image.height()) == (256, 256)
+    assert source.tile(6, x, y)[0] == blob and source.enlarged == 1  # cached
+    assert source.tile(3, 99, 0) is None  # outside the world
+    source.close()
+    store.close()
 
 
 def test_every_request_of_a_scripted_session_stays_in_the_scheme(map_kiosk: Any, internet: Any) -> None:

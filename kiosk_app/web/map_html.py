@@ -89,7 +89,7 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans", "Noto Sans Arabic", sans-se
 .leaflet-container { font-family: inherit; font-size: 18px; background: #E8ECEF; }
 .leaflet-control-zoom a { width: 64px !important; height: 64px !important; line-height: 60px !important;
   font-size: 36px !important; }
-.leaflet-control-attribution { font-size: 12px; max-width: 60%; }
+.leaflet-control-attribution { font-size: 11px; max-width: 45%; opacity: .85; }
 .kiosk-pin span { display: block; width: 30px; height: 30px; border-radius: 50%; border: 4px solid #fff;
   box-shadow: 0 1px 4px rgba(0,0,0,.5); }
 .kiosk-pin.focused span { width: 40px; height: 40px; margin: -5px; border-color: #111; }
@@ -98,8 +98,8 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans", "Noto Sans Arabic", sans-se
 .kiosk-stop span { display: block; width: 36px; height: 36px; border-radius: 50%; background: #fff;
   border: 4px solid #333; font: bold 20px/36px sans-serif; text-align: center; color: #111; }
 .leaflet-tooltip.kiosk-label { font-size: 18px; padding: 4px 8px; }
-.kiosk-map .leaflet-tooltip.kiosk-label.venue { display: none; }
-.kiosk-map.labels-on .leaflet-tooltip.kiosk-label.venue { display: block; }
+.kiosk-map .leaflet-tooltip.kiosk-label.venue { visibility: hidden; }
+.kiosk-map.labels-on .leaflet-tooltip.kiosk-label.venue { visibility: visible; }
 .marker-cluster div { width: 44px; height: 44px; margin-left: -2px; margin-top: -2px; font-size: 18px;
   line-height: 44px; border-radius: 22px; }
 .marker-cluster { width: 48px !important; height: 48px !important; }

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAP_URL = f"{ORIGIN}/map.html"
-HOME_ZOOM = 14
+HOME_ZOOM = 13
 REWARM_DELAY_MS = 1500
 
 

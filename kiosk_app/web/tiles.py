@@ -3,18 +3,25 @@
 A pack may hold a detailed city map (zoom 9-15), a second city and a world overview
 (zoom 0-4). The map asks for ``{z}/{x}/{y}``; the most detailed basemap that has that tile
 answers, so zooming out from the city centre falls through to the overview on its own.
+Where no basemap has a tile (the edge of a city's detailed area, the zooms between the
+world and the city), the nearest ancestor tile is enlarged instead of leaving a grey hole.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from content_sync.mbtiles import MBTiles, MBTilesError, tile_bounds
 from content_sync.store import Basemap
 
 log = logging.getLogger(__name__)
+
+MAX_OVERZOOM = 6  # a 256 px tile enlarged at most 64 times (a 4 px piece of its ancestor)
+ENLARGED_CACHE = 256
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,9 @@ class TileSource:
         self.basemaps = sorted(basemaps, key=lambda b: (-b.maxzoom, b.id))
         self._open: dict[str, MBTiles | None] = {}
         self._lock = threading.Lock()
+        self._enlarged: OrderedDict[tuple[int, int, int], tuple[bytes, str]] = OrderedDict()
         self.served = 0
+        self.enlarged = 0
         self.missing = 0
 
     def _file(self, basemap: Basemap) -> MBTiles | None:
@@ -66,8 +75,38 @@ class TileSource:
         return TileRange(zmin, zmax, (w, s, e, n), " · ".join(notes))
 
     def tile(self, z: int, x: int, y: int) -> tuple[bytes, str] | None:
-        """Image bytes and MIME type of the most detailed basemap holding this tile."""
-        west, south, east, north = tile_bounds(x, y, z) if 0 <= z <= 30 else (0.0, 0.0, 0.0, 0.0)
+        """Image bytes and MIME type for XYZ (z, x, y): a stored tile, or an enlarged ancestor."""
+        if not (0 <= z <= 30 and 0 <= x < (1 << z) and 0 <= y < (1 << z)):
+            self.missing += 1
+            return None
+        found = self._stored(z, x, y)
+        if found is not None:
+            self.served += 1
+            return found
+        with self._lock:
+            cached = self._enlarged.get((z, x, y))
+            if cached is not None:
+                self._enlarged.move_to_end((z, x, y))
+                return cached
+        for up in range(1, min(MAX_OVERZOOM, z) + 1):
+            parent = self._stored(z - up, x >> up, y >> up)
+            if parent is None:
+                continue
+            image = _enlarge(parent[0], up, x - ((x >> up) << up), y - ((y >> up) << up))
+            if image is None:
+                break
+            result = (image, "image/png")
+            with self._lock:
+                self._enlarged[(z, x, y)] = result
+                while len(self._enlarged) > ENLARGED_CACHE:
+                    self._enlarged.popitem(last=False)
+            self.enlarged += 1
+            return result
+        self.missing += 1
+        return None
+
+    def _stored(self, z: int, x: int, y: int) -> tuple[bytes, str] | None:
+        west, south, east, north = tile_bounds(x, y, z)
         for basemap in self.basemaps:
             if not basemap.minzoom <= z <= basemap.maxzoom:
                 continue
@@ -83,9 +122,7 @@ class TileSource:
                 log.warning("basemap %s: tile %s/%s/%s unreadable: %s", basemap.id, z, x, y, exc)
                 continue
             if blob is not None:
-                self.served += 1
                 return blob, mb.mime
-        self.missing += 1
         return None
 
     def close(self) -> None:
@@ -94,3 +131,23 @@ class TileSource:
                 if mb is not None:
                     mb.close()
             self._open.clear()
+
+
+def _enlarge(blob: bytes, up: int, dx: int, dy: int) -> bytes | None:
+    """The (dx, dy) piece of a tile ``up`` zoom levels above, scaled back to a whole tile."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(blob)) as source:
+            size = source.width
+            piece = size >> up
+            if piece < 1 or source.width != source.height:
+                return None
+            box = (dx * piece, dy * piece, (dx + 1) * piece, (dy + 1) * piece)
+            image = source.convert("RGBA").crop(box).resize((size, size), Image.Resampling.BICUBIC)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        log.warning("cannot enlarge a tile: %s", exc)
+        return None
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
