@@ -25,11 +25,11 @@ HOME_SECTIONS = (
 )  # fmt: skip
 # Which home sections lead for each kind of place.
 PROFILE_HOME: dict[str, tuple[str, ...]] = {
-    "station": ("transport", "featured", "themes", "events", "routes", "practical"),
-    "airport": ("transport", "featured", "themes", "events", "practical", "routes"),
-    "hotel_lobby": ("featured", "open_now", "events", "themes", "routes", "transport"),
-    "hotel_room": ("hotel_room", "featured", "open_now", "events", "transport", "themes"),
-    "scenic_spot": ("featured", "routes", "themes", "events", "transport", "practical"),
+    "station": ("transport", "map", "featured", "themes", "events", "routes", "practical"),
+    "airport": ("transport", "map", "featured", "themes", "events", "practical", "routes"),
+    "hotel_lobby": ("featured", "map", "open_now", "events", "themes", "routes", "transport"),
+    "hotel_room": ("hotel_room", "featured", "open_now", "map", "events", "transport", "themes"),
+    "scenic_spot": ("featured", "map", "routes", "themes", "events", "transport", "practical"),
 }
 PIN_PREFIX = "pbkdf2-sha256"
 

@@ -109,6 +109,9 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
         return 2
     app = QApplication(sys.argv[:1])
     app.setApplicationName("culture-kiosk")
+    from .gc_guard import MainThreadGC
+
+    collector = MainThreadGC(app)  # Qt objects die on the GUI thread, never in a worker  # noqa: F841
     started: dict[str, object] = {}
 
     def show(widget) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer
 if TYPE_CHECKING:
     from .context import AppContext
     from .web.surface import MapSurface
+    from .web.tiles import TileSource
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ class MapService:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self._surface: MapSurface | None = None
+        self._tiles: TileSource | None = None
+        self._tiles_version: object = None
 
     @property
     def started(self) -> bool:
@@ -35,11 +38,23 @@ class MapService:
             log.exception("cannot list basemaps")
             return False
 
+    def tiles(self) -> TileSource:
+        """Tiles of the content in use (the web map and the small static maps share them)."""
+        version = self.ctx.store.content_version
+        if self._tiles is None or self._tiles_version != version:
+            from .web.tiles import TileSource
+
+            if self._tiles is not None:
+                self._tiles.close()
+            self._tiles = TileSource(self.ctx.store.basemaps())
+            self._tiles_version = version
+        return self._tiles
+
     def surface(self) -> MapSurface:
         if self._surface is None:
             from .web.surface import MapSurface
 
-            self._surface = MapSurface(self.ctx)
+            self._surface = MapSurface(self.ctx, self.tiles)
             self._surface.venue_tapped.connect(self._open_venue)
         return self._surface
 
@@ -67,3 +82,6 @@ class MapService:
         if self._surface is not None:
             self._surface.close()
             self._surface = None
+        if self._tiles is not None:
+            self._tiles.close()
+            self._tiles = None

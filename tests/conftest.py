@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,19 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:
 from kiosk_app.web.engine import prepare_web_engine  # noqa: E402
 
 prepare_web_engine()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_gc() -> Iterator[object]:
+    """As in the kiosk: cycles are collected on the GUI thread only (see kiosk_app/gc_guard.py)."""
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk_app.gc_guard import MainThreadGC
+
+    app = QApplication.instance() or QApplication([])
+    collector = MainThreadGC(app)
+    yield collector
+    collector.stop()
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ import pytest
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from content_sync.install import Installer
 from content_sync.layout import DataDir
@@ -464,3 +464,57 @@ def test_refuses_to_start_with_remote_debugging(environ: dict[str, str], argv: l
 
 def test_no_remote_debugging_when_nothing_asks_for_it() -> None:
     assert remote_debugging_reason({"QTWEBENGINE_CHROMIUM_FLAGS": "--disable-gpu"}, ["kiosk"]) is None
+
+
+# -- ways into the map -------------------------------------------------------------------------
+
+
+def test_home_venue_and_route_pages_lead_to_the_map(make_kiosk: Any, qtbot: Any) -> None:
+    from kiosk_app.widgets.minimap import StillMap
+
+    kiosk = make_kiosk(size=(1280, 800))
+    kiosk.nav.go("home")
+    tile = kiosk.nav.currentWidget().findChild(QWidget, "home-map")
+    assert tile is not None and tile.isVisible()
+    venue = kiosk.ctx.store.venue("zhongshan-iron-bridge")
+    kiosk.nav.go("venue", id=venue.id)
+    still = kiosk.nav.currentWidget().findChild(StillMap)
+    qtbot.waitUntil(lambda: still.ready, timeout=10_000)
+    image = still.image
+    assert image is not None
+    # The pin is drawn in the venue's theme colour at the middle of the picture.
+    centre = image.pixelColor(image.width() // 2, image.height() // 2)
+    theme = next(t for t in kiosk.ctx.content.themes if t["id"] == venue.themes[0])
+    assert centre.name().lower() == theme["color"].lower()
+    QTest.mouseClick(still, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(40, 40))
+    assert kiosk.nav.current == ("map", {"venue": venue.id})
+    route = kiosk.ctx.store.routes()[0]
+    kiosk.nav.go("route", id=route.id)
+    still = kiosk.nav.currentWidget().findChild(StillMap)
+    qtbot.waitUntil(lambda: still.ready, timeout=10_000)
+    assert still.image is not None
+    QTest.mouseClick(still, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(40, 40))
+    assert kiosk.nav.current == ("map", {"route": route.id})
+
+
+def test_no_basemap_means_no_map_buttons(qtbot: Any, installer: Installer, make_pack: Any, mini_source: Path,
+                                        data_dir: DataDir) -> None:  # fmt: skip
+    """A pack without tiles: no map tile on home, no still map; the map page says so plainly."""
+    from kiosk_app.widgets.minimap import StillMap
+
+    installer.install(make_pack(mini_source))
+    kiosk = build_kiosk(load_config(None), data_dir)
+    qtbot.addWidget(kiosk.shell)
+    kiosk.shell.setFixedSize(1280, 800)
+    kiosk.shell.show()
+    assert kiosk.ctx.store.basemaps() == []
+    kiosk.nav.go("home")
+    assert kiosk.nav.currentWidget().findChild(QWidget, "home-map") is None
+    venue = kiosk.ctx.store.venues()[0]
+    kiosk.nav.go("venue", id=venue.id)
+    assert kiosk.nav.currentWidget().findChild(StillMap) is None
+    kiosk.nav.go("map")
+    message = kiosk.nav.currentWidget().findChild(QWidget, "map-message")
+    assert message.text() == kiosk.ctx.tr("map.unavailable")
+    assert not kiosk.ctx.map.started  # the web engine was never needed
+    kiosk.ctx.tasks.wait(5000)

@@ -106,6 +106,7 @@ class HomeScreen(Screen):
         "search": ("home.search", "search", {}),
         "routes": ("home.routes", "routes", {}),
         "events": ("home.events", "events", {"span": "today"}),
+        "map": ("map.title", "map", {}),
     }
 
     def _tile(self, section: str) -> Card | None:
@@ -117,6 +118,8 @@ class HomeScreen(Screen):
             return None
         if section == "hotel_room" and not self.ctx.store.pages("hotel_room"):
             return None
+        if section == "map" and (self.ctx.map is None or not self.ctx.map.has_basemap()):
+            return None  # no basemap in this pack: no button that leads nowhere
         detail = ""
         if section == "open_now":
             detail = self.ctx.tr("home.open_now_count", n=len(self.ctx.store.venues(open_at=self.ctx.now())))

@@ -11,6 +11,7 @@ from .. import format as fmt
 from ..strings import STRINGS
 from ..theme import COMPACT, PORTRAIT
 from ..widgets.common import Card, ImageView, ScrollPage, text_label
+from ..widgets.minimap import StillMap
 from ..widgets.narration import NarrationPanel
 from ..widgets.qr import geo_uri, qr_block
 from .base import Screen
@@ -45,6 +46,7 @@ class RouteDetailScreen(Screen):
             page = ScrollPage(m.margin, m.gap)
             width = ctx.content_width()
             self._info(page, QSize(width, round(width * 2 / 3)))
+            self._route_map(page, min(width, 720))
             self._stops(page)
             page.add(self._qr_block(horizontal=True))
             self._description(page)
@@ -67,12 +69,27 @@ class RouteDetailScreen(Screen):
         left.finish()
         columns.addWidget(left)
         right = ScrollPage(m.margin, m.gap)
+        self._route_map(right, min(ctx.screen_size.width() - left_width - 2 * m.margin - scrollbar, 720))
         self._stops(right)
         right.finish()
         columns.addWidget(right, 1)
         self.body.addWidget(holder)
 
     # -- parts ------------------------------------------------------------------------------
+    def _route_map(self, page: ScrollPage, width: int) -> None:
+        """The stops in order on a still map; a tap shows the route on the full map."""
+        ctx, route = self.ctx, self.route
+        assert route is not None
+        points = [(v.lat, v.lon) for s in route.stops if (v := self.venues.get(s.venue_id)) is not None]
+        if not points or ctx.map is None or not ctx.map.has_basemap():
+            return
+        colour = next((t["color"] for t in ctx.content.themes if route.themes and t["id"] == route.themes[0]), None)
+        self.still_map = StillMap(
+            ctx, points, QSize(width, round(width * 0.55)), lambda: ctx.go("map", route=route.id),
+            colour=colour or "#1565C0", path=True, caption=ctx.tr("map.show"),
+        )  # fmt: skip
+        page.add(self.still_map)
+
     def _mode(self, mode: str) -> str:
         key = f"routes.mode.{mode}"
         return self.ctx.tr(key) if key in STRINGS else ""

@@ -11,6 +11,7 @@ from content_sync.vocabulary import ACCESSIBILITY_FACTS
 from .. import format as fmt
 from ..theme import PORTRAIT
 from ..widgets.common import ImageView, ScrollPage, text_label
+from ..widgets.minimap import StillMap
 from ..widgets.narration import NarrationPanel
 from ..widgets.qr import geo_uri, qr_block
 from .base import Screen
@@ -126,6 +127,14 @@ class VenueDetailScreen(Screen):
         page.add(text_label(tr("venue.getting_there"), "heading"))
         page.add(text_label(tr.content(venue.getting_there)))
         page.add(text_label(f"{tr('venue.address')}: {tr.content(venue.address)}", "muted"))
+        if ctx.map is not None and ctx.map.has_basemap():
+            width = min(ctx.content_width() if ctx.layout == PORTRAIT else ctx.column_width(2), 720)
+            colour = next((t["color"] for t in ctx.content.themes if venue.themes and t["id"] == venue.themes[0]), None)
+            self.still_map = StillMap(
+                ctx, [(venue.lat, venue.lon)], QSize(width, round(width * 0.55)),
+                lambda: ctx.go("map", venue=venue.id), colour=colour or "#5A6B7B", caption=tr("map.show"),
+            )  # fmt: skip
+            page.add(self.still_map)
         for paragraph in tr.content(venue.description).split("\n\n"):
             page.add(text_label(paragraph))
 

@@ -115,9 +115,10 @@ class MapSurface(QObject):
     tiles_painted = Signal()
     state_changed = Signal(str)  # "loading", "ready", "unavailable", "failed"
 
-    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+    def __init__(self, ctx: AppContext, tiles: Callable[[], TileSource], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.tiles = tiles
         self.refusals = RefusalLog()
         self.profile: QWebEngineProfile | None = None
         self.page: GuardedPage | None = None
@@ -127,8 +128,6 @@ class MapSurface(QObject):
         self.bridge.tiles_painted.connect(self._painted)
         self.bridge.page_ready.connect(self._page_ready)
         self.state = "idle"
-        self._tiles: TileSource | None = None
-        self._tiles_version: object = None
         self._html: bytes | None = None
         self._key: tuple[object, ...] | None = None  # (content version, language) of the page loaded
         self._building: tuple[object, ...] | None = None
@@ -136,16 +135,7 @@ class MapSurface(QObject):
         self._ready = False
         self.painted_count = 0
         self.discards = 0
-
-    # -- tiles -----------------------------------------------------------------------------
-    def tiles(self) -> TileSource:
-        version = self.ctx.store.content_version
-        if self._tiles is None or self._tiles_version != version:
-            if self._tiles is not None:
-                self._tiles.close()
-            self._tiles = TileSource(self.ctx.store.basemaps())
-            self._tiles_version = version
-        return self._tiles
+        self.closed = False
 
     @property
     def available(self) -> bool:
@@ -155,7 +145,7 @@ class MapSurface(QObject):
     def warm_up(self) -> None:
         """Start the engine and load the page for the current language, without showing it."""
         try:
-            if self.available:
+            if self.available and not self.closed:
                 self.ensure_view()
                 self.prepare()
         except Exception:
@@ -164,7 +154,7 @@ class MapSurface(QObject):
     def ensure_view(self) -> GuardedView:
         if self.view is None:
             self.profile = make_profile(self.refusals)
-            handler = KioskSchemeHandler(lambda: self._html, lambda: self._tiles, self.profile)
+            handler = KioskSchemeHandler(lambda: self._html, self.tiles, self.profile)
             self.profile.installUrlSchemeHandler(SCHEME.encode(), handler)
             self.profile.setHttpAcceptLanguage(self.ctx.lang)
             self.page = GuardedPage(self.profile, self.refusals)
@@ -194,7 +184,7 @@ class MapSurface(QObject):
                            self._build_failed)  # fmt: skip
 
     def _page_built(self, key: tuple[object, ...], html: bytes) -> None:
-        if self._building != key:
+        if self.closed or self._building != key:
             return  # superseded by a newer language or content
         self._building = None
         view = self.ensure_view()
@@ -272,10 +262,9 @@ class MapSurface(QObject):
             QTimer.singleShot(REWARM_DELAY_MS, self, self.warm_up)
 
     def close(self) -> None:
+        self.closed = True
+        self._building = None
         self._destroy()
-        if self._tiles is not None:
-            self._tiles.close()
-            self._tiles = None
 
     def _destroy(self) -> None:
         """Page (inside the view) first, then its profile, synchronously: Chromium insists."""

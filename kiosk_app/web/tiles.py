@@ -105,6 +105,10 @@ class TileSource:
         self.missing += 1
         return None
 
+    def has_stored(self, z: int, x: int, y: int) -> bool:
+        """Whether a basemap holds this very tile (not an enlargement)."""
+        return 0 <= z <= 30 and 0 <= x < (1 << z) and 0 <= y < (1 << z) and self._stored(z, x, y) is not None
+
     def _stored(self, z: int, x: int, y: int) -> tuple[bytes, str] | None:
         west, south, east, north = tile_bounds(x, y, z)
         for basemap in self.basemaps:
