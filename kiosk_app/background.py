@@ -7,6 +7,7 @@ the GUI thread, where widgets may be touched.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -37,10 +38,9 @@ class _Task(QRunnable):
 
     @staticmethod
     def _emit(signal: Any, value: object) -> None:
-        try:
+        # The app is shutting down and the relay is gone: nobody is waiting for this result.
+        with contextlib.suppress(RuntimeError):
             signal.emit(value)
-        except RuntimeError:
-            pass  # the app is shutting down and the relay is gone: nobody is waiting for this result
 
 
 class BackgroundTasks:
@@ -61,11 +61,11 @@ class BackgroundTasks:
         self._relays.add(relay)
 
         def finish(result: Any) -> None:
-            self._relays.discard(relay)
+            self._release(relay)
             on_done(result)
 
         def fail(exc: Exception) -> None:
-            self._relays.discard(relay)
+            self._release(relay)
             if on_error is not None:
                 on_error(exc)
             else:
@@ -74,6 +74,12 @@ class BackgroundTasks:
         relay.done.connect(finish)
         relay.failed.connect(fail)
         self.pool.start(_Task(fn, relay))
+
+    def _release(self, relay: _Relay) -> None:
+        # The relay's connections hold the closures that hold the relay: a cycle the garbage
+        # collector cannot see through Qt. Deleting the relay breaks it (one leaked per task before).
+        self._relays.discard(relay)
+        relay.deleteLater()
 
     def wait(self, msecs: int = 10_000) -> bool:
         """Block until queued work is finished (tests and shutdown only)."""

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -66,6 +66,26 @@ def own_viewport(area: QScrollArea) -> QWidget:
     return viewport
 
 
+class KineticOnShow(QObject):
+    """Kinetic (finger) scrolling for ``viewport``, switched on when it is first shown.
+
+    Every ``QScroller.grabGesture`` registers a new gesture type, and PySide keeps a new enum
+    class for each such value for good. Pages built ahead that are never visited must not
+    pay that, so the gesture is grabbed only when a visitor can actually see the page.
+    """
+
+    def __init__(self, viewport: QWidget) -> None:
+        super().__init__(viewport)
+        self.viewport = viewport
+        viewport.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and watched is self.viewport:
+            self.viewport.removeEventFilter(self)
+            QScroller.grabGesture(self.viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        return False
+
+
 class ScrollPage(QScrollArea):
     """A vertically scrolling page that follows a finger (kinetic scrolling)."""
 
@@ -80,7 +100,7 @@ class ScrollPage(QScrollArea):
         self.column.setContentsMargins(margin, margin, margin, margin)
         self.column.setSpacing(spacing)
         self.setWidget(self.inner)
-        QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        self.kinetic = KineticOnShow(viewport)
 
     def add(self, widget: QWidget, stretch: int = 0) -> QWidget:
         self.column.addWidget(widget, stretch)
@@ -195,4 +215,4 @@ class ChipRow(QScrollArea):
         layout.addStretch(1)
         self.setWidget(inner)
         self.setFixedHeight(height + 8)
-        QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        self.kinetic = KineticOnShow(viewport)
