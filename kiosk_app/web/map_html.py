@@ -211,6 +211,10 @@ _MAP_SCRIPT = """
     requestAnimationFrame(function () { requestAnimationFrame(function () { call("tilesPainted", ""); }); });
   }
   {{ this.tile_layer }}.on("load", painted);
+  // Shown again (the page was kept while hidden): tell Python once the frame is drawn.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { painted(); }
+  });
   call("pageReady", "");
 })();
 """
