@@ -38,6 +38,7 @@ def screen_plan(kiosk: Any) -> list[tuple[str, str, dict[str, Any]]]:
         ("search", {}),
         ("routes", {}),
         ("route", {"id": routes[0].id} if routes else None),
+        ("map", {} if kiosk.ctx.map is not None and kiosk.ctx.map.has_basemap() else None),
         ("events", {"span": "week"}),
         ("transport", {}),
         ("practical", {}),
@@ -88,11 +89,33 @@ def render_all(data: DataDir, out: Path, config: KioskConfig,
                 try:
                     kiosk.nav.go(screen, **params)
                     settle(app, kiosk)
+                    if screen == "map":
+                        wait_for_map(app, kiosk)
                     kiosk.shell.grab().save(str(folder / f"{stem}.png"))
                     count += 1
                 except Exception:
                     log.exception("screenshot %s/%s/%s failed", layout_name, lang, stem)
+        if kiosk.ctx.map is not None:
+            kiosk.ctx.map.close()
         kiosk.shell.close()
         kiosk.shell.deleteLater()
         app.processEvents()
     return count
+
+
+def wait_for_map(app: Any, kiosk: Any, timeout_s: float = 20.0) -> None:
+    """The web map paints in its own process: wait for its report that the tiles are drawn."""
+    import time
+
+    surface = kiosk.ctx.map.surface()
+    seen = surface.painted_count
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and (surface.painted_count == seen or surface.state != "ready"):
+        app.processEvents()
+        time.sleep(0.01)
+        if surface.painted_count > seen and surface.state == "ready":
+            break
+    end = time.monotonic() + 0.3  # the frame reaches the widget
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
