@@ -9,8 +9,10 @@ Layout (entry order matters only for speed):
 * ``media/<sha256>.<ext>`` — images, audio and MBTiles stored by hash, so a later sync
   can ship row changes plus only the media a kiosk lacks.
 
-Reading is hostile-input code: every name, size and hash is checked against the signed
-manifest before a single byte is written anywhere.
+Reading is hostile-input code: every name and size is checked against the signed manifest
+before a single byte is written anywhere, and every byte's hash before anything written is
+opened or used (:meth:`PackReader.extract_files` hashes each byte once, from the buffer it
+writes; :func:`verify_pack` checks a pack without writing).
 """
 
 from __future__ import annotations
