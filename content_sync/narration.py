@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -42,6 +43,8 @@ from typing import Any
 
 from . import i18n
 from .errors import KioskError
+
+log = logging.getLogger(__name__)
 
 WORKER_MODULE = "content_sync.narration_worker"
 DEFAULT_CACHE_BYTES = 200 * 1024 * 1024
@@ -365,7 +368,15 @@ def synthesize(
 ) -> AudioInfo:
     """Speak ``text`` in ``lang`` into ``out_path`` (WAV), sentence by sentence, atomically."""
     voice = require_voice(lang)
-    return _synthesize_with(voice, text, out_path, rate=rate, timeout=timeout)
+    try:
+        return _synthesize_with(voice, text, out_path, rate=rate, timeout=timeout)
+    except NarrationError as exc:
+        if "timed out" in str(exc):
+            raise
+        # pyttsx3's espeak driver now and then ends a file before its last audio chunk
+        # (about 1 in 50 under load): one fresh attempt, then the error stands.
+        log.warning("synthesis produced no usable audio (%s); trying once more", exc)
+        return _synthesize_with(voice, text, out_path, rate=rate, timeout=timeout)
 
 
 def _synthesize_with(

@@ -33,8 +33,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="The kiosk's data directory (default: $KIOSK_DATA_DIR or ./var/kiosk).")  # fmt: skip
     parser.add_argument("--config", type=Path, default=None,
                         help="Configuration file (default: DATA_DIR/kiosk.toml).")  # fmt: skip
-    parser.add_argument("--bundled-pack", type=Path, default=None,
-                        help="Pack to install when nothing (or something older) is installed.")  # fmt: skip
+    bundled = os.environ.get("KIOSK_BUNDLED_PACK")
+    parser.add_argument("--bundled-pack", type=Path, default=Path(bundled) if bundled else None,
+                        help="Pack to install when nothing (or something older) is installed "
+                             "(default: $KIOSK_BUNDLED_PACK).")  # fmt: skip
     parser.add_argument("--windowed", metavar="WxH", default=None,
                         help="Run in a window of this size instead of full screen (for development).")  # fmt: skip
     parser.add_argument(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QUrl, Signal
 
 from content_sync import i18n
 
@@ -38,6 +38,18 @@ log = logging.getLogger(__name__)
 IDLE, PREPARING, PLAYING, PAUSED = "idle", "preparing", "playing", "paused"
 VOLUME_STEP = 10
 
+
+
+def _queued(target: QObject, slot: str, *args: object) -> None:  # args: values or (C++ type name, value)
+    """Call a QtMultimedia slot from the event loop, in C++, without Python's lock held.
+
+    Called directly from Python, ``stop()``, ``setSource()`` and friends hold the GIL while
+    they wait for the FFmpeg audio thread, which may itself be waiting for the GIL to tear
+    down an object a Python wrapper watches: a deadlock seen in the test suite (one in a
+    few hundred stops). Queued, the call runs from the event loop with the lock released.
+    """
+    arguments = [Q_ARG(*a) if isinstance(a, tuple) else Q_ARG(type(a), a) for a in args]
+    QMetaObject.invokeMethod(target, slot, Qt.ConnectionType.QueuedConnection, *arguments)
 
 @dataclass(frozen=True)
 class NarrationItem:
@@ -236,24 +248,24 @@ class NarrationPlayer(QObject):
         if self.state == PREPARING:
             self.stop()
         elif self.state == PLAYING:
-            self.media.pause()
+            _queued(self.media, "pause")
         elif self.state == PAUSED:
-            self.media.play()
+            _queued(self.media, "play")
 
     def pause(self) -> None:
         if self.state == PLAYING:
-            self.media.pause()
+            _queued(self.media, "pause")
 
     def resume(self) -> None:
         if self.state == PAUSED:
-            self.media.play()
+            _queued(self.media, "play")
 
     def stop(self) -> None:
         """Silence now; whatever synthesis is still running is ignored when it ends."""
         self._generation += 1
         if self._player is not None:
-            self._player.stop()
-            self._player.setSource(QUrl())
+            _queued(self._player, "stop")
+            _queued(self._player, "setSource", QUrl())
         had = self.current is not None
         self.current = None
         self._set_state(IDLE)
@@ -262,7 +274,7 @@ class NarrationPlayer(QObject):
 
     def seek(self, ms: int) -> None:
         if self._player is not None and self.active:
-            self._player.setPosition(max(0, int(ms)))
+            _queued(self._player, "setPosition", ("qint64", max(0, int(ms))))
 
     @property
     def position(self) -> int:
@@ -284,7 +296,7 @@ class NarrationPlayer(QObject):
         """Set the volume within the operator's limits; returns what was applied."""
         self._volume = self.clamp(percent)
         if self._output is not None:
-            self._output.setVolume(self._volume / 100)
+            _queued(self._output, "setVolume", ("float", self._volume / 100))
         self.volume_changed.emit(self._volume)
         return self._volume
 
@@ -314,8 +326,8 @@ class NarrationPlayer(QObject):
             self._fail(f"narration file missing: {path}")
             return
         media = self.media
-        media.setSource(QUrl.fromLocalFile(str(path)))
-        media.play()
+        _queued(media, "setSource", QUrl.fromLocalFile(str(path)))
+        _queued(media, "play")
         if self.state == IDLE or self.state == PREPARING:
             # QMediaPlayer reports PlayingState itself; until then the visitor sees "preparing".
             self._set_state(PLAYING if media.playbackState() == media.PlaybackState.PlayingState else PREPARING)

@@ -12,7 +12,7 @@ DEBIAN_PACKAGES=(
   libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
   libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libx11-xcb1
   libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libxshmfence1 libgbm1
-  libasound2 libpulse0 libsqlite3-0
+  libasound2 libpulse0 libsqlite3-0 libwayland-client0 libwayland-cursor0 libwayland-egl1
 )
 
 missing=()

@@ -518,3 +518,18 @@ def test_no_basemap_means_no_map_buttons(qtbot: Any, installer: Installer, make_
     assert message.text() == kiosk.ctx.tr("map.unavailable")
     assert not kiosk.ctx.map.started  # the web engine was never needed
     kiosk.ctx.tasks.wait(5000)
+
+
+def test_kiosk_process_refuses_remote_debugging(demo_data: DataDir) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_REMOTE_DEBUGGING": "9222"}
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk_app.main", "--data-dir", str(demo_data.root), "--windowed", "640x480"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "refusing to start: web engine remote debugging is enabled" in done.stderr
+    assert "Traceback" not in done.stderr

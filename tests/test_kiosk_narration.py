@@ -92,13 +92,15 @@ def test_volume_stays_within_the_operators_limits(qtbot, kiosk) -> None:  # type
         if panel.louder.isEnabled():
             tap(qtbot, panel.louder)
     assert player.volume == config["audio.max_volume"] and not panel.louder.isEnabled()
-    assert abs(player.audio_output.volume() - config["audio.max_volume"] / 100) < 0.01
+    # QtMultimedia is driven through the event loop (see kiosk_app.narration._queued).
+    qtbot.waitUntil(lambda: abs(player.audio_output.volume() - config["audio.max_volume"] / 100) < 0.01)
     assert player.set_volume(100) == config["audio.max_volume"]
     for _ in range(12):
         if panel.quieter.isEnabled():
             tap(qtbot, panel.quieter)
     assert player.volume == config["audio.min_volume"] and not panel.quieter.isEnabled()
-    assert abs(player.audio_output.volume() - config["audio.min_volume"] / 100) < 0.01
+    # QtMultimedia is driven through the event loop (see kiosk_app.narration._queued).
+    qtbot.waitUntil(lambda: abs(player.audio_output.volume() - config["audio.min_volume"] / 100) < 0.01)
     assert panel.volume.text() == f"Volume {config['audio.min_volume']}%"
     player.stop()
 
@@ -108,7 +110,8 @@ def test_leaving_the_page_stops_unless_keep_listening(qtbot, kiosk) -> None:  # 
     panel = open_venue(kiosk)
     start_playing(qtbot, kiosk, panel)
     kiosk.nav.back()
-    assert player.state == IDLE and player.media.playbackState() == QMediaPlayer.PlaybackState.StoppedState
+    assert player.state == IDLE
+    qtbot.waitUntil(lambda: player.media.playbackState() == QMediaPlayer.PlaybackState.StoppedState)
     assert not kiosk.shell.now_playing.isVisible()
     # Keep listening: the narration goes on across pages, with a small control in the shell.
     panel = open_venue(kiosk)
@@ -137,7 +140,7 @@ def test_idle_reset_stops_audio_and_forgets_keep_listening(qtbot, kiosk) -> None
     kiosk.shell.reset_session()
     assert kiosk.nav.current_name == "attract"
     assert player.state == IDLE and not player.keep_listening
-    assert player.media.playbackState() == QMediaPlayer.PlaybackState.StoppedState
+    qtbot.waitUntil(lambda: player.media.playbackState() == QMediaPlayer.PlaybackState.StoppedState)
     assert player.volume == kiosk.ctx.config["audio.default_volume"]
     assert not kiosk.shell.now_playing.isVisible()
 
