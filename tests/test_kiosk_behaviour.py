@@ -215,3 +215,18 @@ def test_right_to_left_languages_mirror_the_layout(make_kiosk, tmp_path) -> None
     assert kiosk.nav.current_name == "home" and visible_texts(kiosk.shell)
     kiosk.ctx.session.set_language("en")
     assert kiosk.shell.layoutDirection() == Qt.LayoutDirection.LeftToRight
+
+
+def test_a_button_on_a_scrolling_page_answers_a_real_tap(kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Kinetic scrolling holds back presses; buttons act on the release a finger always sends."""
+    from PySide6.QtWidgets import QPushButton, QScrollArea
+
+    kiosk.nav.go("home")
+    page = kiosk.nav.currentWidget()
+    target = next(b for b in page.findChildren(QPushButton) if b.objectName().startswith("home-event"))
+    area = next(a for a in page.findChildren(QScrollArea) if a.isAncestorOf(target))
+    area.ensureWidgetVisible(target)
+    qtbot.wait(50)
+    at = target.mapTo(kiosk.shell, target.rect().center())
+    QTest.mouseClick(kiosk.shell.windowHandle(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    qtbot.waitUntil(lambda: kiosk.nav.current_name == "events")

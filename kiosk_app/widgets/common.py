@@ -11,7 +11,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -40,17 +40,42 @@ def text_label(text: str, role: str = "", *, wrap: bool = True, selectable: bool
     return label
 
 
+class TapButton(QPushButton):
+    """A button that acts on a release inside it, like ``Card``.
+
+    On a kinetic-scrolling page QScroller holds back the press (it may become a scroll), and
+    a plain QPushButton there never sees a whole click (found offscreen: neither synthetic
+    nor window-level taps reach one); the release still arrives. ``click()`` acts once too.
+    """
+
+    def __init__(self, text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> None:
+        super().__init__(text)
+        self.on_tap = on_tap
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        if role:
+            self.setProperty("role", role)
+        if name:
+            self.setObjectName(name)
+        self.clicked.connect(self._clicked)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if (event.button() == Qt.MouseButton.LeftButton and self.isEnabled()
+                and self.rect().contains(event.position().toPoint())):  # fmt: skip
+            self.setDown(False)
+            event.accept()
+            self.on_tap()  # no clicked(): one tap, one action, whether or not the press arrived
+            return
+        super().mouseReleaseEvent(event)
+
+    def _clicked(self, _checked: bool = False) -> None:
+        self.on_tap()
+
+
 def button(text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> QPushButton:
-    btn = QPushButton(text)
-    btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    btn.setCursor(Qt.CursorShape.PointingHandCursor)
-    btn.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
-    if role:
-        btn.setProperty("role", role)
-    if name:
-        btn.setObjectName(name)
-    btn.clicked.connect(lambda _checked=False: on_tap())
-    return btn
+    """Every button of the kiosk acts on release (see ``TapButton``): pages scroll kinetically."""
+    return TapButton(text, on_tap, role, name=name)
 
 
 def own_viewport(area: QScrollArea) -> QWidget:

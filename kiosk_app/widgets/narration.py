@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
     QScroller,
     QSizePolicy,
@@ -30,45 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from ..narration import IDLE, PAUSED, PLAYING, PREPARING, NarrationItem, NarrationPlayer, resolve_item
-from .common import text_label
+from .common import TapButton, text_label
 
 if TYPE_CHECKING:
     from ..context import AppContext
 
 LRI, PDI = "\u2066", "\u2069"  # keep "1:05 / 3:20" left-to-right inside right-to-left text
-
-
-class TapButton(QPushButton):
-    """A button that acts on a release inside it, like ``Card``.
-
-    On a kinetic-scrolling page QScroller holds back the press (it may become a scroll), and
-    a plain QPushButton there never sees a whole click (found offscreen: neither synthetic
-    nor window-level taps reach one); the release still arrives. ``click()`` acts once too.
-    """
-
-    def __init__(self, text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> None:
-        super().__init__(text)
-        self.on_tap = on_tap
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
-        if role:
-            self.setProperty("role", role)
-        if name:
-            self.setObjectName(name)
-        self.clicked.connect(self._clicked)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if (event.button() == Qt.MouseButton.LeftButton and self.isEnabled()
-                and self.rect().contains(event.position().toPoint())):  # fmt: skip
-            self.setDown(False)
-            event.accept()
-            self.on_tap()  # no clicked(): one tap, one action, whether or not the press arrived
-            return
-        super().mouseReleaseEvent(event)
-
-    def _clicked(self, _checked: bool = False) -> None:
-        self.on_tap()
 
 
 class SeekBar(QSlider):
