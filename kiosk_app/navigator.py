@@ -20,7 +20,7 @@ from .screens.base import Screen
 
 log = logging.getLogger(__name__)
 MAX_HISTORY = 40
-MAX_CACHED_PAGES = 12
+MAX_CACHED_PAGES = 24  # room for a whole theme's places built ahead, plus the pages Back leads to
 KEEP_FOR_BACK = 3  # pages on the Back path that building ahead never evicts
 Key = tuple[str, str]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
@@ -94,20 +95,34 @@ def own_viewport(area: QScrollArea) -> QWidget:
 class KineticOnShow(QObject):
     """Kinetic (finger) scrolling for ``viewport``, switched on when it is first shown.
 
-    Every ``QScroller.grabGesture`` registers a new gesture type, and PySide keeps a new enum
-    class for each such value for good. Pages built ahead that are never visited must not
-    pay that, so the gesture is grabbed only when a visitor can actually see the page.
+    Every ``QScroller.grabGesture`` registers a new gesture recogniser and returns a new
+    gesture type, and PySide keeps a new enum class for each such value for good (about one
+    per page shown: a kiosk that runs for weeks grew without bound). So the flick recogniser
+    is registered once per process, on an anchor widget that lives as long as the process,
+    and each viewport gets its own ``QScroller`` and grabs that same gesture type, which is
+    what ``grabGesture`` does for its target. Pages built ahead but never shown grab nothing.
     """
+
+    _anchor: ClassVar[QWidget | None] = None
+    _gesture: ClassVar[Qt.GestureType | None] = None
 
     def __init__(self, viewport: QWidget) -> None:
         super().__init__(viewport)
         self.viewport = viewport
         viewport.installEventFilter(self)
 
+    @classmethod
+    def gesture(cls) -> Qt.GestureType:
+        if cls._gesture is None or cls._anchor is None or not shiboken6.isValid(cls._anchor):
+            cls._anchor = QWidget()
+            cls._gesture = QScroller.grabGesture(cls._anchor, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        return cls._gesture
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Show and watched is self.viewport:
             self.viewport.removeEventFilter(self)
-            QScroller.grabGesture(self.viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+            QScroller.scroller(self.viewport)  # the flick gesture scrolls the target's own scroller
+            self.viewport.grabGesture(self.gesture())
         return False
 
 
