@@ -132,3 +132,42 @@ def test_a_tap_cancels_the_work_left_and_a_reset_drops_pages_built_ahead(kiosk, 
     assert set(nav.pages) == built
     kiosk.shell.reset_session()
     assert not nav.pages and nav.current_name == "attract"
+
+
+def test_pages_scroll_under_a_finger_and_share_one_flick_gesture(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Each page's viewport grabs the one registered flick gesture: no new gesture type per page."""
+    import enum
+    import gc
+    import time
+
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    from kiosk_app.widgets.common import KineticOnShow, ScrollPage, text_label
+
+    def page() -> ScrollPage:
+        scroll = ScrollPage(20, 10)
+        for i in range(120):
+            scroll.add(text_label(f"line {i}"))
+        scroll.resize(400, 400)
+        qtbot.addWidget(scroll)
+        scroll.show()
+        qtbot.waitExposed(scroll)
+        return scroll
+
+    first = page()
+    gc.collect()
+    enums_before = sum(isinstance(o, enum.EnumType) for o in gc.get_objects())
+    for _ in range(5):
+        page().close()
+    gc.collect()
+    assert sum(isinstance(o, enum.EnumType) for o in gc.get_objects()) == enums_before
+    assert KineticOnShow.gesture() == KineticOnShow.gesture()
+    window = first.windowHandle()
+    QTest.mousePress(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(200, 350))
+    for y in range(350, 50, -15):
+        time.sleep(0.01)
+        QTest.mouseMove(window, QPoint(200, y))
+        qtbot.wait(1)
+    QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(200, 50))
+    qtbot.waitUntil(lambda: first.verticalScrollBar().value() > 200, timeout=3000)

@@ -162,8 +162,15 @@ class ImageView(QWidget):
         self.setFixedSize(size)
         self.fill = QColor(fill)
         self.pixmap: QPixmap | None = None
-        if path is not None:
+        # Asked for when first shown: pages built ahead and never visited decode nothing.
+        self._wanted = (images, path, size) if path is not None else None
+
+    def showEvent(self, event) -> None:
+        if self._wanted is not None:
+            images, path, size = self._wanted
+            self._wanted = None
             self.pixmap = images.get(path, size, self._loaded)
+        super().showEvent(event)
 
     def _loaded(self, pixmap: QPixmap) -> None:
         # The page may have been rebuilt (language switch) before the image arrived.
