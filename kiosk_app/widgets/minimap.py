@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QShowEvent
 from PySide6.QtWidgets import QWidget
 
 from content_sync.mbtiles import lonlat_to_tile
@@ -120,11 +120,18 @@ class StillMap(QWidget):
         assert ctx.map is not None
         tiles = ctx.map.tiles()
         here = ctx.config.location
-        ctx.tasks.run(
+        self._draw: Callable[[], None] | None = lambda: ctx.tasks.run(
             lambda: render_still_map(tiles, list(points), size, colour=colour, path=path, here=here),
             self._ready,
             lambda _exc: self._ready(None),
         )
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Drawn when first shown: pages built ahead of a tap cost no tiles and no memory."""
+        if self._draw is not None:
+            draw, self._draw = self._draw, None
+            draw()
+        super().showEvent(event)
 
     def _ready(self, image: QImage | None) -> None:
         try:

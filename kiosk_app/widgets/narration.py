@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
-    QScroller,
     QSizePolicy,
     QSlider,
     QStyle,
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..narration import IDLE, PAUSED, PLAYING, PREPARING, NarrationItem, NarrationPlayer, resolve_item
-from .common import TapButton, text_label
+from .common import KineticOnShow, TapButton, text_label
 
 if TYPE_CHECKING:
     from ..context import AppContext
@@ -160,7 +159,8 @@ class NarrationPanel(QFrame):
         self.transcript.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.transcript.setFrameShape(QFrame.Shape.NoFrame)
         self.transcript.setFixedHeight(round(m.body * 1.6 * 5))
-        QScroller.grabGesture(self.transcript.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        # One shared flick recogniser (a grabGesture per panel leaked a PySide enum class each).
+        self.kinetic = KineticOnShow(self.transcript.viewport())
         self.sentences_box = QWidget()
         self.sentences_box.setObjectName("narration-sentences")
         self.sentences = QVBoxLayout(self.sentences_box)
