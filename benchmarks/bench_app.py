@@ -271,7 +271,9 @@ def memory_growth(data: Path, navigations: int) -> tuple[int, int]:
     from content_sync.layout import DataDir
     from kiosk_app.app import build_kiosk
     from kiosk_app.config import load_config
+    from kiosk_app.gc_guard import limit_malloc_arenas
 
+    limit_malloc_arenas()  # as kiosk_app.main does before it starts
     app = QApplication.instance() or QApplication([])
     now = dt.datetime(2026, 11, 21, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     kiosk = build_kiosk(load_config(None), DataDir(data), clock=lambda: now)

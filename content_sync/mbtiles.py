@@ -14,6 +14,8 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -163,8 +165,9 @@ def _fit_zoom(bounds: tuple[float, float, float, float], minzoom: int, maxzoom: 
 class MBTiles:
     """One raster MBTiles file, opened read-only; ``tile()`` is safe from many threads at once.
 
-    Each thread gets its own SQLite connection (SQLite connections must not be shared
-    between threads mid-query; a lock would serialise the map's parallel tile requests).
+    Each query borrows an idle SQLite connection (or makes one), so parallel tile requests
+    never share a connection mid-query and the number of connections stays at the number
+    of requests that ever ran at once.
     ``immutable=True`` is for installed files, which are never written: SQLite then skips
     locking and change detection entirely.
     """
@@ -174,8 +177,8 @@ class MBTiles:
     def __init__(self, path: Path | str, *, immutable: bool = False) -> None:
         self.path = Path(path)
         self._immutable = immutable
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
+        self._conns: list[sqlite3.Connection] = []  # every connection made, to close them all
+        self._idle: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._closed = False
         try:
@@ -218,31 +221,52 @@ class MBTiles:
         conn.execute("PRAGMA query_only = ON")
         return conn
 
-    @property
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+    @contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one query: taken from the idle ones, or a new one, then put back.
+
+        Not one per thread: the kiosk's worker threads are Qt's, and Python forgets a
+        ``threading.local`` each time such a thread finishes a task, so per-thread
+        connections leaked one per task (found by the memory benchmark).
+        """
+        with self._conns_lock:
             if self._closed:
                 raise MBTilesError(f"{self.path.name}: already closed")
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
             conn = self._connect()
-            self._local.conn = conn
             with self._conns_lock:
                 self._conns.append(conn)
-        return conn
+        try:
+            yield conn
+        finally:
+            with self._conns_lock:
+                if not self._closed:
+                    self._idle.append(conn)
+
+    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        with self._using() as conn:
+            return conn.execute(sql, args).fetchone()
+
+    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        with self._using() as conn:
+            return conn.execute(sql, args).fetchall()
 
     def _inspect(self) -> None:
-        conn = self._conn
-        # A hostile view (say an endless recursive query) must not hang the caller: give up.
-        deadline = time.monotonic() + self.OPEN_TIMEOUT
-        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-        try:
-            self._read_facts(conn)
-        except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc):
-                raise MBTilesError(f"reading it took over {self.OPEN_TIMEOUT:g} s; its 'tiles' is not usable") from None
-            raise
-        finally:
-            conn.set_progress_handler(None, 0)
+        with self._using() as conn:
+            # A hostile view (say an endless recursive query) must not hang the caller: give up.
+            deadline = time.monotonic() + self.OPEN_TIMEOUT
+            conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+            try:
+                self._read_facts(conn)
+            except sqlite3.OperationalError as exc:
+                if "interrupted" in str(exc):
+                    raise MBTilesError(
+                        f"reading it took over {self.OPEN_TIMEOUT:g} s; its 'tiles' is not usable"
+                    ) from None
+                raise
+            finally:
+                conn.set_progress_handler(None, 0)
 
     def _read_facts(self, conn: sqlite3.Connection) -> None:
         objects = dict(conn.execute("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')"))
@@ -289,10 +313,10 @@ class MBTiles:
 
     def _bounds_from_tiles(self) -> tuple[float, float, float, float]:
         z = self.maxzoom
-        x0, x1, r0, r1 = self._conn.execute(
+        x0, x1, r0, r1 = self._one(
             "SELECT MIN(tile_column), MAX(tile_column), MIN(tile_row), MAX(tile_row) FROM tiles WHERE zoom_level = ?",
             (z,),
-        ).fetchone()
+        )
         n = 2**z
         x0, x1 = max(0, int(x0)), min(n - 1, int(x1))
         # TMS rows count from the south: the top row in XYZ is n-1-max(row).
@@ -335,10 +359,10 @@ class MBTiles:
         n = 1 << z
         if not (0 <= x < n and 0 <= y < n):
             return None
-        row = self._conn.execute(
+        row = self._one(
             "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
             (z, x, n - 1 - y),
-        ).fetchone()
+        )
         if row is None:
             return None
         blob = row[0]
@@ -347,11 +371,11 @@ class MBTiles:
         return blob
 
     def tile_count(self) -> int:
-        return int(self._conn.execute("SELECT COUNT(*) FROM tiles").fetchone()[0])
+        return int(self._one("SELECT COUNT(*) FROM tiles")[0])
 
     def zoom_counts(self) -> dict[int, int]:
         """Tiles per zoom level, for operator reports."""
-        rows = self._conn.execute("SELECT zoom_level, COUNT(*) FROM tiles GROUP BY zoom_level ORDER BY zoom_level")
+        rows = self._all("SELECT zoom_level, COUNT(*) FROM tiles GROUP BY zoom_level ORDER BY zoom_level")
         return {int(z): int(c) for z, c in rows}
 
     def iter_tiles(
@@ -382,10 +406,9 @@ class MBTiles:
     def close(self) -> None:
         self._closed = True
         with self._conns_lock:
-            conns, self._conns = self._conns, []
+            conns, self._conns, self._idle = self._conns, [], []
         for conn in conns:
             conn.close()
-        self._local = threading.local()
 
     def __enter__(self) -> MBTiles:
         return self

@@ -22,6 +22,7 @@ from content_sync.layout import DataDir
 from .background import BackgroundTasks
 from .config import KioskConfig
 from .context import AppContext, ContentHolder
+from .gc_guard import release_free_memory
 from .idle import IdleWatcher
 from .images import ImageCache
 from .lockdown import Lockdown
@@ -157,6 +158,7 @@ def build_kiosk(
     ctx.narration.setParent(shell)
     shell.on_reset.append(ctx.narration.reset)
     shell.on_reset.append(ctx.map.reset)
+    shell.on_reset.append(release_free_memory)  # the last visit's freed memory back to the system
     nav.changed.connect(ctx.narration.page_changed)
     ReadAloud(ctx, nav, parent=shell)
 

@@ -10,9 +10,42 @@ the GUI thread, with the thresholds Python itself would use.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+import sys
 
 from PySide6.QtCore import QObject, QTimer
+
+_M_ARENA_MAX = -8
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Before any thread starts: few glibc malloc arenas.
+
+    Worker threads decode images and tiles; each thread may get its own arena, and memory
+    freed on the GUI thread then stays scattered over all of them. A kiosk runs for weeks:
+    fewer arenas keep its resident size flat, at no measurable cost in speed here.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(_M_ARENA_MAX, arenas)
+
+
+def release_free_memory() -> None:
+    """Give memory freed by the last visit back to the system (idle reset)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 class MainThreadGC(QObject):

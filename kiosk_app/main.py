@@ -99,10 +99,12 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
     from PySide6.QtWidgets import QApplication
 
     from .app import build_kiosk
+    from .gc_guard import limit_malloc_arenas
     from .lockdown import Lockdown
     from .no_content import NoContentWindow
     from .web.engine import RemoteDebuggingEnabled, prepare_web_engine
 
+    limit_malloc_arenas()  # before any thread starts
     try:
         prepare_web_engine()  # before the QApplication: scheme registry and Chromium flags
     except RemoteDebuggingEnabled as exc:

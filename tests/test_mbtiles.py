@@ -410,3 +410,16 @@ def test_demo_pack_installs_three_basemaps_that_serve_tiles(demo_data: DataDir) 
     with MBTiles(basemaps["world"].path) as world:
         assert (world.tile(4, 12, 6) or b"").startswith(PNG_MAGIC)
         assert "BSD-3-Clause" in world.attribution
+
+
+def test_short_lived_threads_reuse_connections() -> None:
+    """Qt's worker threads forget thread-locals after each task: connections must not pile up."""
+    import threading
+
+    with MBTiles(WORLD, immutable=True) as mb:
+        for _ in range(50):
+            worker = threading.Thread(target=mb.tile, args=(4, 12, 6))
+            worker.start()
+            worker.join()
+        assert mb.tile(4, 12, 6) is not None
+        assert len(mb._conns) == 1

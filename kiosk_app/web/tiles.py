@@ -21,7 +21,7 @@ from content_sync.store import Basemap
 log = logging.getLogger(__name__)
 
 MAX_OVERZOOM = 6  # a 256 px tile enlarged at most 64 times (a 4 px piece of its ancestor)
-ENLARGED_CACHE = 256
+ENLARGED_CACHE = 64
 
 
 @dataclass(frozen=True)
