@@ -37,7 +37,8 @@ from kiosk_app.web.surface import map_data
 
 from .conftest import DEMO_NOW, MINI_SOURCE
 
-WORLD = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "world_countries_z0-4.mbtiles"
+# An unchanged copy of shared/realdata/world_countries_z0-4.mbtiles (see tests/data/realdata/README.md).
+WORLD = Path(__file__).resolve().parent / "data" / "realdata" / "world_countries_z0-4.mbtiles"
 
 
 def wait_until(predicate: Callable[[], object], timeout_ms: int = 15_000) -> None:

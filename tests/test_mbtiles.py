@@ -23,7 +23,7 @@ from content_sync.store import ContentStore
 
 ROOT = Path(__file__).resolve().parent.parent
 # The real files from ../shared/realdata (see its SOURCES.md); KIOSK_REALDATA points elsewhere.
-REALDATA = Path(os.environ.get("KIOSK_REALDATA", ROOT.parent / "shared" / "realdata"))
+REALDATA = Path(os.environ.get("KIOSK_REALDATA", ROOT / "tests" / "data" / "realdata"))  # copies of shared/realdata
 WORLD = REALDATA / "world_countries_z0-4.mbtiles"
 EUROPE = REALDATA / "europe_z4-8.mbtiles"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
