@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,11 @@ class ContentHolder:
         if self._themes is None:
             self._themes = self.store.themes()
         return self._themes
+
+    def theme_colour(self, themes: Sequence[str]) -> str | None:
+        """The colour of an item's first theme: how maps mark a place or a route."""
+        first = themes[0] if themes else None
+        return next((t["color"] for t in self.themes if t["id"] == first), None)
 
     def reload_if_newer(self) -> bool:
         if not self.store.is_stale():

@@ -113,8 +113,6 @@ def wait_for_map(app: Any, kiosk: Any, timeout_s: float = 20.0) -> None:
     while time.monotonic() < deadline and (surface.painted_count == seen or surface.state != "ready"):
         app.processEvents()
         time.sleep(0.01)
-        if surface.painted_count > seen and surface.state == "ready":
-            break
     end = time.monotonic() + 0.3  # the frame reaches the widget
     while time.monotonic() < end:
         app.processEvents()

@@ -83,7 +83,7 @@ class RouteDetailScreen(Screen):
         points = [(v.lat, v.lon) for s in route.stops if (v := self.venues.get(s.venue_id)) is not None]
         if not points or ctx.map is None or not ctx.map.has_basemap():
             return
-        colour = next((t["color"] for t in ctx.content.themes if route.themes and t["id"] == route.themes[0]), None)
+        colour = ctx.content.theme_colour(route.themes)
         self.still_map = StillMap(
             ctx, points, QSize(width, round(width * 0.55)), lambda: ctx.go("map", route=route.id),
             colour=colour or "#1565C0", path=True, caption=ctx.tr("map.show"),

@@ -129,7 +129,7 @@ class VenueDetailScreen(Screen):
         page.add(text_label(f"{tr('venue.address')}: {tr.content(venue.address)}", "muted"))
         if ctx.map is not None and ctx.map.has_basemap():
             width = min(ctx.content_width() if ctx.layout == PORTRAIT else ctx.column_width(2), 720)
-            colour = next((t["color"] for t in ctx.content.themes if venue.themes and t["id"] == venue.themes[0]), None)
+            colour = ctx.content.theme_colour(venue.themes)
             self.still_map = StillMap(
                 ctx, [(venue.lat, venue.lon)], QSize(width, round(width * 0.55)),
                 lambda: ctx.go("map", venue=venue.id), colour=colour or "#5A6B7B", caption=tr("map.show"),

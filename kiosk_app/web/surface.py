@@ -66,17 +66,16 @@ def map_data(ctx: AppContext, tiles: TileSource) -> MapData | None:
     if extent is None:
         return None
     store, lang, fallback = ctx.store, ctx.lang, ctx.session.fallback
-    colours = {t["id"]: t.get("color") for t in ctx.content.themes}
     venues = store.venues()
     by_id = {v.id: v for v in venues}
     pins = [
-        MapPin(v.id, i18n.text(v.name, lang, fallback), v.lat, v.lon, colours.get(v.themes[0]) if v.themes else None)
+        MapPin(v.id, i18n.text(v.name, lang, fallback), v.lat, v.lon, ctx.content.theme_colour(v.themes))
         for v in venues
     ]
     routes = []
     for route in store.routes():
         stops = [by_id[s.venue_id] for s in route.stops if s.venue_id in by_id]
-        colour = colours.get(route.themes[0]) if route.themes else None
+        colour = ctx.content.theme_colour(route.themes)
         routes.append(MapRoute(route.id, i18n.text(route.name, lang, fallback), colour or "#1565C0",
                                [(v.lat, v.lon) for v in stops], [v.id for v in stops]))  # fmt: skip
     lat, lon = ctx.config.location
