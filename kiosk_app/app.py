@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
-from content_sync.device import DeviceState
+from content_sync.device import SyncStateReader
 from content_sync.layout import DataDir
 
 from .background import BackgroundTasks
@@ -129,10 +129,11 @@ def build_kiosk(
     )
     tasks = tasks or BackgroundTasks()
 
+    synced = SyncStateReader(data.device_db)
+
     def weather() -> dict | None:
         try:
-            with DeviceState(data.device_db) as device:
-                return device.get_sync("weather")
+            return synced.get("weather")
         except Exception:
             return None
 
@@ -142,12 +143,16 @@ def build_kiosk(
     )  # fmt: skip
     # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
     ctx.narration = NarrationPlayer(config, tasks, data.root / "cache" / "narration")
+    ctx.narration.hold_voice_questions()
     ctx.map = MapService(ctx)  # QtWebEngine is imported only when the map first starts
     factories: dict[str, Callable[[], Screen]] = {n: (lambda n=n: screen_class(n)(ctx)) for n in SCREENS}
     factories.update({cls.name: (lambda cls=cls: cls(ctx)) for cls in extra_screens})
     per_params = {n for n, entry in SCREENS.items() if entry[2]} | {c.name for c in extra_screens if c.per_params}
     nav = Navigator(factories, per_params=frozenset(per_params))
     ctx.nav = nav
+    # The first frame first: photos and the speech engine's voices once it is on screen.
+    ctx.images.hold()
+    nav.after_first_paint.extend([ctx.images.release, ctx.narration.release_voice_questions])
     idle = IdleWatcher(config["idle.timeout_seconds"], config["idle.warning_seconds"])
     lockdown = Lockdown()
     shell = KioskShell(ctx, nav, idle, on_operator=lambda: nav.go("operator_pin"))

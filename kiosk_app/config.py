@@ -7,11 +7,8 @@ and the kiosk starts anyway.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,6 +202,8 @@ def load_config(path: Path | None) -> KioskConfig:
     problems: list[str] = []
     if path is None or not Path(path).exists():
         return KioskConfig(values, (), path)
+    import tomllib  # only with a file to read: a kiosk on defaults starts without it
+
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -240,6 +239,8 @@ def load_config(path: Path | None) -> KioskConfig:
 
 
 def hash_pin(pin: str, *, iterations: int = 200_000, salt: bytes | None = None) -> str:
+    import hashlib  # the PIN code is the only user: OpenSSL loads when the operator needs it
+
     salt = salt or os.urandom(16)
     digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
     return f"{PIN_PREFIX}${iterations}${salt.hex()}${digest.hex()}"
@@ -248,6 +249,9 @@ def hash_pin(pin: str, *, iterations: int = 200_000, salt: bytes | None = None) 
 def verify_pin(pin: str, stored: str) -> bool:
     if not stored or not pin:
         return False
+    import hashlib
+    import hmac
+
     try:
         prefix, iterations, salt, digest = stored.split("$")
         if prefix != PIN_PREFIX:

@@ -10,12 +10,14 @@ the GUI thread, with the thresholds Python itself would use.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
+
+if TYPE_CHECKING:
+    import ctypes
 
 _M_ARENA_MAX = -8
 
@@ -23,8 +25,10 @@ _M_ARENA_MAX = -8
 def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # only here, off the way to the first screen
+
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return ctypes.CDLL(None)  # the process's own symbols, glibc's among them (no ldconfig run)
     except OSError:
         return None
 

@@ -96,6 +96,9 @@ class _Voices:
     known: dict[str, bool] = field(default_factory=dict)
     wanted: set[str] = field(default_factory=set)
     asking: bool = False
+    # Held until the first screen is painted: the engine's child process and imports would
+    # compete with the start for the CPU (the kiosk releases it from its after-first-paint hook).
+    held: bool = False
 
 
 class NarrationPlayer(QObject):
@@ -176,11 +179,18 @@ class NarrationPlayer(QObject):
         self.learn_voices([lang])
         return None
 
+    def hold_voice_questions(self) -> None:
+        self._voices.held = True
+
+    def release_voice_questions(self) -> None:
+        self._voices.held = False
+        self.learn_voices([])
+
     def learn_voices(self, languages: list[str]) -> None:
         """Ask the speech engine which of ``languages`` it can speak, off the GUI thread."""
         voices = self._voices
         voices.wanted.update(lang for lang in languages if lang not in voices.known)
-        if not voices.wanted or voices.asking:
+        if not voices.wanted or voices.asking or voices.held:
             return  # a question in flight asks again for what arrived meanwhile
         voices.asking = True
         wanted = sorted(voices.wanted)

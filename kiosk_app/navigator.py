@@ -61,6 +61,7 @@ class Navigator(QStackedWidget):
         self._waiting_paint: Screen | None = None  # the screen whose paint starts idle work
         self._queue: list[tuple[str, dict[str, Any]]] = []
         self._built_ahead: set[Key] = set()  # built in this round of idle work
+        self._start_pending = False  # reset before the window was shown: built when it is
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
         self._idle.setInterval(0)
@@ -142,7 +143,11 @@ class Navigator(QStackedWidget):
                 screen.reset()
             except Exception:
                 log.exception("resetting %s failed", screen.name)
-        self._show(self.start_name, {})
+        if self.isVisible():
+            self._show(self.start_name, {})
+        else:  # nothing is on screen yet: build the start screen when it is (or never, if another comes first)
+            self.current = (self.start_name, {})
+            self._start_pending = True
         # Pages built for the last visitor go: memory back, nothing of theirs kept.
         for page in self.pages.values():
             self.removeWidget(page)
@@ -156,7 +161,13 @@ class Navigator(QStackedWidget):
         if self.current:
             self._show(*self.current)
 
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self._start_pending and self.current == (self.start_name, {}):
+            self._show(self.start_name, {})
+        super().showEvent(event)
+
     def _show(self, name: str, params: dict[str, Any]) -> None:
+        self._start_pending = False
         self._cancel_idle_work()
         try:
             screen = self.screen(name, params)

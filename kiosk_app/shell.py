@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFrame, QVBoxLayout, QWidget
 
 from .context import AppContext
 from .idle import IdleWatcher
-from .narration import NarrationItem
 from .navigator import Navigator
 from .theme import LANDSCAPE, PORTRAIT, layout_for, style_sheet
 from .widgets.common import button, text_label
 from .widgets.header import HeaderBar
-from .widgets.narration import NarrationPanel, NowPlayingBar
+from .widgets.now_playing import NowPlayingBar
 from .widgets.status import StatusStrip
+
+if TYPE_CHECKING:
+    from .narration import NarrationItem
 
 log = logging.getLogger(__name__)
 OPERATOR_HOLD_MS = 3000
@@ -142,6 +145,8 @@ class KioskShell(QWidget):
         screen = self.nav.currentWidget()
         if screen is None:
             return False
+        from .widgets.narration import NarrationPanel  # loaded with the first page that has one
+
         return any(p.item == item and p.isVisibleTo(screen) for p in screen.findChildren(NarrationPanel))
 
     def _update_chrome(self) -> None:

@@ -57,4 +57,8 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# An editable install leaves our modules uncompiled, and this shell may forbid Python to write
+# bytecode (PYTHONDONTWRITEBYTECODE): compile them as an installed kiosk has them (a quick
+# no-op when nothing changed), so the kiosk does not compile itself at every start.
+.venv/bin/python -m compileall -q kiosk_app content_sync > /dev/null
 echo "setup: ready"

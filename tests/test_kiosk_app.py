@@ -58,7 +58,8 @@ def test_the_start_path_imports_only_what_the_first_screens_need(demo_data) -> N
         "import sys\nfrom pathlib import Path\nfrom PySide6.QtWidgets import QApplication\n"
         "from content_sync.layout import DataDir\nfrom kiosk_app.app import build_kiosk\n"
         "from kiosk_app.config import load_config\napp = QApplication([])\n"
-        "kiosk = build_kiosk(load_config(None), DataDir(Path(sys.argv[1])))\nkiosk.nav.go('home')\n"
+        "kiosk = build_kiosk(load_config(None), DataDir(Path(sys.argv[1])))\nkiosk.shell.show()\n"
+        "kiosk.nav.go('home')\n"
         "print(' '.join(sorted(sys.modules)))\n"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
@@ -68,7 +69,9 @@ def test_the_start_path_imports_only_what_the_first_screens_need(demo_data) -> N
     screens = {m for m in out if m.startswith("kiosk_app.screens.")}
     assert screens == {"kiosk_app.screens.home", "kiosk_app.screens.attract", "kiosk_app.screens.base"}
     heavy = ("qrcode", "PIL", "pypinyin", "cryptography", "yaml", "sqlite_utils", "click", "folium",
-             "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "content_sync.install")  # fmt: skip
+             "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "content_sync.install",
+             # the audio guide, the speech engine, the PIN check and ctypes load when first needed
+             "kiosk_app.widgets.narration", "content_sync.narration", "hashlib", "ctypes", "tomllib")  # fmt: skip
     assert [m for m in heavy if m in out] == []
 
 
@@ -171,3 +174,84 @@ def test_pages_scroll_under_a_finger_and_share_one_flick_gesture(qtbot) -> None:
         qtbot.wait(1)
     QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(200, 50))
     qtbot.waitUntil(lambda: first.verticalScrollBar().value() > 200, timeout=3000)
+
+
+def test_the_status_strip_shows_synced_weather_with_its_age_and_follows_new_syncs(kiosk) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from content_sync.device import DeviceState
+
+    db = kiosk.ctx.content.data.device_db
+    forecast = kiosk.shell.status.forecast
+    try:
+        with DeviceState(db) as device:
+            device.set_sync("weather", {"temp_c": 7.4, "condition": {"zh-Hans": "晴", "en": "Sunny"},
+                                        "updated_at": "2026-11-21T09:45:00+08:00"})  # fmt: skip
+        kiosk.ctx.session.set_language("en")
+        kiosk.nav.go("home")
+        text = forecast.text()
+        assert "7" in text and "Sunny" in text and "45" in text, text  # 10:30 now: 45 minutes old
+        with DeviceState(db) as device:
+            device.set_sync("weather", {"temp_c": -2, "condition": {"en": "Snow"},
+                                        "updated_at": "2026-11-21T10:20:00+08:00"})  # fmt: skip
+        kiosk.nav.go("search")
+        assert "Snow" in forecast.text() and "-2" in forecast.text() and "10" in forecast.text()
+    finally:  # the demo data is shared by the whole session
+        with sqlite3.connect(db) as conn:
+            conn.execute("DELETE FROM sync_state WHERE key = 'weather'")
+    kiosk.nav.go("home")
+    assert "Snow" not in forecast.text()
+
+
+def test_no_window_but_the_kiosk_is_ever_shown_on_any_screen(kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A widget shown before it has a parent opens as a window of its own (the audio guide panel did)."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from kiosk_app.screenshots import screen_plan
+
+    shown: list[str] = []
+
+    class Windows(QObject):
+        def eventFilter(self, watched, event):  # type: ignore[no-untyped-def]
+            if event.type() == QEvent.Type.Show and isinstance(watched, QWidget) and watched.isWindow():
+                shown.append(f"{type(watched).__name__} {watched.objectName()}")
+            return False
+
+    watcher = Windows()
+    app = QApplication.instance()
+    app.installEventFilter(watcher)
+    try:
+        for _stem, screen, params in screen_plan(kiosk):
+            if screen != "map":  # the web engine is tested on its own
+                kiosk.nav.go(screen, **params)
+                QApplication.processEvents()
+    finally:
+        app.removeEventFilter(watcher)
+    assert len(kiosk.nav.all_screens()) > 10
+    assert shown == []
+    from kiosk_app.shell import KioskShell
+
+    assert [w for w in app.topLevelWidgets() if w.isVisible() and not isinstance(w, KioskShell)] == []
+
+
+def test_photos_and_voices_wait_for_the_first_frame(make_kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Decoding photos and asking the speech engine would compete with the first screen for the CPU."""
+    from PySide6.QtCore import QSize
+
+    from kiosk_app.widgets.common import ImageView
+
+    kiosk = make_kiosk()
+    images, player = kiosk.ctx.images, kiosk.ctx.narration
+    assert images._held is not None and player._voices.held  # built and shown, not painted yet
+    photo = next(iter(kiosk.ctx.content.data.content.rglob("*.jpg")), None) or next(
+        iter(kiosk.ctx.content.data.content.rglob("*.png")))  # fmt: skip
+    got = []
+    assert images.get(photo, QSize(64, 48), got.append) is None
+    assert kiosk.ctx.tasks.pending == 0  # held: nothing decoding yet
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)  # the first paint releases both
+    assert not got[0].isNull() and got[0].width() == 64
+    assert images._held is None and not player._voices.held
+    kiosk.nav.go("home")
+    qtbot.waitUntil(lambda: all(v.pixmap is not None for v in kiosk.nav.currentWidget().findChildren(ImageView)
+                                if v._wanted is None and v.isVisible()), timeout=5000)  # fmt: skip

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content_sync.device import DEVICE_SCHEMA_VERSION, DeviceState
+from content_sync.device import DEVICE_SCHEMA_VERSION, DeviceState, SyncStateReader
 from content_sync.errors import StoreError
 from content_sync.install import Installer
 from content_sync.layout import DataDir
@@ -113,3 +113,26 @@ def test_first_start_installs_the_bundled_pack(make_pack, mini_source: Path, dat
     broken = data_dir.root / "broken.kpack"
     broken.write_bytes(b"not a pack")
     assert ensure_content(data_dir, broken).action == "kept"
+
+
+def test_sync_state_reader_rereads_only_after_a_write_and_never_creates_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "device.db"
+    reader = SyncStateReader(path)
+    assert reader.get("weather") is None and reader.get("weather", {}) == {}
+    assert not path.exists()  # a screen asking never creates the database
+    with DeviceState(path) as device:
+        assert reader.get("weather") is None  # created, nothing synced yet
+        device.set_sync("weather", {"temp_c": 3})
+        assert reader.get("weather") == {"temp_c": 3}
+        device.set_sync("weather", {"temp_c": 4})
+        assert reader.get("weather") == {"temp_c": 4}  # the write-ahead log changed: read again
+    assert reader.get("weather") == {"temp_c": 4}  # closed: the log was folded into the file
+    calls = []
+    real_read = reader._read
+    reader._read = lambda key: calls.append(key) or real_read(key)  # type: ignore[method-assign]
+    for _ in range(5):
+        assert reader.get("weather") == {"temp_c": 4}
+    assert calls == []  # unchanged file: served from memory, no database opened
+    path.write_bytes(b"not a database at all")
+    with pytest.raises(sqlite3.DatabaseError):
+        reader.get("weather")  # the caller (the status strip) shows "no weather" for any error

@@ -77,7 +77,8 @@ class HeaderBar(QFrame):
         # "Read this screen aloud"; hidden when there is no handler or no voice for the language.
         self.read_aloud = button("", on_read_aloud or (lambda: None), name="a11y-read-aloud")
         self.read_aloud.setCheckable(True)
-        self.read_aloud.setVisible(on_read_aloud is not None)
+        if on_read_aloud is None:
+            self.read_aloud.hide()  # (never setVisible(True) here: a widget with no parent yet would open as a window)
         self.two_rows: bool | None = None
 
     def _arrange(self, two_rows: bool) -> None:

@@ -1,4 +1,4 @@
-"""The audio guide on a page, and the small now-playing bar the shell shows on every other page.
+"""The audio guide on a page (the shell's now-playing bar is in ``now_playing``).
 
 The panel is only there when something can be heard in the visitor's language (see
 :func:`kiosk_app.narration.resolve_item`): a visitor never meets a button that cannot play.
@@ -193,7 +193,10 @@ class NarrationPanel(QFrame):
         has_voice = self.player.has_voice(ctx.lang) if self.narration.get(ctx.lang) else False
         self.item = resolve_item(self.key, self.title, self.narration, self.audio, ctx.lang,
                                  ctx.session.fallback, has_voice)  # fmt: skip
-        self.setVisible(self.item is not None)
+        if self.item is None:
+            self.hide()
+        elif self.parentWidget() is not None:  # (a panel not yet on its page would open as a window)
+            self.show()
         if self.item is not None:
             self._build_transcript(0)
         self._refresh()
@@ -341,45 +344,3 @@ class NarrationPanel(QFrame):
         if 0 <= self.highlighted < len(self.sentence_labels):
             return self.sentence_labels[self.highlighted].text()
         return ""
-
-
-class NowPlayingBar(QFrame):
-    """Shown by the shell while a narration plays away from its own page: pause and stop from anywhere."""
-
-    def __init__(self, ctx: AppContext, shown_elsewhere: Callable[[NarrationItem], bool]) -> None:
-        super().__init__()
-        assert ctx.narration is not None
-        self.ctx = ctx
-        self.player = ctx.narration
-        self.shown_elsewhere = shown_elsewhere
-        self.setObjectName("now-playing")
-        self.setProperty("role", "status")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(16, 6, 16, 6)
-        layout.setSpacing(12)
-        self.label = text_label("", wrap=False)
-        self.label.setObjectName("now-playing-title")
-        self.toggle = tap_button("", self.player.toggle, name="now-playing-toggle")
-        self.stop = tap_button("", self.player.stop, name="now-playing-stop")
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.toggle)
-        layout.addWidget(self.stop)
-        self.player.state_changed.connect(self.refresh)
-        self.player.item_changed.connect(self.refresh)
-        self.hide()
-
-    @Slot()
-    def refresh(self, *_args: object) -> None:
-        player, tr = self.player, self.ctx.tr
-        item = player.current
-        show = item is not None and player.active and not self.shown_elsewhere(item)
-        self.setVisible(show)
-        if not show or item is None:
-            return
-        title = item.title or tr("narration.this_screen")
-        text = tr("narration.now_playing", title=title)
-        self.label.setText(self.label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
-                                                               max(200, self.width() // 2)))  # fmt: skip
-        self.toggle.setText(tr("narration.resume") if player.state == PAUSED else tr("narration.pause"))
-        self.toggle.setEnabled(player.state in (PLAYING, PAUSED))
-        self.stop.setText(tr("narration.stop"))
