@@ -22,7 +22,7 @@ from content_sync.layout import DataDir
 from .background import BackgroundTasks
 from .config import KioskConfig
 from .context import AppContext, ContentHolder
-from .gc_guard import release_free_memory
+from .gc_guard import freeze_startup_objects, release_after_reset
 from .idle import IdleWatcher
 from .images import ImageCache
 from .lockdown import Lockdown
@@ -152,7 +152,7 @@ def build_kiosk(
     ctx.nav = nav
     # The first frame first: photos and the speech engine's voices once it is on screen.
     ctx.images.hold()
-    nav.after_first_paint.extend([ctx.images.release, ctx.narration.release_voice_questions])
+    nav.after_first_paint.extend([ctx.images.release, ctx.narration.release_voice_questions, freeze_startup_objects])
     idle = IdleWatcher(config["idle.timeout_seconds"], config["idle.warning_seconds"])
     lockdown = Lockdown()
     shell = KioskShell(ctx, nav, idle, on_operator=lambda: nav.go("operator_pin"))
@@ -163,7 +163,7 @@ def build_kiosk(
     ctx.narration.setParent(shell)
     shell.on_reset.append(ctx.narration.reset)
     shell.on_reset.append(ctx.map.reset)
-    shell.on_reset.append(release_free_memory)  # the last visit's freed memory back to the system
+    shell.on_reset.append(release_after_reset)  # the last visit's freed memory back to the system
     nav.changed.connect(ctx.narration.page_changed)
     ReadAloud(ctx, nav, parent=shell)
 

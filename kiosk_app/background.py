@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,14 @@ class BackgroundTasks:
         self.pool = QThreadPool()
         self.pool.setMaxThreadCount(threads)
         self._relays: set[_Relay] = set()
+        # Work asked for while a tap is handled starts on the next turn of the event loop, after
+        # the new page is painted: a worker running Python holds the GIL, and a page waiting for
+        # it painted some 15 ms later when its photos, map and QR code started with it.
+        self._queued: list[_Task] = []
+        self._start_soon = QTimer()
+        self._start_soon.setSingleShot(True)
+        self._start_soon.setInterval(0)
+        self._start_soon.timeout.connect(self._start_queued)
 
     def run(
         self,
@@ -73,7 +81,14 @@ class BackgroundTasks:
 
         relay.done.connect(finish)
         relay.failed.connect(fail)
-        self.pool.start(_Task(fn, relay))
+        self._queued.append(_Task(fn, relay))
+        if not self._start_soon.isActive():
+            self._start_soon.start()
+
+    def _start_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        for task in queued:
+            self.pool.start(task)
 
     def _release(self, relay: _Relay) -> None:
         # The relay's connections hold the closures that hold the relay: a cycle the garbage
@@ -83,6 +98,8 @@ class BackgroundTasks:
 
     def wait(self, msecs: int = 10_000) -> bool:
         """Block until queued work is finished (tests and shutdown only)."""
+        self._start_soon.stop()
+        self._start_queued()
         return self.pool.waitForDone(msecs)
 
     @property

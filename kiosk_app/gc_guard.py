@@ -14,7 +14,7 @@ import gc
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 
 if TYPE_CHECKING:
     import ctypes
@@ -50,6 +50,26 @@ def release_free_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+def release_after_reset() -> None:
+    """At an idle reset, once the last visit's pages are gone: they are deleted on the next turn
+    of the event loop, so trimming from the reset itself returned almost nothing."""
+
+    def release() -> None:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
+        release_free_memory()
+
+    QTimer.singleShot(0, release)
+
+
+def freeze_startup_objects() -> None:
+    """Once the first screen is up: what exists now (modules, the window, the content store)
+    lives as long as the kiosk, so full collections need not walk it again. They took some
+    20 ms with a few pages built, in the middle of a tap when one fell due; about 5 after."""
+    gc.collect()
+    gc.freeze()
 
 
 class MainThreadGC(QObject):

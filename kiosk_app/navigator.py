@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 MAX_HISTORY = 40
 # 24 made Back and built-ahead pages faster (tap p95 about 22 ms against 43) but held some
 # 60 MiB more for good; 12 keeps a kiosk that runs for weeks at a flat, smaller size.
-MAX_CACHED_PAGES = 12
+MAX_CACHED_PAGES = 24
 KEEP_FOR_BACK = 3  # pages on the Back path that building ahead never evicts
 Key = tuple[str, str]
 

@@ -253,5 +253,9 @@ def test_photos_and_voices_wait_for_the_first_frame(make_kiosk, qtbot) -> None: 
     assert not got[0].isNull() and got[0].width() == 64
     assert images._held is None and not player._voices.held
     kiosk.nav.go("home")
-    qtbot.waitUntil(lambda: all(v.pixmap is not None for v in kiosk.nav.currentWidget().findChildren(ImageView)
-                                if v._wanted is None and v.isVisible()), timeout=5000)  # fmt: skip
+    views = [v for v in kiosk.nav.currentWidget().findChildren(ImageView) if v.isVisible() and v.path]
+    qtbot.waitUntil(lambda: all(v.pixmap is not None for v in views), timeout=5000)
+    kiosk.nav.go("search")
+    assert views and all(v.pixmap is None for v in views)  # a page out of view holds no photos
+    kiosk.nav.back()
+    assert all(v.pixmap is not None for v in views)  # back again: from the cache, painted at once

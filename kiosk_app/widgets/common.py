@@ -153,8 +153,10 @@ class ScrollPage(QScrollArea):
 class ImageView(QWidget):
     """Shows an image scaled to fill a fixed size; decoding happens off the GUI thread.
 
-    Until the picture arrives it paints a flat colour, so creating many cards costs no
-    pixmap allocations on the GUI thread.
+    The picture is asked for when the view is shown and let go when it is hidden: pages built
+    ahead decode nothing, and the pages kept for Back hold no photos of their own (the image
+    cache keeps recent ones within its budget, so coming back usually paints at once).
+    Until the picture arrives it paints a flat colour.
     """
 
     def __init__(self, images: ImageCache, path: Path | None, size: QSize, fill: str = "#D9CCB8") -> None:
@@ -162,19 +164,24 @@ class ImageView(QWidget):
         self.setFixedSize(size)
         self.fill = QColor(fill)
         self.pixmap: QPixmap | None = None
-        # Asked for when first shown: pages built ahead and never visited decode nothing.
-        self._wanted = (images, path, size) if path is not None else None
+        self.images, self.path = images, path
+        self._request = 0  # answers to a request made before the last hide are dropped
 
     def showEvent(self, event) -> None:
-        if self._wanted is not None:
-            images, path, size = self._wanted
-            self._wanted = None
-            self.pixmap = images.get(path, size, self._loaded)
+        if self.path is not None and self.pixmap is None:
+            self._request += 1
+            request = self._request
+            self.pixmap = self.images.get(self.path, self.size(), lambda pixmap: self._loaded(pixmap, request))
         super().showEvent(event)
 
-    def _loaded(self, pixmap: QPixmap) -> None:
-        # The page may have been rebuilt (language switch) before the image arrived.
-        if not pixmap.isNull() and shiboken6.isValid(self):
+    def hideEvent(self, event) -> None:
+        self.pixmap = None
+        self._request += 1
+        super().hideEvent(event)
+
+    def _loaded(self, pixmap: QPixmap, request: int) -> None:
+        # The page may have been rebuilt (language switch) or hidden before the image arrived.
+        if not pixmap.isNull() and shiboken6.isValid(self) and request == self._request:
             self.pixmap = pixmap
             self.update()
 
