@@ -268,6 +268,18 @@ def tap_to_paint(data: Path, taps: int, pause: float) -> tuple[list[float], dict
         if id(kiosk.nav.currentWidget()) not in pages_before:
             split["built"].append(done - started)
     assert venue_ids
+    # The floor (information): Qt alone repainting pages that are built, laid out and in view,
+    # with no tap, no handler and no Python: what any kiosk page costs before the tap itself.
+    floor: dict[str, list[float]] = {}
+    for name, params in (("home", {}), ("venues", {"theme": theme_ids[0]}), ("venue", {"id": venue_ids[0]})):
+        kiosk.nav.go(name, **params)
+        think(app, pause, busy)
+        page = kiosk.nav.currentWidget()
+        for _ in range(30):
+            started = time.perf_counter()
+            page.repaint()
+            floor.setdefault(name, []).append(time.perf_counter() - started)
+    split["floor"] = [statistics.median(v) for v in floor.values()]
     kiosk.ctx.tasks.wait(5000)
     kiosk.remove_filters(app)
     kiosk.lockdown.allow_close = True
@@ -294,7 +306,9 @@ def rss_kib() -> int:
     return 0
 
 
-def memory_growth(data: Path, navigations: int) -> tuple[int, int]:
+def memory_growth(data: Path, navigations: int) -> tuple[int, int, list[tuple[int, int, int]]]:
+    """RSS after 100 navigations and at the end, and (n, during the visit, after the reset) at
+    each idle reset (every 1,000): like compared with like, to show a trend if there is one."""
     import gc
     from zoneinfo import ZoneInfo
 
@@ -316,6 +330,8 @@ def memory_growth(data: Path, navigations: int) -> tuple[int, int]:
     themes = [t["id"] for t in kiosk.ctx.store.themes()]
     langs = ["zh-Hans", "en"]
     at_100 = 0
+    resets: list[tuple[int, int, int]] = []
+    in_visit = 0
     for n in range(1, navigations + 1):
         kind = n % 5
         if kind == 0:
@@ -329,6 +345,9 @@ def memory_growth(data: Path, navigations: int) -> tuple[int, int]:
         else:
             kiosk.ctx.session.set_language(langs[(n // 5) % 2])
         if n % 1000 == 0:
+            settle(app, kiosk)
+            gc.collect()
+            in_visit = rss_kib()  # the pages and photos of the visit still held
             kiosk.shell.reset_session()
         if n % 10 == 0:
             settle(app, kiosk)
@@ -336,9 +355,13 @@ def memory_growth(data: Path, navigations: int) -> tuple[int, int]:
             settle(app, kiosk)
             gc.collect()
             at_100 = rss_kib()
+        if n % 1000 == 0:
+            settle(app, kiosk)
+            gc.collect()
+            resets.append((n, in_visit, rss_kib()))
     settle(app, kiosk)
     gc.collect()
-    return at_100, rss_kib()
+    return at_100, rss_kib(), resets
 
 
 def pct(values: list[float], q: float) -> float:
@@ -377,13 +400,24 @@ def main(argv: list[str] | None = None) -> int:
               f"{pct(split['paint'], 0.5) * 1000:.2f} ms, p95 {pct(split['paint'], 0.95) * 1000:.2f} ms; "
               f"{len(split['built'])} taps had to build their page"
               + (f" (p50 {pct(split['built'], 0.5) * 1000:.2f} ms)" if split["built"] else ""))  # fmt: skip
-        at_100, at_end = memory_growth(data, args.navigations)
+        home, venues, venue = (x * 1000 for x in split["floor"])
+        print(f"  floor (information): Qt alone repainting a built page in view, no tap and no Python: home "
+              f"{home:.2f} ms, a venue list {venues:.2f} ms, a venue {venue:.2f} ms; the lightest is "
+              f"{min(home, venues, venue) / (pct(bare_taps, 0.95) * 1000):.1f}x the bare tap's p95")  # fmt: skip
+        at_100, at_end, resets = memory_growth(data, args.navigations)
         growth = (at_end - at_100) / at_100
         ok &= growth <= 0.05
         print(
             f"resident memory: {at_100 / 1024:.1f} MiB after 100 navigations, {at_end / 1024:.1f} MiB after "
             f"{args.navigations:,}; growth {growth * 100:.1f}% (target <= 5%) {'PASS' if growth <= 0.05 else 'FAIL'}"
         )
+        if len(resets) >= 2:
+            (n0, visit0, after0), (n1, visit1, after1) = resets[0], resets[-1]
+            print(f"  like with like (information): with a visit's pages held, {visit0 / 1024:.1f} MiB at {n0:,} "
+                  f"and {visit1 / 1024:.1f} at {n1:,} ({(visit1 - visit0) / visit0 * 100:+.1f}%); after the idle "
+                  f"reset, {after0 / 1024:.1f} and {after1 / 1024:.1f} ({(after1 - after0) / after0 * 100:+.1f}%)")
+            print("  at each reset (visit / after): " + ", ".join(
+                f"{n:,}: {v / 1024:.0f}/{a / 1024:.0f}" for n, v, a in resets))  # fmt: skip
     return 0 if ok else 1
 
 

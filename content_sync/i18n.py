@@ -6,6 +6,7 @@ every lookup goes through one fallback rule instead of ad-hoc ``.get("en")`` cal
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,6 +30,7 @@ def is_language_tag(tag: str) -> bool:
     return bool(_TAG_RE.match(tag))
 
 
+@functools.lru_cache(maxsize=256)
 def canonical_tag(tag: str) -> str:
     """Case-normalise a tag (``ZH-hans-cn`` -> ``zh-Hans-CN``) so lookups are exact."""
     parts = tag.replace("_", "-").split("-")
@@ -50,12 +52,18 @@ def truncations(tag: str) -> list[str]:
 
 
 def lookup_order(lang: str, fallback: Sequence[str] = DEFAULT_FALLBACK) -> list[str]:
+    return list(_lookup_order(lang, tuple(fallback)))
+
+
+@functools.lru_cache(maxsize=64)
+def _lookup_order(lang: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
+    # Every string on every screen asks this (thousands of times a minute): worked out once.
     order: list[str] = []
     for tag in [lang, *fallback]:
         for candidate in truncations(tag):
             if candidate not in order:
                 order.append(candidate)
-    return order
+    return tuple(order)
 
 
 def pick(
@@ -71,7 +79,7 @@ def pick(
     if not texts:
         return "", None
     canon = {canonical_tag(k): v for k, v in texts.items() if v}
-    for candidate in lookup_order(lang, fallback):
+    for candidate in _lookup_order(lang, tuple(fallback)):
         if candidate in canon:
             return canon[candidate], candidate
         # A content tag that is more specific than the request still serves it:

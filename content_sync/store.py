@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import hours as hours_mod
-from . import i18n, search
+from . import i18n
 from .errors import StoreError
 from .layout import DataDir, Pointer
 
@@ -445,7 +445,9 @@ class ContentStore:
     def search(self, query: str, *, limit: int | None = 30, kinds: Sequence[str] | None = None) -> list[SearchResult]:
         out = []
         try:
-            hits = search.search(self.conn, query, limit=limit, kinds=kinds)
+            from . import search as full_text  # the search screen only: not on the way to home
+
+            hits = full_text.search(self.conn, query, limit=limit, kinds=kinds)
         except sqlite3.DatabaseError:
             return []  # a damaged index must not take the screen down; operators see it in logs
         for hit in hits:

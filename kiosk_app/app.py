@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
-from content_sync.device import SyncStateReader
 from content_sync.layout import DataDir
+from content_sync.sync_state import SyncStateReader
 
 from .background import BackgroundTasks
 from .config import KioskConfig
@@ -33,7 +33,6 @@ from .read_aloud import ReadAloud
 from .screens.base import Screen
 from .session import Session
 from .shell import KioskShell
-from .widgets.qr import QrCodes
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +138,7 @@ def build_kiosk(
 
     ctx = AppContext(
         config=config, session=session, content=content, tasks=tasks, images=ImageCache(tasks),
-        clock=clock or kiosk_clock(config), weather=weather, qr=QrCodes(tasks),
+        clock=clock or kiosk_clock(config), weather=weather,
     )  # fmt: skip
     # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
     ctx.narration = NarrationPlayer(config, tasks, data.root / "cache" / "narration")

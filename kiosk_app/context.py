@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,12 +19,12 @@ from .images import ImageCache
 from .session import Session
 from .strings import Translator
 from .theme import HIGH_CONTRAST, LANDSCAPE, LAYOUTS, NORMAL, Metrics, Palette
-from .widgets.qr import QrCodes
 
 if TYPE_CHECKING:
     from .map_service import MapService
     from .narration import NarrationPlayer
     from .navigator import Navigator
+    from .widgets.qr import QrCodes
 
 
 class ContentHolder:
@@ -74,7 +75,6 @@ class AppContext:
     content: ContentHolder
     tasks: BackgroundTasks
     images: ImageCache
-    qr: QrCodes
     clock: Callable[[], dt.datetime]
     layout: str = LANDSCAPE
     screen_size: QSize = field(default_factory=lambda: QSize(LAYOUTS[LANDSCAPE]))
@@ -82,6 +82,13 @@ class AppContext:
     weather: Callable[[], dict | None] = field(default=lambda: None)
     map: MapService | None = None  # the kiosk's web map, started after home is painted
     narration: NarrationPlayer | None = None  # the kiosk's one narration player (kiosk_app.narration)
+
+    @functools.cached_property
+    def qr(self) -> QrCodes:
+        """QR codes, made and cached when a page first shows one (not on the way to home)."""
+        from .widgets.qr import QrCodes
+
+        return QrCodes(self.tasks)
 
     @property
     def store(self) -> ContentStore:

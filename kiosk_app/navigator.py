@@ -20,8 +20,8 @@ from .screens.base import Screen
 
 log = logging.getLogger(__name__)
 MAX_HISTORY = 40
-# 24 made Back and built-ahead pages faster (tap p95 about 22 ms against 43) but held some
-# 60 MiB more for good; 12 keeps a kiosk that runs for weeks at a flat, smaller size.
+# Pages hold no photos while out of view (the image cache has them), so 24 cost about 20 MiB
+# more than 12, flat over weeks, and a tap has to build its page one time in forty, not seven.
 MAX_CACHED_PAGES = 24
 KEEP_FOR_BACK = 3  # pages on the Back path that building ahead never evicts
 Key = tuple[str, str]
@@ -66,6 +66,11 @@ class Navigator(QStackedWidget):
         self._idle.setSingleShot(True)
         self._idle.setInterval(0)
         self._idle.timeout.connect(self._idle_step)
+        # Finishes the screen in view (what it left below the fold) right after its paint.
+        self._finish = QTimer(self)
+        self._finish.setSingleShot(True)
+        self._finish.setInterval(0)
+        self._finish.timeout.connect(self._finish_current)
 
     def screen(self, name: str, params: dict[str, Any] | None = None) -> Screen:
         """The screen for ``name``; per-parameter pages get one instance per ``params``."""
@@ -168,6 +173,7 @@ class Navigator(QStackedWidget):
 
     def _show(self, name: str, params: dict[str, Any]) -> None:
         self._start_pending = False
+        self._finish.stop()  # a screen left unfinished is finished when it is painted again
         self._cancel_idle_work()
         try:
             screen = self.screen(name, params)
@@ -188,7 +194,10 @@ class Navigator(QStackedWidget):
 
     # -- idle work ----------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # The filter runs before the screen paints; the timer fires once the frame is done.
+        # The filter runs before the screen paints; the timers fire once the frame is done
+        # (the one that finishes the screen first: it was started first).
+        if event.type() == QEvent.Type.Paint and watched is self.currentWidget() and watched.incomplete:  # type: ignore[attr-defined]
+            self._finish.start()
         if event.type() == QEvent.Type.Paint and watched is self._waiting_paint:
             self._waiting_paint = None
             if not self._painted:
@@ -200,9 +209,18 @@ class Navigator(QStackedWidget):
                 self._idle.start()
         return False
 
+    def _finish_current(self) -> None:
+        screen = self.currentWidget()
+        if isinstance(screen, Screen):
+            try:
+                screen.complete()
+            except Exception:
+                log.exception("finishing %s failed", screen.name)
+
     def idle_work_pending(self) -> bool:
         """True while pages are still being built ahead (or waiting for a paint to start)."""
-        return bool(self._queue) or self._idle.isActive() or (self.prebuild and self._waiting_paint is not None)
+        return (bool(self._queue) or self._idle.isActive() or self._finish.isActive()
+                or (self.prebuild and self._waiting_paint is not None))  # fmt: skip
 
     def _cancel_idle_work(self) -> None:
         hooks = [entry for entry in self._queue if entry[0] == ""]  # start-up work is postponed, not dropped
@@ -251,6 +269,7 @@ class Navigator(QStackedWidget):
             screen = self.screen(name)
         try:
             built = screen.prepare(params)
+            screen.complete()  # built ahead means whole: the first visit only paints
         except Exception:
             if name in self.per_params:
                 key = page_key(name, params)

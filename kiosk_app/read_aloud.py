@@ -10,7 +10,6 @@ the kiosk's one :class:`~kiosk_app.narration.NarrationPlayer`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, QTimer
@@ -29,6 +28,8 @@ _FULL_STOP_LANGS = ("zh", "ja", "yue")
 
 def _speakable(text: str) -> str:
     """Text without pictograms (▶, ◐, arrows) and with whitespace collapsed."""
+    import unicodedata  # read-aloud only: off the way to the first screen
+
     kept = "".join(ch for ch in text if not unicodedata.category(ch).startswith("S") or ch in "%&+")
     return " ".join(kept.split())
 
@@ -85,6 +86,8 @@ class ReadAloud(QObject):
     def text_for(self, screen: QWidget) -> str:
         """What would be said for ``screen`` in the visitor's language."""
         ctx = self.ctx
+        if hasattr(screen, "complete"):
+            screen.complete()  # the whole page, also what it builds after its first paint
         phrases = screen_phrases(screen, ctx.tr.rtl)
         title = _speakable(screen.title()) if hasattr(screen, "title") else ""
         if title and title not in phrases:

@@ -167,6 +167,12 @@ def make_kiosk(qtbot, demo_data: DataDir, kiosk_config):  # type: ignore[no-unty
             built.ctx.map.close()  # the web page before its profile, while the shell still exists
 
 
+def finished(kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Wait, as a visitor looking at the screen would, until the page in view is whole: what a
+    page builds below the fold comes on the turn of the event loop after its first paint."""
+    qtbot.waitUntil(lambda: not kiosk.nav.currentWidget().incomplete, timeout=5000)
+
+
 @pytest.fixture
 def kiosk(make_kiosk):  # type: ignore[no-untyped-def]
     """The whole kiosk at 1920x1080 on the demo content."""

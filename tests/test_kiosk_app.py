@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 
 from kiosk_app.widgets.common import Card
+
+from .conftest import finished
 
 
 def test_starts_on_attract_and_a_touch_opens_home(kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -18,6 +20,7 @@ def test_starts_on_attract_and_a_touch_opens_home(kiosk, qtbot) -> None:  # type
 
 def test_home_theme_venue_and_qr(kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
     kiosk.nav.go("home")
+    finished(kiosk, qtbot)
     tile = kiosk.shell.findChild(Card, "theme-yellow-river")
     qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
     assert kiosk.nav.current_name == "venues" and kiosk.nav.current[1] == {"theme": "yellow-river"}
@@ -259,3 +262,22 @@ def test_photos_and_voices_wait_for_the_first_frame(make_kiosk, qtbot) -> None: 
     assert views and all(v.pixmap is None for v in views)  # a page out of view holds no photos
     kiosk.nav.back()
     assert all(v.pixmap is not None for v in views)  # back again: from the cache, painted at once
+
+
+def test_home_paints_what_is_in_view_first_and_builds_the_rest_right_after(kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
+    kiosk.nav.go("home")
+    home = kiosk.nav.currentWidget()
+    # The tiles and the first section (featured places) are there for the first frame...
+    assert home.findChild(QWidget, "home-all-places") is not None
+    assert [c for c in home.findChildren(Card) if c.objectName().startswith("venue-")]
+    # ... the sections below the fold come on the turn of the event loop after it.
+    assert home.incomplete and home.findChild(Card, "theme-yellow-river") is None
+    finished(kiosk, qtbot)
+    assert home.findChild(Card, "theme-yellow-river") is not None
+    themes = [c.objectName() for c in home.findChildren(Card) if c.objectName().startswith("theme-")]
+    assert len(themes) == len(kiosk.ctx.content.themes)
+    # Whoever needs the whole page at once (reading it aloud, building it ahead) gets it whole.
+    kiosk.ctx.session.set_language("en")  # re-renders home
+    assert home.incomplete
+    home.complete()
+    assert not home.incomplete and home.findChild(Card, "theme-yellow-river") is not None

@@ -14,6 +14,8 @@ from kiosk_app.config import load_config
 from kiosk_app.screens.base import Screen
 from kiosk_app.strings import STRINGS, missing_translations
 
+from .conftest import finished
+
 LAYOUTS = [(1920, 1080), (1080, 1920), (1280, 800)]
 
 
@@ -222,8 +224,10 @@ def test_a_button_on_a_scrolling_page_answers_a_real_tap(kiosk, qtbot) -> None: 
     from PySide6.QtWidgets import QPushButton, QScrollArea
 
     kiosk.nav.go("home")
+    finished(kiosk, qtbot)  # the events are below the fold: built after the first paint
     page = kiosk.nav.currentWidget()
     target = next(b for b in page.findChildren(QPushButton) if b.objectName().startswith("home-event"))
+    qtbot.waitUntil(target.isVisible)  # shown and laid out on the next turn of the event loop
     area = next(a for a in page.findChildren(QScrollArea) if a.isAncestorOf(target))
     area.ensureWidgetVisible(target)
     qtbot.wait(50)

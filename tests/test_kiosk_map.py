@@ -432,7 +432,8 @@ def test_xss_payloads_in_venue_text_stay_text(map_kiosk: Any, internet: Any) -> 
     js(map_kiosk, "(kioskMap.map.setZoom(4, {animate:false}), 1)")
     pause(500)
     _assert_contained(map_kiosk, internet, windows, "XSS in venue text")
-    assert set(js(map_kiosk, "kioskMap.labels()")) == set(HOSTILE_NAMES)
+    # Labels come with the markers Leaflet draws after the zoom (once, 500 ms was not enough).
+    wait_until(lambda: set(js(map_kiosk, "kioskMap.labels()")) == set(HOSTILE_NAMES), 5000)
     assert js(map_kiosk, "document.querySelectorAll('.kiosk-label img, .kiosk-label svg, .kiosk-label b').length") == 0
     surface.discard()  # the next test gets a clean page
 

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content_sync.device import DEVICE_SCHEMA_VERSION, DeviceState, SyncStateReader
+from content_sync.device import DEVICE_SCHEMA_VERSION, DeviceState
 from content_sync.errors import StoreError
 from content_sync.install import Installer
 from content_sync.layout import DataDir
 from content_sync.provision import ensure_content
 from content_sync.store import ContentStore
+from content_sync.sync_state import SyncStateReader
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -28,6 +29,7 @@ class Screen(QWidget):
         self.setObjectName(f"screen-{self.name}")
         self.params: dict[str, Any] = {}
         self.stale = True
+        self._later: list[Callable[[], None]] = []
         self.body = QVBoxLayout(self)
         self.body.setContentsMargins(0, 0, 0, 0)
         self.body.setSpacing(0)
@@ -55,6 +57,23 @@ class Screen(QWidget):
     def render(self) -> None:
         """Build the screen's content for ``self.params`` in the current language."""
 
+    def later(self, build: Callable[[], None]) -> None:
+        """Build this part after the page is first painted (content below the fold).
+
+        The navigator runs it on the next turn of the event loop after the paint, before any
+        other idle work; ``complete`` runs it at once for whoever needs the whole page now.
+        """
+        self._later.append(build)
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self._later)
+
+    def complete(self) -> None:
+        """Build whatever ``render`` left for after the first paint."""
+        while self._later:
+            self._later.pop(0)()
+
     def likely_next(self) -> list[tuple[str, dict[str, Any]]]:
         """Pages a visitor is likely to open from here, most likely first (built ahead in idle time)."""
         return []
@@ -71,6 +90,7 @@ class Screen(QWidget):
         return ""
 
     def clear_body(self) -> None:
+        self._later.clear()
         while self.body.count():
             item = self.body.takeAt(0)
             widget = item.widget()

@@ -34,15 +34,21 @@ class HomeScreen(Screen):
         tiles = [t for s in sections if (t := self._tile(s)) is not None]
         tiles.append(self._make_tile("home.all_places", "", lambda: ctx.go("venues"), "home-all-places"))
         page.add(grid(tiles, m.columns if m.columns > 2 else 2, m.gap))
-        for section in sections:
-            builder = getattr(self, f"_section_{section}", None)
-            if builder is not None:
-                builder(page)
+        builders = [b for s in sections if (b := getattr(self, f"_section_{s}", None)) is not None]
+        if builders:
+            builders.pop(0)(page)  # the first section fills the screen under the tiles
+        # The rest is below the fold: built right after the page is on screen.
+        for builder in builders:
+            self.later(lambda builder=builder: builder(page))
+        self.later(lambda: self._notices(page))
+        self.body.addWidget(page)
+
+    def _notices(self, page: ScrollPage) -> None:
+        ctx, tr = self.ctx, self.ctx.tr
         for notice in ctx.store.notices(ctx.now()):
             first = tr.content(notice["body"]).split("\n\n")[0]
             page.add(text_label(f"{tr.content(notice['title'])}: {first}", "notice"))
         page.finish()
-        self.body.addWidget(page)
 
     def _heading(self, page: ScrollPage, key: str) -> None:
         page.add(text_label(self.ctx.tr(key), "heading"))
