@@ -67,6 +67,14 @@ def js(kiosk: Any, script: str) -> Any:
     return json.loads(out[0])[0]
 
 
+def page_is(kiosk: Any, query: str) -> bool:
+    """Whether the page in the view is ``map.html`` + ``query`` with its map set up (False while it loads)."""
+    out: list[Any] = []
+    kiosk.ctx.map.surface().run_js("JSON.stringify([location.search, typeof window.kioskMap])", out.append)
+    wait_until(lambda: out, 10_000)
+    return isinstance(out[0], str) and bool(out[0]) and json.loads(out[0]) == [query, "object"]
+
+
 class _Counter(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.hits.append(self.path)  # type: ignore[attr-defined]
@@ -428,7 +436,8 @@ def test_xss_payloads_in_venue_text_stay_text(map_kiosk: Any, internet: Any) -> 
                       labels={"here": "<b onclick=x>here</b>"})  # fmt: skip
     surface._html = build_map_html(hostile).encode()
     surface.page.load(QUrl("kiosk://app/map.html?v=hostile"))
-    wait_until(lambda: js(map_kiosk, "typeof window.kioskMap") == "object")
+    # The page before it keeps its kioskMap until the new one commits: wait for this page's own.
+    wait_until(lambda: page_is(map_kiosk, "?v=hostile"))
     js(map_kiosk, "(kioskMap.map.setZoom(4, {animate:false}), 1)")
     pause(500)
     _assert_contained(map_kiosk, internet, windows, "XSS in venue text")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from ..widgets.cards import route_card, venue_card
 from ..widgets.common import Card, ScrollPage, button, grid, swatch, text_label
@@ -78,8 +78,19 @@ class HomeScreen(Screen):
         self._heading(page, "home.featured")
         width = ctx.column_width(m.columns)
         self._next.extend(("venue", {"id": v.id}) for v in venues)
-        cards = [venue_card(ctx, v, lambda v=v: ctx.go("venue", id=v.id), width=width) for v in venues]
-        page.add(grid(cards, m.columns, m.gap))
+
+        def card(venue: Any) -> QWidget:
+            return venue_card(ctx, venue, lambda: ctx.go("venue", id=venue.id), width=width)
+
+        holder = page.add(grid([card(v) for v in venues[: m.columns]], m.columns, m.gap))
+
+        def second_row() -> None:  # under the fold on a landscape screen: right after the first paint
+            cells = holder.layout()
+            for i, venue in enumerate(venues[m.columns :]):
+                cells.addWidget(card(venue), 1 + i // m.columns, i % m.columns)
+
+        if venues[m.columns :]:
+            self.later(second_row)
 
     def _section_events(self, page: ScrollPage) -> None:
         ctx, tr = self.ctx, self.ctx.tr
