@@ -331,7 +331,6 @@ def memory_growth(data: Path, navigations: int) -> tuple[int, int, list[tuple[in
     langs = ["zh-Hans", "en"]
     at_100 = 0
     resets: list[tuple[int, int, int]] = []
-    in_visit = 0
     for n in range(1, navigations + 1):
         kind = n % 5
         if kind == 0:
@@ -349,16 +348,15 @@ def memory_growth(data: Path, navigations: int) -> tuple[int, int, list[tuple[in
             gc.collect()
             in_visit = rss_kib()  # the pages and photos of the visit still held
             kiosk.shell.reset_session()
-        if n % 10 == 0:
+            settle(app, kiosk)
+            gc.collect()
+            resets.append((n, in_visit, rss_kib()))
+        elif n % 10 == 0:
             settle(app, kiosk)
         if n == 100:
             settle(app, kiosk)
             gc.collect()
             at_100 = rss_kib()
-        if n % 1000 == 0:
-            settle(app, kiosk)
-            gc.collect()
-            resets.append((n, in_visit, rss_kib()))
     settle(app, kiosk)
     gc.collect()
     return at_100, rss_kib(), resets

@@ -142,16 +142,15 @@ def build_kiosk(
     )  # fmt: skip
     # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
     ctx.narration = NarrationPlayer(config, tasks, data.root / "cache" / "narration")
-    ctx.narration.hold_voice_questions()
     ctx.map = MapService(ctx)  # QtWebEngine is imported only when the map first starts
     factories: dict[str, Callable[[], Screen]] = {n: (lambda n=n: screen_class(n)(ctx)) for n in SCREENS}
     factories.update({cls.name: (lambda cls=cls: cls(ctx)) for cls in extra_screens})
     per_params = {n for n, entry in SCREENS.items() if entry[2]} | {c.name for c in extra_screens if c.per_params}
     nav = Navigator(factories, per_params=frozenset(per_params))
     ctx.nav = nav
-    # The first frame first: photos and the speech engine's voices once it is on screen.
-    ctx.images.hold()
-    nav.after_first_paint.extend([ctx.images.release, ctx.narration.release_voice_questions, freeze_startup_objects])
+    # The first frame first: background work (photos, the speech engine's voices) once it is on screen.
+    tasks.hold()
+    nav.after_first_paint.extend([tasks.release, freeze_startup_objects])
     idle = IdleWatcher(config["idle.timeout_seconds"], config["idle.warning_seconds"])
     lockdown = Lockdown()
     shell = KioskShell(ctx, nav, idle, on_operator=lambda: nav.go("operator_pin"))

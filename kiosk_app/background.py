@@ -54,6 +54,9 @@ class BackgroundTasks:
         # the new page is painted: a worker running Python holds the GIL, and a page waiting for
         # it painted some 15 ms later when its photos, map and QR code started with it.
         self._queued: list[_Task] = []
+        # Held (``hold``) until the kiosk's first frame is painted: no photo, voice list or map
+        # page competes with it for the CPU.
+        self._held = False
         self._start_soon = QTimer()
         self._start_soon.setSingleShot(True)
         self._start_soon.setInterval(0)
@@ -82,7 +85,15 @@ class BackgroundTasks:
         relay.done.connect(finish)
         relay.failed.connect(fail)
         self._queued.append(_Task(fn, relay))
-        if not self._start_soon.isActive():
+        if not self._held and not self._start_soon.isActive():
+            self._start_soon.start()
+
+    def hold(self) -> None:
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+        if self._queued:
             self._start_soon.start()
 
     def _start_queued(self) -> None:
@@ -97,9 +108,13 @@ class BackgroundTasks:
         relay.deleteLater()
 
     def wait(self, msecs: int = 10_000) -> bool:
-        """Block until queued work is finished (tests and shutdown only)."""
-        self._start_soon.stop()
-        self._start_queued()
+        """Block until queued work is finished (tests and shutdown only).
+
+        Work held for a first frame that never came is not started: nobody is waiting for it.
+        """
+        if not self._held:
+            self._start_soon.stop()
+            self._start_queued()
         return self.pool.waitForDone(msecs)
 
     @property

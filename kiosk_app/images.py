@@ -46,18 +46,6 @@ class ImageCache:
         self.used = 0
         self._cache: OrderedDict[Key, QPixmap] = OrderedDict()
         self._waiting: dict[Key, list[Callable[[QPixmap], None]]] = {}
-        # While held (until the first screen is painted), decoding waits: two workers decoding
-        # photos would compete with the first frame for the CPU.
-        self._held: list[Key] | None = None
-
-    def hold(self) -> None:
-        if self._held is None:
-            self._held = []
-
-    def release(self) -> None:
-        held, self._held = self._held or [], None
-        for key in held:
-            self._load(key)
 
     def get(self, path: Path, size: QSize, callback: Callable[[QPixmap], None]) -> QPixmap | None:
         """The pixmap now if cached; otherwise ``None`` and ``callback`` later with it."""
@@ -69,13 +57,7 @@ class ImageCache:
             self._waiting[key].append(callback)
             return None
         self._waiting[key] = [callback]
-        if self._held is not None:
-            self._held.append(key)
-        else:
-            self._load(key)
-        return None
 
-    def _load(self, key: Key) -> None:
         def done(image: QImage) -> None:
             pixmap = QPixmap.fromImage(image) if not image.isNull() else QPixmap()
             if not pixmap.isNull():
@@ -89,6 +71,7 @@ class ImageCache:
 
         self.tasks.run(lambda: load_scaled(Path(key[0]), QSize(key[1], key[2])), done,
                        lambda _exc: done(QImage()))  # fmt: skip
+        return None
 
     def clear(self) -> None:
         self._cache.clear()

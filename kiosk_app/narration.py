@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QUrl, Signal
 
 from content_sync import i18n
@@ -39,7 +40,6 @@ IDLE, PREPARING, PLAYING, PAUSED = "idle", "preparing", "playing", "paused"
 VOLUME_STEP = 10
 
 
-
 def _queued(target: QObject, slot: str, *args: object) -> None:  # args: values or (C++ type name, value)
     """Call a QtMultimedia slot from the event loop, in C++, without Python's lock held.
 
@@ -50,6 +50,7 @@ def _queued(target: QObject, slot: str, *args: object) -> None:  # args: values 
     """
     arguments = [Q_ARG(*a) if isinstance(a, tuple) else Q_ARG(type(a), a) for a in args]
     QMetaObject.invokeMethod(target, slot, Qt.ConnectionType.QueuedConnection, *arguments)
+
 
 @dataclass(frozen=True)
 class NarrationItem:
@@ -96,9 +97,6 @@ class _Voices:
     known: dict[str, bool] = field(default_factory=dict)
     wanted: set[str] = field(default_factory=set)
     asking: bool = False
-    # Held until the first screen is painted: the engine's child process and imports would
-    # compete with the start for the CPU (the kiosk releases it from its after-first-paint hook).
-    held: bool = False
 
 
 class NarrationPlayer(QObject):
@@ -179,18 +177,11 @@ class NarrationPlayer(QObject):
         self.learn_voices([lang])
         return None
 
-    def hold_voice_questions(self) -> None:
-        self._voices.held = True
-
-    def release_voice_questions(self) -> None:
-        self._voices.held = False
-        self.learn_voices([])
-
     def learn_voices(self, languages: list[str]) -> None:
         """Ask the speech engine which of ``languages`` it can speak, off the GUI thread."""
         voices = self._voices
         voices.wanted.update(lang for lang in languages if lang not in voices.known)
-        if not voices.wanted or voices.asking or voices.held:
+        if not voices.wanted or voices.asking:
             return  # a question in flight asks again for what arrived meanwhile
         voices.asking = True
         wanted = sorted(voices.wanted)
@@ -204,6 +195,8 @@ class NarrationPlayer(QObject):
         def done(found: dict[str, bool]) -> None:
             voices.asking = False
             voices.known.update(found)
+            if not shiboken6.isValid(self):
+                return  # the kiosk closed while the engine was being asked
             self.voices_known.emit()
             if voices.wanted:
                 self.learn_voices([])

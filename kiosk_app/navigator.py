@@ -196,9 +196,11 @@ class Navigator(QStackedWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # The filter runs before the screen paints; the timers fire once the frame is done
         # (the one that finishes the screen first: it was started first).
-        if event.type() == QEvent.Type.Paint and watched is self.currentWidget() and watched.incomplete:  # type: ignore[attr-defined]
+        if event.type() != QEvent.Type.Paint:
+            return False
+        if watched is self.currentWidget() and watched.incomplete:  # type: ignore[attr-defined]
             self._finish.start()
-        if event.type() == QEvent.Type.Paint and watched is self._waiting_paint:
+        if watched is self._waiting_paint:
             self._waiting_paint = None
             if not self._painted:
                 self._painted = True

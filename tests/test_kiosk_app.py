@@ -240,21 +240,34 @@ def test_no_window_but_the_kiosk_is_ever_shown_on_any_screen(kiosk, qtbot) -> No
 
 def test_photos_and_voices_wait_for_the_first_frame(make_kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Decoding photos and asking the speech engine would compete with the first screen for the CPU."""
-    from PySide6.QtCore import QSize
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QSize
 
     from kiosk_app.widgets.common import ImageView
 
     kiosk = make_kiosk()
-    images, player = kiosk.ctx.images, kiosk.ctx.narration
-    assert images._held is not None and player._voices.held  # built and shown, not painted yet
+    images, player, tasks = kiosk.ctx.images, kiosk.ctx.narration, kiosk.ctx.tasks
+    painted: list[float] = []
+
+    class FirstFrame(QObject):
+        def eventFilter(self, watched, event):  # type: ignore[no-untyped-def]
+            if event.type() == QEvent.Type.Paint:
+                painted.append(time.perf_counter())
+            return False
+
+    watcher = FirstFrame()
+    kiosk.nav.currentWidget().installEventFilter(watcher)  # built and shown, not painted yet
     photo = next(iter(kiosk.ctx.content.data.content.rglob("*.jpg")), None) or next(
         iter(kiosk.ctx.content.data.content.rglob("*.png")))  # fmt: skip
-    got = []
+    got, started = [], []
     assert images.get(photo, QSize(64, 48), got.append) is None
-    assert kiosk.ctx.tasks.pending == 0  # held: nothing decoding yet
-    qtbot.waitUntil(lambda: bool(got), timeout=5000)  # the first paint releases both
+    tasks.run(time.perf_counter, started.append)
+    assert tasks.pool.activeThreadCount() == 0  # held: nothing decoding yet
+    qtbot.waitUntil(lambda: bool(got and started), timeout=5000)  # the first paint releases the work
+    assert painted and started[0] > painted[0]
     assert not got[0].isNull() and got[0].width() == 64
-    assert images._held is None and not player._voices.held
+    qtbot.waitUntil(lambda: kiosk.ctx.lang in player._voices.known, timeout=30000)  # asked once painted
     kiosk.nav.go("home")
     views = [v for v in kiosk.nav.currentWidget().findChildren(ImageView) if v.isVisible() and v.path]
     qtbot.waitUntil(lambda: all(v.pixmap is not None for v in views), timeout=5000)

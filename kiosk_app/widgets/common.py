@@ -74,7 +74,7 @@ class TapButton(QPushButton):
         self.on_tap()
 
 
-def button(text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> QPushButton:
+def button(text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> TapButton:
     """Every button of the kiosk acts on release (see ``TapButton``): pages scroll kinetically."""
     return TapButton(text, on_tap, role, name=name)
 

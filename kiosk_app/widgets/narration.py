@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..narration import IDLE, PAUSED, PLAYING, PREPARING, NarrationItem, NarrationPlayer, resolve_item
-from .common import KineticOnShow, TapButton, text_label
+from .common import KineticOnShow, button, text_label
 
 if TYPE_CHECKING:
     from ..context import AppContext
@@ -54,10 +54,6 @@ class SeekBar(QSlider):
         if not dragged and self.isEnabled() and self.rect().contains(event.position().toPoint()):
             self.setValue(self.value_at(round(event.position().x())))
             self.on_seek(self.value())
-
-
-def tap_button(text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> TapButton:
-    return TapButton(text, on_tap, role, name=name)
 
 
 def clock(ms: int) -> str:
@@ -99,7 +95,7 @@ class NarrationPanel(QFrame):
         layout.setSpacing(max(8, m.gap // 2))
 
         self.heading = text_label(tr("narration.heading"), "heading")
-        self.play_button = tap_button("", self._tap, "primary", name="narration-play")
+        self.play_button = button("", self._tap, "primary", name="narration-play")
         self.play_button.setMinimumWidth(round(m.touch * 3))
         self.play_button.setMinimumHeight(round(m.touch * 1.1))
         self.play_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
@@ -138,12 +134,12 @@ class NarrationPanel(QFrame):
         )
         controls.addWidget(self.seek)
         player = self.player
-        self.quieter = tap_button(tr("narration.quieter"), lambda: player.step_volume(-1), name="narration-quieter")
-        self.louder = tap_button(tr("narration.louder"), lambda: player.step_volume(1), name="narration-louder")
+        self.quieter = button(tr("narration.quieter"), lambda: player.step_volume(-1), name="narration-quieter")
+        self.louder = button(tr("narration.louder"), lambda: player.step_volume(1), name="narration-louder")
         self.volume = text_label("", wrap=False)
         self.volume.setObjectName("narration-volume")
         self.volume.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.keep = tap_button(tr("narration.keep_listening"), self._keep_tapped, "chip", name="narration-keep")
+        self.keep = button(tr("narration.keep_listening"), self._keep_tapped, "chip", name="narration-keep")
         self.keep.setCheckable(True)
         volume_row = QHBoxLayout()
         volume_row.setSpacing(m.gap)

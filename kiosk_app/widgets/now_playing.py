@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout
 
 from ..narration import PAUSED, PLAYING
-from .common import TapButton, text_label
+from .common import button, text_label
 
 if TYPE_CHECKING:
     from ..context import AppContext
@@ -36,8 +36,8 @@ class NowPlayingBar(QFrame):
         layout.setSpacing(12)
         self.label = text_label("", wrap=False)
         self.label.setObjectName("now-playing-title")
-        self.toggle = TapButton("", self.player.toggle, name="now-playing-toggle")
-        self.stop = TapButton("", self.player.stop, name="now-playing-stop")
+        self.toggle = button("", self.player.toggle, name="now-playing-toggle")
+        self.stop = button("", self.player.stop, name="now-playing-stop")
         layout.addWidget(self.label, 1)
         layout.addWidget(self.toggle)
         layout.addWidget(self.stop)
