@@ -55,7 +55,7 @@ KIOSK_START = textwrap.dedent(
     from pathlib import Path
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
-    from content_sync.layout import DataDir
+    from content_sync.device.layout import DataDir
     from kiosk_app.app import build_kiosk
     from kiosk_app.config import load_config
     app = QApplication([])
@@ -78,10 +78,10 @@ KIOSK_START = textwrap.dedent(
 
 
 def prepare_demo(work: Path) -> Path:
-    from content_sync.install import Installer
-    from content_sync.layout import DataDir
-    from content_sync.packfile import build_pack
-    from content_sync.signing import SigningKey
+    from content_sync.device.install import Installer
+    from content_sync.device.layout import DataDir
+    from content_sync.pack.build import build_pack
+    from content_sync.pack.signing import SigningKey
 
     key = SigningKey.generate("bench")
     build_pack(DEMO, work / "demo.kpack", keys=[key])
@@ -195,7 +195,7 @@ def tap_to_paint(data: Path, taps: int, pause: float) -> tuple[list[float], dict
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
-    from content_sync.layout import DataDir
+    from content_sync.device.layout import DataDir
     from kiosk_app.app import build_kiosk
     from kiosk_app.config import load_config
     from kiosk_app.widgets.common import Card
@@ -314,7 +314,7 @@ def memory_growth(data: Path, navigations: int) -> tuple[int, int, list[tuple[in
 
     from PySide6.QtWidgets import QApplication
 
-    from content_sync.layout import DataDir
+    from content_sync.device.layout import DataDir
     from kiosk_app.app import build_kiosk
     from kiosk_app.config import load_config
     from kiosk_app.gc_guard import limit_malloc_arenas

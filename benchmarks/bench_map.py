@@ -71,10 +71,10 @@ def tree_pss_mib(pid: int) -> tuple[float, int]:
 
 def demo_data() -> Path:
     """The demo pack built, signed and installed once into benchmarks/out (reused if fresh)."""
-    from content_sync.install import Installer
-    from content_sync.layout import DataDir
-    from content_sync.packfile import build_pack
-    from content_sync.signing import SigningKey
+    from content_sync.device.install import Installer
+    from content_sync.device.layout import DataDir
+    from content_sync.pack.build import build_pack
+    from content_sync.pack.signing import SigningKey
 
     root = OUT / "map-demo"
     stamp = max(p.stat().st_mtime for p in DEMO.rglob("*") if p.is_file())
@@ -115,7 +115,7 @@ def child_kiosk(data_root: str, reps: int) -> dict:
 
     prepare_web_engine()
     app = QApplication([])
-    from content_sync.layout import DataDir
+    from content_sync.device.layout import DataDir
     from kiosk_app.app import build_kiosk
     from kiosk_app.config import load_config
     from kiosk_app.gc_guard import MainThreadGC
@@ -184,9 +184,9 @@ def child_bare(data_root: str, reps: int, width: int, height: int) -> dict:
     app = QApplication([])
     from PySide6.QtWebEngineWidgets import QWebEngineView
 
-    from content_sync.layout import DataDir
-    from content_sync.mbtiles import MBTiles
-    from content_sync.store import ContentStore
+    from content_sync.device.layout import DataDir
+    from content_sync.maps.mbtiles import MBTiles
+    from content_sync.store.content_store import ContentStore
     from kiosk_app.config import load_config
 
     store = ContentStore.open(DataDir(Path(data_root)))

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
     from PySide6.QtWidgets import QApplication
 
-    from content_sync.layout import DataDir
+    from content_sync.device.layout import DataDir
     from kiosk_app.app import build_kiosk
     from kiosk_app.config import load_config
 

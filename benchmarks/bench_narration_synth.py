@@ -24,9 +24,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from content_sync import narration
-from content_sync.narration import NarrationCache, wav_info
-from content_sync.source import load_source
+from content_sync.pack.source import load_source
+from content_sync.speech import synthesis as narration
+from content_sync.speech.cache import NarrationCache
+from content_sync.speech.synthesis import wav_info
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "assets" / "demo-pack"

@@ -36,13 +36,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from content_sync import install as install_mod
-from content_sync import packfile, search
-from content_sync import source as source_mod
-from content_sync.install import Installer
-from content_sync.layout import DataDir
-from content_sync.packfile import CONTENT_DB, build_pack, sign_pack, verify_pack
-from content_sync.signing import SigningKey
+from content_sync.device import install as install_mod
+from content_sync.device.install import Installer
+from content_sync.device.layout import DataDir
+from content_sync.pack import build as pack_build
+from content_sync.pack import search_index
+from content_sync.pack import source as source_mod
+from content_sync.pack.build import build_pack, sign_pack
+from content_sync.pack.manifest import CONTENT_DB
+from content_sync.pack.reader import verify_pack
+from content_sync.pack.signing import SigningKey
 
 from .synthetic_city import DEFAULT_MEDIA, DEFAULT_SEED, DEFAULT_VENUES, OUT_ROOT, CityConfig, ensure_source
 
@@ -161,7 +164,7 @@ class _TimedConnection:
 
 
 class _TimedSqlite:
-    """Stands in for the sqlite3 module inside content_sync.install while SQL is being timed."""
+    """Stands in for the sqlite3 module inside content_sync.device.install while SQL is being timed."""
 
     def __init__(self, totals: dict[str, float]) -> None:
         self._totals = totals
@@ -177,7 +180,7 @@ def sql_split(data: DataDir, trusted: list[Any], pack: Path, out: Out, top: int 
     """One install with every SQL statement the installer runs timed; prints the costliest."""
     totals: dict[str, float] = defaultdict(float)
     # Every content_sync module the install runs SQL from (vet.py where it exists).
-    modules = [m for m in (install_mod, sys.modules.get("content_sync.vet")) if m and hasattr(m, "sqlite3")]
+    modules = [m for m in (install_mod, sys.modules.get("content_sync.pack.vet")) if m and hasattr(m, "sqlite3")]
     shim = _TimedSqlite(totals)
     for module in modules:
         module.sqlite3 = shim  # type: ignore[attr-defined]
@@ -258,8 +261,8 @@ def _run(cfg: CityConfig, source: Path, work: Path, installs: int, profile: bool
     phases: dict[str, float] = defaultdict(float)
     with (
         timed_calls(source_mod, "load_source", phases),
-        timed_calls(packfile, "write_content_db", phases),
-        timed_calls(search, "rebuild_index", phases),
+        timed_calls(pack_build, "write_content_db", phases),
+        timed_calls(search_index, "rebuild_index", phases),
     ):
         t0 = time.perf_counter()
         manifest, problems = build_pack(source, pack, keys=[key])
@@ -349,7 +352,7 @@ def _run(cfg: CityConfig, source: Path, work: Path, installs: int, profile: bool
     out(f"{'build_pack (validate, DB, index, hash, ZIP, sign)':<52} {build_s:>9.2f}  {len(problems)} warnings")
     out(f"{'  load_source (read + validate JSON, hash media)':<52} {phases['load_source']:>9.2f}")
     out(f"{'  write_content_db: rows, VACUUM':<52} {rows_s:>9.2f}")
-    out(f"{'  write_content_db: search.rebuild_index':<52} {phases['rebuild_index']:>9.2f}")
+    out(f"{'  write_content_db: search_index.rebuild_index':<52} {phases['rebuild_index']:>9.2f}")
     out(f"{'  hash content.db, write ZIP, fsync':<52} {build_rest:>9.2f}")
     out(f"{'sign_pack (2nd signature, rewrites the pack)':<52} {sign_s:>9.2f}")
     out(f"{'install, best of ' + str(installs):<52} {best_install:>9.2f}  runs: {_runs(install_s)}")

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from content_sync import search
+from content_sync.pack import search_index
+from content_sync.store import search
 
 from .synthetic_city import DEFAULT_MEDIA, DEFAULT_SEED, DEFAULT_VENUES, CityConfig, ensure_content_db
 
@@ -78,15 +79,15 @@ def _texts(conn: sqlite3.Connection, rng: random.Random, sample: int) -> list[tu
         name, aliases, desc = conn.execute(
             "SELECT name, aliases, description FROM venues WHERE id = ?", (ref,)
         ).fetchone()
-        names = search._strings(name) + search._strings(aliases)
-        out.append((names, search._strings(desc)))
+        names = search_index._strings(name) + search_index._strings(aliases)
+        out.append((names, search_index._strings(desc)))
     return out
 
 
 def _cjk_runs(texts: list[str], min_len: int) -> list[str]:
     runs: list[str] = []
     for text in texts:
-        found, _ = search.split_scripts(text)
+        found, _ = search_index.split_scripts(text)
         runs += [r for r in found if len(r) >= min_len]
     return runs
 
@@ -94,15 +95,15 @@ def _cjk_runs(texts: list[str], min_len: int) -> list[str]:
 def _syllables(name: str) -> list[str]:
     from pypinyin import Style, lazy_pinyin
 
-    runs, _ = search.split_scripts(name)
+    runs, _ = search_index.split_scripts(name)
     return [s.lower() for s in lazy_pinyin("".join(runs), style=Style.NORMAL) if s.isascii() and s.isalpha()]
 
 
 def _latin_words(texts: list[str]) -> list[str]:
     words = []
     for text in texts:
-        _, rest = search.split_scripts(text)
-        words += [w.lower() for w in search._WORD_RE.findall(rest) if w.isascii() and w.isalpha()]
+        _, rest = search_index.split_scripts(text)
+        words += [w.lower() for w in search_index.WORD_RE.findall(rest) if w.isascii() and w.isalpha()]
     return [w for w in words if len(w) >= 4 and w not in _EN_STOP]
 
 
@@ -135,7 +136,7 @@ def sample_queries(conn: sqlite3.Connection, per_kind: int, seed: int) -> dict[s
 
     def pinyin(initials: bool) -> Callable[[list[str], list[str]], str | None]:
         def make(names: list[str], body: list[str]) -> str | None:
-            zh = [n for n in names if search.split_scripts(n)[0]]
+            zh = [n for n in names if search_index.split_scripts(n)[0]]
             if not zh:
                 return None
             syllables = _syllables(rng.choice(zh))

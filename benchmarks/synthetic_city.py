@@ -235,15 +235,15 @@ class CityConfig:
         return self.root / "source"
 
 
-# The library modules whose code decides what write_content_db produces.
-DB_MODULES = ("search.py", "schema.py", "packfile.py", "source.py", "sanitize.py", "i18n.py", "hours.py")
+# The library code that decides what write_content_db produces: the pack wing and the core values.
+DB_MODULES = ("pack", "core")
 
 
 def library_fingerprint() -> str:
     """Hash of the code that writes the content DB: a cached DB is only reused with that same code."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in LIBRARY.glob("*.py") if p.name in DB_MODULES):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(p for wing in DB_MODULES for p in (LIBRARY / wing).rglob("*.py")):
+        digest.update(path.relative_to(LIBRARY).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
 
 
@@ -453,9 +453,9 @@ def ensure_source(cfg: CityConfig, log: Log = _print) -> Path:
 
 
 def write_db(source_dir: Path, db_path: Path) -> dict[str, float]:
-    """``load_source`` + ``packfile.write_content_db`` into ``db_path``; returns phase timings (s)."""
-    from content_sync import packfile
-    from content_sync.source import load_source
+    """``load_source`` + ``write_content_db`` into ``db_path``; returns phase timings (s)."""
+    from content_sync.pack.content_db import write_content_db
+    from content_sync.pack.source import load_source
 
     t0 = time.perf_counter()
     source, problems = load_source(source_dir)
@@ -463,7 +463,7 @@ def write_db(source_dir: Path, db_path: Path) -> dict[str, float]:
     if source is None:
         errors = [p for p in problems if not p.warning][:10]
         raise RuntimeError(f"synthetic source does not validate: {errors}")
-    packfile.write_content_db(source, db_path, CREATED_AT)
+    write_content_db(source, db_path, CREATED_AT)
     t2 = time.perf_counter()
     return {"load_source": t1 - t0, "write_content_db": t2 - t1, "warnings": float(len(problems))}
 

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
-from content_sync.layout import DataDir
-from content_sync.sync_state import SyncStateReader
+from content_sync.device.layout import DataDir
+from content_sync.device.sync_state import SyncStateReader
 
 from .background import BackgroundTasks
 from .config import KioskConfig

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from content_sync import i18n
+from content_sync.core import i18n
 
 PROFILES = ("station", "airport", "hotel_lobby", "hotel_room", "scenic_spot")
 HOME_SECTIONS = (
@@ -97,7 +97,7 @@ def _is_pin_hash(v: Any) -> str | None:
 
 
 def _is_timezone(v: Any) -> str | None:
-    from content_sync.hours import HoursError, zone
+    from content_sync.core.hours import HoursError, zone
 
     try:
         zone(str(v))

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize
 
-from content_sync.layout import DataDir
-from content_sync.store import ContentStore
+from content_sync.device.layout import DataDir
+from content_sync.store.content_store import ContentStore
 
 from .background import BackgroundTasks
 from .config import KioskConfig

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from content_sync.hours import DAYS, OpenStatus
-from content_sync.store import Venue, distance_km
+from content_sync.core.hours import DAYS, OpenStatus
+from content_sync.store.content_store import Venue, distance_km
 
 from .strings import Translator
 

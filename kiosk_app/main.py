@@ -18,9 +18,9 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from content_sync.errors import KioskError
-from content_sync.layout import DataDir
-from content_sync.provision import ensure_content
+from content_sync.core.errors import KioskError
+from content_sync.device.layout import DataDir
+from content_sync.device.provision import ensure_content
 
 from .config import describe, hash_pin, load_config
 

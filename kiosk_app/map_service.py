@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer
 
 if TYPE_CHECKING:
+    from content_sync.maps.tiles import TileSource
+
     from .context import AppContext
     from .web.surface import MapSurface
-    from .web.tiles import TileSource
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class MapService:
         """Tiles of the content in use (the web map and the small static maps share them)."""
         version = self.ctx.store.content_version
         if self._tiles is None or self._tiles_version != version:
-            from .web.tiles import TileSource
+            from content_sync.maps.tiles import TileSource
 
             if self._tiles is not None:
                 self._tiles.close()

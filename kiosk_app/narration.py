@@ -5,7 +5,7 @@ Where the sound comes from, best first:
 1. a recorded file from the pack for the visitor's language (content fallback applies);
    speech synthesised at pack build time (``kiosk-pack narrate``) arrives the same way;
 2. speech synthesised on the kiosk in the visitor's language, cached under
-   ``DATA_DIR/cache/narration`` (``content_sync.narration.NarrationCache``), made in a
+   ``DATA_DIR/cache/narration`` (``content_sync.speech.cache.NarrationCache``), made in a
    background task because synthesis takes seconds.
 
 Only one narration plays at a time: :meth:`NarrationPlayer.play` stops whatever played.
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import shiboken6
 from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QUrl, Signal
 
-from content_sync import i18n
+from content_sync.core import i18n
 
 from .background import BackgroundTasks
 from .config import KioskConfig
@@ -32,7 +32,7 @@ from .config import KioskConfig
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 
-    from content_sync.narration import NarrationCache
+    from content_sync.speech.cache import NarrationCache
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class NarrationPlayer(QObject):
     @property
     def cache(self) -> NarrationCache:
         if self._cache is None:
-            from content_sync.narration import NarrationCache
+            from content_sync.speech.cache import NarrationCache
 
             self._cache = NarrationCache(self.cache_dir)
         return self._cache
@@ -188,7 +188,7 @@ class NarrationPlayer(QObject):
         voices.wanted.clear()
 
         def ask() -> dict[str, bool]:
-            from content_sync.narration import find_voice
+            from content_sync.speech.synthesis import find_voice
 
             return {lang: find_voice(lang) is not None for lang in wanted}
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from content_sync.layout import DataDir
+from content_sync.device.layout import DataDir
 
 from .config import KioskConfig
 from .theme import LAYOUTS

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from content_sync import i18n
+from content_sync.core import i18n
 
 REQUIRED_LANGUAGES = ("zh-Hans", "en")
 

@@ -2,7 +2,7 @@
 
 In the bundle ``sys.executable`` is the executable itself, not a Python interpreter, so the
 one place the code starts a child with ``[sys.executable, "-m", MODULE, ...]`` (the speech
-worker, ``content_sync.narration._run_worker``) lands here: ``kiosk -m MODULE ARGS`` runs
+worker, ``content_sync.speech.synthesis._run_worker``) lands here: ``kiosk -m MODULE ARGS`` runs
 that module's ``main`` exactly as ``python -m MODULE ARGS`` would. Only the modules listed
 below are accepted; any other ``-m`` goes to the normal command line and fails there.
 """
@@ -15,13 +15,13 @@ from collections.abc import Callable
 
 
 def _narration_worker(args: list[str]) -> int:
-    from content_sync import narration_worker
+    from content_sync.speech import worker as narration_worker
 
     return narration_worker.main(args)
 
 
 CHILD_MODULES: dict[str, Callable[[list[str]], int]] = {
-    "content_sync.narration_worker": _narration_worker,
+    "content_sync.speech.worker": _narration_worker,
 }
 
 

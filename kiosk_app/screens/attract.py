@@ -8,7 +8,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation, QSize, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QStackedLayout, QVBoxLayout, QWidget
 
-from content_sync.store import Venue
+from content_sync.store.content_store import Venue
 
 from ..strings import LANGUAGE_NAMES, STRINGS
 from ..widgets.common import ImageView, text_label

@@ -8,8 +8,8 @@ from itertools import groupby
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
-from content_sync.hours import DAYS
-from content_sync.store import EventOccurrence, Venue
+from content_sync.core.hours import DAYS
+from content_sync.store.content_store import EventOccurrence, Venue
 
 from ..widgets.common import Card, ChipRow, ScrollPage, button, grid, text_label
 from .base import Screen

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout
 
-from content_sync.store import distance_km
+from content_sync.store.content_store import distance_km
 
 from ..theme import PORTRAIT
 from ..widgets.cards import venue_card

@@ -18,9 +18,9 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from content_sync.device import DeviceState, InstallRecord
-from content_sync.layout import DataDir, Pointer
-from content_sync.store import ContentStore
+from content_sync.device.layout import DataDir, Pointer
+from content_sync.device.state import DeviceState, InstallRecord
+from content_sync.store.content_store import ContentStore
 
 from ..theme import PORTRAIT
 from ..widgets.common import Card, ScrollPage, button, grid, text_label

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from content_sync.store import Route, RouteStop, Venue
+from content_sync.store.content_store import Route, RouteStop, Venue
 
 from .. import format as fmt
 from ..strings import STRINGS

@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
-from content_sync.layout import DataDir, Pointer
-from content_sync.store import ContentStore, SearchResult
+from content_sync.device.layout import DataDir, Pointer
+from content_sync.store.content_store import ContentStore, SearchResult
 
 from ..theme import COMPACT, PORTRAIT
 from ..widgets.common import Card, ScrollPage, grid, text_label

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from content_sync.store import distance_km
+from content_sync.store.content_store import distance_km
 
 from .. import format as fmt
 from ..strings import STRINGS

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from content_sync.store import Venue
-from content_sync.vocabulary import ACCESSIBILITY_FACTS
+from content_sync.core.vocabulary import ACCESSIBILITY_FACTS
+from content_sync.store.content_store import Venue
 
 from .. import format as fmt
 from ..theme import PORTRAIT

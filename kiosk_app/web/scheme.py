@@ -16,8 +16,9 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QByteArray, QFile, QIODevice, QObject
 from PySide6.QtWebEngineCore import QWebEngineUrlRequestJob, QWebEngineUrlSchemeHandler
 
+from content_sync.maps.tiles import TileSource
+
 from .engine import CONTENT_SECURITY_POLICY, HOST, SCHEME
-from .tiles import TileSource
 
 log = logging.getLogger(__name__)
 

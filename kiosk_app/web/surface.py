@@ -18,14 +18,14 @@ import shiboken6
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
 
-from content_sync import i18n
-from content_sync.mbtiles import lonlat_to_tile
+from content_sync.core import i18n
+from content_sync.maps.mbtiles import lonlat_to_tile
+from content_sync.maps.tiles import TileSource
 
 from .engine import ORIGIN, SCHEME
 from .guard import GuardedPage, GuardedView, RefusalLog, make_profile
 from .map_html import MapData, MapPin, MapRoute, build_map_html, script_json
 from .scheme import KioskSchemeHandler
-from .tiles import TileSource
 
 if TYPE_CHECKING:
     from PySide6.QtWebEngineCore import QWebEngineProfile

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
-from content_sync.store import Route, Venue
+from content_sync.store.content_store import Route, Venue
 
 from .. import format as fmt
 from ..context import AppContext

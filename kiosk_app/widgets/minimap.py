@@ -16,11 +16,12 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QShowEvent
 from PySide6.QtWidgets import QWidget
 
-from content_sync.mbtiles import lonlat_to_tile
+from content_sync.maps.mbtiles import lonlat_to_tile
 
 if TYPE_CHECKING:
+    from content_sync.maps.tiles import TileSource
+
     from ..context import AppContext
-    from ..web.tiles import TileSource
 
 TILE = 256
 MAX_ZOOM = 16

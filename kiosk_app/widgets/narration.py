@@ -295,7 +295,7 @@ class NarrationPanel(QFrame):
 
     def _build_transcript(self, duration_ms: int) -> None:
         """Sentences with their estimated start times; labels are made once and reused."""
-        from content_sync.narration import sentence_times
+        from content_sync.speech.synthesis import sentence_times
 
         assert self.item is not None
         self.times = sentence_times(self.item.text, duration_ms / 1000)

@@ -1,0 +1,145 @@
+"""``kiosk-pack trust | channel | install | rollback | info``: one kiosk's data directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..core import i18n
+from ..core.errors import KioskError
+from ..device.install import Installer, rollback
+from ..device.layout import DataDir
+from ..device.state import DeviceState
+from ..pack.signing import PublicKey
+from ..store.content_store import ContentStore
+from .common import data_dir_option, echo_json, fail
+
+
+@click.group()
+def trust() -> None:
+    """Manage the signing keys a kiosk trusts."""
+
+
+@trust.command("add")
+@click.argument("public_key", type=click.Path(dir_okay=False, path_type=Path))
+@data_dir_option
+def trust_add(public_key: Path, data_dir: Path) -> None:
+    """Trust packs signed by PUBLIC_KEY (a .pub file from 'kiosk-pack keygen')."""
+    key = PublicKey.load(public_key)
+    with DeviceState(DataDir(data_dir).device_db) as device:
+        device.trust(key)
+    click.echo(f"trusted key {key.key_id} ({key.label or 'no label'})")
+
+
+@trust.command("list")
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON.")
+def trust_list(data_dir: Path, as_json: bool) -> None:
+    """List trusted keys."""
+    with DeviceState(DataDir(data_dir).device_db) as device:
+        keys = device.trusted_keys()
+    if as_json:
+        echo_json([{"key_id": k.key_id, "label": k.label} for k in keys])
+    else:
+        for k in keys:
+            click.echo(f"{k.key_id}  {k.label}")
+
+
+@trust.command("remove")
+@click.argument("key_id")
+@data_dir_option
+def trust_remove(key_id: str, data_dir: Path) -> None:
+    """Stop trusting KEY_ID."""
+    with DeviceState(DataDir(data_dir).device_db) as device:
+        if not device.distrust(key_id):
+            fail(f"key {key_id} is not trusted here")
+    click.echo(f"removed key {key_id}")
+
+
+@click.command()
+@data_dir_option
+@click.argument("name", required=False)
+def channel(data_dir: Path, name: str | None) -> None:
+    """Show the channel this kiosk follows, or set it to NAME."""
+    with DeviceState(DataDir(data_dir).device_db) as device:
+        if name:
+            device.set("channel", name)
+        click.echo(device.get("channel", "stable"))
+
+
+@click.command()
+@click.argument("pack", type=click.Path(dir_okay=False, path_type=Path))
+@data_dir_option
+@click.option("--reinstall", is_flag=True, help="Install the same content version again (repairs damaged media).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def install(pack: Path, data_dir: Path, reinstall: bool, as_json: bool) -> None:
+    """Verify PACK and switch this kiosk to it atomically (sideload from USB)."""
+    data = DataDir(data_dir)
+    data.root.mkdir(parents=True, exist_ok=True)
+    with DeviceState(data.device_db) as device:
+        installer = Installer(data, device.trusted_keys(), device.get("channel", "stable"))
+        try:
+            result = installer.install(pack, reinstall=reinstall)
+        except KioskError as exc:
+            device.log_install(str(pack), None, None, False, str(exc))
+            raise
+        device.log_install(str(pack), result.pack_id, result.content_version, True, "installed")
+    if as_json:
+        echo_json(result.__dict__)
+        return
+    before = f" (was {result.previous_version})" if result.previous_version else ""
+    click.echo(
+        f"installed {result.pack_id} content version {result.content_version}{before}: "
+        f"{result.files_written} files written, {result.media_reused} media reused"
+        + (f", {result.texts_sanitised} texts had markup removed" if result.texts_sanitised else "")
+    )
+
+
+@click.command("rollback")
+@data_dir_option
+def rollback_command(data_dir: Path) -> None:
+    """Switch back to the previously installed content version."""
+    pointer = rollback(DataDir(data_dir))
+    click.echo(f"now showing {pointer.pack_id} content version {pointer.content_version}")
+
+
+@click.command()
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def info(data_dir: Path, as_json: bool) -> None:
+    """What content this kiosk has: version, counts, languages, health, recent installs."""
+    data = DataDir(data_dir)
+    with ContentStore.open(data) as store, DeviceState(data.device_db) as device:
+        meta = store.meta()
+        missing = store.check_media()
+        result = {
+            "pack_id": store.pointer.pack_id,
+            "title": i18n.loads(meta.get("title")),
+            "content_version": store.content_version,
+            "channel": meta.get("channel"),
+            "created_at": meta.get("created_at"),
+            "installed_at": store.pointer.installed_at,
+            "previous_version_available": bool(store.pointer.previous),
+            "languages": store.languages(),
+            "counts": store.counts(),
+            "media_bytes": store.media_bytes(),
+            "media_missing": missing,
+            "kiosk_channel": device.get("channel", "stable"),
+            "trusted_keys": [k.key_id for k in device.trusted_keys()],
+            "outbox": device.outbox_count(),
+            "recent_installs": [r.__dict__ for r in device.install_log(5)],
+        }
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"{i18n.text(result['title'], 'en')}")
+    click.echo(f"pack {result['pack_id']}, content version {result['content_version']}, channel {result['channel']}")
+    click.echo(f"built {result['created_at']}, installed {result['installed_at']}")
+    click.echo(f"languages: {', '.join(result['languages'])}")
+    click.echo("counts: " + ", ".join(f"{k} {v}" for k, v in result["counts"].items()))
+    click.echo(
+        f"media: {result['media_bytes'] / 2**20:.1f} MB, " + (f"{len(missing)} MISSING" if missing else "all present")
+    )
+    for rec in result["recent_installs"]:
+        click.echo(f"  {rec['at']}  {'ok     ' if rec['ok'] else 'REFUSED'}  {rec['message']}")

@@ -1,0 +1,58 @@
+"""``kiosk-pack narrate``: synthesise narration for a pack source (the work: :mod:`content_sync.pack.narrate`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from ..core.errors import BuildError
+from ..pack.narrate import narrate_source
+
+
+@click.command()
+@click.argument("src", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the WAVs and their index, outside the source (then: build --narration).")  # fmt: skip
+@click.option("--lang", "langs", multiple=True, help="Only this language (repeatable), e.g. --lang zh-Hans --lang en.")
+@click.option("--rate", type=click.IntRange(50, 500), default=None, help="Speaking rate in words per minute.")
+@click.option("--force", is_flag=True, help="Synthesise again even when the text has not changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def narrate(src: Path, out: Path, langs: tuple[str, ...], rate: int | None, force: bool, as_json: bool) -> None:
+    """Synthesise spoken narration for venues and routes that have no recorded audio.
+
+    WAVs go to OUT and are packed by 'kiosk-pack build SRC --narration OUT'; unchanged texts are skipped.
+    """
+    try:
+        report = narrate_source(
+            src, out, langs=langs, rate=rate, force=force, progress=None if as_json else lambda line: click.echo(line)
+        )
+    except BuildError as exc:
+        for problem in exc.problems:
+            if not problem.warning:
+                click.echo(str(problem), err=True)
+        raise
+    for lang, count in sorted(report.no_voice.items()):
+        click.echo(
+            f"kiosk-pack: no voice for language {lang}: {count} narration text(s) left without audio; "
+            "record audio for them or install a speech voice for that language",
+            err=True,
+        )
+    for failure in report.failed:
+        click.echo(f"kiosk-pack: narration failed: {failure}", err=True)
+    if as_json:
+        click.echo(json.dumps({**asdict(report), "realtime_factor": report.realtime_factor}, ensure_ascii=False))
+    else:
+        langs_made = ", ".join(f"{lang} {n}" for lang, n in sorted(report.by_lang.items())) or "none"
+        rtf = f"{report.realtime_factor:.3f}" if report.realtime_factor is not None else "n/a"
+        click.echo(
+            f"narrated {report.made} text(s) ({langs_made}): {report.audio_seconds:.1f} s of audio in "
+            f"{report.synthesis_seconds:.1f} s (real-time factor {rtf}); {report.unchanged} unchanged, "
+            f"{report.recorded} with recorded audio, {report.removed} removed"
+        )
+    if report.failed or (report.no_voice and not (report.made or report.unchanged or report.recorded)):
+        sys.exit(1)
+

@@ -1,0 +1,1 @@
+"""Values every wing shares; imports nothing else from ``content_sync``."""

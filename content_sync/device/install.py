@@ -1,0 +1,370 @@
+"""Install a pack: verify everything, then switch to it atomically.
+
+Order of work, chosen so a process killed at any instant (or a power cut) leaves either
+the old content or the new, never a mix:
+
+1. check the manifest, signature, channel, expiry, version, every entry's name and size
+   and the free disk space, all before writing a byte;
+2. unpack into a private staging folder, hashing every byte once, from the very buffer
+   that is written (so a pack on a USB stick that changes under us cannot slip anything
+   past the check); a file is opened or moved only after its own hash has matched, and
+   a mismatch anywhere removes the folder. The database is unpacked and verified first
+   on one thread and then vetted (schema, integrity, foreign keys, text re-sanitised)
+   while other threads unpack the media (written with O_DIRECT where the file system
+   allows). Media the kiosk already has are still verified in the pack, not rewritten;
+3. move new media into the shared media store and the staging folder into ``versions/``;
+4. replace ``current.json`` with one atomic rename: the moment of switching;
+5. remove what neither the current nor the previous version needs.
+
+A reader only ever follows ``current.json``, so steps 1-3 and 5 are invisible to it.
+Anything an interrupted install leaves behind is cleaned by :func:`recover`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import datetime as dt
+import errno
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import InstallError, KioskError, PackError
+from ..core.fsio import start_writeback_of, sync_dirs, sync_files
+from ..pack.manifest import (
+    CONTENT_DB,
+    DEFAULT_LIMITS,
+    MEDIA_NAME_RE,
+    FileEntry,
+    Manifest,
+    PackLimits,
+    hash_file,
+    shown_text,
+)
+from ..pack.reader import PackReader
+from ..pack.signing import PublicKey
+from ..pack.vet import vet_content_db
+from .layout import DataDir, Pointer
+
+try:
+    import fcntl
+except ImportError:  # Windows: installs are serialised by the single kiosk process
+    fcntl = None  # type: ignore[assignment]
+
+DISK_MARGIN_BYTES = 64 * 1024 * 1024
+MEDIA_WORKERS = 8  # threads unpacking media: most of their time is waiting for the disk (O_DIRECT)
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    pack_id: str
+    content_version: int
+    previous_version: int | None
+    version_dir: str
+    files_written: int
+    media_reused: int
+    texts_sanitised: int
+    signed_by: str
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@contextlib.contextmanager
+def install_lock(data: DataDir) -> Iterator[None]:
+    data.content.mkdir(parents=True, exist_ok=True)
+    with open(data.lock_path, "a+b") as fh:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise InstallError("another install is running on this kiosk; try again when it has finished") from None
+        yield
+
+
+def recover(data: DataDir) -> list[str]:
+    """Remove what an interrupted install left; keep current and previous. Caller holds the lock."""
+    removed: list[str] = []
+    if not data.content.is_dir():
+        return removed
+    for entry in data.content.iterdir():
+        if entry.name.startswith(".staging-"):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+    tmp_pointer = data.pointer_path.with_suffix(".json.tmp")
+    if tmp_pointer.exists():
+        tmp_pointer.unlink()
+    pointer = data.read_pointer()
+    keep = {pointer.current, pointer.previous} if pointer else set()
+    if data.versions.is_dir():
+        for entry in data.versions.iterdir():
+            if entry.name not in keep:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(f"versions/{entry.name}")
+    removed += _collect_media(data, keep)
+    return removed
+
+
+def _collect_media(data: DataDir, keep_versions: set[str | None]) -> list[str]:
+    """Delete media files no kept version refers to."""
+    if not data.media.is_dir():
+        return []
+    wanted: set[str] = set()
+    for name in keep_versions:
+        if not name:
+            continue
+        db = data.version_db(name)
+        if not db.exists():
+            continue
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            wanted.update(path.rsplit("/", 1)[-1] for (path,) in conn.execute("SELECT path FROM media"))
+        except sqlite3.DatabaseError:
+            return []  # unreadable: keep everything rather than guess
+        finally:
+            conn.close()
+    removed = []
+    for folder in data.media.iterdir():
+        if not folder.is_dir():
+            continue
+        for file in folder.iterdir():
+            if file.name not in wanted:
+                file.unlink(missing_ok=True)
+                removed.append(f"media/{file.name}")
+    return removed
+
+
+class Installer:
+    """Installs packs into one data directory; every dependency is passed in."""
+
+    def __init__(
+        self,
+        data: DataDir,
+        trusted_keys: Sequence[PublicKey],
+        channel: str,
+        *,
+        limits: PackLimits = DEFAULT_LIMITS,
+        clock: Callable[[], dt.datetime] = _utcnow,
+        reserve_bytes: int = DISK_MARGIN_BYTES,
+    ) -> None:
+        self.data = data
+        self.trusted_keys = list(trusted_keys)
+        self.channel = channel
+        self.limits = limits
+        self.clock = clock
+        self.reserve_bytes = reserve_bytes
+
+    def install(self, pack_path: Path, *, reinstall: bool = False) -> InstallResult:
+        with install_lock(self.data):
+            recover(self.data)
+            try:
+                return self._install_locked(Path(pack_path), reinstall)
+            except (KioskError, KeyboardInterrupt, SystemExit):
+                raise
+            except MemoryError:
+                raise InstallError("the pack is too large for this kiosk's memory; nothing changed") from None
+            except Exception as exc:  # a hostile pack must never surface as a traceback
+                recover(self.data)
+                raise PackError(f"refused: the pack is malformed ({type(exc).__name__})") from exc
+
+    # -- step 1: checks that write nothing -----------------------------------------------
+    def _check(self, reader: PackReader, reinstall: bool) -> tuple[Manifest, PublicKey, Pointer | None]:
+        reader.check_entries()
+        manifest = reader.manifest()
+        key = reader.verify_signature(manifest, self.trusted_keys)
+        if manifest.channel != self.channel:
+            raise PackError(
+                f"refused: the pack is for channel {shown_text(manifest.channel)} "
+                f"but this kiosk follows {shown_text(self.channel)}"
+            )
+        now = self.clock()
+        if manifest.expires_at and manifest.expires_at <= now:
+            raise PackError(f"refused: the pack expired on {manifest.expires_at:%Y-%m-%d %H:%M} UTC")
+        pointer = self.data.read_pointer()
+        if pointer:
+            if manifest.content_version < pointer.content_version:
+                raise PackError(
+                    f"refused: the pack holds content version {manifest.content_version}, older than the "
+                    f"installed version {pointer.content_version}"
+                )
+            if manifest.content_version == pointer.content_version and not reinstall:
+                raise PackError(
+                    f"content version {manifest.content_version} is already installed (use --reinstall to repair it)"
+                )
+        reader.check_structure(manifest)
+        return manifest, key, pointer
+
+    def _stored_media(self, manifest: Manifest) -> dict[str, int]:
+        """Size on disk of every media file of ``manifest`` the store already holds (one listing, no probing)."""
+        wanted = {name.rsplit("/", 1)[-1]: name for name in manifest.files if MEDIA_NAME_RE.match(name)}
+        found: dict[str, int] = {}
+        try:
+            folders = list(os.scandir(self.data.media))
+        except FileNotFoundError:
+            return found
+        for folder in folders:
+            if not folder.is_dir(follow_symlinks=False):
+                continue
+            with os.scandir(folder.path) as files:
+                for file in files:
+                    name = wanted.get(file.name)
+                    if name is not None and file.is_file(follow_symlinks=False):
+                        found[name] = file.stat(follow_symlinks=False).st_size
+        return found
+
+    def _check_space(self, manifest: Manifest, stored: dict[str, int]) -> None:
+        needed = sum(e.size for name, e in manifest.files.items() if name not in stored) + self.reserve_bytes
+        free = shutil.disk_usage(self.data.content).free
+        if free < needed:
+            raise InstallError(
+                f"not enough free disk space: the pack needs {needed // 2**20} MB, {free // 2**20} MB are free"
+            )
+
+    # -- steps 2-5 -------------------------------------------------------------------------
+    def _install_locked(self, pack_path: Path, reinstall: bool) -> InstallResult:
+        with PackReader(pack_path, self.limits) as reader:
+            manifest, key, pointer = self._check(reader, reinstall)
+            stored = self._stored_media(manifest)
+            self._check_space(manifest, stored)
+            staging = self.data.content / f".staging-{uuid.uuid4().hex}"
+            try:
+                staging.mkdir()
+                staged_media = staging / "media"
+                staged_media.mkdir()
+                db_path = staging / CONTENT_DB
+                reused = 0
+                jobs: list[tuple[FileEntry, str]] = []
+                checks: list[tuple[FileEntry, None]] = []  # media kept: the pack's copy is still verified
+                for name, entry in manifest.files.items():
+                    if name == CONTENT_DB:
+                        continue
+                    # A repair (reinstall) re-reads what is on disk; a normal install trusts
+                    # media that an earlier install verified.
+                    if stored.get(name) == entry.size and (
+                        not reinstall or hash_file(self.data.media_path(name)).sha256 == entry.sha256
+                    ):
+                        reused += 1
+                        checks.append((entry, None))
+                        continue
+                    file_name = name.rsplit("/", 1)[-1]
+                    jobs.append((entry, os.path.join(staged_media, file_name[:2], file_name)))
+                # Staged media sit in the store's own <ab> folders, so a folder the store does
+                # not have yet moves in with one rename instead of one per file.
+                for folder in {os.path.dirname(path) for _, path in jobs}:
+                    os.mkdir(folder)
+                # Every hash is checked as the bytes are unpacked into this private folder;
+                # nothing in it is opened or moved before its own hash has matched. The
+                # database is unpacked, verified and vetted on one thread while the media
+                # are unpacked on others.
+                database = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+                vetted = database.submit(self._extract_and_vet, reader, manifest, db_path)
+                try:
+                    self._extract_media(reader, manifest, [*jobs, *checks])
+                    sanitised = vetted.result()
+                finally:
+                    database.shutdown(cancel_futures=True)
+                # Everything written reaches the disk before anything becomes visible.
+                sync_files([db_path, *(path for _, path in jobs)])
+                # Step 3: media into the shared store (invisible until the pointer moves).
+                touched = self._move_media(staged_media)
+                version_name = f"v{manifest.content_version:010d}-{uuid.uuid4().hex[:8]}"
+                self.data.versions.mkdir(parents=True, exist_ok=True)
+                staged_media.rmdir()
+                os.replace(staging, self.data.versions / version_name)
+                sync_dirs([*touched, self.data.media, self.data.versions])
+            except PackError:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            except OSError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise InstallError("the disk is full; the installed content was not changed") from None
+                raise InstallError(
+                    f"could not write the new content ({exc.strerror or exc}); nothing changed"
+                ) from None
+        # Step 4: the switch. Reinstalling a version keeps the older one as "previous".
+        same = pointer is not None and pointer.content_version == manifest.content_version
+        previous = (pointer.previous if same else pointer.current) if pointer else None
+        self.data.write_pointer(Pointer(
+            current=version_name, previous=previous, pack_id=manifest.pack_id,
+            content_version=manifest.content_version, installed_at=self.clock().replace(microsecond=0).isoformat(),
+        ))  # fmt: skip
+        # Step 5: tidy up; failures here cost disk space, never content.
+        with contextlib.suppress(OSError):
+            recover(self.data)
+        return InstallResult(
+            pack_id=manifest.pack_id, content_version=manifest.content_version,
+            previous_version=pointer.content_version if pointer else None, version_dir=version_name,
+            files_written=len(jobs) + 1, media_reused=reused, texts_sanitised=sanitised, signed_by=key.key_id,
+        )  # fmt: skip
+
+    def _move_media(self, staged_media: Path) -> list[Path]:
+        """Move verified media from staging into the store; returns the store folders changed."""
+        self.data.media.mkdir(parents=True, exist_ok=True)
+        touched = []
+        with os.scandir(staged_media) as folders:
+            staged_folders = [folder.name for folder in folders]
+        for prefix in staged_folders:
+            source, target = staged_media / prefix, self.data.media / prefix
+            touched.append(target)
+            try:
+                os.rename(source, target)  # a folder the store lacks (or an empty one): one rename
+            except OSError:
+                if not target.is_dir():
+                    raise
+                for name in os.listdir(source):  # the store has this folder: file by file
+                    os.replace(source / name, target / name)
+                source.rmdir()
+        return touched
+
+    def _extract_and_vet(self, reader: PackReader, manifest: Manifest, dest: Path) -> int:
+        self._extract_db(reader, manifest, dest)
+        # The disk writes the database out while its rows are vetted (from the OS cache),
+        # instead of the unpacking waiting for the disk or the final sync doing it all.
+        flush = threading.Thread(target=start_writeback_of, args=(dest,), daemon=True)
+        flush.start()
+        try:
+            return vet_content_db(dest, manifest)
+        finally:
+            flush.join()
+
+    def _extract_db(self, reader: PackReader, manifest: Manifest, dest: Path) -> None:
+        """Unpack and verify content.db (chunks on all cores) before anything opens it."""
+        reader.extract_files([(manifest.files[CONTENT_DB], str(dest))], manifest.chunk_size)
+
+    def _extract_media(
+        self, reader: PackReader, manifest: Manifest, jobs: list[tuple[FileEntry, str | None]]
+    ) -> None:
+        """Unpack and verify new media into the staging folder, several files at once (None: verify only).
+
+        Media are written around the OS cache (O_DIRECT where the file system takes it), so
+        more threads than cores keep the disk busy while the cores hash.
+        """
+        reader.extract_files(jobs, manifest.chunk_size, MEDIA_WORKERS, direct=True)
+
+
+def rollback(data: DataDir, clock: Callable[[], dt.datetime] = _utcnow) -> Pointer:
+    """Switch back to the previous content version (an operator's undo)."""
+    with install_lock(data):
+        pointer = data.read_pointer()
+        if not pointer or not pointer.previous or not data.version_db(pointer.previous).exists():
+            raise InstallError("there is no previous content version to go back to")
+        conn = sqlite3.connect(f"file:{data.version_db(pointer.previous)}?mode=ro", uri=True)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            conn.close()
+        new = Pointer(
+            current=pointer.previous, previous=pointer.current, pack_id=meta.get("pack_id", pointer.pack_id),
+            content_version=int(meta.get("content_version", 0)),
+            installed_at=clock().replace(microsecond=0).isoformat(),
+        )  # fmt: skip
+        data.write_pointer(new)
+        return new

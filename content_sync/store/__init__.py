@@ -1,0 +1,1 @@
+"""The installed content as screens and tools read it (read-only), and search over it."""

@@ -1,0 +1,102 @@
+"""Searching a pack's index as a visitor types (the index itself: :mod:`content_sync.pack.search_index`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..pack.search_index import WORD_RE, normalize, pairs, split_scripts
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def build_match(query: str, *, names_only: bool) -> tuple[str | None, str | None]:
+    """FTS5 MATCH expressions for what a visitor typed: (for search_cjk, for search_latin).
+
+    Either is ``None`` when the query has no part in that script; both are ``None`` when
+    nothing is searchable.
+    """
+    runs, rest = split_scripts(normalize(query))
+    words = WORD_RE.findall(rest)
+    prefix = ("name_",) if names_only else ("name_", "body_")
+    clauses: list[str] = []
+    for run in runs:
+        if len(run) == 1:
+            cols = " ".join(p + "uni" for p in prefix)
+            clauses.append(f"{{{cols}}} : {_quote(run)}")
+        else:
+            cols = " ".join(p + "bi" for p in prefix)
+            clauses.append(f"{{{cols}}} : {_quote(' '.join(pairs(run)))}")
+    latin = None
+    if words:
+        cols = " ".join(p + "latin" for p in prefix)
+        alternatives = ["{" + cols + "} : (" + " AND ".join(_quote(w) + "*" for w in words) + ")"]
+        joined = "".join(words)
+        if joined.isascii() and joined.isalpha():
+            alternatives.append(f"name_py : {_quote(joined)}*")
+            alternatives.append(f"name_ini : {_quote(joined)}*")
+        latin = " OR ".join(alternatives)
+    return (" AND ".join(clauses) if clauses else None), latin
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str
+    ref_id: str
+    in_name: bool
+
+
+def _tier_sql(cjk: str | None, latin: str | None, kind_filter: str) -> tuple[str, list[object]]:
+    """Drive the query from one full-text table; require the other through its rowids."""
+    driver, other = ("search_cjk", "search_latin") if cjk else ("search_latin", "search_cjk")
+    first, second = (cjk, latin) if cjk else (latin, None)
+    sql = (
+        f"SELECT d.rowid, d.kind, d.ref_id FROM {driver} f JOIN search_docs d ON d.rowid = f.rowid "
+        f"WHERE {driver} MATCH ?"
+    )
+    args: list[object] = [first]
+    if second:
+        sql += f" AND d.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH ?)"
+        args.append(second)
+    return sql + kind_filter + " ORDER BY d.boost DESC, d.name_len, d.rowid", args
+
+
+def search(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    limit: int | None = 50,
+    kinds: Sequence[str] | None = None,
+) -> list[SearchHit]:
+    """Name matches first (featured, then shortest name), then matches in the text."""
+    name_match = build_match(query, names_only=True)
+    any_match = build_match(query, names_only=False)
+    if name_match == (None, None):
+        return []
+    kind_filter = ""
+    params: list[object] = []
+    if kinds:
+        kind_filter = f" AND d.kind IN ({','.join('?' * len(kinds))})"
+        params = list(kinds)
+    hits: list[SearchHit] = []
+    seen: set[int] = set()
+    for (cjk, latin), in_name in ((name_match, True), (any_match, False)):
+        remaining = None if limit is None else limit - len(hits)
+        if remaining is not None and remaining <= 0:
+            break
+        sql, args = _tier_sql(cjk, latin, kind_filter)
+        args += params
+        if remaining is not None:
+            sql += " LIMIT ?"
+            args.append(remaining + len(seen))
+        for rowid, kind, ref_id in conn.execute(sql, args):
+            if rowid in seen:
+                continue
+            seen.add(rowid)
+            hits.append(SearchHit(kind, ref_id, in_name))
+            if remaining is not None and len(hits) >= (limit or 0):
+                break
+    return hits
