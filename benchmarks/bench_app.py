@@ -372,8 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=5, help="cold starts of each kind (best kept)")
     parser.add_argument("--taps", type=int, default=400, help="scripted taps")
     parser.add_argument("--navigations", type=int, default=10_000, help="navigations for the memory check")
-    parser.add_argument("--pause", type=float, default=1.0,
-                        help="most seconds a visitor reads before the next tap (the event loop runs meanwhile)")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=1.0,
+        help="most seconds a visitor reads before the next tap (the event loop runs meanwhile)",
+    )
     args = parser.parse_args(argv)
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench-app-") as tmp:
@@ -411,9 +415,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         if len(resets) >= 2:
             (n0, visit0, after0), (n1, visit1, after1) = resets[0], resets[-1]
-            print(f"  like with like (information): with a visit's pages held, {visit0 / 1024:.1f} MiB at {n0:,} "
-                  f"and {visit1 / 1024:.1f} at {n1:,} ({(visit1 - visit0) / visit0 * 100:+.1f}%); after the idle "
-                  f"reset, {after0 / 1024:.1f} and {after1 / 1024:.1f} ({(after1 - after0) / after0 * 100:+.1f}%)")
+            print(
+                f"  like with like (information): with a visit's pages held, {visit0 / 1024:.1f} MiB at {n0:,} "
+                f"and {visit1 / 1024:.1f} at {n1:,} ({(visit1 - visit0) / visit0 * 100:+.1f}%); after the idle "
+                f"reset, {after0 / 1024:.1f} and {after1 / 1024:.1f} ({(after1 - after0) / after0 * 100:+.1f}%)"
+            )
             print("  at each reset (visit / after): " + ", ".join(
                 f"{n:,}: {v / 1024:.0f}/{a / 1024:.0f}" for n, v, a in resets))  # fmt: skip
     return 0 if ok else 1

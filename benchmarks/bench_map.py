@@ -222,10 +222,14 @@ def child_bare(data_root: str, reps: int, width: int, height: int) -> dict:
     fmap.default_css = [("leaflet_css", (static / "leaflet" / "leaflet.css").as_uri())]
     layer = folium.TileLayer(tiles="bt:/t/{z}/{x}/{y}", attr="demo", max_zoom=max(f.maxzoom for f in files))
     layer.add_to(fmap)
-    html = fmap.get_root().render().replace(
-        "</html>",
-        f"<script>{layer.get_name()}.on('load', function () {{ requestAnimationFrame(function () {{"
-        " requestAnimationFrame(function () { console.log('tiles-painted'); }); }); });</script></html>",
+    html = (
+        fmap.get_root()
+        .render()
+        .replace(
+            "</html>",
+            f"<script>{layer.get_name()}.on('load', function () {{ requestAnimationFrame(function () {{"
+            " requestAnimationFrame(function () { console.log('tiles-painted'); }); }); });</script></html>",
+        )
     )
     page_file = Path(data_root).parent / "bare-map.html"
     page_file.write_text(html, encoding="utf-8")
@@ -260,7 +264,7 @@ def _child(kind: str, *args: object) -> dict:
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"{kind} child failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def pct(values: list[float], q: float) -> float:
@@ -293,9 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     ms = lambda v: f"{v * 1000:7.1f} ms"  # noqa: E731
     print(f"map view {width}x{height}; {len(warm)} kiosk taps, {len(bare)} bare loads, 2 runs each\n")
     print(f"{'':38}{'p50':>10}{'p95':>10}")
-    print(f"{'bare QWebEngineView + folium map':38}{ms(pct(bare, .5)):>10}{ms(pct(bare, .95)):>10}")
-    print(f"{'kiosk: tap Map on home, warm':38}{ms(pct(warm, .5)):>10}{ms(pct(warm, .95)):>10}")
-    print(f"{'kiosk: tap Map after idle reset':38}{ms(pct(cold, .5)):>10}{ms(pct(cold, .95)):>10}")
+    print(f"{'bare QWebEngineView + folium map':38}{ms(pct(bare, 0.5)):>10}{ms(pct(bare, 0.95)):>10}")
+    print(f"{'kiosk: tap Map on home, warm':38}{ms(pct(warm, 0.5)):>10}{ms(pct(warm, 0.95)):>10}")
+    print(f"{'kiosk: tap Map after idle reset':38}{ms(pct(cold, 0.5)):>10}{ms(pct(cold, 0.95)):>10}")
     tap_ratio = pct(warm, 0.95) / pct(bare, 0.95)
     cold_ratio = pct(cold, 0.95) / pct(bare, 0.95)
     mem_ratio = kiosk_mem / bare_mem

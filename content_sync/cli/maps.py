@@ -79,7 +79,7 @@ def import_command(
 def info_command(file: Path, as_json: bool) -> None:
     """Format, zoom range, bounds, centre, tile counts and metadata of an MBTiles file."""
     with MBTiles(file) as mb:
-        info = {
+        info: dict[str, Any] = {
             "file": str(file),
             "bytes": file.stat().st_size,
             "tiles_is": mb.tiles_kind,

@@ -55,4 +55,3 @@ def narrate(src: Path, out: Path, langs: tuple[str, ...], rate: int | None, forc
         )
     if report.failed or (report.no_voice and not (report.made or report.unchanged or report.recorded)):
         sys.exit(1)
-

@@ -339,9 +339,7 @@ class Installer:
         """Unpack and verify content.db (chunks on all cores) before anything opens it."""
         reader.extract_files([(manifest.files[CONTENT_DB], str(dest))], manifest.chunk_size)
 
-    def _extract_media(
-        self, reader: PackReader, manifest: Manifest, jobs: list[tuple[FileEntry, str | None]]
-    ) -> None:
+    def _extract_media(self, reader: PackReader, manifest: Manifest, jobs: list[tuple[FileEntry, str | None]]) -> None:
         """Unpack and verify new media into the staging folder, several files at once (None: verify only).
 
         Media are written around the OS cache (O_DIRECT where the file system takes it), so

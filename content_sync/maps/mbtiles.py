@@ -290,9 +290,7 @@ class MBTiles:
         self.maxzoom: int = zmax
 
         declared = normalize_format(self.metadata.get("format"))
-        row = conn.execute(
-            "SELECT tile_data FROM tiles WHERE zoom_level = ? LIMIT 1", (zmin,)
-        ).fetchone()
+        row = conn.execute("SELECT tile_data FROM tiles WHERE zoom_level = ? LIMIT 1", (zmin,)).fetchone()
         blob = row[0] if row else None
         if isinstance(blob, bytes) and len(blob) > MAX_TILE_BYTES:
             raise MBTilesError(f"a tile is {len(blob) // 1024} KB, too large for a map tile")

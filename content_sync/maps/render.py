@@ -286,7 +286,7 @@ class Renderer:
         for f in data.get("features", []) if isinstance(data, dict) else []:
             geom = (f or {}).get("geometry") or {}
             props = (f or {}).get("properties") or {}
-            gtype, coords = geom.get("type"), geom.get("coordinates")
+            gtype, coords = geom.get("type"), geom.get("coordinates") or []
             parts: list[list[tuple[float, float]]]
             try:
                 if gtype == "Point":

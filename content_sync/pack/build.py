@@ -132,5 +132,3 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     new.compress_type = info.compress_type
     new.file_size = info.file_size
     return new
-
-

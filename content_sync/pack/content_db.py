@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def _row(record: dict[str, Any], i18n_cols: Sequence[str], json_cols: Sequence[str] = ()) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in record.items():
         if key in i18n_cols:
             out[key] = i18n.dumps(value or {})
@@ -49,8 +49,8 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
             "timezone": pack["timezone"], "created_at": created_at.isoformat(),
             "schema_version": str(schema.CONTENT_SCHEMA_VERSION),
         }  # fmt: skip
-        db["meta"].insert_all({"key": k, "value": v} for k, v in meta.items())
-        db["media"].insert_all(
+        db.table("meta").insert_all({"key": k, "value": v} for k, v in meta.items())
+        db.table("media").insert_all(
             {
                 "sha256": m.sha256,
                 "path": m.pack_path,
@@ -63,9 +63,9 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
         )
         cols = schema.I18N_COLUMNS
         jcols = schema.JSON_COLUMNS
-        db["themes"].insert_all(_row(t, cols["themes"]) for t in r["themes"])
-        db["categories"].insert_all(_row(c, cols["categories"]) for c in r["categories"])
-        db["districts"].insert_all(_row(d, cols["districts"]) for d in r["districts"])
+        db.table("themes").insert_all(_row(t, cols["themes"]) for t in r["themes"])
+        db.table("categories").insert_all(_row(c, cols["categories"]) for c in r["categories"])
+        db.table("districts").insert_all(_row(d, cols["districts"]) for d in r["districts"])
         images: list[dict[str, Any]] = []
         audio: list[dict[str, Any]] = []
 
@@ -97,8 +97,8 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
             media_rows("venue", v)
             venue_themes += [{"venue_id": v["id"], "theme_id": t} for t in v.pop("themes")]
             venue_rows.append(_row(v, cols["venues"], jcols["venues"]))
-        db["venues"].insert_all(venue_rows)
-        db["venue_themes"].insert_all(venue_themes)
+        db.table("venues").insert_all(venue_rows)
+        db.table("venue_themes").insert_all(venue_themes)
         route_rows, route_themes, stops = [], [], []
         for route in r["routes"]:
             route = dict(route)
@@ -109,9 +109,9 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
                 for n, s in enumerate(route.pop("stops"))
             ]
             route_rows.append(_row(route, cols["routes"]))
-        db["routes"].insert_all(route_rows)
-        db["route_themes"].insert_all(route_themes)
-        db["route_stops"].insert_all(stops)
+        db.table("routes").insert_all(route_rows)
+        db.table("route_themes").insert_all(route_themes)
+        db.table("route_stops").insert_all(stops)
         heritage_rows, heritage_themes, heritage_venues = [], [], []
         for h in r["heritage"]:
             h = dict(h)
@@ -119,9 +119,9 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
             heritage_themes += [{"heritage_id": h["id"], "theme_id": t} for t in h.pop("themes")]
             heritage_venues += [{"heritage_id": h["id"], "venue_id": v} for v in h.pop("venues")]
             heritage_rows.append(_row(h, cols["heritage"]))
-        db["heritage"].insert_all(heritage_rows)
-        db["heritage_themes"].insert_all(heritage_themes)
-        db["heritage_venues"].insert_all(heritage_venues)
+        db.table("heritage").insert_all(heritage_rows)
+        db.table("heritage_themes").insert_all(heritage_themes)
+        db.table("heritage_venues").insert_all(heritage_venues)
         event_rows, event_themes, sessions, weekly = [], [], [], []
         for e in r["events"]:
             e = dict(e)
@@ -133,20 +133,18 @@ def write_content_db(source: PackSource, path: Path, created_at: dt.datetime) ->
                 for n, w in enumerate(e.pop("weekly"))
             ]
             event_rows.append(_row(e, cols["events"]))
-        db["events"].insert_all(event_rows)
-        db["event_themes"].insert_all(event_themes)
-        db["event_sessions"].insert_all(sessions)
-        db["event_weekly"].insert_all(weekly)
-        db["images"].insert_all(images)
-        db["audio"].insert_all(audio)
-        db["transport"].insert_all(_row(t, cols["transport"]) for t in r["transport"])
-        db["pages"].insert_all(_row(p, cols["pages"]) for p in r["pages"])
-        db["notices"].insert_all(_row(n, cols["notices"]) for n in r["notices"])
-        db["basemaps"].insert_all(_row(b, (), jcols["basemaps"]) for b in source.basemaps)
+        db.table("events").insert_all(event_rows)
+        db.table("event_themes").insert_all(event_themes)
+        db.table("event_sessions").insert_all(sessions)
+        db.table("event_weekly").insert_all(weekly)
+        db.table("images").insert_all(images)
+        db.table("audio").insert_all(audio)
+        db.table("transport").insert_all(_row(t, cols["transport"]) for t in r["transport"])
+        db.table("pages").insert_all(_row(p, cols["pages"]) for p in r["pages"])
+        db.table("notices").insert_all(_row(n, cols["notices"]) for n in r["notices"])
+        db.table("basemaps").insert_all(_row(b, (), jcols["basemaps"]) for b in source.basemaps)
         search_index.rebuild_index(conn)
         conn.commit()
         conn.execute("VACUUM")
     finally:
         conn.close()
-
-

@@ -90,7 +90,6 @@ class Manifest:
         return sum(f.size for f in self.files.values())
 
 
-
 def hash_file(path: Path) -> FileDigest:
     """Whole-file SHA-256 and, for files over one chunk, the SHA-256 of every chunk."""
     digest = hashlib.sha256()
@@ -231,5 +230,3 @@ def parse_signatures(raw: bytes) -> list[dict[str, str]]:
         return out
     except (UnicodeDecodeError, ValueError, KeyError, TypeError):
         raise PackError("the pack's signature file is malformed") from None
-
-

@@ -15,7 +15,6 @@ opened or used (:meth:`PackReader.extract_files` hashes each byte once, from the
 writes; :func:`verify_pack` checks a pack without writing).
 """
 
-
 from __future__ import annotations
 
 import base64

@@ -85,10 +85,13 @@ def _table_scan(conn: sqlite3.Connection, table: str) -> tuple[str, list[tuple[s
                 f"NOT ({column} GLOB '{{*}}')", column, "is not multilingual text (a JSON object of language: text)",
             ))  # fmt: skip
     text_cols = [c for c in (*schema.I18N_COLUMNS.get(table, ()), *schema.JSON_COLUMNS.get(table, ()))]
-    suspect = " OR ".join(
-        [f"{c} GLOB {_sql_text('*' + p + '*')}" for c in text_cols for p in _MARKUP_PROBES]
-        + [f"instr({c}, char(0))" for c in text_cols]
-    ) or "0"
+    suspect = (
+        " OR ".join(
+            [f"{c} GLOB {_sql_text('*' + p + '*')}" for c in text_cols for p in _MARKUP_PROBES]
+            + [f"instr({c}, char(0))" for c in text_cols]
+        )
+        or "0"
+    )
     pk = schema.primary_key(conn, table)
     conditions = [c for c, _, _ in checks] or ["0"]
     sql = (

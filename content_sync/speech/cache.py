@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -31,7 +32,7 @@ def _locked(path: Path) -> Iterator[None]:
     """An exclusive lock between processes and threads (one open file description each)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+b") as fh:
-        if os.name == "nt":  # pragma: no cover - Windows kiosks
+        if sys.platform == "win32":  # pragma: no cover - Windows kiosks
             import msvcrt
 
             while True:

@@ -378,9 +378,7 @@ def synthesize(
         return synthesize_with(voice, text, out_path, rate=rate, timeout=timeout)
 
 
-def synthesize_with(
-    voice: Voice, text: str, out_path: Path, *, rate: int | None, timeout: float | None
-) -> AudioInfo:
+def synthesize_with(voice: Voice, text: str, out_path: Path, *, rate: int | None, timeout: float | None) -> AudioInfo:
     sentences = split_sentences(text)
     if not sentences:
         raise NarrationError("nothing to say: the narration text is empty")

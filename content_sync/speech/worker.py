@@ -46,9 +46,7 @@ def _languages(voice: Any) -> list[str]:
 
 
 def _voices(engine: Any) -> dict[str, Any]:
-    voices = [
-        {"id": v.id, "name": v.name, "languages": _languages(v)} for v in engine.getProperty("voices") or []
-    ]
+    voices = [{"id": v.id, "name": v.name, "languages": _languages(v)} for v in engine.getProperty("voices") or []]
     return {"ok": True, "engine": _engine_name(engine), "voices": voices}
 
 

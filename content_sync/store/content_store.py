@@ -280,7 +280,8 @@ class ContentStore:
         with_media: bool = False,
     ) -> list[Venue]:
         """Filtered venues; sorted by distance from ``near`` when given, else editorial order."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if theme:
             where.append("id IN (SELECT venue_id FROM venue_themes WHERE theme_id = ?)")
             args.append(theme)
@@ -354,7 +355,7 @@ class ContentStore:
         for eid, starts, ends in self.conn.execute("SELECT event_id, starts_at, ends_at FROM event_sessions"):
             s, e = dt.datetime.fromisoformat(starts), dt.datetime.fromisoformat(ends)
             if s < end and e > start:
-                out.append(EventOccurrence(eid, *events[eid][:2], *events[eid][2:], starts_at=s, ends_at=e))
+                out.append(EventOccurrence(eid, *events[eid], starts_at=s, ends_at=e))
         rules = self.conn.execute(
             "SELECT event_id, days, start_time, end_time, from_date, until_date FROM event_weekly"
         )
@@ -372,7 +373,7 @@ class ContentStore:
                     if e <= s:
                         e += dt.timedelta(days=1)
                     if s < end and e > start:
-                        out.append(EventOccurrence(eid, *events[eid][:2], *events[eid][2:], starts_at=s, ends_at=e))
+                        out.append(EventOccurrence(eid, *events[eid], starts_at=s, ends_at=e))
                 day += dt.timedelta(days=1)
         out.sort(key=lambda o: (o.starts_at, o.event_id))
         return out

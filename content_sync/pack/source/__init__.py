@@ -66,7 +66,7 @@ def load_source(root: Path, *, narration: Path | None = None) -> tuple[PackSourc
                 raw[name].append((rel, index, record))
     media = MediaCollector(root, problems)
     context = Records(pack, languages, media, problems)
-    records = {name: [] for name in COLLECTIONS}
+    records: dict[str, list[dict[str, Any]]] = {name: [] for name in COLLECTIONS}
     for name, validate in VALIDATORS.items():
         records[name] = validate(context, raw[name])
     context.check_refs()

@@ -181,7 +181,7 @@ def audio(check: Checker, record: dict[str, Any], media: MediaCollector) -> dict
 
 def load_basemaps(root: Path, media: MediaCollector, problems: list[Problem]) -> list[dict[str, Any]]:
     folder = root / "maps"
-    out = []
+    out: list[dict[str, Any]] = []
     if not folder.is_dir():
         return out
     for path in sorted(folder.glob("*.mbtiles")):

@@ -99,9 +99,7 @@ def test_direct_writes_refused_by_the_file_system_fall_back(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not Path("/dev/shm").is_dir(), reason="needs tmpfs")
-def test_install_onto_tmpfs_which_refuses_o_direct(
-    signing_key: SigningKey, make_pack, mini_source: Path
-) -> None:
+def test_install_onto_tmpfs_which_refuses_o_direct(signing_key: SigningKey, make_pack, mini_source: Path) -> None:
     """tmpfs refuses O_DIRECT when the file is opened: the install writes normally there."""
     _add_odd_sizes(mini_source)
     pack = make_pack(mini_source, version=1)

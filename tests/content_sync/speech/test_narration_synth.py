@@ -280,9 +280,7 @@ def test_recorded_audio_wins_and_stale_files_are_skipped(mini_source: Path) -> N
 def test_narrate_only_unvoiced_language_fails(mini_source: Path) -> None:
     code, report, err = _narrate(mini_source, "--lang", "zh-Hans", "--lang", NO_VOICE_TAG)
     assert code == 0 and report["made"] == 3  # Chinese done; no zu texts in the mini pack
-    _edit_yaml(
-        mini_source / "venues.yaml", lambda vs: [v["narration"].update({NO_VOICE_TAG: "Sawubona."}) for v in vs]
-    )
+    _edit_yaml(mini_source / "venues.yaml", lambda vs: [v["narration"].update({NO_VOICE_TAG: "Sawubona."}) for v in vs])
     code, report, err = _narrate(mini_source, "--lang", NO_VOICE_TAG)
     assert code == 1 and report["no_voice"] == {NO_VOICE_TAG: 3}
     assert f"no voice for language {NO_VOICE_TAG}" in err
