@@ -135,7 +135,8 @@ def update_catalogs(locale_dir: Path = LOCALE_DIR) -> None:
     plural where English has it plural, sets Plural-Forms from CLDR (through Babel), refreshes
     the ``#. en:`` hints and the brace-format flags. Translations and translators' comments stay.
     """
-    source = messages(read_catalog(SOURCE_LANGUAGE, locale_dir))
+    source_catalog = read_catalog(SOURCE_LANGUAGE, locale_dir)
+    source = messages(source_catalog)
     for tag in languages(locale_dir):
         catalog = read_catalog(tag, locale_dir)
         old = messages(catalog)
@@ -144,8 +145,8 @@ def update_catalogs(locale_dir: Path = LOCALE_DIR) -> None:
             locale=babel_locale(tag),
             domain=DOMAIN,
             header_comment=catalog.header_comment,
-            project=catalog.project,
-            version=catalog.version,
+            project=source_catalog.project,  # the project's, not the language's (a new file has none)
+            version=source_catalog.version,
             creation_date=catalog.creation_date,
             revision_date=catalog.revision_date,
             fuzzy=False,
