@@ -89,7 +89,7 @@ class Translator:
     (the count is also the ``{n}`` placeholder). Cheap to make: catalogs are cached.
     """
 
-    def __init__(self, lang: str, fallback: Sequence[str] = ("en", "zh-Hans"), locale_dir: Path = LOCALE_DIR):
+    def __init__(self, lang: str, fallback: Sequence[str] = ("en", "zh-Hans"), locale_dir: Path = LOCALE_DIR) -> None:
         self.lang = lang
         self.fallback = tuple(fallback)
         self.locale_dir = locale_dir
