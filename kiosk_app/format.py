@@ -7,7 +7,23 @@ import datetime as dt
 from content_sync.core.hours import DAYS, OpenStatus
 from content_sync.store.content_store import Venue, distance_km
 
-from .strings import Translator
+from .strings import N_, Translator
+
+# Names looked up by a key from the data: the full ids are spelled out so the string extractor
+# (and the test that every id the code uses is translated) sees them.
+DAY_NAMES: dict[str, str] = dict(zip(DAYS, (
+    N_("day.mon"), N_("day.tue"), N_("day.wed"), N_("day.thu"), N_("day.fri"), N_("day.sat"), N_("day.sun"),
+), strict=True))  # fmt: skip
+ROUTE_MODE_NAMES: dict[str, str] = {
+    "walk": N_("routes.mode.walk"), "bus": N_("routes.mode.bus"), "car": N_("routes.mode.car"),
+    "mixed": N_("routes.mode.mixed"), "rail": N_("routes.mode.rail"),
+}  # fmt: skip
+TRANSPORT_KIND_NAMES: dict[str, str] = {
+    "airport": N_("transport.kind.airport"), "rail_station": N_("transport.kind.rail_station"),
+    "bus_station": N_("transport.kind.bus_station"), "metro": N_("transport.kind.metro"),
+    "brt": N_("transport.kind.brt"), "bus": N_("transport.kind.bus"), "tram": N_("transport.kind.tram"),
+    "ferry": N_("transport.kind.ferry"), "other": N_("transport.kind.other"),
+}  # fmt: skip
 
 
 def distance(tr: Translator, km: float) -> str:
@@ -26,7 +42,7 @@ def _day_word(tr: Translator, when: dt.datetime, now: dt.datetime) -> str:
         return tr("day.today")
     if days == 1:
         return tr("day.tomorrow")
-    return tr(f"day.{DAYS[when.weekday()]}")
+    return tr(DAY_NAMES[DAYS[when.weekday()]])
 
 
 def open_status(tr: Translator, status: OpenStatus | None, now: dt.datetime) -> tuple[str, str]:
@@ -52,7 +68,7 @@ def weekly_lines(tr: Translator, weekly: list[dict]) -> list[str]:
     lines = []
     for rule in weekly:
         days = rule.get("days", [])
-        names = [tr(f"day.{d}") for d in DAYS if d in days]
+        names = [tr(DAY_NAMES[d]) for d in DAYS if d in days]
         if len(names) > 2 and [d for d in DAYS if d in days] == list(DAYS[DAYS.index(days[0]) :][: len(names)]):
             span = f"{names[0]}–{names[-1]}"
         else:
@@ -70,10 +86,25 @@ def price(tr: Translator, amount: float | None) -> str:
     return tr("venue.price", price=f"{amount:g}")
 
 
-def duration(tr: Translator, minutes: int) -> str:
+def time_span(tr: Translator, minutes: int) -> str:
+    """Minutes as "2 h 30 min", each part in its plural form (Arabic and Russian need them)."""
     h, m = divmod(int(minutes), 60)
     if h and m:
-        return tr("routes.duration_hm", h=h, m=m)
+        return tr("time.hours_minutes", hours=tr.n("time.hours", h), minutes=tr.n("time.minutes", m))
     if h:
-        return tr("routes.duration_h", h=h)
-    return tr("routes.duration_m", m=m)
+        return tr.n("time.hours", h)
+    return tr.n("time.minutes", m)
+
+
+def duration(tr: Translator, minutes: int) -> str:
+    return tr("routes.duration", time=time_span(tr, minutes))
+
+
+def route_mode(tr: Translator, mode: str) -> str:
+    """How a route is travelled; "" for a mode this kiosk has no word for."""
+    key = ROUTE_MODE_NAMES.get(mode)
+    return tr(key) if key else ""
+
+
+def transport_kind(tr: Translator, kind: str) -> str:
+    return tr(TRANSPORT_KIND_NAMES.get(kind, TRANSPORT_KIND_NAMES["other"]))

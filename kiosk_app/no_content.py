@@ -11,7 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from .strings import REQUIRED_LANGUAGES, STRINGS
+from .strings import REQUIRED_LANGUAGES, Translator
 from .theme import NORMAL, Metrics, style_sheet
 from .widgets.common import text_label
 
@@ -30,7 +30,7 @@ class NoContentWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         for lang in REQUIRED_LANGUAGES:
-            label = text_label(STRINGS["error.no_content"][lang], "title")
+            label = text_label(Translator(lang, fallback=())("error.no_content"), "title")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(label)
         layout.addStretch(1)

@@ -167,7 +167,7 @@ class KioskShell(QWidget):
         self.status.update_texts(ctx.tr, ctx.store.content_version)
 
     def _warn(self, seconds: int) -> None:
-        self.overlay.message.setText(self.ctx.tr("idle.warning", n=seconds))
+        self.overlay.message.setText(self.ctx.tr.n("idle.warning", seconds))
         self.overlay.keep.setText(self.ctx.tr("idle.continue"))
         width = min(self.width() - 80, 1000)
         self.overlay.setFixedWidth(max(400, width))

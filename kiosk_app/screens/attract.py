@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QStackedLayout, QV
 
 from content_sync.store.content_store import Venue
 
-from ..strings import LANGUAGE_NAMES, STRINGS
+from ..strings import LANGUAGE_NAMES, Translator
 from ..widgets.common import ImageView, text_label
 from .base import Screen
 
@@ -42,9 +42,10 @@ class AttractScreen(Screen):
         invite = QFrame()
         invite.setProperty("role", "header")
         invite_layout = QVBoxLayout(invite)
-        phrases = [STRINGS["attract.touch_to_start"].get(lang) for lang in (ctx.lang, *ctx.config.languages,
-                                                                           *LANGUAGE_NAMES)]  # fmt: skip
-        line = "   ·   ".join(dict.fromkeys(p for p in phrases if p))
+        # Each language in its own words only (no fallback): a language without the phrase is left out.
+        own = [Translator(lang, fallback=()) for lang in (ctx.lang, *ctx.config.languages, *LANGUAGE_NAMES)]
+        phrases = [tr("attract.touch_to_start") for tr in own if tr.has("attract.touch_to_start")]
+        line = "   ·   ".join(dict.fromkeys(phrases))
         touch = text_label(line, "title")
         touch.setObjectName("touch-to-start")
         touch.setAlignment(Qt.AlignmentFlag.AlignCenter)

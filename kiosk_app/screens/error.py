@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 
+from ..strings import N_
 from ..widgets.common import button, text_label
 from .base import Screen
 
@@ -27,7 +28,7 @@ class ErrorScreen(Screen):
         title = text_label(tr("error.title"), "title")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(title)
-        key = "error.no_content" if self.params.get("no_content") else "error.body"
+        key = N_("error.no_content") if self.params.get("no_content") else N_("error.body")
         body = text_label(tr(key), "heading")
         body.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(body)

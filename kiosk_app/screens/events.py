@@ -11,8 +11,15 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 from content_sync.core.hours import DAYS
 from content_sync.store.content_store import EventOccurrence, Venue
 
+from ..format import DAY_NAMES
+from ..strings import N_
 from ..widgets.common import Card, ChipRow, ScrollPage, button, grid, text_label
 from .base import Screen
+
+MONTH_NAMES = (
+    N_("month.1"), N_("month.2"), N_("month.3"), N_("month.4"), N_("month.5"), N_("month.6"),
+    N_("month.7"), N_("month.8"), N_("month.9"), N_("month.10"), N_("month.11"), N_("month.12"),
+)  # fmt: skip
 
 SPANS = {"today": 1, "week": 7}  # days, counting today
 
@@ -44,7 +51,7 @@ class EventsScreen(Screen):
         span = self.span()
         page = ScrollPage(m.margin, m.gap)
         chips = []
-        for key, label in (("today", "events.today"), ("week", "events.this_week")):
+        for key, label in (("today", N_("events.today")), ("week", N_("events.this_week"))):
             chip = button(tr(label), lambda key=key: ctx.go("events", remember=False, span=key), "chip",
                           name=f"events-{key}")  # fmt: skip
             chip.setCheckable(True)
@@ -58,7 +65,8 @@ class EventsScreen(Screen):
             page.finish()
             self.body.addWidget(page)
             return
-        page.add(text_label(f"{tr('events.count', n=len(self.occurrences))} · {tr('events.check')}", "muted"))
+        count, check = tr.n("events.count", len(self.occurrences)), tr("events.check")
+        page.add(text_label(f"{count} · {check}", "muted"))
         venues: dict[str, Venue | None] = {}
         described: set[str] = set()  # a weekly event's summary shows once, not on every day
         columns = 2 if m.columns >= 3 else 1  # one column on a totem, and with large text on a tablet
@@ -77,9 +85,9 @@ class EventsScreen(Screen):
         self.body.addWidget(page)
 
     # -- parts ------------------------------------------------------------------------------
-    def _date(self, day: dt.date, key: str = "events.date") -> str:
+    def _date(self, day: dt.date, key: str = N_("events.date")) -> str:
         tr = self.ctx.tr
-        return tr(key, month=tr(f"month.{day.month}"), d=day.day, weekday=tr(f"day.{DAYS[day.weekday()]}"))
+        return tr(key, month=tr(MONTH_NAMES[day.month - 1]), d=day.day, weekday=tr(DAY_NAMES[DAYS[day.weekday()]]))
 
     def _day_heading(self, day: dt.date, today: dt.date) -> str:
         date = self._date(day)
@@ -94,7 +102,7 @@ class EventsScreen(Screen):
         s, e = occ.starts_at.astimezone(zone), occ.ends_at.astimezone(zone)
         if e - s < dt.timedelta(hours=24):  # an evening show ending after midnight is still one evening
             return f"{s:%H:%M}–{e:%H:%M}"
-        short = "events.short_date"
+        short = N_("events.short_date")
         return f"{self._date(s.date(), short)} {s:%H:%M}\n– {self._date(e.date(), short)} {e:%H:%M}"
 
     def _time_width(self) -> int:

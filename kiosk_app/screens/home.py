@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from ..strings import N_
 from ..widgets.cards import route_card, venue_card
 from ..widgets.common import Card, ScrollPage, button, grid, swatch, text_label
 from .base import Screen
@@ -32,7 +33,7 @@ class HomeScreen(Screen):
         # The profile's order decides what leads: quick ways on first, then content.
         sections = ctx.config.home_sections
         tiles = [t for s in sections if (t := self._tile(s)) is not None]
-        tiles.append(self._make_tile("home.all_places", "", lambda: ctx.go("venues"), "home-all-places"))
+        tiles.append(self._make_tile(N_("home.all_places"), "", lambda: ctx.go("venues"), "home-all-places"))
         page.add(grid(tiles, m.columns if m.columns > 2 else 2, m.gap))
         builders = [b for s in sections if (b := getattr(self, f"_section_{s}", None)) is not None]
         if builders:
@@ -55,7 +56,7 @@ class HomeScreen(Screen):
 
     def _section_themes(self, page: ScrollPage) -> None:
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
-        self._heading(page, "home.themes")
+        self._heading(page, N_("home.themes"))
         tiles = []
         for theme in ctx.content.themes:
             tile = Card(lambda t=theme["id"]: ctx.go("venues", theme=t))
@@ -75,7 +76,7 @@ class HomeScreen(Screen):
         venues = ctx.store.venues(featured=True, with_media=True, near=ctx.config.location)[: m.columns * 2]
         if not venues:
             return
-        self._heading(page, "home.featured")
+        self._heading(page, N_("home.featured"))
         width = ctx.column_width(m.columns)
         self._next.extend(("venue", {"id": v.id}) for v in venues)
 
@@ -97,7 +98,7 @@ class HomeScreen(Screen):
         now = ctx.now()
         end = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
         today = [o for o in ctx.store.events_between(now, end) if o.ends_at > now][:3]
-        self._heading(page, "home.events")
+        self._heading(page, N_("home.events"))
         if not today:
             page.add(button(tr("home.no_events_today"), lambda: ctx.go("events", span="week"), name="home-events"))
             return
@@ -110,20 +111,20 @@ class HomeScreen(Screen):
         routes = ctx.store.routes()[: max(2, m.columns - 1)]
         if not routes:
             return
-        self._heading(page, "home.routes")
+        self._heading(page, N_("home.routes"))
         self._next.extend(("route", {"id": r.id}) for r in routes)
         page.add(grid([route_card(ctx, r, lambda r=r: ctx.go("route", id=r.id)) for r in routes],
                       max(1, min(len(routes), m.columns - 1)), m.gap))  # fmt: skip
 
     _TILES: ClassVar[dict[str, tuple[str, str, dict[str, object]]]] = {
-        "open_now": ("home.open_now", "venues", {"open_now": True}),
-        "transport": ("home.transport", "transport", {}),
-        "practical": ("home.practical", "practical", {}),
-        "hotel_room": ("home.hotel_room", "hotel_room", {}),
-        "search": ("home.search", "search", {}),
-        "routes": ("home.routes", "routes", {}),
-        "events": ("home.events", "events", {"span": "today"}),
-        "map": ("map.title", "map", {}),
+        "open_now": (N_("home.open_now"), "venues", {"open_now": True}),
+        "transport": (N_("home.transport"), "transport", {}),
+        "practical": (N_("home.practical"), "practical", {}),
+        "hotel_room": (N_("home.hotel_room"), "hotel_room", {}),
+        "search": (N_("home.search"), "search", {}),
+        "routes": (N_("home.routes"), "routes", {}),
+        "events": (N_("home.events"), "events", {"span": "today"}),
+        "map": (N_("map.title"), "map", {}),
     }
 
     def _tile(self, section: str) -> Card | None:
@@ -139,7 +140,7 @@ class HomeScreen(Screen):
             return None  # no basemap in this pack: no button that leads nowhere
         detail = ""
         if section == "open_now":
-            detail = self.ctx.tr("home.open_now_count", n=len(self.ctx.store.venues(open_at=self.ctx.now())))
+            detail = self.ctx.tr.n("home.open_now_count", len(self.ctx.store.venues(open_at=self.ctx.now())))
         return self._make_tile(key, detail, lambda: self.ctx.go(screen, **params), f"home-{section}")
 
     def _make_tile(self, key: str, detail: str, on_tap, name: str) -> Card:  # type: ignore[no-untyped-def]

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QVBoxLayout
 
 from content_sync.store.content_store import distance_km
 
+from .. import format as fmt
+from ..strings import N_
 from ..theme import PORTRAIT
 from ..widgets.cards import venue_card
 from ..widgets.common import Card, ScrollPage, grid, text_label
@@ -80,7 +82,7 @@ class HotelRoomScreen(Screen):
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
         columns = m.columns
         venues = ctx.store.venues(open_at=ctx.now(), near=ctx.config.location, with_media=True)[:columns]
-        self._heading(page, "hotel.nearby", "hotel-nearby")
+        self._heading(page, N_("hotel.nearby"), "hotel-nearby")
         if not venues:
             page.add(text_label(tr("hotel.nothing_open"), "muted"))
             return
@@ -104,7 +106,7 @@ class HotelRoomScreen(Screen):
             o for o in ctx.store.events_between(now, end)
             if o.ends_at > now and (o.venue_id not in venues or venues[o.venue_id].city == city)
         ][:MAX_EVENTS]  # fmt: skip
-        self._heading(page, "home.events", "hotel-events")
+        self._heading(page, N_("home.events"), "hotel-events")
         if not today:
             page.add(text_label(tr("hotel.no_events"), "muted"))
             return
@@ -143,7 +145,7 @@ class HotelRoomScreen(Screen):
         hubs = self.hubs()
         if not hubs:
             return
-        self._heading(page, "hotel.transport", "hotel-transport")
+        self._heading(page, N_("hotel.transport"), "hotel-transport")
         columns = 1 if ctx.layout == PORTRAIT else min(len(hubs), max(1, m.columns - 1))
         page.add(grid([self._hub_card(t) for t in hubs], columns, m.gap))
 
@@ -154,7 +156,7 @@ class HotelRoomScreen(Screen):
         layout = QVBoxLayout(card)
         layout.setContentsMargins(20, 16, 20, 16)
         layout.setSpacing(8)
-        layout.addWidget(text_label(tr(f"transport.kind.{hub['kind']}"), "muted"))
+        layout.addWidget(text_label(fmt.transport_kind(tr, hub["kind"]), "muted"))
         layout.addWidget(text_label(tr.content(hub["name"]), "heading"))
         to_centre = tr.content(hub["to_city_centre"])
         if to_centre:

@@ -22,6 +22,7 @@ from content_sync.device.layout import DataDir, Pointer
 from content_sync.device.state import DeviceState, InstallRecord
 from content_sync.store.content_store import ContentStore
 
+from ..strings import N_
 from ..theme import PORTRAIT
 from ..widgets.common import Card, ScrollPage, button, grid, text_label
 from .base import Screen
@@ -32,7 +33,13 @@ MAX_PIN_DIGITS = 12
 MAX_WRONG_TRIES = 5
 LOCK_SECONDS = 60
 RECENT_INSTALLS = 5
-COUNT_KINDS = ("venues", "routes", "events", "heritage", "transport", "pages", "notices", "themes", "media")
+# What the content card counts, with the label of each.
+COUNT_KINDS: dict[str, str] = {
+    "venues": N_("operator.count.venues"), "routes": N_("operator.count.routes"),
+    "events": N_("operator.count.events"), "heritage": N_("operator.count.heritage"),
+    "transport": N_("operator.count.transport"), "pages": N_("operator.count.pages"),
+    "notices": N_("operator.count.notices"), "themes": N_("operator.count.themes"), "media": N_("operator.count.media"),
+}  # fmt: skip
 
 
 # -- PIN pad ---------------------------------------------------------------------------------------
@@ -160,7 +167,7 @@ class OperatorPinScreen(Screen):
             return
         pin, self.pin = self.pin, ""
         self.checking = True
-        self.message = ("operator.pin_checking", "muted")
+        self.message = (N_("operator.pin_checking"), "muted")
         self._sync()
         generation = self._generation
         config = self.ctx.config
@@ -194,14 +201,14 @@ class OperatorPinScreen(Screen):
             self.lock()
             return
         unset = not self.ctx.config["operator.pin_hash"]
-        self.message = ("operator.pin_not_set" if unset else "operator.pin_wrong", "closed")
+        self.message = (N_("operator.pin_not_set") if unset else N_("operator.pin_wrong"), "closed")
         self._sync()
 
     # -- lock after too many wrong tries ----------------------------------------------------------
     def lock(self, seconds: int = LOCK_SECONDS) -> None:
         self.pin = ""
         self.locked_until = time.monotonic() + seconds
-        self.message = ("operator.pin_locked", "closed")
+        self.message = (N_("operator.pin_locked"), "closed")
         self.unlock_timer.start(seconds * 1000)
         self.countdown.start()
         self._sync()
@@ -224,7 +231,7 @@ class OperatorPinScreen(Screen):
             if self.message is not None:
                 key, role = self.message
                 seconds = max(1, round((self.locked_until or 0) - time.monotonic()))
-                text = tr(key, n=seconds) if key == "operator.pin_locked" else tr(key)
+                text = tr.n(key, seconds) if key == "operator.pin_locked" else tr(key)
             self.feedback.setText(text)
             if self.feedback.property("role") != role:
                 self.feedback.setProperty("role", role)
@@ -406,15 +413,15 @@ class OperatorScreen(Screen):
 
     def _kiosk_card(self) -> Card:
         config = self.ctx.config
-        card, layout = self._card("operator.section.kiosk")
+        card, layout = self._card(N_("operator.section.kiosk"))
         lat, lon = config.location
         self._facts(layout, [
-            ("name", "operator.name", config["kiosk.name"]),
-            ("profile", "operator.profile", config.profile),
-            ("timezone", "operator.timezone", config["kiosk.timezone"]),
-            ("languages", "operator.languages", ", ".join(config.languages)),
-            ("location", "operator.location", f"{lat:.4f}, {lon:.4f}"),
-            ("clock", "operator.clock", f"{self.ctx.now():%Y-%m-%d %H:%M}"),
+            ("name", N_("operator.name"), config["kiosk.name"]),
+            ("profile", N_("operator.profile"), config.profile),
+            ("timezone", N_("operator.timezone"), config["kiosk.timezone"]),
+            ("languages", N_("operator.languages"), ", ".join(config.languages)),
+            ("location", N_("operator.location"), f"{lat:.4f}, {lon:.4f}"),
+            ("clock", N_("operator.clock"), f"{self.ctx.now():%Y-%m-%d %H:%M}"),
         ])  # fmt: skip
         layout.addStretch(1)
         return card
@@ -422,25 +429,25 @@ class OperatorScreen(Screen):
     def _content_card(self) -> Card:
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
         store = ctx.store
-        card, layout = self._card("operator.section.content")
+        card, layout = self._card(N_("operator.section.content"))
         self._facts(layout, [
-            ("pack", "operator.pack", store.pointer.pack_id),
-            ("content-version", "operator.content_version", str(store.content_version)),
-            ("installed-at", "operator.installed_at", self._when(store.pointer.installed_at)),
-            ("media-missing", "operator.media_missing", "…"),
+            ("pack", N_("operator.pack"), store.pointer.pack_id),
+            ("content-version", N_("operator.content_version"), str(store.content_version)),
+            ("installed-at", N_("operator.installed_at"), self._when(store.pointer.installed_at)),
+            ("media-missing", N_("operator.media_missing"), "…"),
         ])  # fmt: skip
         counts = store.counts()
         table = QGridLayout()
         table.setHorizontalSpacing(m.gap)
         table.setVerticalSpacing(m.gap // 2)
         columns = 3 if ctx.layout != PORTRAIT else 5
-        for i, kind in enumerate(COUNT_KINDS):
+        for i, (kind, label) in enumerate(COUNT_KINDS.items()):
             cell = QVBoxLayout()
             cell.setSpacing(0)
             number = text_label(str(counts.get(kind, 0)), "heading")
             number.setObjectName(f"operator-count-{kind}")
             cell.addWidget(number)
-            cell.addWidget(text_label(tr(f"operator.count.{kind}"), "muted"))
+            cell.addWidget(text_label(tr(label), "muted"))
             table.addLayout(cell, i // columns, i % columns)
         for c in range(columns):
             table.setColumnStretch(c, 1)
@@ -451,9 +458,9 @@ class OperatorScreen(Screen):
 
     def _config_card(self) -> Card:
         config = self.ctx.config
-        card, layout = self._card("operator.section.config")
+        card, layout = self._card(N_("operator.section.config"))
         source = str(config.source) if config.source is not None else self.ctx.tr("operator.config_none")
-        self._facts(layout, [("config-file", "operator.config_file", source)])
+        self._facts(layout, [("config-file", N_("operator.config_file"), source)])
         if not config.problems:
             fine = text_label(self.ctx.tr("operator.no_problems"), "open")
             fine.setObjectName("operator-problems")
@@ -466,10 +473,10 @@ class OperatorScreen(Screen):
         return card
 
     def _device_card(self) -> Card:
-        card, layout = self._card("operator.section.device")
+        card, layout = self._card(N_("operator.section.device"))
         self._facts(layout, [
-            ("outbox", "operator.outbox", "…"),
-            ("trusted-keys", "operator.trusted_keys", "…"),
+            ("outbox", N_("operator.outbox"), "…"),
+            ("trusted-keys", N_("operator.trusted_keys"), "…"),
         ])  # fmt: skip
         layout.addWidget(text_label(self.ctx.tr("operator.installs"), "muted"))
         self._installs_box = QVBoxLayout()

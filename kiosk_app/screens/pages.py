@@ -12,11 +12,16 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from ..strings import N_
 from ..theme import LANDSCAPE, PORTRAIT
 from ..widgets.common import Card, ScrollPage, grid, text_label
 from .base import Screen
 
 PRACTICAL_KINDS = ("practical", "station", "about")
+KIND_NAMES: dict[str, str] = {
+    "practical": N_("practical.kind.practical"), "station": N_("practical.kind.station"),
+    "about": N_("practical.kind.about"),
+}  # fmt: skip
 BULLET = "- "
 HEADING_MAX_CHARS = 40  # a line longer than this above bullets is a paragraph, not a heading
 READING_WIDTH = 1100  # px: longer lines are hard to follow at arm's length
@@ -139,7 +144,7 @@ class PracticalScreen(Screen):
                 layout = QVBoxLayout(card)
                 layout.setContentsMargins(20, 18, 20, 18)
                 layout.setSpacing(6)
-                layout.addWidget(text_label(tr(f"practical.kind.{kind}"), "muted"))
+                layout.addWidget(text_label(tr(KIND_NAMES[kind]), "muted"))
                 layout.addWidget(text_label(tr.content(item["title"]), "heading"))
                 layout.addWidget(text_label(preview(tr.content(item["body"]))))
                 layout.addStretch(1)

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from content_sync.store.content_store import Route, RouteStop, Venue
 
 from .. import format as fmt
-from ..strings import STRINGS
 from ..theme import COMPACT, PORTRAIT
 from ..widgets.common import Card, ImageView, ScrollPage, text_label
 from ..widgets.minimap import StillMap
@@ -91,8 +90,7 @@ class RouteDetailScreen(Screen):
         page.add(self.still_map)
 
     def _mode(self, mode: str) -> str:
-        key = f"routes.mode.{mode}"
-        return self.ctx.tr(key) if key in STRINGS else ""
+        return fmt.route_mode(self.ctx.tr, mode)
 
     def _info(self, page: ScrollPage, image_size: QSize) -> None:
         ctx, tr = self.ctx, self.ctx.tr
@@ -102,7 +100,7 @@ class RouteDetailScreen(Screen):
         facts = [fmt.duration(tr, route.duration_minutes)]
         if route.distance_km:
             facts.append(tr("routes.distance", km=f"{route.distance_km:g}"))
-        facts += [tr("routes.stops", n=len(route.stops)), self._mode(route.mode)]
+        facts += [tr.n("routes.stops", len(route.stops)), self._mode(route.mode)]
         page.add(text_label(" · ".join(f for f in facts if f), "muted")).setObjectName("route-facts")
         summary = tr.content(route.summary)
         if summary:
@@ -158,7 +156,7 @@ class RouteDetailScreen(Screen):
         text.addWidget(text_label(name, "heading"))
         facts = []
         if stop.stay_minutes:
-            facts.append(tr("routes.stay", m=stop.stay_minutes))
+            facts.append(tr("routes.stay", time=fmt.time_span(tr, stop.stay_minutes)))
         if venue is not None:
             category = tr.content(ctx.content.category_names.get(venue.category, {}))
             if category:

@@ -25,7 +25,7 @@ class RouteListScreen(Screen):
         page = ScrollPage(m.margin, m.gap)
         routes = self._routes = ctx.store.routes()
         if routes:
-            page.add(text_label(tr("routes.count", n=len(routes)), "muted")).setObjectName("routes-count")
+            page.add(text_label(tr.n("routes.count", len(routes)), "muted")).setObjectName("routes-count")
             # Route cards are text only: a little wider than place cards reads better.
             columns = m.columns if ctx.layout == PORTRAIT else max(1, m.columns - 1)
             cards = [route_card(ctx, r, lambda r=r: ctx.go("route", id=r.id)) for r in routes]

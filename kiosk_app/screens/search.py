@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QVBox
 from content_sync.device.layout import DataDir, Pointer
 from content_sync.store.content_store import ContentStore, SearchResult
 
+from ..strings import N_
 from ..theme import COMPACT, PORTRAIT
 from ..widgets.common import Card, ScrollPage, grid, text_label
 from ..widgets.keyboard import OnScreenKeyboard
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 DEBOUNCE_MS = 120
 RESULT_LIMIT = 30
 SUBTITLE_CHARS = 110
+RESULT_KINDS: dict[str, str] = {
+    "venue": N_("search.kind.venue"), "route": N_("search.kind.route"), "event": N_("search.kind.event"),
+    "heritage": N_("search.kind.heritage"), "transport": N_("search.kind.transport"), "page": N_("search.kind.page"),
+}  # fmt: skip
 
 
 def open_version(data: DataDir, pointer: Pointer) -> ContentStore:
@@ -123,7 +128,7 @@ class SearchScreen(Screen):
         # Room for the longest count from the start, so the text line does not jump as results come.
         font = QFont(self.font())
         font.setPixelSize(m.small)
-        longest = max(tr("search.results", n=RESULT_LIMIT), tr("search.results_one"), key=len)
+        longest = max((tr.n("search.results", n) for n in range(1, RESULT_LIMIT + 1)), key=len)
         self.count.setFixedWidth(QFontMetrics(font).horizontalAdvance(longest) + m.gap)
         top = QHBoxLayout()
         top.setSpacing(m.gap)
@@ -181,7 +186,7 @@ class SearchScreen(Screen):
             layout.addWidget(none)
         else:
             n = len(self.results)
-            count = tr("search.results_one") if n == 1 else tr("search.results", n=n)
+            count = tr.n("search.results", n)
             columns = 2 if self.ctx.screen_size.width() >= 1200 else 1
             layout.addWidget(grid([self._card(r) for r in self.results], columns, self.ctx.metrics.gap))
         if self.count is not None and shiboken6.isValid(self.count):
@@ -202,7 +207,7 @@ class SearchScreen(Screen):
         title = text_label(tr.content(result.title), "heading")
         title.setObjectName("result-title")
         top.addWidget(title, 1)
-        kind = text_label(tr(f"search.kind.{result.kind}"), "muted", wrap=False)
+        kind = text_label(tr(RESULT_KINDS[result.kind]), "muted", wrap=False)
         kind.setObjectName("result-kind")
         top.addWidget(kind, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)

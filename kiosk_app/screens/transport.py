@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from content_sync.store.content_store import distance_km
 
 from .. import format as fmt
-from ..strings import STRINGS
 from ..widgets.common import Card, ChipRow, ScrollPage, button, text_label
 from .base import Screen
 
@@ -29,8 +28,7 @@ class TransportScreen(Screen):
         return self.ctx.tr("transport.title")
 
     def _kind_label(self, kind: str) -> str:
-        key = f"transport.kind.{kind}"
-        return self.ctx.tr(key if key in STRINGS else "transport.kind.other")
+        return fmt.transport_kind(self.ctx.tr, kind)
 
     def _distance(self, item: dict[str, Any]) -> float | None:
         if item.get("lat") is None or item.get("lon") is None:

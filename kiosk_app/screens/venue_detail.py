@@ -9,12 +9,18 @@ from content_sync.core.vocabulary import ACCESSIBILITY_FACTS
 from content_sync.store.content_store import Venue
 
 from .. import format as fmt
+from ..strings import N_
 from ..theme import PORTRAIT
 from ..widgets.common import ImageView, ScrollPage, text_label
 from ..widgets.minimap import StillMap
 from ..widgets.narration import NarrationPanel
 from ..widgets.qr import geo_uri, qr_block
 from .base import Screen
+
+ACCESS_NAMES: dict[str, str] = dict(zip(ACCESSIBILITY_FACTS, (
+    N_("access.step_free"), N_("access.accessible_toilet"), N_("access.wheelchair_loan"), N_("access.lift"),
+    N_("access.braille"), N_("access.hearing_loop"),
+), strict=True))  # fmt: skip
 
 
 class VenueDetailScreen(Screen):
@@ -118,7 +124,8 @@ class VenueDetailScreen(Screen):
 
         page.add(text_label(tr("venue.accessibility"), "heading"))
         access = venue.accessibility
-        facts = [f"{'✓' if access[f] else '✗'} {tr('access.' + f)}: {tr('access.yes' if access[f] else 'access.no')}"
+        yes, no = tr("access.yes"), tr("access.no")
+        facts = [f"{'✓' if access[f] else '✗'} {tr(ACCESS_NAMES[f])}: {yes if access[f] else no}"
                  for f in ACCESSIBILITY_FACTS if f in access]  # fmt: skip
         if access.get("note"):
             facts.append(tr.content(access["note"]))
@@ -126,7 +133,7 @@ class VenueDetailScreen(Screen):
 
         page.add(text_label(tr("venue.getting_there"), "heading"))
         page.add(text_label(tr.content(venue.getting_there)))
-        page.add(text_label(f"{tr('venue.address')}: {tr.content(venue.address)}", "muted"))
+        page.add(text_label(tr("venue.address") + f": {tr.content(venue.address)}", "muted"))
         if ctx.map is not None and ctx.map.has_basemap():
             width = min(ctx.content_width() if ctx.layout == PORTRAIT else ctx.column_width(2), 720)
             colour = ctx.content.theme_colour(venue.themes)

@@ -51,7 +51,7 @@ class VenueListScreen(Screen):
         )  # fmt: skip
         self._shown = [v.id for v in venues]
         if venues:
-            page.add(text_label(tr("list.count", n=len(venues)), "muted"))
+            page.add(text_label(tr.n("list.count", len(venues)), "muted"))
             columns = max(1, m.columns - 1)
             width = ctx.column_width(columns)
             wide = columns == 1

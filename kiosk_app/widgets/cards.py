@@ -49,8 +49,8 @@ def route_card(ctx: AppContext, route: Route, on_tap: Callable[[], None]) -> Car
     layout.setContentsMargins(16, 16, 16, 16)
     layout.setSpacing(6)
     layout.addWidget(text_label(tr.content(route.name), "heading"))
-    facts = [fmt.duration(tr, route.duration_minutes), tr("routes.stops", n=len(route.stops)),
-             tr(f"routes.mode.{route.mode}")]  # fmt: skip
+    facts = [fmt.duration(tr, route.duration_minutes), tr.n("routes.stops", len(route.stops)),
+             fmt.route_mode(tr, route.mode)]  # fmt: skip
     if route.distance_km:
         facts.insert(1, tr("routes.distance", km=f"{route.distance_km:g}"))
     layout.addWidget(text_label(" · ".join(facts), "muted"))

@@ -19,11 +19,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from ..strings import Translator
+from ..strings import N_, Translator
 
 LETTER_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 DIGITS = "1234567890"
-SPECIAL = ("space", "delete", "clear")
+# Keys with a word on them instead of a letter.
+SPECIAL: dict[str, str] = {
+    "space": N_("keyboard.space"), "delete": N_("keyboard.delete"), "clear": N_("keyboard.clear"),
+}  # fmt: skip
 
 # A row is a list of (key, start, span) in key units; "" as key leaves a gap.
 Row = list[tuple[str, float, float]]
@@ -129,7 +132,7 @@ class OnScreenKeyboard(QWidget):
         return "narrow", narrow, unit(narrow)
 
     def _key(self, key: str, width: int, height: int, tr: Translator) -> QPushButton:
-        label = tr(f"keyboard.{key}") if key in SPECIAL else key
+        label = tr(SPECIAL[key]) if key in SPECIAL else key
         btn = QPushButton(label)
         btn.setObjectName(f"key-{key}")
         btn.setProperty("role", "key")

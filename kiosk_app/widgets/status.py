@@ -7,6 +7,9 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout
 
+from content_sync.core.hours import DAYS
+
+from ..format import DAY_NAMES
 from ..strings import Translator
 from .common import text_label
 
@@ -14,10 +17,10 @@ from .common import text_label
 def weather_age(tr: Translator, updated: dt.datetime, now: dt.datetime) -> str:
     minutes = max(0, int((now - updated).total_seconds() // 60))
     if minutes < 90:
-        return tr("status.updated_minutes", n=minutes)
+        return tr.n("status.updated_minutes", minutes)
     if minutes < 48 * 60:
-        return tr("status.updated_hours", n=minutes // 60)
-    return tr("status.updated_days", n=minutes // (24 * 60))
+        return tr.n("status.updated_hours", minutes // 60)
+    return tr.n("status.updated_days", minutes // (24 * 60))
 
 
 class StatusStrip(QFrame):
@@ -41,17 +44,15 @@ class StatusStrip(QFrame):
 
     def update_texts(self, tr: Translator, content_version: int) -> None:
         now = self.clock()
-        self.time.setText(
-            f"{now:%H:%M}  {tr('day.' + (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'][now.weekday()]))}"
-        )
+        self.time.setText(f"{now:%H:%M}  {tr(DAY_NAMES[DAYS[now.weekday()]])}")
         data = self.weather()
         text = tr("status.weather_none")
         if data:
             try:
                 updated = dt.datetime.fromisoformat(str(data["updated_at"]))
                 condition = tr.content(data.get("condition") or {})
-                text = f"{tr('status.weather', temp=round(float(data['temp_c'])), condition=condition).strip()} · "
-                text += weather_age(tr, updated, now)
+                weather = tr("status.weather", temp=round(float(data["temp_c"])), condition=condition)
+                text = f"{weather.strip()} · {weather_age(tr, updated, now)}"
             except (KeyError, TypeError, ValueError):
                 text = tr("status.weather_none")
         self.forecast.setText(text)

@@ -73,8 +73,9 @@ def test_the_start_path_imports_only_what_the_first_screens_need(demo_data) -> N
     heavy = ("qrcode", "PIL", "pypinyin", "cryptography", "yaml", "sqlite_utils", "click", "folium",
              "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "content_sync.device.install",
              # the audio guide, the speech engine, the PIN check and ctypes load when first needed
-             "kiosk_app.widgets.narration", "content_sync.speech.synthesis", "hashlib", "ctypes",
-             "tomllib")  # fmt: skip
+             "kiosk_app.widgets.narration", "content_sync.speech.synthesis", "hashlib", "ctypes", "tomllib",
+             # the translation tools (the kiosk reads compiled catalogs with gettext)
+             "babel", "kiosk_app.translations")  # fmt: skip
     assert [m for m in heavy if m in out] == []
 
 

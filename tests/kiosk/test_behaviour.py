@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
 from kiosk_app.config import load_config
 from kiosk_app.screens.base import Screen
-from kiosk_app.strings import STRINGS, missing_translations
 from tests.kiosk.support import finished
 
 LAYOUTS = [(1920, 1080), (1080, 1920), (1280, 800)]
@@ -28,26 +27,6 @@ def visible_texts(root: QWidget) -> list[tuple[str, str]]:
         if re.search(r"[A-Za-z\u4e00-\u9fff\u0600-\u06ff\u3040-\u30ff\uac00-\ud7af\u0400-\u04ff]", text):
             out.append((widget.objectName(), text))
     return out
-
-
-def test_every_ui_string_is_translated() -> None:
-    assert missing_translations() == []
-    assert missing_translations(("ja", "ko", "ru", "ar")) == []
-
-
-def test_translations_keep_every_placeholder() -> None:
-    wrong = [
-        (key, lang)
-        for key, texts in STRINGS.items()
-        for lang, text in texts.items()
-        if set(re.findall(r"{\w+}", text)) != set(re.findall(r"{\w+}", texts["en"]))
-    ]
-    assert wrong == []
-
-
-def test_a_missing_translation_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(STRINGS, "test.only", {"en": "English only"})
-    assert missing_translations() == ["test.only [zh-Hans]"]
 
 
 @pytest.mark.parametrize("screen", ["home", "venues", "venue", "error"])

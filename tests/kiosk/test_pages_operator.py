@@ -13,7 +13,7 @@ from kiosk_app.config import hash_pin, load_config
 from kiosk_app.screens.hotel_room import HotelRoomScreen
 from kiosk_app.screens.operator import MAX_WRONG_TRIES, DeviceStatus, OperatorPinScreen, OperatorScreen
 from kiosk_app.screens.pages import PageScreen, PracticalScreen, parse_body
-from kiosk_app.strings import STRINGS
+from kiosk_app.strings import Translator
 from kiosk_app.widgets.common import Card
 
 SCREENS = (PracticalScreen, PageScreen, HotelRoomScreen, OperatorPinScreen, OperatorScreen)
@@ -133,7 +133,7 @@ def test_wrong_pin_stays_right_pin_opens_status(make_kiosk, pin_config, qtbot) -
     pad = open_pin_pad(kiosk, qtbot)
     type_pin(kiosk, qtbot, pad, "1111")
     assert kiosk.nav.current_name == "operator_pin"
-    assert child(pad, QLabel, "pin-message").text() == STRINGS["operator.pin_wrong"]["en"]
+    assert child(pad, QLabel, "pin-message").text() == Translator("en")("operator.pin_wrong")
     assert child(pad, QLabel, "pin-dots").text() == ""  # a wrong PIN is cleared
     type_pin(kiosk, qtbot, pad, PIN)
     assert kiosk.nav.current_name == "operator"
@@ -141,13 +141,13 @@ def test_wrong_pin_stays_right_pin_opens_status(make_kiosk, pin_config, qtbot) -
     assert child(status, QLabel, "operator-content-version").text() == "1"
     assert child(status, QLabel, "operator-count-venues").text() == "44"
     assert child(status, QLabel, "operator-name").text() == "Test kiosk"
-    assert child(status, QLabel, "operator-problems").text() == STRINGS["operator.no_problems"]["en"]
+    assert child(status, QLabel, "operator-problems").text() == Translator("en")("operator.no_problems")
     # The device database and the media check are read off the GUI thread.
     qtbot.waitUntil(lambda: child(status, QLabel, "operator-outbox").text() != "…", timeout=10_000)
     assert child(status, QLabel, "operator-outbox").text() == "0"
     assert child(status, QLabel, "operator-media-missing").text() == "0"
     qtbot.waitUntil(lambda: child(status, QLabel, "operator-no-installs") is not None)  # shown once laid out
-    assert child(status, QLabel, "operator-no-installs").text() == STRINGS["operator.no_installs"]["en"]
+    assert child(status, QLabel, "operator-no-installs").text() == Translator("en")("operator.no_installs")
     status._status_read(status._generation, DeviceStatus(installs=[
         InstallRecord("2026-11-20T02:00:00+00:00", "usb", "lanzhou-tianshui-demo", 1, True, "installed"),
         InstallRecord("2026-11-19T02:00:00+00:00", "usb", None, None, False, "bad signature"),
@@ -181,7 +181,7 @@ def test_pin_lock_after_five_wrong_tries(make_kiosk, pin_config, qtbot) -> None:
     for _ in range(MAX_WRONG_TRIES):
         type_pin(kiosk, qtbot, pad, "9999")
     assert pad.locked and pad.unlock_timer.isActive() and pad.unlock_timer.interval() == 60_000
-    assert child(pad, QLabel, "pin-message").text() == "Too many wrong tries. Try again in 60\u00a0s."
+    assert child(pad, QLabel, "pin-message").text() == "Too many wrong tries. Try again in 60\u00a0seconds."
     assert not child(pad, QPushButton, "pin-ok").isEnabled()
     assert child(pad, QPushButton, "pin-cancel").isEnabled()
     pad.press("2")  # ignored while locked
@@ -199,7 +199,7 @@ def test_without_a_pin_every_pin_is_refused(make_kiosk, qtbot) -> None:  # type:
     for pin in ("0000", "1234", PIN, "123456789012"):
         type_pin(kiosk, qtbot, pad, pin)
         assert kiosk.nav.current_name == "operator_pin"
-    assert child(pad, QLabel, "pin-message").text() == STRINGS["operator.pin_not_set"]["en"]
+    assert child(pad, QLabel, "pin-message").text() == Translator("en")("operator.pin_not_set")
     kiosk.nav.go("operator")  # asking for the status page directly leads back to the PIN pad
     qtbot.waitUntil(lambda: kiosk.nav.current_name == "operator_pin")
 

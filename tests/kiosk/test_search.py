@@ -95,7 +95,7 @@ def test_pinyin_initials_and_full_pinyin_find_the_bridge(search_kiosk, qtbot) ->
     assert cards[0].objectName() == BRIDGE
     assert len(cards) > 1  # the bridge's name leads; places that mention it follow
     count = label(screen, "search-count").text()
-    assert count == search_kiosk.ctx.tr("search.results", n=len(cards))
+    assert count == search_kiosk.ctx.tr.n("search.results", len(cards))
 
 
 def test_english_prefix_finds_the_bridge_in_english(search_kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
