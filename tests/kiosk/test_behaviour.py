@@ -207,8 +207,15 @@ def test_a_button_on_a_scrolling_page_answers_a_real_tap(kiosk, qtbot) -> None: 
     target = next(b for b in page.findChildren(QPushButton) if b.objectName().startswith("home-event"))
     qtbot.waitUntil(target.isVisible)  # shown and laid out on the next turn of the event loop
     area = next(a for a in page.findChildren(QScrollArea) if a.isAncestorOf(target))
-    area.ensureWidgetVisible(target)
-    qtbot.wait(50)
+
+    def in_view() -> bool:
+        """Scrolled into the window and laid out there, where a finger can reach it. Asked again
+        until it holds: on a busy machine the page is laid out a few turns of the loop later,
+        and a scroll asked for before that lands short (the tap then fell at y=1970)."""
+        area.ensureWidgetVisible(target)
+        return kiosk.shell.rect().contains(target.mapTo(kiosk.shell, target.rect().center()))
+
+    qtbot.waitUntil(in_view)
     at = target.mapTo(kiosk.shell, target.rect().center())
     QTest.mouseClick(kiosk.shell.windowHandle(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
     qtbot.waitUntil(lambda: kiosk.nav.current_name == "events")
