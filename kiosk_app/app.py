@@ -126,6 +126,8 @@ def build_kiosk(
         default_high_contrast=config["display.high_contrast"],
         default_large_text=config["display.large_text"],
     )
+    # A newer pack may name another language order: read it whenever a version is switched in.
+    content.listeners.append(lambda: session.set_fallback(tuple(content.store.fallback())))
     tasks = tasks or BackgroundTasks()
 
     synced = SyncStateReader(data.device_db)
@@ -136,18 +138,20 @@ def build_kiosk(
         except Exception:
             return None
 
+    extra = {cls.name: cls for cls in extra_screens}
+    per_params = {n for n, entry in SCREENS.items() if entry[2]} | {n for n, c in extra.items() if c.per_params}
+    # The navigator first (empty): it is every screen's router, so screens are added once the context exists.
+    nav = Navigator(per_params=frozenset(per_params))
     ctx = AppContext(
         config=config, session=session, content=content, tasks=tasks, images=ImageCache(tasks),
-        clock=clock or kiosk_clock(config), weather=weather,
+        clock=clock or kiosk_clock(config), router=nav, weather=weather,
+        # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
+        narration=NarrationPlayer(config, tasks, data.root / "cache" / "narration"),
+        # QtWebEngine is imported only when the map first starts.
+        map=MapService(content, session, config, tasks, open_venue=lambda venue_id: nav.go("venue", id=venue_id)),
     )  # fmt: skip
-    # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
-    ctx.narration = NarrationPlayer(config, tasks, data.root / "cache" / "narration")
-    ctx.map = MapService(ctx)  # QtWebEngine is imported only when the map first starts
     factories: dict[str, Callable[[], Screen]] = {n: (lambda n=n: screen_class(n)(ctx)) for n in SCREENS}
-    factories.update({cls.name: (lambda cls=cls: cls(ctx)) for cls in extra_screens})
-    per_params = {n for n, entry in SCREENS.items() if entry[2]} | {c.name for c in extra_screens if c.per_params}
-    nav = Navigator(factories, per_params=frozenset(per_params))
-    ctx.nav = nav
+    factories.update({name: (lambda cls=cls: cls(ctx)) for name, cls in extra.items()})
     # The first frame first: background work (photos, the speech engine's voices) once it is on screen.
     tasks.hold()
     nav.after_first_paint.extend([tasks.release, freeze_startup_objects])
@@ -182,5 +186,6 @@ def build_kiosk(
         return screen
 
     factories["operator"] = operator
+    nav.factories.update(factories)
     nav.reset()
     return kiosk

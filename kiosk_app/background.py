@@ -3,6 +3,10 @@
 Screens never touch the network or do long disk work on the GUI thread; they hand a
 function to :class:`BackgroundTasks` and receive its result (or error) by signal, in
 the GUI thread, where widgets may be touched.
+
+A result belongs to the widget that asked for it (``owner``): when that widget has been
+deleted by the time the result arrives (the page was closed, evicted from the page cache
+or rebuilt for another language), the result is dropped here, once for every caller.
 """
 
 from __future__ import annotations
@@ -10,11 +14,29 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def alive(owner: QObject | None) -> bool:
+    """Whether a result for ``owner`` still has somewhere to go (no owner: always)."""
+    return owner is None or shiboken6.isValid(owner)
+
+
+def for_owner(owner: QObject | None, callback: Callable[[T], object]) -> Callable[[T], None]:
+    """``callback``, called only while ``owner`` exists: for results that several widgets share
+    (a cached image or QR code is made once and handed to everyone who asked)."""
+
+    def deliver(value: T) -> None:
+        if alive(owner):
+            callback(value)
+
+    return deliver
 
 
 class _Relay(QObject):
@@ -67,16 +89,25 @@ class BackgroundTasks:
         fn: Callable[[], Any],
         on_done: Callable[[Any], None],
         on_error: Callable[[Exception], None] | None = None,
+        *,
+        owner: QObject | None = None,
     ) -> None:
+        """Run ``fn`` off the GUI thread; ``on_done(result)`` or ``on_error(exc)`` on the GUI thread.
+
+        With an ``owner``, neither is called once the owner has been deleted.
+        """
         relay = _Relay()
         self._relays.add(relay)
 
         def finish(result: Any) -> None:
             self._release(relay)
-            on_done(result)
+            if alive(owner):
+                on_done(result)
 
         def fail(exc: Exception) -> None:
             self._release(relay)
+            if not alive(owner):
+                return
             if on_error is not None:
                 on_error(exc)
             else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,6 @@ class KioskConfig:
     values: dict[str, Any]
     problems: tuple[str, ...] = ()
     source: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -179,10 +178,6 @@ class KioskConfig:
 
     def check_pin(self, pin: str) -> bool:
         return verify_pin(pin, self.values["operator.pin_hash"])
-
-
-def defaults() -> KioskConfig:
-    return KioskConfig({s.key: s.default for s in SETTINGS})
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

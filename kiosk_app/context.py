@@ -1,20 +1,26 @@
-"""What screens need, handed to each one explicitly (no global state anywhere)."""
+"""What screens need, handed to each one explicitly (no global state anywhere).
+
+Every field is required and set when the context is made: screens never check for a map,
+a narration player or a router that might arrive later. The kiosk's pieces that screens
+use take only what they need themselves (the map service its content, session, config,
+tasks and a callback), so nothing here imports a screen, the navigator or the app.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize
 
-from content_sync.device.layout import DataDir
 from content_sync.store.content_store import ContentStore
 
 from .background import BackgroundTasks
 from .config import KioskConfig
+from .content import ContentHolder
 from .images import ImageCache
 from .session import Session
 from .strings import Translator
@@ -23,49 +29,8 @@ from .theme import HIGH_CONTRAST, LANDSCAPE, LAYOUTS, NORMAL, Metrics, Palette
 if TYPE_CHECKING:
     from .map_service import MapService
     from .narration import NarrationPlayer
-    from .navigator import Navigator
-    from .widgets.qr import QrCodes
-
-
-class ContentHolder:
-    """The content version screens read; swapped for a newer one only between visitors."""
-
-    def __init__(self, data: DataDir, opener: Callable[[DataDir], ContentStore] = ContentStore.open) -> None:
-        self.data = data
-        self.opener = opener
-        self.store = opener(data)
-        self.listeners: list[Callable[[], None]] = []
-        self._categories: dict[str, dict[str, str]] | None = None
-        self._themes: list[dict] | None = None
-
-    @property
-    def category_names(self) -> dict[str, dict[str, str]]:
-        """Category id -> multilingual name, read once per content version."""
-        if self._categories is None:
-            self._categories = {c["id"]: c["name"] for c in self.store.categories()}
-        return self._categories
-
-    @property
-    def themes(self) -> list[dict]:
-        if self._themes is None:
-            self._themes = self.store.themes()
-        return self._themes
-
-    def theme_colour(self, themes: Sequence[str]) -> str | None:
-        """The colour of an item's first theme: how maps mark a place or a route."""
-        first = themes[0] if themes else None
-        return next((t["color"] for t in self.themes if t["id"] == first), None)
-
-    def reload_if_newer(self) -> bool:
-        if not self.store.is_stale():
-            return False
-        fresh = self.opener(self.data)
-        old, self.store = self.store, fresh
-        old.close()
-        self._categories = self._themes = None
-        for listener in list(self.listeners):
-            listener()
-        return True
+    from .qr_codes import QrCodes
+    from .router import Router
 
 
 @dataclass
@@ -76,17 +41,17 @@ class AppContext:
     tasks: BackgroundTasks
     images: ImageCache
     clock: Callable[[], dt.datetime]
+    router: Router
+    map: MapService  # the kiosk's web map; QtWebEngine starts after home is painted, or never without a basemap
+    narration: NarrationPlayer  # the kiosk's one narration player (kiosk_app.narration)
+    weather: Callable[[], dict | None]
     layout: str = LANDSCAPE
     screen_size: QSize = field(default_factory=lambda: QSize(LAYOUTS[LANDSCAPE]))
-    nav: Navigator | None = None
-    weather: Callable[[], dict | None] = field(default=lambda: None)
-    map: MapService | None = None  # the kiosk's web map, started after home is painted
-    narration: NarrationPlayer | None = None  # the kiosk's one narration player (kiosk_app.narration)
 
     @functools.cached_property
     def qr(self) -> QrCodes:
         """QR codes, made and cached when a page first shows one (not on the way to home)."""
-        from .widgets.qr import QrCodes
+        from .qr_codes import QrCodes
 
         return QrCodes(self.tasks)
 
@@ -122,5 +87,4 @@ class AppContext:
         return self.clock()
 
     def go(self, name: str, **params: object) -> None:
-        assert self.nav is not None
-        self.nav.go(name, **params)
+        self.router.go(name, **params)

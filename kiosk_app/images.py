@@ -12,10 +12,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 
-from .background import BackgroundTasks
+from .background import BackgroundTasks, for_owner
 
 Key = tuple[str, int, int]
 
@@ -47,8 +47,12 @@ class ImageCache:
         self._cache: OrderedDict[Key, QPixmap] = OrderedDict()
         self._waiting: dict[Key, list[Callable[[QPixmap], None]]] = {}
 
-    def get(self, path: Path, size: QSize, callback: Callable[[QPixmap], None]) -> QPixmap | None:
-        """The pixmap now if cached; otherwise ``None`` and ``callback`` later with it."""
+    def get(
+        self, path: Path, size: QSize, callback: Callable[[QPixmap], None], owner: QObject | None = None
+    ) -> QPixmap | None:
+        """The pixmap now if cached; otherwise ``None`` and ``callback`` later with it (while
+        ``owner`` exists: the image is still decoded and cached for others)."""
+        callback = for_owner(owner, callback)
         key = (str(path), size.width(), size.height())
         if key in self._cache:
             self._cache.move_to_end(key)

@@ -38,7 +38,7 @@ class Navigator(QStackedWidget):
 
     def __init__(
         self,
-        factories: dict[str, Callable[[], Screen]],
+        factories: dict[str, Callable[[], Screen]] | None = None,
         *,
         home: str = "home",
         start: str = "attract",
@@ -46,7 +46,8 @@ class Navigator(QStackedWidget):
         per_params: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__()
-        self.factories = factories
+        # Screens are added once what they need exists (they need this navigator as their router).
+        self.factories: dict[str, Callable[[], Screen]] = dict(factories or {})
         self.per_params = per_params
         self.home_name, self.start_name, self.error_name = home, start, error
         self.screens: dict[str, Screen] = {}
@@ -115,6 +116,9 @@ class Navigator(QStackedWidget):
             self.removeWidget(page)
             page.deleteLater()
 
+    def has(self, name: str) -> bool:
+        return name in self.factories
+
     def all_screens(self) -> list[Screen]:
         return [*self.screens.values(), *self.pages.values()]
 
@@ -175,8 +179,11 @@ class Navigator(QStackedWidget):
         self._start_pending = False
         self._finish.stop()  # a screen left unfinished is finished when it is painted again
         self._cancel_idle_work()
+        leaving = self.currentWidget()
         try:
             screen = self.screen(name, params)
+            if isinstance(leaving, Screen) and leaving is not screen and leaving.in_view:
+                self._leave(leaving)
             screen.show_with(params)
         except Exception:
             log.exception("showing %s %s failed", name, params)
@@ -191,6 +198,13 @@ class Navigator(QStackedWidget):
         self.changed.emit(name)
         if self.prebuild or not self._painted or self._queue:
             self._waiting_paint = screen
+
+    @staticmethod
+    def _leave(screen: Screen) -> None:
+        try:
+            screen.leave()
+        except Exception:
+            log.exception("leaving %s failed", screen.name)
 
     # -- idle work ----------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

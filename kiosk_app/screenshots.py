@@ -38,7 +38,7 @@ def screen_plan(kiosk: Any) -> list[tuple[str, str, dict[str, Any]]]:
         ("search", {}),
         ("routes", {}),
         ("route", {"id": routes[0].id} if routes else None),
-        ("map", {} if kiosk.ctx.map is not None and kiosk.ctx.map.has_basemap() else None),
+        ("map", {} if kiosk.ctx.map.has_basemap() else None),
         ("events", {"span": "week"}),
         ("transport", {}),
         ("practical", {}),
@@ -95,8 +95,7 @@ def render_all(data: DataDir, out: Path, config: KioskConfig,
                     count += 1
                 except Exception:
                     log.exception("screenshot %s/%s/%s failed", layout_name, lang, stem)
-        if kiosk.ctx.map is not None:
-            kiosk.ctx.map.close()
+        kiosk.ctx.map.close()
         kiosk.shell.close()
         kiosk.shell.deleteLater()
         app.processEvents()

@@ -23,6 +23,8 @@ class Session:
     high_contrast: bool = False
     large_text: bool = False
     read_aloud: bool = False  # "read this screen aloud": every page shown is spoken
+    # Staff let in by the PIN pad, until they leave the status page or the kiosk resets.
+    staff_access: bool = False
     listeners: list[Callable[[Session], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -51,8 +53,14 @@ class Session:
             self.read_aloud = on
             self._changed()
 
+    def set_fallback(self, fallback: tuple[str, ...]) -> None:
+        """A newer pack names another language order. Content is switched only at an idle reset,
+        and the reset re-renders everything, so nobody needs telling here."""
+        self.fallback = fallback
+
     def reset(self) -> None:
         """Back to the kiosk's defaults: the next visitor starts fresh."""
+        self.staff_access = False
         self.language = self.default_language
         self.read_aloud = False
         self.high_contrast = self.default_high_contrast

@@ -64,10 +64,10 @@ class KioskShell(QWidget):
             on_language=ctx.session.set_language,
             on_contrast=lambda: ctx.session.set_display(high_contrast=not ctx.session.high_contrast),
             on_large_text=lambda: ctx.session.set_display(large_text=not ctx.session.large_text),
-            on_read_aloud=(lambda: ctx.session.set_read_aloud(not ctx.session.read_aloud)) if ctx.narration else None,
+            on_read_aloud=lambda: ctx.session.set_read_aloud(not ctx.session.read_aloud),
         )
         # Narration kept playing while browsing can be paused or stopped from any page.
-        self.now_playing = NowPlayingBar(ctx, self._panel_in_view) if ctx.narration else None
+        self.now_playing = NowPlayingBar(ctx, self._panel_in_view)
         self.status = StatusStrip(ctx.now, ctx.weather)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -76,8 +76,7 @@ class KioskShell(QWidget):
         layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)
         layout.addWidget(self.header)
         layout.addWidget(navigator, 1)
-        if self.now_playing is not None:
-            layout.addWidget(self.now_playing)
+        layout.addWidget(self.now_playing)
         layout.addWidget(self.status)
         self.overlay = IdleOverlay(self.idle.poke)
         self.overlay.setParent(self)
@@ -93,8 +92,7 @@ class KioskShell(QWidget):
         idle.cancelled.connect(self.overlay.hide)
         idle.expired.connect(self.reset_session)
         ctx.session.listeners.append(lambda _s: self.apply_session())
-        if ctx.narration is not None:
-            ctx.narration.voices_known.connect(self._update_chrome)
+        ctx.narration.voices_known.connect(self._update_chrome)
         self.apply_session(refresh=False)
 
     # -- visitor-facing state ---------------------------------------------------------------
@@ -137,8 +135,7 @@ class KioskShell(QWidget):
         self.status.setVisible(not attract)
         self.idle.set_enabled(not attract)
         self._update_chrome()
-        if self.now_playing is not None:
-            self.now_playing.refresh()
+        self.now_playing.refresh()
 
     def _panel_in_view(self, item: NarrationItem) -> bool:
         """Whether the page in view shows the audio guide playing ``item`` (then no extra bar is needed)."""
@@ -162,7 +159,7 @@ class KioskShell(QWidget):
             narrow=ctx.layout == PORTRAIT,
             short_switches=ctx.layout != LANDSCAPE,
             read_aloud=ctx.session.read_aloud,
-            read_aloud_available=ctx.narration is not None and ctx.narration.has_voice(ctx.lang) is not False,
+            read_aloud_available=ctx.narration.has_voice(ctx.lang) is not False,
         )
         self.status.update_texts(ctx.tr, ctx.store.content_version)
 

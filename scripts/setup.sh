@@ -2,9 +2,11 @@
 # Set up everything the kiosk and its tests need on a fresh Debian/Ubuntu machine:
 # the Debian packages Qt, QtWebEngine, QtMultimedia, espeak-ng and CJK text need, then a
 # virtual environment in .venv with the project installed. Safe to run again: it only
-# installs what is missing.
+# installs what is missing. With --tests, also what only the test suite uses (faketime).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for_tests=0
+[ "${1:-}" = "--tests" ] && for_tests=1
 
 DEBIAN_PACKAGES=(
   python3-venv espeak-ng libespeak-ng1 fonts-noto-cjk fonts-noto-core
@@ -14,6 +16,8 @@ DEBIAN_PACKAGES=(
   libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libxshmfence1 libgbm1
   libasound2 libpulse0 libsqlite3-0 libwayland-client0 libwayland-cursor0 libwayland-egl1
 )
+# The suite runs the kiosk's tests a second time under a faked clock (libfaketime).
+((for_tests)) && DEBIAN_PACKAGES+=(faketime)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

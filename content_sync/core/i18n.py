@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 # RFC 5646 well-formedness, the subset that matters for content: language, optional
 # script, region, variants. Private-use and grandfathered tags are not accepted.
@@ -110,13 +110,6 @@ def loads(value: str | None) -> dict[str, str]:
 
 def dumps(texts: Mapping[str, str]) -> str:
     return json.dumps(dict(sorted(texts.items())), ensure_ascii=False, separators=(",", ":"))
-
-
-def languages_of(values: Iterable[Mapping[str, str]]) -> set[str]:
-    langs: set[str] = set()
-    for value in values:
-        langs.update(canonical_tag(k) for k, v in value.items() if v)
-    return langs
 
 
 def is_rtl(lang: str) -> bool:

@@ -158,10 +158,6 @@ class DeviceState:
                 (key, json.dumps(value, ensure_ascii=False), self.clock()),
             )
 
-    def get_sync(self, key: str, default: Any = None) -> Any:
-        row = self.conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
-
     def enqueue(self, kind: str, payload: dict[str, Any]) -> int:
         with self._tx() as conn:
             cur = conn.execute(

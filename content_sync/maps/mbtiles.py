@@ -27,7 +27,6 @@ MAX_TILE_BYTES = 4 * 1024 * 1024  # a 512 px tile is well under 1 MB; anything b
 MAX_FILE_BYTES = 2 * 1024**3
 MAX_META_VALUE = 64 * 1024
 MAX_LAT = 85.0511287798066
-WORLD = (-180.0, -MAX_LAT, 180.0, MAX_LAT)
 
 MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 _FORMAT_ALIASES = {

@@ -293,31 +293,6 @@ class PackReader:
                     future.cancel()
                 raise
 
-    def extract(self, entry: FileEntry, dest: IO[bytes]) -> None:
-        """Copy one entry into ``dest``, hashing on a second core while writing on this one."""
-        if not self._stored(entry):
-            self.copy_verified(entry, dest)
-            return
-        offset, _ = self._span(entry.name)
-        digest = hashlib.sha256()
-        if entry.size <= CHUNK_SIZE:
-            data = self._pread(offset, entry.size)
-            digest.update(data)
-            dest.write(data)
-        else:
-            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as hasher:
-                pending: concurrent.futures.Future[None] | None = None
-                for pos in range(0, entry.size, CHUNK_SIZE):
-                    data = self._pread(offset + pos, min(CHUNK_SIZE, entry.size - pos))
-                    if pending is not None:
-                        pending.result()
-                    pending = hasher.submit(digest.update, data)
-                    dest.write(data)
-                if pending is not None:
-                    pending.result()
-        if digest.hexdigest() != entry.sha256:
-            raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
-
     # -- installing: every byte read once, hashed from the buffer it is written from -------
 
     def _read_into(self, view: memoryview, offset: int) -> None:

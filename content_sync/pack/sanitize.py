@@ -69,7 +69,3 @@ def sanitize_text(value: str) -> str:
     lines = [line.strip() for line in text.split("\n")]
     text = _MANY_BLANKS_RE.sub("\n\n", "\n".join(lines))
     return text.strip()
-
-
-def needs_sanitizing(value: str) -> bool:
-    return sanitize_text(value) != value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class Screen(QWidget):
         self.setObjectName(f"screen-{self.name}")
         self.params: dict[str, Any] = {}
         self.stale = True
+        self.in_view = False  # between ``entered`` and ``left``
         self._later: list[Callable[[], None]] = []
         self.body = QVBoxLayout(self)
         self.body.setContentsMargins(0, 0, 0, 0)
@@ -39,7 +41,13 @@ class Screen(QWidget):
             self.params = dict(params)
             self.render()
             self.stale = False
+        self.in_view = True
         self.entered()
+
+    def leave(self) -> None:
+        """The navigator shows another page (or the error page) in this one's place."""
+        self.in_view = False
+        self.left()
 
     def prepare(self, params: dict[str, Any]) -> bool:
         """Build the content for ``params`` ahead of time, out of view; True if anything was built.
@@ -80,6 +88,22 @@ class Screen(QWidget):
 
     def entered(self) -> None:
         """Called every time the screen comes into view (refresh clocks, restart timers)."""
+
+    def left(self) -> None:
+        """Called every time another page takes this one's place (stop what only runs in view)."""
+
+    def background(
+        self,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[Exception], None] | None = None,
+        *,
+        owner: QObject | None = None,
+    ) -> None:
+        """Run ``work`` off the GUI thread for this page. The result is dropped when its owner is
+        gone by the time it arrives: the page itself by default, or a part of it that a re-render
+        replaces (a status card, a result list)."""
+        self.ctx.tasks.run(work, on_done, on_error, owner=owner if owner is not None else self)
 
     def reset(self) -> None:
         """Forget this visitor (scroll positions, typed text); re-render when next shown."""

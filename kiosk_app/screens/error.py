@@ -41,8 +41,7 @@ class ErrorScreen(Screen):
 
     def _go_home(self) -> None:
         self.timer.stop()
-        if self.ctx.nav is not None:
-            self.ctx.nav.home()
+        self.ctx.router.home()
 
     def reset(self) -> None:
         self.timer.stop()

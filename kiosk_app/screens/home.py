@@ -132,11 +132,11 @@ class HomeScreen(Screen):
         if entry is None:
             return None
         key, screen, params = entry
-        if self.ctx.nav is not None and screen not in self.ctx.nav.factories:
+        if not self.ctx.router.has(screen):
             return None
         if section == "hotel_room" and not self.ctx.store.pages("hotel_room"):
             return None
-        if section == "map" and (self.ctx.map is None or not self.ctx.map.has_basemap()):
+        if section == "map" and not self.ctx.map.has_basemap():
             return None  # no basemap in this pack: no button that leads nowhere
         detail = ""
         if section == "open_now":

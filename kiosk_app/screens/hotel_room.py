@@ -87,7 +87,7 @@ class HotelRoomScreen(Screen):
             page.add(text_label(tr("hotel.nothing_open"), "muted"))
             return
         width = ctx.column_width(columns)
-        can_open = self._has_screen("venue")
+        can_open = self.ctx.router.has("venue")
         cards = [
             venue_card(ctx, v, (lambda v=v: ctx.go("venue", id=v.id)) if can_open else _nothing, width=width)
             for v in venues
@@ -111,7 +111,7 @@ class HotelRoomScreen(Screen):
             page.add(text_label(tr("hotel.no_events"), "muted"))
             return
         names = {ident: v.name for ident, v in venues.items()}
-        on_tap = (lambda: ctx.go("events", span="today")) if self._has_screen("events") else None
+        on_tap = (lambda: ctx.go("events", span="today")) if self.ctx.router.has("events") else None
         card = Card(on_tap)
         card.setObjectName("hotel-events-card")
         layout = QVBoxLayout(card)
@@ -191,9 +191,6 @@ class HotelRoomScreen(Screen):
         """The kiosk's own city: the city of the nearest place in the pack."""
         nearest = self.ctx.store.venues(near=self.ctx.config.location)
         return nearest[0].city if nearest else None
-
-    def _has_screen(self, name: str) -> bool:
-        return self.ctx.nav is None or name in self.ctx.nav.factories
 
 
 def _nothing() -> None:

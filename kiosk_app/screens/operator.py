@@ -159,8 +159,7 @@ class OperatorPinScreen(Screen):
 
     def cancel(self) -> None:
         self.forget()
-        if self.ctx.nav is not None:
-            self.ctx.nav.home()
+        self.ctx.router.home()
 
     def submit(self) -> None:
         if self.locked or self.checking or not self.pin:
@@ -171,7 +170,7 @@ class OperatorPinScreen(Screen):
         self._sync()
         generation = self._generation
         config = self.ctx.config
-        self.ctx.tasks.run(
+        self.background(
             lambda: config.check_pin(pin),
             lambda ok: self._checked(generation, bool(ok)),
             lambda _exc: self._checked(generation, False),
@@ -185,15 +184,13 @@ class OperatorPinScreen(Screen):
             self.wrong_tries = 0
             self.message = None
             self._sync()
-            nav = self.ctx.nav
-            if nav is None or "operator" not in nav.factories:
+            router = self.ctx.router
+            if not router.has("operator"):
                 log.error("operator PIN accepted but no operator screen is installed")
                 return
             log.info("operator PIN accepted")
-            screen = nav.screen("operator")
-            if isinstance(screen, OperatorScreen):
-                screen.grant()
-            nav.go("operator", remember=False)
+            self.ctx.session.staff_access = True
+            router.go("operator", remember=False)
             return
         self.wrong_tries += 1
         log.warning("wrong operator PIN (%d of %d)", self.wrong_tries, MAX_WRONG_TRIES)
@@ -301,32 +298,27 @@ class OperatorScreen(Screen):
 
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)
-        self.granted = False
         self.status: DeviceStatus | None = None
-        self._generation = 0
         self._async_labels: dict[str, QLabel] = {}
         self._installs_box: QVBoxLayout | None = None
-        if ctx.nav is not None:
-            ctx.nav.changed.connect(self._screen_changed)
 
     def title(self) -> str:
         return self.ctx.tr("operator.title")
 
     # -- access -----------------------------------------------------------------------------------
-    def grant(self) -> None:
-        self.granted = True
-        self.stale = True
+    @property
+    def granted(self) -> bool:
+        """Let in by the PIN pad, in this visit, and not left since (see ``Session.staff_access``)."""
+        return self.ctx.session.staff_access
 
     def revoke(self) -> None:
-        self.granted = False
+        self.ctx.session.staff_access = False
         self.stale = True
         self.status = None
-        self._generation += 1
 
-    def _screen_changed(self, name: str) -> None:
-        if name != self.name and self.granted:
-            self.revoke()
-            self.clear_body()  # nothing of the status page stays behind in the window
+    def left(self) -> None:
+        self.revoke()
+        self.clear_body()  # nothing of the status page stays behind in the window
 
     def reset(self) -> None:
         self.revoke()
@@ -334,13 +326,13 @@ class OperatorScreen(Screen):
         super().reset()
 
     def _to_pin(self) -> None:
-        nav = self.ctx.nav
-        if nav is None or nav.current_name != self.name or self.granted:
+        if not self.in_view or self.granted:
             return
-        if "operator_pin" in nav.factories:
-            nav.go("operator_pin", remember=False)
+        router = self.ctx.router
+        if router.has("operator_pin"):
+            router.go("operator_pin", remember=False)
         else:
-            nav.home()
+            router.home()
 
     # -- building ---------------------------------------------------------------------------------
     def render(self) -> None:
@@ -369,12 +361,13 @@ class OperatorScreen(Screen):
         bar_layout.addWidget(button(tr("operator.exit"), self.request_exit, name="operator-exit"), 1)
         self.body.addWidget(bar)
 
-        generation = self._generation
         data, pointer = ctx.content.data, ctx.store.pointer
-        ctx.tasks.run(
+        # Owned by this render's page: a status read for a page since rebuilt or left is dropped.
+        self.background(
             lambda: read_device_status(data, pointer),
-            lambda status: self._status_read(generation, status),
-            lambda exc: self._status_read(generation, DeviceStatus(errors=[str(exc)])),
+            self._status_read,
+            lambda exc: self._status_read(DeviceStatus(errors=[str(exc)])),
+            owner=page,
         )
 
     def request_exit(self) -> None:
@@ -384,8 +377,7 @@ class OperatorScreen(Screen):
             self.exit_requested.emit()
 
     def done(self) -> None:
-        if self.ctx.nav is not None:
-            self.ctx.nav.home()
+        self.ctx.router.home()
 
     def _card(self, key: str) -> tuple[Card, QVBoxLayout]:
         card = Card()
@@ -487,9 +479,7 @@ class OperatorScreen(Screen):
         return card
 
     # -- results from the worker --------------------------------------------------------------------
-    def _status_read(self, generation: int, status: Any) -> None:
-        if generation != self._generation or not self.granted:
-            return
+    def _status_read(self, status: Any) -> None:
         self.status = status
         tr = self.ctx.tr
         values = {
@@ -498,14 +488,13 @@ class OperatorScreen(Screen):
             "trusted-keys": "\n".join(status.keys) or tr("operator.none"),
         }
         for name, label in self._async_labels.items():
-            if shiboken6.isValid(label):
-                label.setText(values.get(name, "?"))
-                if name == "media-missing" and status.media_missing:
-                    label.setProperty("role", "closed")
-                    label.style().unpolish(label)
-                    label.style().polish(label)
+            label.setText(values.get(name, "?"))
+            if name == "media-missing" and status.media_missing:
+                label.setProperty("role", "closed")
+                label.style().unpolish(label)
+                label.style().polish(label)
         box = self._installs_box
-        if box is None or not shiboken6.isValid(box):
+        if box is None:
             return
         while box.count():
             item = box.takeAt(0)

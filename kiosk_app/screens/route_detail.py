@@ -2,122 +2,75 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from content_sync.store.content_store import Route, RouteStop, Venue
 
 from .. import format as fmt
-from ..theme import COMPACT, PORTRAIT
+from ..theme import COMPACT
 from ..widgets.common import Card, ImageView, ScrollPage, text_label
-from ..widgets.minimap import StillMap
-from ..widgets.narration import NarrationPanel
-from ..widgets.qr import geo_uri, qr_block
-from .base import Screen
+from ..widgets.qr import geo_uri
+from .detail import DetailScreen, Part
 
 
-class RouteDetailScreen(Screen):
-    """Parameter: id."""
+class RouteDetailScreen(DetailScreen):
+    """Parameter: id. What the route is on the left, its stops on the right (one column on a totem)."""
 
     name = "route"
-    per_params = True
+    left_share: ClassVar[dict[str, float]] = {"landscape": 0.42, "compact": 0.45}
 
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)
         self.route: Route | None = None
         self.venues: dict[str, Venue | None] = {}
-        self.qr_payloads: list[str] = []
-        self.narration: NarrationPanel | None = None
 
     def title(self) -> str:
         return self.ctx.tr.content(self.route.name) if self.route else ""
 
-    def render(self) -> None:
-        self.clear_body()
-        self.narration = None
-        ctx, m = self.ctx, self.ctx.metrics
-        self.route = ctx.store.route(self.params.get("id", ""))
-        if self.route is None:
-            raise LookupError(f"no route {self.params.get('id')!r}")
-        self.venues = {s.venue_id: ctx.store.venue(s.venue_id) for s in self.route.stops}
-        scrollbar = max(18, m.gap)
-        if ctx.layout == PORTRAIT:
-            page = ScrollPage(m.margin, m.gap)
-            width = ctx.content_width()
-            self._info(page, QSize(width, round(width * 2 / 3)))
-            self._route_map(page, min(width, 720))
-            self._stops(page)
-            page.add(self._qr_block(horizontal=True))
-            self._description(page)
-            page.finish()
-            self.body.addWidget(page)
-            return
-        # Landscape and tablet: what the route is on the left, its stops on the right; each scrolls.
-        holder = QWidget()
-        columns = QHBoxLayout(holder)
-        columns.setContentsMargins(0, 0, 0, 0)
-        columns.setSpacing(0)
-        left_width = round(ctx.screen_size.width() * (0.42 if ctx.layout != COMPACT else 0.45))
-        left = ScrollPage(m.margin, m.gap)
-        left.setFixedWidth(left_width)
-        image_width = left_width - 2 * m.margin - scrollbar
-        self._info(left, QSize(image_width, round(image_width * 2 / 3)))
+    def load(self, ident: str) -> bool:
+        store = self.ctx.store
+        self.route = store.route(ident)
+        self.venues = {s.venue_id: store.venue(s.venue_id) for s in self.route.stops} if self.route else {}
+        return self.route is not None
+
+    def portrait_parts(self) -> list[Part]:
+        return [self.info, self.route_map, self.stops, self.codes, self.description]
+
+    def column_parts(self) -> tuple[list[Part], list[Part]]:
         # The codes come before the long description, so they show without scrolling far.
-        left.add(self._qr_block(horizontal=ctx.layout != COMPACT))
-        self._description(left)
-        left.finish()
-        columns.addWidget(left)
-        right = ScrollPage(m.margin, m.gap)
-        self._route_map(right, min(ctx.screen_size.width() - left_width - 2 * m.margin - scrollbar, 720))
-        self._stops(right)
-        right.finish()
-        columns.addWidget(right, 1)
-        self.body.addWidget(holder)
+        return [self.info, self.codes, self.description], [self.route_map, self.stops]
 
     # -- parts ------------------------------------------------------------------------------
-    def _route_map(self, page: ScrollPage, width: int) -> None:
+    def route_map(self, page: ScrollPage, width: int) -> None:
         """The stops in order on a still map; a tap shows the route on the full map."""
         ctx, route = self.ctx, self.route
         assert route is not None
         points = [(v.lat, v.lon) for s in route.stops if (v := self.venues.get(s.venue_id)) is not None]
-        if not points or ctx.map is None or not ctx.map.has_basemap():
-            return
-        colour = ctx.content.theme_colour(route.themes)
-        self.still_map = StillMap(
-            ctx, points, QSize(width, round(width * 0.55)), lambda: ctx.go("map", route=route.id),
-            colour=colour or "#1565C0", path=True, caption=ctx.tr("map.show"),
-        )  # fmt: skip
-        page.add(self.still_map)
+        colour = ctx.content.theme_colour(route.themes) or "#1565C0"
+        self.still_map_part(page, points, width, lambda: ctx.go("map", route=route.id), colour=colour, path=True)
 
-    def _mode(self, mode: str) -> str:
-        return fmt.route_mode(self.ctx.tr, mode)
-
-    def _info(self, page: ScrollPage, image_size: QSize) -> None:
-        ctx, tr = self.ctx, self.ctx.tr
+    def info(self, page: ScrollPage, width: int) -> None:
+        tr = self.ctx.tr
         route = self.route
         assert route is not None
         page.add(text_label(tr.content(route.name), "title")).setObjectName("route-name")
         facts = [fmt.duration(tr, route.duration_minutes)]
         if route.distance_km:
             facts.append(tr("routes.distance", km=f"{route.distance_km:g}"))
-        facts += [tr.n("routes.stops", len(route.stops)), self._mode(route.mode)]
+        facts += [tr.n("routes.stops", len(route.stops)), fmt.route_mode(tr, route.mode)]
         page.add(text_label(" · ".join(f for f in facts if f), "muted")).setObjectName("route-facts")
         summary = tr.content(route.summary)
         if summary:
             page.add(text_label(summary, "heading"))
-        if ctx.narration is not None:
-            # Routes have no recorded audio in packs yet: synthesised in the visitor's language, when a voice exists.
-            self.narration = NarrationPanel(ctx, f"route:{route.id}", tr.content(route.name), route.narration,
-                                            getattr(route, "audio", None))  # fmt: skip
-            page.add(self.narration)
+        # Synthesised in the visitor's language when there is no recording and a voice exists.
+        self.audio_guide(page, f"route:{route.id}", tr.content(route.name), route.narration, route.audio)
         if route.images:
-            image = route.images[0]
-            page.add(ImageView(ctx.images, image.path, image_size))
-            caption = tr.content(image.caption)
-            credit = tr("venue.image_credit", credit=f"{image.credit} ({image.licence})")
-            page.add(text_label(f"{caption}\n{credit}" if caption else credit, "muted"))
+            self.picture(page, route.images[0], width)
 
-    def _description(self, page: ScrollPage) -> None:
+    def description(self, page: ScrollPage, width: int) -> None:
         tr = self.ctx.tr
         assert self.route is not None
         paragraphs = [p.strip() for p in tr.content(self.route.description).split("\n\n") if p.strip()]
@@ -127,7 +80,7 @@ class RouteDetailScreen(Screen):
         for paragraph in paragraphs:
             page.add(text_label(paragraph))
 
-    def _stops(self, page: ScrollPage) -> None:
+    def stops(self, page: ScrollPage, width: int) -> None:
         assert self.route is not None
         page.add(text_label(self.ctx.tr("routes.stops_heading"), "heading"))
         for n, stop in enumerate(self.route.stops, start=1):
@@ -181,8 +134,8 @@ class RouteDetailScreen(Screen):
             layout.addWidget(ImageView(ctx.images, venue.images[0].path, thumb), 0, Qt.AlignmentFlag.AlignTop)
         return card
 
-    def _qr_block(self, *, horizontal: bool) -> QWidget:
-        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+    def codes(self, page: ScrollPage, width: int) -> None:
+        ctx, tr = self.ctx, self.ctx.tr
         route = self.route
         assert route is not None
         codes: list[tuple[str, str]] = []
@@ -192,6 +145,4 @@ class RouteDetailScreen(Screen):
         first = next((v for s in route.stops if (v := self.venues.get(s.venue_id)) is not None), None)
         if first is not None:
             codes.append((geo_uri(first.lat, first.lon, tr.content(first.name)), tr("routes.qr_start")))
-        self.qr_payloads = [payload for payload, _ in codes]
-        size = 240 if ctx.layout != COMPACT else 200
-        return qr_block(ctx.qr, tr("venue.take_away"), codes, size=size, spacing=m.gap, horizontal=horizontal)
+        self.take_away(page, codes)

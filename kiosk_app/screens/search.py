@@ -221,15 +221,14 @@ class SearchScreen(Screen):
     def _target(self, result: SearchResult) -> Callable[[], None] | None:
         """Where tapping a result goes; ``None`` when no screen can show it."""
         ctx = self.ctx
-        screens = ctx.nav.factories if ctx.nav is not None else {}
         rid = result.id
         if result.kind == "venue":
             return lambda: ctx.go("venue", id=rid)
-        if result.kind in ("route", "heritage", "page") and result.kind in screens:
+        if result.kind in ("route", "heritage", "page") and ctx.router.has(result.kind):
             return lambda: ctx.go(result.kind, id=rid)
-        if result.kind == "event" and "events" in screens:
+        if result.kind == "event" and ctx.router.has("events"):
             return lambda: ctx.go("events", span="week")  # the week's list, where a later event still shows
-        if result.kind == "transport" and "transport" in screens:
+        if result.kind == "transport" and ctx.router.has("transport"):
             return lambda: ctx.go("transport")
         return None
 
@@ -255,12 +254,12 @@ class SearchScreen(Screen):
         seq = self.seq
         content = self.ctx.content
         data, pointer = content.data, content.store.pointer
-        self.ctx.tasks.run(lambda: run_query(data, pointer, text), lambda found: self._arrived(seq, text, found),
-                           lambda exc: self._failed(seq, text, exc))  # fmt: skip
+        self.background(lambda: run_query(data, pointer, text), lambda found: self._arrived(seq, text, found),
+                        lambda exc: self._failed(seq, text, exc))  # fmt: skip
 
     def _arrived(self, seq: int, text: str, found: list[SearchResult]) -> None:
-        if seq != self.seq or not shiboken6.isValid(self):
-            return  # the visitor typed on (or left) since this query started
+        if seq != self.seq:
+            return  # the visitor typed on (or the kiosk reset) since this query started
         self.results, self.results_for = found, text
         self._show_results()
 

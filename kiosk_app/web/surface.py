@@ -30,7 +30,10 @@ from .scheme import KioskSchemeHandler
 if TYPE_CHECKING:
     from PySide6.QtWebEngineCore import QWebEngineProfile
 
-    from ..context import AppContext
+    from ..background import BackgroundTasks
+    from ..config import KioskConfig
+    from ..content import ContentHolder
+    from ..session import Session
 
 log = logging.getLogger(__name__)
 
@@ -60,25 +63,25 @@ class MapBridge(QObject):
         self.page_ready.emit()
 
 
-def map_data(ctx: AppContext, tiles: TileSource) -> MapData | None:
+def map_data(content: ContentHolder, session: Session, config: KioskConfig, tiles: TileSource) -> MapData | None:
     """The map's content in the visitor's language, or ``None`` when there is no basemap."""
     extent = tiles.range()
     if extent is None:
         return None
-    store, lang, fallback = ctx.store, ctx.lang, ctx.session.fallback
+    store, lang, fallback, tr = content.store, session.language, session.fallback, session.tr
     venues = store.venues()
     by_id = {v.id: v for v in venues}
     pins = [
-        MapPin(v.id, i18n.text(v.name, lang, fallback), v.lat, v.lon, ctx.content.theme_colour(v.themes))
+        MapPin(v.id, i18n.text(v.name, lang, fallback), v.lat, v.lon, content.theme_colour(v.themes))
         for v in venues
     ]
     routes = []
     for route in store.routes():
         stops = [by_id[s.venue_id] for s in route.stops if s.venue_id in by_id]
-        colour = ctx.content.theme_colour(route.themes)
+        colour = content.theme_colour(route.themes)
         routes.append(MapRoute(route.id, i18n.text(route.name, lang, fallback), colour or "#1565C0",
                                [(v.lat, v.lon) for v in stops], [v.id for v in stops]))  # fmt: skip
-    lat, lon = ctx.config.location
+    lat, lon = config.location
     w, s, e, n = extent.bounds
     inside = w <= lon <= e and s <= lat <= n
     detailed = tiles.tile(min(HOME_ZOOM, extent.maxzoom), *_tile_of(lon, lat, min(HOME_ZOOM, extent.maxzoom)))
@@ -90,13 +93,13 @@ def map_data(ctx: AppContext, tiles: TileSource) -> MapData | None:
     else:
         centre, zoom = ((s + n) / 2, (w + e) / 2), extent.minzoom
     if lang.startswith("zh"):
-        here_label = ctx.config["location.label_zh"]
+        here_label = config["location.label_zh"]
     elif lang.startswith("en"):
-        here_label = ctx.config["location.label_en"]
+        here_label = config["location.label_en"]
     else:
-        here_label = ctx.tr("map.here")
+        here_label = tr("map.here")
     return MapData(
-        lang=lang, rtl=ctx.tr.rtl, pins=pins, routes=routes, here=(lat, lon) if inside else None,
+        lang=lang, rtl=tr.rtl, pins=pins, routes=routes, here=(lat, lon) if inside else None,
         home_center=centre, home_zoom=zoom, minzoom=extent.minzoom, maxzoom=extent.maxzoom, bounds=extent.bounds,
         attribution=extent.attribution, labels={"here": here_label},
     )  # fmt: skip
@@ -114,9 +117,17 @@ class MapSurface(QObject):
     tiles_painted = Signal()
     state_changed = Signal(str)  # "loading", "ready", "unavailable", "failed"
 
-    def __init__(self, ctx: AppContext, tiles: Callable[[], TileSource], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        content: ContentHolder,
+        session: Session,
+        config: KioskConfig,
+        tasks: BackgroundTasks,
+        tiles: Callable[[], TileSource],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.content, self.session, self.config, self.tasks = content, session, config, tasks
         self.tiles = tiles
         self.refusals = RefusalLog()
         self.profile: QWebEngineProfile | None = None
@@ -155,7 +166,7 @@ class MapSurface(QObject):
             self.profile = make_profile(self.refusals)
             handler = KioskSchemeHandler(lambda: self._html, self.tiles, self.profile)
             self.profile.installUrlSchemeHandler(SCHEME.encode(), handler)
-            self.profile.setHttpAcceptLanguage(self.ctx.lang)
+            self.profile.setHttpAcceptLanguage(self.session.language)
             self.page = GuardedPage(self.profile, self.refusals)
             channel = QWebChannel(self.page)
             channel.registerObject("kiosk", self.bridge)
@@ -170,17 +181,17 @@ class MapSurface(QObject):
 
     def prepare(self) -> None:
         """Build (in a worker thread) and load the page for this content and language."""
-        key = (self.ctx.store.content_version, self.ctx.lang, self.ctx.tr.rtl)
+        key = (self.content.store.content_version, self.session.language, self.session.tr.rtl)
         if key == self._key or key == self._building:
             return
-        data = map_data(self.ctx, self.tiles())
+        data = map_data(self.content, self.session, self.config, self.tiles())
         if data is None:
             self._set_state("unavailable")
             return
         self._building = key
         self._set_state("loading")
-        self.ctx.tasks.run(lambda: build_map_html(data).encode(), lambda html: self._page_built(key, html),
-                           self._build_failed)  # fmt: skip
+        self.tasks.run(lambda: build_map_html(data).encode(), lambda html: self._page_built(key, html),
+                      self._build_failed, owner=self)  # fmt: skip
 
     def _page_built(self, key: tuple[object, ...], html: bytes) -> None:
         if self.closed or self._building != key:

@@ -171,7 +171,7 @@ class ImageView(QWidget):
         if self.path is not None and self.pixmap is None:
             self._request += 1
             request = self._request
-            self.pixmap = self.images.get(self.path, self.size(), lambda pixmap: self._loaded(pixmap, request))
+            self.pixmap = self.images.get(self.path, self.size(), lambda pixmap: self._loaded(pixmap, request), self)
         super().showEvent(event)
 
     def hideEvent(self, event) -> None:
@@ -180,8 +180,8 @@ class ImageView(QWidget):
         super().hideEvent(event)
 
     def _loaded(self, pixmap: QPixmap, request: int) -> None:
-        # The page may have been rebuilt (language switch) or hidden before the image arrived.
-        if not pixmap.isNull() and shiboken6.isValid(self) and request == self._request:
+        # Hidden (and shown again) before the image arrived: only the latest request counts.
+        if not pixmap.isNull() and request == self._request:
             self.pixmap = pixmap
             self.update()
 

@@ -118,13 +118,13 @@ class StillMap(QWidget):
         self.caption = caption
         self.image: QImage | None = None
         self.ready = False
-        assert ctx.map is not None
         tiles = ctx.map.tiles()
         here = ctx.config.location
         self._draw: Callable[[], None] | None = lambda: ctx.tasks.run(
             lambda: render_still_map(tiles, list(points), size, colour=colour, path=path, here=here),
             self._ready,
             lambda _exc: self._ready(None),
+            owner=self,
         )
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -135,13 +135,10 @@ class StillMap(QWidget):
         super().showEvent(event)
 
     def _ready(self, image: QImage | None) -> None:
-        try:
-            self.image = image
-            self.ready = True
-            self.setVisible(image is not None)  # no basemap here: no empty box
-            self.update()
-        except RuntimeError:
-            pass  # the page was closed before the map was drawn
+        self.image = image
+        self.ready = True
+        self.setVisible(image is not None)  # no basemap here: no empty box
+        self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

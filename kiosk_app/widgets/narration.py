@@ -79,7 +79,6 @@ class NarrationPanel(QFrame):
     def __init__(self, ctx: AppContext, key: str, title: str, narration: dict[str, str] | None,
                  audio: dict[str, Path] | None = None) -> None:  # fmt: skip
         super().__init__()
-        assert ctx.narration is not None
         self.ctx = ctx
         self.player: NarrationPlayer = ctx.narration
         self.key, self.title, self.narration, self.audio = key, title, narration or {}, audio or {}

@@ -25,7 +25,6 @@ class NowPlayingBar(QFrame):
 
     def __init__(self, ctx: AppContext, shown_elsewhere: Callable[[NarrationItem], bool]) -> None:
         super().__init__()
-        assert ctx.narration is not None
         self.ctx = ctx
         self.player = ctx.narration
         self.shown_elsewhere = shown_elsewhere

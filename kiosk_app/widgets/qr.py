@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import urllib.parse
-from collections import OrderedDict
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ..background import BackgroundTasks
+if TYPE_CHECKING:
+    from ..qr_codes import QrCodes
 
 
 def geo_uri(lat: float, lon: float, label: str) -> str:
@@ -19,63 +18,15 @@ def geo_uri(lat: float, lon: float, label: str) -> str:
     return f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({urllib.parse.quote(label)})"
 
 
-def qr_image(payload: str, size: int) -> QImage:
-    """Draw the code ourselves from the module matrix: crisp at any size, no image library."""
-    import qrcode  # pure Python and slow to import: only when a code is first drawn
-
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    code.add_data(payload)
-    code.make(fit=True)
-    matrix = code.get_matrix()
-    n = len(matrix)
-    image = QImage(size, size, QImage.Format.Format_RGB32)
-    image.fill(QColor("white"))
-    painter = QPainter(image)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor("black"))
-    cell = max(1, size // n)  # whole pixels per module: every module the same width
-    offset = (size - cell * n) // 2
-    for y, line in enumerate(matrix):
-        for x, dark in enumerate(line):
-            if dark:
-                painter.drawRect(offset + x * cell, offset + y * cell, cell, cell)
-    painter.end()
-    image.setText("payload", payload)
-    return image
-
-
-class QrCodes:
-    """QR images made on a worker thread (encoding takes tens of milliseconds) and cached."""
-
-    def __init__(self, tasks: BackgroundTasks, capacity: int = 64) -> None:
-        self.tasks = tasks
-        self.capacity = capacity
-        self._cache: OrderedDict[tuple[str, int], QImage] = OrderedDict()
-
-    def label(self, payload: str, size: int) -> QLabel:
-        """A label that shows the code as soon as it is ready; ``payload`` is a property for tests."""
-        label = QLabel()
-        label.setObjectName("qr-code")
-        label.setFixedSize(size, size)
-        label.setProperty("payload", payload)
-        label.setStyleSheet("background: white;")
-        self.get(payload, size, lambda image: shiboken6.isValid(label) and label.setPixmap(QPixmap.fromImage(image)))
-        return label
-
-    def get(self, payload: str, size: int, callback: Callable[[QImage], object]) -> None:
-        key = (payload, size)
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            callback(self._cache[key])
-            return
-
-        def done(image: QImage) -> None:
-            self._cache[key] = image
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
-            callback(image)
-
-        self.tasks.run(lambda: qr_image(payload, size), done)
+def qr_label(codes: QrCodes, payload: str, size: int) -> QLabel:
+    """A label that shows the code as soon as it is ready; ``payload`` is a property for tests."""
+    label = QLabel()
+    label.setObjectName("qr-code")
+    label.setFixedSize(size, size)
+    label.setProperty("payload", payload)
+    label.setStyleSheet("background: white;")
+    codes.get(payload, size, lambda image: label.setPixmap(QPixmap.fromImage(image)), owner=label)
+    return label
 
 
 def qr_block(qr: QrCodes, heading: str, codes: list[tuple[str, str]], *, size: int, spacing: int,
@@ -95,7 +46,7 @@ def qr_block(qr: QrCodes, heading: str, codes: list[tuple[str, str]], *, size: i
     layout.setSpacing(spacing)
     for payload, caption in codes:
         cell = QVBoxLayout()
-        cell.addWidget(qr.label(payload, size), 0, Qt.AlignmentFlag.AlignLeft)
+        cell.addWidget(qr_label(qr, payload, size), 0, Qt.AlignmentFlag.AlignLeft)
         label = text_label(caption, "muted")
         label.setMaximumWidth(size + 80)
         cell.addWidget(label)

@@ -148,9 +148,14 @@ def open_map(kiosk: Any, **params: str) -> Any:
 # -- the page itself -----------------------------------------------------------------------
 
 
+def page_data(kiosk: Any, surface: Any) -> Any:
+    """What the map page is built from, for the kiosk's content and visitor right now."""
+    return map_data(kiosk.ctx.content, kiosk.ctx.session, kiosk.ctx.config, surface.tiles())
+
+
 def test_map_page_loads_only_from_the_kiosk_scheme(map_kiosk: Any) -> None:
     surface = map_kiosk.ctx.map.surface()
-    html = build_map_html(map_data(map_kiosk.ctx, surface.tiles())).lower()
+    html = build_map_html(page_data(map_kiosk, surface)).lower()
     for remote in ("http://", "https://", "//cdn", "jquery", "bootstrap", "font-awesome", "awesome-markers"):
         assert remote not in html, remote
     assert 'src="kiosk://app/static/leaflet/leaflet.js"' in html
@@ -430,7 +435,7 @@ def test_xss_payloads_in_venue_text_stay_text(map_kiosk: Any, internet: Any) -> 
     """Names from a pack reach the page only as text, even ones the pack checks would refuse."""
     surface = open_map(map_kiosk)
     windows = _windows()
-    data = map_data(map_kiosk.ctx, surface.tiles())
+    data = page_data(map_kiosk, surface)
     pins = [MapPin(f"x{i}", name, 36.06 + i * 0.001, 103.83) for i, name in enumerate(HOSTILE_NAMES)]
     hostile = replace(data, pins=pins, attribution='<img src=x onerror="window.__pwned=\'attr\'">',
                       labels={"here": "<b onclick=x>here</b>"})  # fmt: skip

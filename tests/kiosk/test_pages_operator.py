@@ -148,7 +148,7 @@ def test_wrong_pin_stays_right_pin_opens_status(make_kiosk, pin_config, qtbot) -
     assert child(status, QLabel, "operator-media-missing").text() == "0"
     qtbot.waitUntil(lambda: child(status, QLabel, "operator-no-installs") is not None)  # shown once laid out
     assert child(status, QLabel, "operator-no-installs").text() == Translator("en")("operator.no_installs")
-    status._status_read(status._generation, DeviceStatus(installs=[
+    status._status_read(DeviceStatus(installs=[
         InstallRecord("2026-11-20T02:00:00+00:00", "usb", "lanzhou-tianshui-demo", 1, True, "installed"),
         InstallRecord("2026-11-19T02:00:00+00:00", "usb", None, None, False, "bad signature"),
     ], outbox=3))  # fmt: skip
