@@ -18,7 +18,7 @@ from content_sync.device.state import DeviceState
 from content_sync.pack.build import build_pack
 from content_sync.pack.signing import SigningKey
 
-from .support import DEMO_SOURCE, MINI_SOURCE, set_version
+from .support import BUILT_AT, DEMO_SOURCE, INSTALLED_AT, MINI_SOURCE, set_version
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +50,7 @@ def make_pack(tmp_path: Path, signing_key: SigningKey) -> Callable[..., Path]:
         if version is not None:
             set_version(source, version)
         out = tmp_path / f"pack-{next(counter)}.kpack"
-        build_pack(source, out, keys=[signing_key] if keys is None else keys, narration=narration)
+        build_pack(source, out, keys=[signing_key] if keys is None else keys, narration=narration, now=BUILT_AT)
         return out
 
     return make
@@ -68,7 +68,7 @@ def data_dir(tmp_path: Path, signing_key: SigningKey) -> DataDir:
 
 @pytest.fixture
 def installer(data_dir: DataDir, signing_key: SigningKey) -> Installer:
-    return Installer(data_dir, [signing_key.public], "stable")
+    return Installer(data_dir, [signing_key.public], "stable", clock=lambda: INSTALLED_AT)
 
 
 # --- the demo content, built and installed once -------------------------------------------
@@ -79,7 +79,7 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     """The demo pack, built, signed and installed once per test run."""
     root = tmp_path_factory.mktemp("demo-kiosk")
     key = SigningKey.generate("demo-tests")
-    build_pack(DEMO_SOURCE, root / "demo.kpack", keys=[key])
+    build_pack(DEMO_SOURCE, root / "demo.kpack", keys=[key], now=BUILT_AT)
     data = DataDir(root / "data")
-    Installer(data, [key.public], "stable").install(root / "demo.kpack")
+    Installer(data, [key.public], "stable", clock=lambda: INSTALLED_AT).install(root / "demo.kpack")
     return data

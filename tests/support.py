@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI_SOURCE = ROOT / "tests" / "data" / "mini-pack"
 DEMO_SOURCE = ROOT / "assets" / "demo-pack"
-REALDATA = ROOT / "tests" / "data" / "realdata"  # unchanged copies of shared/realdata (see its README)
+REALDATA = ROOT / "tests" / "data" / "realdata"
+# The shared fixtures build and install packs at these moments, never at the real time.
+BUILT_AT = dt.datetime(2026, 11, 1, 2, 0, tzinfo=dt.UTC)
+INSTALLED_AT = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # unchanged copies of shared/realdata (see its README)
 
 
 def set_version(source: Path, version: int) -> None:
