@@ -22,7 +22,6 @@ from content_sync.device.sync_state import SyncStateReader
 from .background import BackgroundTasks
 from .config import KioskConfig
 from .context import AppContext, ContentHolder
-from .gc_guard import freeze_startup_objects, release_after_reset
 from .idle import IdleWatcher
 from .images import ImageCache
 from .lockdown import Lockdown
@@ -30,6 +29,7 @@ from .map_service import MapService
 from .narration import NarrationPlayer
 from .navigator import Navigator
 from .read_aloud import ReadAloud
+from .runtime.memory import freeze_startup_objects, release_after_reset
 from .screens.base import Screen
 from .session import Session
 from .shell import KioskShell

@@ -99,9 +99,9 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
     from PySide6.QtWidgets import QApplication
 
     from .app import build_kiosk
-    from .gc_guard import limit_malloc_arenas
     from .lockdown import Lockdown
     from .no_content import NoContentWindow
+    from .runtime.memory import limit_malloc_arenas
     from .web.engine import RemoteDebuggingEnabled, prepare_web_engine
 
     limit_malloc_arenas()  # before any thread starts
@@ -113,7 +113,7 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
         return 2
     app = QApplication(sys.argv[:1])
     app.setApplicationName("culture-kiosk")
-    from .gc_guard import MainThreadGC
+    from .runtime.memory import MainThreadGC
 
     collector = MainThreadGC(app)  # Qt objects die on the GUI thread, never in a worker  # noqa: F841
     started: dict[str, object] = {}

@@ -24,10 +24,10 @@ prepare_web_engine()
 
 @pytest.fixture(scope="session", autouse=True)
 def gui_thread_gc() -> Iterator[object]:
-    """As in the kiosk: cycles are collected on the GUI thread only (see kiosk_app/gc_guard.py)."""
+    """As in the kiosk: cycles are collected on the GUI thread only (see kiosk_app/runtime/memory.py)."""
     from PySide6.QtWidgets import QApplication
 
-    from kiosk_app.gc_guard import MainThreadGC
+    from kiosk_app.runtime.memory import MainThreadGC
 
     app = QApplication.instance() or QApplication([])
     collector = MainThreadGC(app)
