@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .map_service import MapService
     from .narration import NarrationPlayer
     from .navigator import Navigator
+    from .runtime.crash import NativeCrash
     from .widgets.qr import QrCodes
 
 
@@ -82,6 +83,7 @@ class AppContext:
     weather: Callable[[], dict | None] = field(default=lambda: None)
     map: MapService | None = None  # the kiosk's web map, started after home is painted
     narration: NarrationPlayer | None = None  # the kiosk's one narration player (kiosk_app.narration)
+    native_crash: NativeCrash | None = None  # the last run's native crash, for the operator (kiosk_app.runtime.crash)
 
     @functools.cached_property
     def qr(self) -> QrCodes:

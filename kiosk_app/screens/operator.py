@@ -467,6 +467,11 @@ class OperatorScreen(Screen):
 
     def _device_card(self) -> Card:
         card, layout = self._card("operator.section.device")
+        crash = self.ctx.native_crash  # found at this start (kiosk_app.runtime.crash); in plain words
+        if crash is not None:
+            notice = text_label(crash.describe(self._when(crash.at.isoformat())), "closed")
+            notice.setObjectName("operator-native-crash")
+            layout.addWidget(notice)
         self._facts(layout, [
             ("outbox", "operator.outbox", "…"),
             ("trusted-keys", "operator.trusted_keys", "…"),
