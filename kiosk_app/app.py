@@ -90,7 +90,8 @@ class Kiosk:
         Not on the application: PySide6 6.11 crashes (in getWrapperForQObject) when a Python
         application-wide filter sees the objects QtWebEngine creates for each request of the
         map page. The shell widget itself is watched too, for what is sent to it directly
-        (close requests, context menus that bubble up).
+        (close requests, context menus that bubble up). Workaround ``app-event-filter-crash``
+        in ``kiosk_app/runtime/workarounds.py``.
         """
         self.shell.winId()  # make sure the native window (and its QWindow) exists
         window = self.shell.windowHandle()

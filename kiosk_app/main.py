@@ -102,14 +102,14 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
 
     limit_malloc_arenas()  # before any thread starts
     try:
-        prepare_web_engine()  # before the QApplication: scheme registry and Chromium flags
+        prepare_web_engine()  # before the QApplication: scheme registry, Chromium flags (webengine-start-order)
     except RemoteDebuggingEnabled as exc:
         log.error("%s", exc)
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
     app = QApplication(sys.argv[:1])
     app.setApplicationName("culture-kiosk")
-    collector = MainThreadGC(app)  # Qt objects die on the GUI thread, never in a worker  # noqa: F841
+    collector = MainThreadGC(app)  # Qt objects die on the GUI thread (gc-worker-thread)  # noqa: F841
     started: dict[str, Kiosk] = {}
 
     def show(widget: QWidget) -> None:
@@ -146,12 +146,13 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
             kiosk.lockdown.allow_close = True
         QTimer.singleShot(0, app.quit)
 
-    signals = SignalWatcher(parent=app)
+    signals = SignalWatcher(parent=app)  # no Python handler runs while Qt waits (signal-in-qt-loop)
     signals.signalled.connect(leave)
     signals.activate()
     if not start():
         # No content (a new kiosk whose pack was refused): say so to visitors, keep the
-        # kiosk locked, and start as soon as an operator sideloads a pack.
+        # kiosk locked, and start as soon as an operator sideloads a pack. The application-wide
+        # filter goes before the web engine can start (app-event-filter-crash).
         app.installEventFilter(lockdown)
         waiting = NoContentWindow(lambda: data.read_pointer() is not None)
         waiting.ready.connect(lambda: start() and (app.removeEventFilter(lockdown), waiting.hide()))
@@ -161,7 +162,7 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
     if kiosk is not None:
         kiosk.ctx.tasks.wait(3000)
         if kiosk.ctx.map is not None:
-            kiosk.ctx.map.close()  # page before profile, or Chromium complains
+            kiosk.ctx.map.close()  # page before profile (webengine-page-before-profile)
     uninstall_qt_message_handler()  # what Qt says while Python shuts down goes to stderr
     return code
 

@@ -227,7 +227,8 @@ class MBTiles:
 
         Not one per thread: the kiosk's worker threads are Qt's, and Python forgets a
         ``threading.local`` each time such a thread finishes a task, so per-thread
-        connections leaked one per task (found by the memory benchmark).
+        connections leaked one per task (found by the memory benchmark; workaround
+        ``threading-local-in-qt-threads`` in ``kiosk_app/runtime/workarounds.py``).
         """
         with self._conns_lock:
             if self._closed:
@@ -290,9 +291,7 @@ class MBTiles:
         self.maxzoom: int = zmax
 
         declared = normalize_format(self.metadata.get("format"))
-        row = conn.execute(
-            "SELECT tile_data FROM tiles WHERE zoom_level = ? LIMIT 1", (zmin,)
-        ).fetchone()
+        row = conn.execute("SELECT tile_data FROM tiles WHERE zoom_level = ? LIMIT 1", (zmin,)).fetchone()
         blob = row[0] if row else None
         if isinstance(blob, bytes) and len(blob) > MAX_TILE_BYTES:
             raise MBTilesError(f"a tile is {len(blob) // 1024} KB, too large for a map tile")

@@ -266,7 +266,8 @@ class MapSurface(QObject):
         self._destroy()
 
     def _destroy(self) -> None:
-        """Page (inside the view) first, then its profile, synchronously: Chromium insists."""
+        """Page (inside the view) first, then its profile, synchronously: Chromium insists
+        (workaround ``webengine-page-before-profile`` in ``kiosk_app/runtime/workarounds.py``)."""
         view, profile = self.view, self.profile
         self.view = self.page = self.profile = None
         if view is not None:
