@@ -67,23 +67,26 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(logs)
     crash_log = CrashLog(logs).start()  # native crashes of this run; the last run's is logged and kept
     hooks = ExceptionHooks().install()
-    from .runtime.qt_messages import install_qt_message_handler  # QtCore: needed for the window anyway
+    from .runtime.qt_messages import install_qt_message_handler, uninstall_qt_message_handler  # QtCore
 
-    install_qt_message_handler()
-    config = load_config(args.config or data.root / "kiosk.toml")
-    for problem in config.problems:
-        log.warning("configuration: %s", problem)
-    report = ensure_content(data, args.bundled_pack)
-    log.info("content: %s", report.message)
-    if report.installed_version is None:
-        log.error("no content installed; the kiosk shows a 'please ask staff' page")
-    if args.screenshots:
-        from .screenshots import render_all
+    previous = install_qt_message_handler()
+    try:
+        config = load_config(args.config or data.root / "kiosk.toml")
+        for problem in config.problems:
+            log.warning("configuration: %s", problem)
+        report = ensure_content(data, args.bundled_pack)
+        log.info("content: %s", report.message)
+        if report.installed_version is None:
+            log.error("no content installed; the kiosk shows a 'please ask staff' page")
+        if args.screenshots:
+            from .screenshots import render_all
 
-        count = render_all(data, args.screenshots, config)
-        print(f"kiosk: wrote {count} screenshots to {args.screenshots}")
-        return 0
-    return run_kiosk(data, config, args.windowed, crash_log, hooks)
+            count = render_all(data, args.screenshots, config)
+            print(f"kiosk: wrote {count} screenshots to {args.screenshots}")
+            return 0
+        return run_kiosk(data, config, args.windowed, crash_log, hooks)
+    finally:
+        uninstall_qt_message_handler(previous)  # what Qt says while Python shuts down goes to stderr
 
 
 def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_log: CrashLog,
@@ -96,7 +99,6 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
     from .lockdown import Lockdown
     from .no_content import NoContentWindow
     from .runtime.memory import MainThreadGC, limit_malloc_arenas
-    from .runtime.qt_messages import uninstall_qt_message_handler
     from .runtime.signals import SignalWatcher
     from .web.engine import RemoteDebuggingEnabled, prepare_web_engine
 
@@ -163,7 +165,6 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
         kiosk.ctx.tasks.wait(3000)
         if kiosk.ctx.map is not None:
             kiosk.ctx.map.close()  # page before profile (webengine-page-before-profile)
-    uninstall_qt_message_handler()  # what Qt says while Python shuts down goes to stderr
     return code
 
 
