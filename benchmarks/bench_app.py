@@ -226,7 +226,7 @@ def tap_to_paint(data: Path, taps: int, pause: float) -> tuple[list[float], dict
         bare.append(paints.wait_for(stack.currentWidget()) - started)
     window.close()
 
-    from kiosk_app.gc_guard import MainThreadGC
+    from kiosk_app.runtime.memory import MainThreadGC
 
     collector = MainThreadGC(app)  # as kiosk_app.main runs it: collections on a timer, not inside a tap
     now = dt.datetime(2026, 11, 21, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -317,7 +317,7 @@ def memory_growth(data: Path, navigations: int) -> tuple[int, int, list[tuple[in
     from content_sync.device.layout import DataDir
     from kiosk_app.app import build_kiosk
     from kiosk_app.config import load_config
-    from kiosk_app.gc_guard import limit_malloc_arenas
+    from kiosk_app.runtime.memory import limit_malloc_arenas
 
     limit_malloc_arenas()  # as kiosk_app.main does before it starts
     app = QApplication.instance() or QApplication([])

@@ -118,7 +118,7 @@ def child_kiosk(data_root: str, reps: int) -> dict:
     from content_sync.device.layout import DataDir
     from kiosk_app.app import build_kiosk
     from kiosk_app.config import load_config
-    from kiosk_app.gc_guard import MainThreadGC
+    from kiosk_app.runtime.memory import MainThreadGC
 
     collector = MainThreadGC(app)  # noqa: F841
     kiosk = build_kiosk(load_config(None), DataDir(Path(data_root)))

@@ -11,6 +11,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -22,7 +23,6 @@ from content_sync.device.sync_state import SyncStateReader
 from .background import BackgroundTasks
 from .config import KioskConfig
 from .context import AppContext, ContentHolder
-from .gc_guard import freeze_startup_objects, release_after_reset
 from .idle import IdleWatcher
 from .images import ImageCache
 from .lockdown import Lockdown
@@ -30,9 +30,13 @@ from .map_service import MapService
 from .narration import NarrationPlayer
 from .navigator import Navigator
 from .read_aloud import ReadAloud
+from .runtime.memory import freeze_startup_objects, release_after_reset
 from .screens.base import Screen
 from .session import Session
 from .shell import KioskShell
+
+if TYPE_CHECKING:
+    from .runtime.crash import NativeCrash
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +94,8 @@ class Kiosk:
         Not on the application: PySide6 6.11 crashes (in getWrapperForQObject) when a Python
         application-wide filter sees the objects QtWebEngine creates for each request of the
         map page. The shell widget itself is watched too, for what is sent to it directly
-        (close requests, context menus that bubble up).
+        (close requests, context menus that bubble up). Workaround ``app-event-filter-crash``
+        in ``kiosk_app/runtime/workarounds.py``.
         """
         self.shell.winId()  # make sure the native window (and its QWindow) exists
         window = self.shell.windowHandle()
@@ -118,6 +123,7 @@ def build_kiosk(
     clock: Callable[[], dt.datetime] | None = None,
     tasks: BackgroundTasks | None = None,
     extra_screens: tuple[type[Screen], ...] = (),
+    native_crash: NativeCrash | None = None,
 ) -> Kiosk:
     content = ContentHolder(data)
     session = Session(
@@ -144,7 +150,7 @@ def build_kiosk(
     nav = Navigator(per_params=frozenset(per_params))
     ctx = AppContext(
         config=config, session=session, content=content, tasks=tasks, images=ImageCache(tasks),
-        clock=clock or kiosk_clock(config), router=nav, weather=weather,
+        clock=clock or kiosk_clock(config), router=nav, weather=weather, native_crash=native_crash,
         # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
         narration=NarrationPlayer(config, tasks, data.root / "cache" / "narration"),
         # QtWebEngine is imported only when the map first starts.

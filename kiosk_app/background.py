@@ -134,7 +134,8 @@ class BackgroundTasks:
 
     def _release(self, relay: _Relay) -> None:
         # The relay's connections hold the closures that hold the relay: a cycle the garbage
-        # collector cannot see through Qt. Deleting the relay breaks it (one leaked per task before).
+        # collector cannot see through Qt. Deleting the relay breaks it (one leaked per task before;
+        # workaround signal-connection-cycle in kiosk_app/runtime/workarounds.py).
         self._relays.discard(relay)
         relay.deleteLater()
 

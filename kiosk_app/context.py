@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .narration import NarrationPlayer
     from .qr_codes import QrCodes
     from .router import Router
+    from .runtime.crash import NativeCrash
 
 
 @dataclass
@@ -47,6 +48,7 @@ class AppContext:
     weather: Callable[[], dict | None]
     layout: str = LANDSCAPE
     screen_size: QSize = field(default_factory=lambda: QSize(LAYOUTS[LANDSCAPE]))
+    native_crash: NativeCrash | None = None  # the last run's native crash, if any, for the operator
 
     @functools.cached_property
     def qr(self) -> QrCodes:

@@ -10,19 +10,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import logging.handlers
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import TracebackType
 
 from content_sync.core.errors import KioskError
 from content_sync.device.layout import DataDir
 from content_sync.device.provision import ensure_content
 
-from .config import describe, hash_pin, load_config
+from .config import KioskConfig, describe, hash_pin, load_config
+from .runtime.crash import CrashLog, ExceptionHooks
+from .runtime.logs import setup_logging
 
 log = logging.getLogger("kiosk")
 
@@ -51,18 +49,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def setup_logging(data: DataDir) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
-    try:
-        (data.root / "logs").mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.handlers.RotatingFileHandler(
-            data.root / "logs" / "kiosk.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"))  # fmt: skip
-    except OSError:
-        pass  # a read-only disk must not stop the kiosk; stderr still works
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        handlers=handlers, force=True)  # fmt: skip
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.describe_config:
@@ -77,48 +63,58 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     data = DataDir(args.data_dir)
     data.root.mkdir(parents=True, exist_ok=True)
-    setup_logging(data)
-    config = load_config(args.config or data.root / "kiosk.toml")
-    for problem in config.problems:
-        log.warning("configuration: %s", problem)
-    report = ensure_content(data, args.bundled_pack)
-    log.info("content: %s", report.message)
-    if report.installed_version is None:
-        log.error("no content installed; the kiosk shows a 'please ask staff' page")
-    if args.screenshots:
-        from .screenshots import render_all
+    logs = data.root / "logs"
+    setup_logging(logs)
+    crash_log = CrashLog(logs).start()  # native crashes of this run; the last run's is logged and kept
+    hooks = ExceptionHooks().install()
+    from .runtime.qt_messages import install_qt_message_handler, uninstall_qt_message_handler  # QtCore
 
-        count = render_all(data, args.screenshots, config)
-        print(f"kiosk: wrote {count} screenshots to {args.screenshots}")
-        return 0
-    return run_kiosk(data, config, args.windowed)
+    previous = install_qt_message_handler()
+    try:
+        config = load_config(args.config or data.root / "kiosk.toml")
+        for problem in config.problems:
+            log.warning("configuration: %s", problem)
+        report = ensure_content(data, args.bundled_pack)
+        log.info("content: %s", report.message)
+        if report.installed_version is None:
+            log.error("no content installed; the kiosk shows a 'please ask staff' page")
+        if args.screenshots:
+            from .screenshots import render_all
+
+            count = render_all(data, args.screenshots, config)
+            print(f"kiosk: wrote {count} screenshots to {args.screenshots}")
+            return 0
+        return run_kiosk(data, config, args.windowed, crash_log, hooks)
+    finally:
+        uninstall_qt_message_handler(previous)  # what Qt says while Python shuts down goes to stderr
 
 
-def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: ignore[no-untyped-def]
+def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_log: CrashLog,
+              hooks: ExceptionHooks) -> int:  # fmt: skip
+    """The window and its event loop, until the operator's exit or SIGTERM."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
-    from .app import build_kiosk
-    from .gc_guard import limit_malloc_arenas
+    from .app import Kiosk, build_kiosk
     from .lockdown import Lockdown
     from .no_content import NoContentWindow
+    from .runtime.memory import MainThreadGC, limit_malloc_arenas
+    from .runtime.signals import SignalWatcher
     from .web.engine import RemoteDebuggingEnabled, prepare_web_engine
 
     limit_malloc_arenas()  # before any thread starts
     try:
-        prepare_web_engine()  # before the QApplication: scheme registry and Chromium flags
+        prepare_web_engine()  # before the QApplication: scheme registry, Chromium flags (webengine-start-order)
     except RemoteDebuggingEnabled as exc:
         log.error("%s", exc)
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
     app = QApplication(sys.argv[:1])
     app.setApplicationName("culture-kiosk")
-    from .gc_guard import MainThreadGC
+    collector = MainThreadGC(app)  # Qt objects die on the GUI thread (gc-worker-thread)  # noqa: F841
+    started: dict[str, Kiosk] = {}
 
-    collector = MainThreadGC(app)  # Qt objects die on the GUI thread, never in a worker  # noqa: F841
-    started: dict[str, object] = {}
-
-    def show(widget) -> None:  # type: ignore[no-untyped-def]
+    def show(widget: QWidget) -> None:
         if windowed:
             width, _, height = windowed.partition("x")
             widget.resize(int(width), int(height))
@@ -128,12 +124,13 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
 
     def start() -> bool:
         try:
-            kiosk = build_kiosk(config, data)
+            # The last run's native crash, if any, is reported on the operator's status page.
+            kiosk = build_kiosk(config, data, native_crash=crash_log.previous)
         except KioskError as exc:
             log.error("cannot show content yet: %s", exc)
             return False
         kiosk.install_filters(app)
-        install_crash_handlers(kiosk)
+        hooks.show_errors_on(kiosk.nav)
         kiosk.nav.prebuild = True  # pages a visitor may tap next are built while the kiosk waits
         # The web engine starts once home is on screen, so the map opens at once when tapped.
         kiosk.nav.after_first_paint.append(kiosk.ctx.map.warm_up)
@@ -143,23 +140,21 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
 
     lockdown = Lockdown()
 
-    # Let Python see SIGTERM/SIGINT while Qt's loop runs, and leave cleanly.
-    def leave(*_: object) -> None:
+    def leave(_signal: int = 0) -> None:
+        """SIGTERM/SIGINT (from the event loop, see runtime.signals): let the windows close, end the loop."""
         lockdown.allow_close = True
         kiosk = started.get("kiosk")
         if kiosk is not None:
-            kiosk.lockdown.allow_close = True  # type: ignore[attr-defined]
-        # Queued, so a signal that arrives before the event loop runs still ends it.
+            kiosk.lockdown.allow_close = True
         QTimer.singleShot(0, app.quit)
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, leave)
-    wake = QTimer()
-    wake.start(500)
-    wake.timeout.connect(lambda: None)
+    signals = SignalWatcher(parent=app)  # no Python handler runs while Qt waits (signal-in-qt-loop)
+    signals.signalled.connect(leave)
+    signals.activate()
     if not start():
         # No content (a new kiosk whose pack was refused): say so to visitors, keep the
-        # kiosk locked, and start as soon as an operator sideloads a pack.
+        # kiosk locked, and start as soon as an operator sideloads a pack. The application-wide
+        # filter goes before the web engine can start (app-event-filter-crash).
         app.installEventFilter(lockdown)
         waiting = NoContentWindow(lambda: data.read_pointer() is not None)
         waiting.ready.connect(lambda: start() and (app.removeEventFilter(lockdown), waiting.hide()))
@@ -167,24 +162,10 @@ def run_kiosk(data: DataDir, config, windowed: str | None) -> int:  # type: igno
     code = app.exec()
     kiosk = started.get("kiosk")
     if kiosk is not None:
-        kiosk.ctx.tasks.wait(3000)  # type: ignore[attr-defined]
-        kiosk.ctx.map.close()  # type: ignore[attr-defined]  # page before profile, or Chromium complains
+        kiosk.ctx.tasks.wait(3000)
+        if kiosk.ctx.map is not None:
+            kiosk.ctx.map.close()  # page before profile (webengine-page-before-profile)
     return code
-
-
-def install_crash_handlers(kiosk) -> None:  # type: ignore[no-untyped-def]
-    """Log every unexpected error and show the friendly error page instead of dying."""
-
-    def on_error(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-        log.error("unexpected error", exc_info=(kind, value, tb))
-        if kiosk.nav.current_name != kiosk.nav.error_name:
-            try:
-                kiosk.nav.go(kiosk.nav.error_name, remember=False)
-            except Exception:
-                log.exception("could not show the error page")
-
-    sys.excepthook = on_error
-    threading.excepthook = lambda a: log.error("error in a thread", exc_info=(a.exc_type, a.exc_value, a.exc_traceback))
 
 
 if __name__ == "__main__":

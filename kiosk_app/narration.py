@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QUrl, Signal, Slot
 
 from content_sync.core import i18n
 
@@ -47,6 +47,10 @@ def _queued(target: QObject, slot: str, *args: object) -> None:  # args: values 
     they wait for the FFmpeg audio thread, which may itself be waiting for the GIL to tear
     down an object a Python wrapper watches: a deadlock seen in the test suite (one in a
     few hundred stops). Queued, the call runs from the event loop with the lock released.
+    Workaround ``qtmultimedia-gil-deadlock`` in ``kiosk_app/runtime/workarounds.py``.
+
+    The player then changes only when the event loop gets there: until then it still reports
+    on the item before (see ``NarrationPlayer._source``).
     """
     arguments = [Q_ARG(*a) if isinstance(a, tuple) else Q_ARG(type(a), a) for a in args]
     QMetaObject.invokeMethod(target, slot, Qt.ConnectionType.QueuedConnection, *arguments)
@@ -131,6 +135,10 @@ class NarrationPlayer(QObject):
         self.keep_listening = False
         self.error = ""
         self._generation = 0  # bumped by play/stop, so late synthesis results are dropped
+        # Sources handed to the player (queued) and the last one it has taken: until they match,
+        # what it reports (state, end of media, position, errors) is about an earlier item.
+        self._source = 0
+        self._source_taken = 0
         self._made: dict[tuple[str, str], Path] = {}  # (lang, text) -> cached WAV, known this run
         self._voices = _Voices()
         self._cache: NarrationCache | None = None
@@ -149,8 +157,8 @@ class NarrationPlayer(QObject):
             self._output.setVolume(self._volume / 100)
             self._player.setAudioOutput(self._output)
             self._player.playbackStateChanged.connect(self._media_state)
-            self._player.positionChanged.connect(self.position_changed.emit)
-            self._player.durationChanged.connect(self.duration_changed.emit)
+            self._player.positionChanged.connect(self._media_position)
+            self._player.durationChanged.connect(self._media_duration)
             self._player.mediaStatusChanged.connect(self._media_status)
             self._player.errorOccurred.connect(self._media_error)
         return self._player
@@ -268,7 +276,7 @@ class NarrationPlayer(QObject):
         self._generation += 1
         if self._player is not None:
             _queued(self._player, "stop")
-            _queued(self._player, "setSource", QUrl())
+            self._set_source(self._player, QUrl())
         had = self.current is not None
         self.current = None
         self._set_state(IDLE)
@@ -281,11 +289,11 @@ class NarrationPlayer(QObject):
 
     @property
     def position(self) -> int:
-        return self._player.position() if self._player is not None else 0
+        return self._player.position() if self._player is not None and self._on_current else 0
 
     @property
     def duration(self) -> int:
-        return self._player.duration() if self._player is not None and self.active else 0
+        return self._player.duration() if self._player is not None and self.active and self._on_current else 0
 
     # -- volume -----------------------------------------------------------------------------
     def clamp(self, percent: int) -> int:
@@ -329,16 +337,43 @@ class NarrationPlayer(QObject):
             self._fail(f"narration file missing: {path}")
             return
         media = self.media
-        _queued(media, "setSource", QUrl.fromLocalFile(str(path)))
+        self._set_source(media, QUrl.fromLocalFile(str(path)))
         _queued(media, "play")
-        if self.state == IDLE or self.state == PREPARING:
-            # QMediaPlayer reports PlayingState itself; until then the visitor sees "preparing".
-            self._set_state(PLAYING if media.playbackState() == media.PlaybackState.PlayingState else PREPARING)
+        # QMediaPlayer reports PlayingState itself, once it is on this source; until then the
+        # visitor sees "preparing" (asking it now would answer for the item before).
+        self._set_state(PREPARING)
+
+    def _set_source(self, media: QMediaPlayer, url: QUrl) -> None:
+        """Queue a note that the player takes the next source, then the source (queued calls run in order).
+
+        The note goes first, so what ``setSource`` itself reports (loading, a file it cannot
+        open) counts for the new item; what was queued before it belongs to the old one.
+        """
+        self._source += 1
+        _queued(self, "_source_set", self._source)
+        _queued(media, "setSource", url)
+
+    @Slot(int)
+    def _source_set(self, source: int) -> None:
+        self._source_taken = source
+
+    @property
+    def _on_current(self) -> bool:
+        """Whether the player has taken the last source handed to it (else it speaks of an earlier item)."""
+        return self._source_taken == self._source
+
+    def _media_position(self, ms: int) -> None:
+        if self._on_current:
+            self.position_changed.emit(ms)
+
+    def _media_duration(self, ms: int) -> None:
+        if self._on_current:
+            self.duration_changed.emit(ms)
 
     def _media_state(self, state: object) -> None:
         from PySide6.QtMultimedia import QMediaPlayer
 
-        if self.current is None:
+        if self.current is None or not self._on_current:
             return
         if state == QMediaPlayer.PlaybackState.PlayingState:
             self._set_state(PLAYING)
@@ -348,13 +383,15 @@ class NarrationPlayer(QObject):
     def _media_status(self, status: object) -> None:
         from PySide6.QtMultimedia import QMediaPlayer
 
+        if not self._on_current:
+            return
         if status == QMediaPlayer.MediaStatus.EndOfMedia and self.current is not None:
             self.stop()
         elif status == QMediaPlayer.MediaStatus.InvalidMedia and self.current is not None:
             self._fail(f"cannot play {self.current.key}: invalid media")
 
     def _media_error(self, _error: object, message: str) -> None:
-        if self.current is not None:
+        if self.current is not None and self._on_current:
             self._fail(f"cannot play {self.current.key}: {message}")
 
     def _fail(self, reason: str) -> None:

@@ -226,7 +226,8 @@ class MBTiles:
 
         Not one per thread: the kiosk's worker threads are Qt's, and Python forgets a
         ``threading.local`` each time such a thread finishes a task, so per-thread
-        connections leaked one per task (found by the memory benchmark).
+        connections leaked one per task (found by the memory benchmark; workaround
+        ``threading-local-in-qt-threads`` in ``kiosk_app/runtime/workarounds.py``).
         """
         with self._conns_lock:
             if self._closed:

@@ -100,9 +100,7 @@ class DetailScreen(Screen):
             layout.addWidget(text_label(f"{caption}\n{credit}" if caption else credit, "muted"))
         page.add(box)
 
-    def audio_guide(
-        self, page: ScrollPage, key: str, name: str, texts: dict[str, str], audio: dict | None
-    ) -> None:
+    def audio_guide(self, page: ScrollPage, key: str, name: str, texts: dict[str, str], audio: dict | None) -> None:
         """The audio guide; it shows itself only where it can be heard in the visitor's language."""
         self.narration = NarrationPanel(self.ctx, key, name, texts, audio)
         page.add(self.narration)

@@ -466,6 +466,13 @@ class OperatorScreen(Screen):
 
     def _device_card(self) -> Card:
         card, layout = self._card(N_("operator.section.device"))
+        crash = self.ctx.native_crash  # found at this start (kiosk_app.runtime.crash); in plain words
+        if crash is not None:
+            when = self._when(crash.at.isoformat())
+            text = self.ctx.tr("operator.native_crash", time=when, file=f"logs/{crash.path.name}")
+            notice = text_label(text, "closed")
+            notice.setObjectName("operator-native-crash")
+            layout.addWidget(notice)
         self._facts(layout, [
             ("outbox", N_("operator.outbox"), "…"),
             ("trusted-keys", N_("operator.trusted_keys"), "…"),

@@ -1,7 +1,8 @@
 """Start-up duties of the web engine that must happen before the QApplication exists.
 
 Chromium reads its flags and Qt its scheme registry once, when the application object is
-built, so ``prepare_web_engine`` runs first thing in ``main`` (and in the test session). It
+built, so ``prepare_web_engine`` runs first thing in ``main`` (and in the test session; workaround
+``webengine-start-order`` in ``kiosk_app/runtime/workarounds.py``). It
 only touches QtCore and QtWebEngineCore's scheme registry; the heavy engine itself starts
 later, in the background, after the home screen is painted.
 """

@@ -99,7 +99,8 @@ def make_profile(refusals: RefusalLog, parent: QObject | None = None) -> QWebEng
     harden_settings(profile.settings())
     guard = RequestGuard(refusals, profile)
     profile.setUrlRequestInterceptor(guard)
-    # Qt does not own the interceptor: without a Python reference its override silently stops.
+    # Qt does not own the interceptor: without a Python reference its override silently stops
+    # (workaround interceptor-ownership in kiosk_app/runtime/workarounds.py).
     profile.kiosk_guard = guard  # type: ignore[attr-defined]
 
     def no_downloads(download: QWebEngineDownloadRequest) -> None:

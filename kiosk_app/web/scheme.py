@@ -33,7 +33,6 @@ _HEADERS = {
 _TILE = re.compile(r"^/tiles/(\d{1,2})/(\d{1,7})/(\d{1,7})(?:\.\w+)?$")
 
 
-
 def _qwebchannel_js() -> bytes:
     from PySide6 import QtWebChannel  # noqa: F401  (registers the resource)
 
@@ -92,7 +91,7 @@ class KioskSchemeHandler(QWebEngineUrlSchemeHandler):
         if path == "/qwebchannel.js":
             return self._cached(path, lambda: (_qwebchannel_js(), b"text/javascript"))
         if path.startswith("/static/"):
-            return self._cached(path, lambda: self._static_file(path[len("/static/"):]))
+            return self._cached(path, lambda: self._static_file(path[len("/static/") :]))
         return None
 
     def _cached(self, key: str, load: Callable[[], tuple[bytes, bytes] | None]) -> tuple[bytes, bytes] | None:

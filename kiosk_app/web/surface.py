@@ -72,8 +72,7 @@ def map_data(content: ContentHolder, session: Session, config: KioskConfig, tile
     venues = store.venues()
     by_id = {v.id: v for v in venues}
     pins = [
-        MapPin(v.id, i18n.text(v.name, lang, fallback), v.lat, v.lon, content.theme_colour(v.themes))
-        for v in venues
+        MapPin(v.id, i18n.text(v.name, lang, fallback), v.lat, v.lon, content.theme_colour(v.themes)) for v in venues
     ]
     routes = []
     for route in store.routes():
@@ -277,7 +276,8 @@ class MapSurface(QObject):
         self._destroy()
 
     def _destroy(self) -> None:
-        """Page (inside the view) first, then its profile, synchronously: Chromium insists."""
+        """Page (inside the view) first, then its profile, synchronously: Chromium insists
+        (workaround ``webengine-page-before-profile`` in ``kiosk_app/runtime/workarounds.py``)."""
         view, profile = self.view, self.profile
         self.view = self.page = self.profile = None
         if view is not None:

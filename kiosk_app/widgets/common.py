@@ -47,6 +47,7 @@ class TapButton(QPushButton):
     On a kinetic-scrolling page QScroller holds back the press (it may become a scroll), and
     a plain QPushButton there never sees a whole click (found offscreen: neither synthetic
     nor window-level taps reach one); the release still arrives. ``click()`` acts once too.
+    Workaround ``qscroller-press-replay`` in ``kiosk_app/runtime/workarounds.py``.
     """
 
     def __init__(self, text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> None:
@@ -84,7 +85,7 @@ def own_viewport(area: QScrollArea) -> QWidget:
 
     The same plain widget Qt would make, but the first ``viewport()`` call of a process makes
     PySide resolve the C++ object's type, building some 80 enum classes (about 10 ms) right
-    on the path to the first painted screen.
+    on the path to the first painted screen (workaround ``scroll-area-viewport-enums``).
     """
     viewport = QWidget()
     viewport.setObjectName("qt_scrollarea_viewport")
@@ -101,6 +102,7 @@ class KineticOnShow(QObject):
     is registered once per process, on an anchor widget that lives as long as the process,
     and each viewport gets its own ``QScroller`` and grabs that same gesture type, which is
     what ``grabGesture`` does for its target. Pages built ahead but never shown grab nothing.
+    Workaround ``gesture-enum-per-grab`` in ``kiosk_app/runtime/workarounds.py``.
     """
 
     _anchor: ClassVar[QWidget | None] = None

@@ -154,7 +154,7 @@ class NarrationPanel(QFrame):
         self.transcript.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.transcript.setFrameShape(QFrame.Shape.NoFrame)
         self.transcript.setFixedHeight(round(m.body * 1.6 * 5))
-        # One shared flick recogniser (a grabGesture per panel leaked a PySide enum class each).
+        # One shared flick recogniser: a grabGesture per panel leaked a PySide enum class each (gesture-enum-per-grab).
         self.kinetic = KineticOnShow(self.transcript.viewport())
         self.sentences_box = QWidget()
         self.sentences_box.setObjectName("narration-sentences")

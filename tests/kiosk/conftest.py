@@ -16,7 +16,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if hasattr(os, "geteuid") and os.geteuid() == 0:
     os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 
-# As in ``kiosk``'s main: register kiosk:// and quiet Chromium before any QApplication exists.
+# As in ``kiosk``'s main: register kiosk:// and quiet Chromium before any QApplication exists
+# (workaround webengine-start-order in kiosk_app/runtime/workarounds.py).
 from kiosk_app.web.engine import prepare_web_engine
 
 prepare_web_engine()
@@ -24,10 +25,10 @@ prepare_web_engine()
 
 @pytest.fixture(scope="session", autouse=True)
 def gui_thread_gc() -> Iterator[object]:
-    """As in the kiosk: cycles are collected on the GUI thread only (see kiosk_app/gc_guard.py)."""
+    """As in the kiosk: cycles are collected on the GUI thread only (workaround gc-worker-thread)."""
     from PySide6.QtWidgets import QApplication
 
-    from kiosk_app.gc_guard import MainThreadGC
+    from kiosk_app.runtime.memory import MainThreadGC
 
     app = QApplication.instance() or QApplication([])
     collector = MainThreadGC(app)
@@ -36,7 +37,6 @@ def gui_thread_gc() -> Iterator[object]:
 
 
 # --- the kiosk app on the demo content ------------------------------------------------------
-
 
 
 @pytest.fixture

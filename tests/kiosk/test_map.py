@@ -424,7 +424,7 @@ def test_dropping_a_file_does_not_open_it(map_kiosk: Any, internet: Any) -> None
 
 
 HOSTILE_NAMES = [
-    '<img src=x onerror="window.__pwned=\'img\'">',
+    "<img src=x onerror=\"window.__pwned='img'\">",
     "</script><script>window.__pwned='breakout'</script>",
     "<svg onload=\"window.__pwned='svg'\"></svg>",
     "\u2028\u2029\"'`${window.__pwned='template'}",

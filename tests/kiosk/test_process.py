@@ -33,6 +33,8 @@ def test_kiosk_runs_and_stops_cleanly(demo_data: DataDir, tmp_path: Path) -> Non
         assert proc.wait(30) == 0, log.read_text()
     text = log.read_text()
     assert "Traceback" not in text
+    assert "SIGTERM received: leaving" in text  # handled in the event loop (kiosk_app.runtime.signals)
+    assert (demo_data.root / "logs" / "native-crash.log").read_text() == ""  # armed, and a clean run
     assert "installed content kept" in text or "content:" in text
 
 

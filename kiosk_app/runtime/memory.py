@@ -1,11 +1,15 @@
-"""Python's cycle collector runs only on the GUI thread.
+"""Memory care for a process that runs for weeks: who collects cycles, and where freed memory goes.
 
-The collector runs in whichever thread happens to allocate when a threshold is crossed;
-with work in background threads (building the map page, drawing small maps, synthesising
-speech) that can be a worker, which then destroys widgets and timers that belong to the
-GUI thread ("Timers cannot be stopped from another thread", or worse). So the automatic
-collector is switched off and the same generational collection is driven by a timer on
-the GUI thread, with the thresholds Python itself would use.
+Python's cycle collector runs only on the GUI thread. The collector runs in whichever thread
+happens to allocate when a threshold is crossed; with work in background threads (building
+the map page, drawing small maps, synthesising speech) that can be a worker, which then
+destroys widgets and timers that belong to the GUI thread ("Timers cannot be stopped from
+another thread", or worse). So the automatic collector is switched off and the same
+generational collection is driven by a timer on the GUI thread, with the thresholds Python
+itself would use (workaround ``gc-worker-thread`` in ``workarounds.py``).
+
+Besides: few glibc malloc arenas, freed memory returned at idle reset, and what exists at the
+first paint frozen out of full collections.
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ def freeze_startup_objects() -> None:
 
 
 class MainThreadGC(QObject):
+    """Generational collection on a GUI-thread timer, with the automatic collector switched off."""
+
     def __init__(self, parent: QObject | None = None, interval_ms: int = 500) -> None:
         super().__init__(parent)
         self.thresholds = gc.get_threshold()
