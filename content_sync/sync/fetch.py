@@ -348,9 +348,7 @@ class Fetcher:
         self.session.trust_env = False
         if proxies:
             self.session.proxies.update(proxies)
-        self.session.headers.update(
-            {"User-Agent": user_agent, "Accept-Encoding": "identity", "Accept": "*/*"}
-        )
+        self.session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "identity", "Accept": "*/*"})
         self.bytes_received = 0
 
     def close(self) -> None:
@@ -379,9 +377,9 @@ class Fetcher:
         """
         dest = Path(dest)
         expected_sha256 = expected_sha256.lower()
-        if dest.exists() and dest.stat().st_size == expected_length:
-            if _file_sha256(dest) == expected_sha256:
-                return DownloadResult(dest, expected_length)
+        size = dest.stat().st_size if dest.exists() else -1
+        if size == expected_length and _file_sha256(dest) == expected_sha256:
+            return DownloadResult(dest, expected_length)
         sink = _PartFile(dest, expected_length, expected_sha256)
         result = DownloadResult(dest, expected_length, resumed_from=sink.size)
         try:
@@ -392,9 +390,7 @@ class Fetcher:
                 # A part assembled over several responses (or another run) may mix two files
                 # a server swapped; one clean start settles it. A clean full copy is final.
                 if sink.clean or result.restarts >= self.policy.max_restarts:
-                    raise HashMismatchError(
-                        f"{_name(url)}: downloaded bytes do not match the signed SHA-256; refused"
-                    )
+                    raise HashMismatchError(f"{_name(url)}: downloaded bytes do not match the signed SHA-256; refused")
                 result.restarts += 1
                 sink.restart()
             sink.flush()
@@ -442,9 +438,7 @@ class Fetcher:
         if seconds > 0:
             self._sleep(seconds)
 
-    def _run(
-        self, url: str, sink: _Sink, result: DownloadResult, *, length: int | None, cap: int
-    ) -> None:
+    def _run(self, url: str, sink: _Sink, result: DownloadResult, *, length: int | None, cap: int) -> None:
         p = self.policy
         failures = 0
         cuts = 0
@@ -454,9 +448,7 @@ class Fetcher:
             if length is not None and sink.size == length and sink.size > 0:
                 return  # the part from an earlier run is complete: go and verify it
             if result.attempts >= p.max_attempts:
-                raise DownloadCutError(
-                    f"{_name(url)}: gave up after {result.attempts} connections ({cuts} cut)"
-                )
+                raise DownloadCutError(f"{_name(url)}: gave up after {result.attempts} connections ({cuts} cut)")
             result.attempts += 1
             before = sink.size
             try:
@@ -522,9 +514,7 @@ class Fetcher:
             url = target
         raise FetchRefused(f"{_name(url)}: more than {self.policy.max_redirects} redirects; refused")
 
-    def _attempt(
-        self, url: str, sink: _Sink, result: DownloadResult, *, known: int | None, cap: int
-    ) -> int | None:
+    def _attempt(self, url: str, sink: _Sink, result: DownloadResult, *, known: int | None, cap: int) -> int | None:
         """One connection: ask for what is missing, check the answer, write what arrives.
 
         Returns the file's total size once known. Raises ``_Retry`` kinds for another attempt.
@@ -549,9 +539,7 @@ class Fetcher:
                 raise FetchHTTPError(f"{name}: server answered {status} {resp.reason}", status)
             encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
             if encoding not in ("", "identity"):
-                raise FetchRefused(
-                    f"{name}: server compressed the file ({encoding}); serve blobs uncompressed"
-                )
+                raise FetchRefused(f"{name}: server compressed the file ({encoding}); serve blobs uncompressed")
             declared = resp.headers.get("Content-Length")
             body_length = int(declared) if declared and declared.isdigit() else None
             if status == 200:
@@ -578,16 +566,13 @@ class Fetcher:
                 span = _content_range(resp.headers.get("Content-Range"))
                 if span is None or span[0] != offset or span[1] < span[0]:
                     raise FetchRefused(
-                        f"{name}: asked for bytes {offset}-, server sent "
-                        f"{resp.headers.get('Content-Range')!r}; refused"
+                        f"{name}: asked for bytes {offset}-, server sent {resp.headers.get('Content-Range')!r}; refused"
                     )
                 total = span[2]
                 if total is not None and known is not None and total != known:
                     raise _Restart("file size changed on the server")
                 if total is not None and total > cap:
-                    raise TooLargeError(
-                        f"{name}: server has {total} bytes, more than the {cap} signed; refused"
-                    )
+                    raise TooLargeError(f"{name}: server has {total} bytes, more than the {cap} signed; refused")
                 if total is not None and span[1] >= total:
                     raise FetchRefused(f"{name}: impossible Content-Range {span}; refused")
                 seen = _validator(resp)

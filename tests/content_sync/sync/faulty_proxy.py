@@ -33,7 +33,7 @@ class _Server(ThreadingHTTPServer):
 class _Quiet(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -88,7 +88,7 @@ class Origin:
                 self.wfile.write(body[start : end + 1])
 
         self.server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
 
     @property
     def url(self) -> str:
@@ -130,6 +130,8 @@ class FaultyProxy:
         self.origin = origin_url.removeprefix("http://")
         self.plan: list[Fault] = []
         self.cut_every = cut_every
+        # Seconds to wait after each 16 kB piece: a slow link, so a test can kill a download mid-way.
+        self.delay_per_piece = 0.0
         self.body_bytes_sent = 0
         self.requests: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -140,7 +142,7 @@ class FaultyProxy:
                 proxy._serve(self)
 
         self.server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
 
     @property
     def url(self) -> str:
@@ -173,9 +175,7 @@ class FaultyProxy:
             h.end_headers()
             return
         forward = {
-            k: v
-            for k, v in h.headers.items()
-            if k.lower() in ("range", "if-range", "user-agent", "accept-encoding")
+            k: v for k, v in h.headers.items() if k.lower() in ("range", "if-range", "user-agent", "accept-encoding")
         }
         if fault.kind == "ignore_range":
             forward = {k: v for k, v in forward.items() if k.lower() not in ("range", "if-range")}
@@ -225,6 +225,8 @@ class FaultyProxy:
                 return
             sent += n
             self._count(n)
+            if self.delay_per_piece:
+                time.sleep(self.delay_per_piece)
         if limit is not None and sent < len(body):
             if fault.kind == "stall":
                 time.sleep(fault.seconds)

@@ -89,9 +89,7 @@ def test_clean_download_sends_the_kiosk_headers(proxy: FaultyProxy, origin: Orig
     assert "Range" not in sent
 
 
-def test_cut_every_200_kb_resumes_with_range_and_if_range(
-    proxy: FaultyProxy, origin: Origin, tmp_path: Path
-) -> None:
+def test_cut_every_200_kb_resumes_with_range_and_if_range(proxy: FaultyProxy, origin: Origin, tmp_path: Path) -> None:
     proxy.cut_every = 200_000
     dest = tmp_path / "blob"
     waits = Waits()
@@ -245,9 +243,7 @@ def swap_plan(origin: Origin) -> list[Fault]:
     return [Fault("swap", at=300_000, action=swap)]
 
 
-def test_file_swapped_mid_download_is_detected_by_if_range(
-    proxy: FaultyProxy, origin: Origin, tmp_path: Path
-) -> None:
+def test_file_swapped_mid_download_is_detected_by_if_range(proxy: FaultyProxy, origin: Origin, tmp_path: Path) -> None:
     proxy.plan = swap_plan(origin)
     dest = tmp_path / "blob"
     result = fetch(proxy, dest)
@@ -266,9 +262,7 @@ def test_swap_behind_a_server_ignoring_if_range_is_caught_by_the_etag(
     assert result.restarts == 1
 
 
-def test_swap_without_any_validator_is_caught_by_the_hash(
-    proxy: FaultyProxy, origin: Origin, tmp_path: Path
-) -> None:
+def test_swap_without_any_validator_is_caught_by_the_hash(proxy: FaultyProxy, origin: Origin, tmp_path: Path) -> None:
     origin.etags = False
     origin.honour_if_range = False  # Last-Modified unchanged: nothing but the hash can tell
     proxy.plan = swap_plan(origin)
