@@ -113,10 +113,15 @@ class FetchPolicy:
 
 @dataclass
 class DownloadResult:
-    """What one call did; ``bytes_received`` is every body byte read, wasted ones included."""
+    """What one call did; ``bytes_received`` is every body byte read, wasted ones included.
+
+    ``bytes_received / bytes_needed`` is the overhead the faults cost (resumes keep it near 1).
+    """
 
     path: Path | None
     length: int
+    # Bytes the call had to move at least (the file minus what an earlier run left in .part).
+    bytes_needed: int = 0
     bytes_received: int = 0
     attempts: int = 0
     restarts: int = 0
@@ -377,11 +382,20 @@ class Fetcher:
         """
         dest = Path(dest)
         expected_sha256 = expected_sha256.lower()
+        try:
+            return self._download(url, dest, expected_length, expected_sha256)
+        except OSError as exc:  # the kiosk's own disk: full, read-only, missing folder
+            raise FetchError(f"{dest.name}: cannot write the download: {exc.strerror or exc}") from None
+
+    def _download(self, url: str, dest: Path, expected_length: int, expected_sha256: str) -> DownloadResult:
         size = dest.stat().st_size if dest.exists() else -1
         if size == expected_length and _file_sha256(dest) == expected_sha256:
-            return DownloadResult(dest, expected_length)
+            # a kill between the rename and the clean-up may have left the note behind
+            for leftover in (PART_SUFFIX, NOTE_SUFFIX):
+                dest.with_name(dest.name + leftover).unlink(missing_ok=True)
+            return DownloadResult(dest, expected_length, bytes_needed=0)
         sink = _PartFile(dest, expected_length, expected_sha256)
-        result = DownloadResult(dest, expected_length, resumed_from=sink.size)
+        result = DownloadResult(dest, expected_length, resumed_from=sink.size, bytes_needed=expected_length - sink.size)
         try:
             while True:
                 self._run(url, sink, result, length=expected_length, cap=expected_length)
@@ -411,7 +425,7 @@ class Fetcher:
         sink = _FileSink(fh)
         result = DownloadResult(None, 0)
         self._run(url, sink, result, length=None, cap=max_length)
-        result.length = sink.size
+        result.length = result.bytes_needed = sink.size
         return result
 
     def fetch_bytes(self, url: str, *, max_length: int) -> bytes:
@@ -480,9 +494,10 @@ class Fetcher:
                     continue
                 failures += 1
                 if failures >= p.max_failures:
-                    raise DownloadCutError(
-                        f"download of {_name(url)} cut {cuts} times ({exc}); giving up for now"
-                    ) from None
+                    what = (
+                        f"cut {cuts} times" if "server error" not in str(exc) else f"failed {failures} times in a row"
+                    )
+                    raise DownloadCutError(f"download of {_name(url)} {what} ({exc}); giving up for now") from None
                 self._wait(result, self._backoff(failures))
 
     def _get(self, url: str, headers: dict[str, str]) -> requests.Response:

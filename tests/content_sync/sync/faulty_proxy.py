@@ -108,7 +108,8 @@ class Fault:
     ``truncate`` (drop Content-Length and end the body early after ``at`` bytes, as if it were
     whole), ``extra`` (append ``extra`` bytes; ``declare`` says whether Content-Length admits them),
     ``ignore_range`` (forward without Range/If-Range, so a 200 answers a range request),
-    ``bad_range`` (shift the Content-Range start by one), ``swap`` (after ``at`` bytes call
+    ``bad_range`` (shift the Content-Range start by one), ``headers`` (forward, with ``headers``
+    set on the answer), ``swap`` (after ``at`` bytes call
     ``action``, then close), ``redirect`` (302 to ``location``), ``pass`` (no fault).
     """
 
@@ -187,6 +188,9 @@ class FaultyProxy:
         headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in _HOP]
         limit: int | None = None
         close_delimited = False
+        if fault.kind == "headers":
+            names = {k.lower() for k in fault.headers}
+            headers = [(k, v) for k, v in headers if k.lower() not in names] + list(fault.headers.items())
         if fault.kind == "bad_range":
             headers = [(k, _shift_range(v) if k.lower() == "content-range" else v) for k, v in headers]
         if fault.kind == "extra":

@@ -19,12 +19,14 @@ import pytest
 from content_sync.sync.fetch import (
     DownloadCutError,
     Fetcher,
+    FetchError,
     FetchHTTPError,
     FetchPolicy,
     FetchRefused,
     HashMismatchError,
     ServerBusyError,
     TooLargeError,
+    parse_retry_after,
 )
 
 from .faulty_proxy import Fault, FaultyProxy, Origin
@@ -336,3 +338,39 @@ def test_an_existing_verified_file_is_not_fetched_again(proxy: FaultyProxy, tmp_
     again = fetch(proxy, dest)
     assert again.bytes_received == 0 and again.attempts == 0
     assert len(proxy.requests) == 1
+
+
+def test_a_compressed_answer_is_refused(proxy: FaultyProxy, tmp_path: Path) -> None:
+    """Ranges count encoded bytes: a blob must travel as itself (the nginx config turns gzip off)."""
+    proxy.plan = [Fault("headers", headers={"Content-Encoding": "gzip"})]
+    dest = tmp_path / "blob"
+    with pytest.raises(FetchRefused, match=r"server compressed the file \(gzip\); serve blobs uncompressed"):
+        fetch(proxy, dest)
+    assert_nothing_in_place(dest)
+
+
+def test_persistent_server_errors_end_in_one_line(proxy: FaultyProxy, tmp_path: Path) -> None:
+    proxy.plan = [Fault("status", status=500) for _ in range(10)]
+    with pytest.raises(DownloadCutError) as caught:
+        fetch(proxy, tmp_path / "blob", max_failures=3)
+    assert str(caught.value) == f"download of {SHA}.pack failed 3 times in a row (server error 500); giving up for now"
+
+
+def test_a_disk_that_cannot_take_the_file_is_one_line(proxy: FaultyProxy, tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("x")
+    with pytest.raises(FetchError, match=r"^blob: cannot write the download: Not a directory$"):
+        fetch(proxy, tmp_path / "not-a-folder" / "blob")
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        ("Tue, 03 Nov 2026 08:02:00 GMT", 120.0),
+        ("Tue, 03 Nov 2026 07:00:00 GMT", 0.0),  # in the past: go now
+        ("soon", None),
+        (None, None),
+    ],
+)
+def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header, NOW) == seconds

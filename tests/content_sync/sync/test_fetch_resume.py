@@ -195,3 +195,13 @@ def test_totals_are_counted_per_fetcher(proxy: FaultyProxy, origin: Origin, tmp_
             expected_sha256=hashlib.sha256(b"b" * 1000).hexdigest(),
         )
         assert fetcher.bytes_received == SIZE + 1000
+
+
+def test_a_note_left_by_a_kill_after_the_rename_is_cleaned_up(proxy: FaultyProxy, tmp_path: Path) -> None:
+    dest = tmp_path / "blob"
+    dest.write_bytes(BLOB)
+    note_of(dest).write_text(json.dumps({"sha256": SHA, "length": SIZE, "validator": None}))
+    with make_fetcher(Waits()) as fetcher:
+        result = fetcher.download(proxy.url + PATH, dest, expected_length=SIZE, expected_sha256=SHA)
+    assert result.bytes_received == 0 and proxy.requests == []
+    assert_right(dest)
