@@ -26,6 +26,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -37,13 +38,14 @@ from tuf.api import exceptions as tuf_exceptions
 from tuf.ngclient.fetcher import FetcherInterface
 
 from content_sync.core.errors import KioskError
-from content_sync.core.fsio import fsync_dir, fsync_file
+from content_sync.core.fsio import fsync_dir, fsync_file, start_writeback
 
 USER_AGENT = "tourism-kiosk-sync/0.1 (content_sync; +docs/sync-fetch.md)"
 PART_SUFFIX = ".part"
 NOTE_SUFFIX = ".part.json"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _BUSY = frozenset({429, 503})
+_WRITEBACK_EVERY = 8 << 20
 
 
 # --- errors an operator reads (one line each) ------------------------------------------------
@@ -234,6 +236,9 @@ class _PartFile:
         self.hash = hashlib.sha256()
         self.size = 0
         self.clean = True
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
+        self._unsynced = 0
         note = self._read_note()
         if (
             note is not None
@@ -266,11 +271,38 @@ class _PartFile:
         os.replace(tmp, self.note)
 
     def write(self, data: bytes) -> None:
-        self.fh.write(data)
-        self.hash.update(data)
+        """Hash and write ``data`` on a helper thread while the next chunk is read.
+
+        Both calls release the GIL, so on a 2-core kiosk the socket, the hash and the disk
+        overlap; one chunk at most is in flight, so order and memory stay bounded.
+        """
+        self._drain()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch-write")
+        self._pending = self._pool.submit(self._write_now, data)
         self.size += len(data)
 
+    def _write_now(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.hash.update(data)
+        self._unsynced += len(data)
+        if self._unsynced >= _WRITEBACK_EVERY:
+            # start writing back now, so the fsync before the rename has little left to do
+            start_writeback(self.fh.fileno())
+            self._unsynced = 0
+
+    def _drain(self) -> None:
+        """Wait for the chunk in flight; a disk error surfaces here."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def digest(self) -> str:
+        self._drain()
+        return self.hash.hexdigest()
+
     def restart(self) -> None:
+        self._drain()
         self.fh.seek(0)
         self.fh.truncate()
         self.hash = hashlib.sha256()
@@ -285,13 +317,19 @@ class _PartFile:
             self._write_note()
 
     def flush(self) -> None:
+        self._drain()
         self.fh.flush()
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._drain()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         self.fh.close()
 
     def discard(self) -> None:
-        self.fh.close()
+        self.close()
         for path in (self.part, self.note):
             path.unlink(missing_ok=True)
 
@@ -399,7 +437,7 @@ class Fetcher:
         try:
             while True:
                 self._run(url, sink, result, length=expected_length, cap=expected_length)
-                if sink.hash.hexdigest() == expected_sha256:
+                if sink.digest() == expected_sha256:
                     break
                 # A part assembled over several responses (or another run) may mix two files
                 # a server swapped; one clean start settles it. A clean full copy is final.
