@@ -155,6 +155,10 @@ class _Cut(_Retry):
     pass
 
 
+class _ServerError(_Cut):
+    """A 5xx other than 503: the connection worked, the server did not."""
+
+
 class _Busy(_Retry):
     def __init__(self, status: int, retry_after: float | None) -> None:
         super().__init__(f"server busy ({status})")
@@ -368,6 +372,9 @@ def _utcnow() -> dt.datetime:
 class Fetcher:
     """One HTTP session and its policy; ``bytes_received`` totals every body byte it has read.
 
+    Not shared between threads (a ``requests.Session`` is not thread-safe): the sync agent
+    owns one fetcher on its own thread.
+
     ``sleep``, ``rng`` and ``now`` are injected: tests record waits instead of sleeping, and
     the backoff jitter is reproducible with a seeded ``random.Random``.
     """
@@ -532,9 +539,7 @@ class Fetcher:
                     continue
                 failures += 1
                 if failures >= p.max_failures:
-                    what = (
-                        f"cut {cuts} times" if "server error" not in str(exc) else f"failed {failures} times in a row"
-                    )
+                    what = f"failed {failures} times in a row" if isinstance(exc, _ServerError) else f"cut {cuts} times"
                     raise DownloadCutError(f"download of {_name(url)} {what} ({exc}); giving up for now") from None
                 self._wait(result, self._backoff(failures))
 
@@ -585,7 +590,7 @@ class Fetcher:
             if status in _BUSY:
                 raise _Busy(status, parse_retry_after(resp.headers.get("Retry-After"), self._now()))
             if status >= 500:
-                raise _Cut(f"server error {status}")
+                raise _ServerError(f"server error {status}")
             if status == 416 and offset:
                 raise _Restart("range not satisfiable")
             if status not in (200, 206):
@@ -600,7 +605,10 @@ class Fetcher:
                     sink.restart()  # a 200 to a range request is the whole file again
                     result.restarts += 1
                     if result.restarts > self.policy.max_restarts:
-                        raise FetchRefused(f"{name} kept changing on the server; refused")
+                        raise FetchRefused(
+                            f"{name}: the server started the file over {result.restarts} times "
+                            "(ranges ignored or file replaced); refused"
+                        )
                     offset = 0
                 if body_length is not None:
                     if body_length > cap:
@@ -710,7 +718,13 @@ class TufFetcher(FetcherInterface):
 
     def _chunks(self, resp: requests.Response) -> Iterator[bytes]:
         with contextlib.closing(resp):
-            while data := resp.raw.read1(self.fetcher.policy.chunk_size, decode_content=False):
+            while True:
+                try:
+                    data = resp.raw.read1(self.fetcher.policy.chunk_size, decode_content=False)
+                except (urllib3.exceptions.HTTPError, OSError) as exc:
+                    raise tuf_exceptions.DownloadError(f"{_name(resp.url)}: {_describe(exc)}") from exc
+                if not data:
+                    return
                 self.fetcher.bytes_received += len(data)
                 yield data
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import http.client
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,12 @@ _MODIFIED = email.utils.formatdate(1_700_000_000, usegmt=True)
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (the downloader refusing, a stall aborted) is not news."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Quiet(BaseHTTPRequestHandler):

@@ -374,3 +374,32 @@ def test_a_disk_that_cannot_take_the_file_is_one_line(proxy: FaultyProxy, tmp_pa
 )
 def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
     assert parse_retry_after(header, NOW) == seconds
+
+
+def test_a_server_ignoring_ranges_on_a_cutting_link_is_refused_in_the_end(
+    proxy: FaultyProxy, origin: Origin, tmp_path: Path
+) -> None:
+    origin.ranges = False
+    proxy.cut_every = 200_000
+    dest = tmp_path / "blob"
+    with pytest.raises(FetchRefused, match=r"started the file over 4 times \(ranges ignored or file replaced\)"):
+        fetch(proxy, dest)
+    assert_nothing_in_place(dest)
+    assert proxy.body_bytes_sent == 5 * 200_000
+
+
+def test_416_to_a_range_starts_over(proxy: FaultyProxy, origin: Origin, tmp_path: Path) -> None:
+    """A part longer than the server's file (the note's length lied, a disk error): from byte 0."""
+    short = BLOB[:1000]
+    origin.files["/short"] = short
+    dest = tmp_path / "short"
+    dest.with_name("short.part").write_bytes(short + b"!" * 500)
+    sha = hashlib.sha256(short).hexdigest()
+    dest.with_name("short.part.json").write_text(f'{{"sha256": "{sha}", "length": 2000, "validator": null}}')
+    with (
+        make_fetcher(Waits()) as fetcher,
+        pytest.raises(FetchRefused, match="server has 1000 bytes, the signed size is 2000"),
+    ):
+        fetcher.download(proxy.url + "/short", dest, expected_length=2000, expected_sha256=sha)
+    assert origin.requests[0]["Range"] == "bytes=1500-"  # answered 416
+    assert "Range" not in origin.requests[1]

@@ -136,3 +136,10 @@ def test_a_cut_that_never_heals_becomes_a_tuf_download_error(
         client = updater(proxy, origin, tmp_path, fetcher.tuf_fetcher())
         with pytest.raises(tuf_exceptions.DownloadError, match=r"timestamp\.json cut 3 times"):
             client.refresh()
+
+
+def test_plain_fetch_hook_turns_a_cut_into_a_download_error(served: tuple[Origin, FaultyProxy]) -> None:
+    _, proxy = served
+    proxy.plan = [Fault("cut", at=100)]
+    with make_fetcher(Waits()) as fetcher, pytest.raises(tuf_exceptions.DownloadError, match="connection cut"):
+        b"".join(fetcher.tuf_fetcher().fetch(proxy.url + "/metadata/timestamp.json"))
