@@ -100,6 +100,10 @@ class FetchPolicy:
     stall_timeout: float = 15.0
     max_redirects: int = 3
     chunk_size: int = 64 * 1024
+    # An attempt slower than min_rate (bytes/s) once slow_grace seconds have passed is a failure
+    # even if bytes came: TUF's slow-retrieval attack, or a link too poor to finish.
+    min_rate: float = 1024.0
+    slow_grace: float = 30.0
     # Failed attempts in a row that brought no new byte before giving up (progress resets it).
     max_failures: int = 8
     # 429/503 answers in one call before giving up; a Retry-After longer than this gives up at once.
@@ -157,6 +161,10 @@ class _Cut(_Retry):
 
 class _ServerError(_Cut):
     """A 5xx other than 503: the connection worked, the server did not."""
+
+
+class _TooSlow(_Cut):
+    """Bytes keep coming, but slower than the policy's floor: a slow-retrieval attack or a dead link."""
 
 
 class _Busy(_Retry):
@@ -375,8 +383,9 @@ class Fetcher:
     Not shared between threads (a ``requests.Session`` is not thread-safe): the sync agent
     owns one fetcher on its own thread.
 
-    ``sleep``, ``rng`` and ``now`` are injected: tests record waits instead of sleeping, and
-    the backoff jitter is reproducible with a seeded ``random.Random``.
+    ``sleep``, ``rng``, ``now`` (for ``Retry-After`` dates) and ``monotonic`` (for the slow
+    retrieval floor) are injected: tests record waits instead of sleeping, and the backoff
+    jitter is reproducible with a seeded ``random.Random``.
     """
 
     def __init__(
@@ -386,6 +395,7 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         now: Callable[[], dt.datetime] = _utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
         user_agent: str = USER_AGENT,
         proxies: dict[str, str] | None = None,
     ) -> None:
@@ -393,6 +403,7 @@ class Fetcher:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._now = now
+        self._monotonic = monotonic
         self.session = requests.Session()
         # Environment proxies and .netrc credentials are not the kiosk's configuration.
         self.session.trust_env = False
@@ -534,12 +545,17 @@ class Fetcher:
                 known = length
             except _Cut as exc:
                 cuts += 1
-                if sink.size > before:
+                if sink.size > before and not isinstance(exc, _TooSlow):
                     failures = 0  # progress: resume at once
                     continue
                 failures += 1
                 if failures >= p.max_failures:
-                    what = f"failed {failures} times in a row" if isinstance(exc, _ServerError) else f"cut {cuts} times"
+                    if isinstance(exc, _TooSlow):
+                        what = f"too slow {failures} times in a row"
+                    elif isinstance(exc, _ServerError):
+                        what = f"failed {failures} times in a row"
+                    else:
+                        what = f"cut {cuts} times"
                     raise DownloadCutError(f"download of {_name(url)} {what} ({exc}); giving up for now") from None
                 self._wait(result, self._backoff(failures))
 
@@ -656,6 +672,8 @@ class Fetcher:
     ) -> None:
         raw = resp.raw
         chunk = self.policy.chunk_size
+        started = self._monotonic()
+        got = 0
         while True:
             # Never ask for more than one byte past the cap: enough to see endless data.
             want = min(chunk, cap - sink.size + 1)
@@ -670,6 +688,11 @@ class Fetcher:
             if sink.size + len(data) > cap:
                 raise TooLargeError(f"{name}: server sent more than the {cap} bytes signed; refused")
             sink.write(data)
+            got += len(data)
+            # Slow retrieval (a trickle that never quite stalls) ends the attempt as a failure.
+            elapsed = self._monotonic() - started
+            if elapsed >= self.policy.slow_grace and got / elapsed < self.policy.min_rate:
+                raise _TooSlow(f"{got / elapsed:.0f} B/s")
         if known is not None and sink.size < known:
             raise _Cut("short read")
 

@@ -403,3 +403,41 @@ def test_416_to_a_range_starts_over(proxy: FaultyProxy, origin: Origin, tmp_path
         fetcher.download(proxy.url + "/short", dest, expected_length=2000, expected_sha256=sha)
     assert origin.requests[0]["Range"] == "bytes=1500-"  # answered 416
     assert "Range" not in origin.requests[1]
+
+
+class Ticks:
+    """A monotonic clock that moves ``step`` seconds each time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.t = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.t += self.step
+        return self.t
+
+
+def slow_fetcher(waits: Waits, min_rate: float) -> Fetcher:
+    policy = FetchPolicy(stall_timeout=0.2, min_rate=min_rate, slow_grace=30.0, max_failures=3)
+    return Fetcher(policy, sleep=waits, rng=random.Random(7), now=lambda: NOW, monotonic=Ticks(10.0))
+
+
+def test_slow_retrieval_fails_even_though_bytes_arrive(proxy: FaultyProxy, tmp_path: Path) -> None:
+    """TUF's slow-retrieval attack: a trickle never stalls, so a rate floor ends each attempt."""
+    dest = tmp_path / "blob"
+    waits = Waits()
+    # every read of the clock is 10 s later: three chunks in 30 s is far below 1 MB/s
+    with slow_fetcher(waits, min_rate=1_000_000) as fetcher, pytest.raises(DownloadCutError) as caught:
+        fetcher.download(proxy.url + PATH, dest, expected_length=SIZE, expected_sha256=SHA)
+    assert str(caught.value).startswith(f"download of {SHA}.pack too slow 3 times in a row (")
+    assert str(caught.value).endswith(" B/s); giving up for now")
+    assert len(waits) == 2  # backed off between slow attempts, unlike after an ordinary cut
+    assert 0 < dest.with_name("blob.part").stat().st_size < SIZE  # kept for the next cycle
+
+
+def test_a_link_above_the_rate_floor_is_left_alone(proxy: FaultyProxy, tmp_path: Path) -> None:
+    dest = tmp_path / "blob"
+    with slow_fetcher(Waits(), min_rate=100) as fetcher:
+        result = fetcher.download(proxy.url + PATH, dest, expected_length=SIZE, expected_sha256=SHA)
+    assert_right(dest)
+    assert result.attempts == 1
