@@ -101,7 +101,7 @@ class FetchPolicy:
     # No byte for this long aborts the attempt (it resumes): the socket read timeout.
     stall_timeout: float = 15.0
     max_redirects: int = 3
-    chunk_size: int = 64 * 1024
+    chunk_size: int = 256 * 1024
     # An attempt slower than min_rate (bytes/s) once slow_grace seconds have passed is a failure
     # even if bytes came: TUF's slow-retrieval attack, or a link too poor to finish.
     min_rate: float = 1024.0
