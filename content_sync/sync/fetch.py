@@ -165,6 +165,10 @@ class _ServerError(_Cut):
     """A 5xx other than 503: the connection worked, the server did not."""
 
 
+class _Unreachable(_Cut):
+    """No connection at all (refused, no route, DNS, connect timeout)."""
+
+
 class _TooSlow(_Cut):
     """Bytes keep coming, but slower than the policy's floor: a slow-retrieval attack or a dead link."""
 
@@ -572,7 +576,9 @@ class Fetcher:
                     continue
                 failures += 1
                 if failures >= p.max_failures:
-                    if isinstance(exc, _TooSlow):
+                    if isinstance(exc, _Unreachable):
+                        what = f"failed: server unreachable {failures} times in a row"
+                    elif isinstance(exc, _TooSlow):
                         what = f"too slow {failures} times in a row"
                     elif isinstance(exc, _ServerError):
                         what = f"failed {failures} times in a row"
@@ -593,7 +599,18 @@ class Fetcher:
                     allow_redirects=False,
                     timeout=(self.policy.connect_timeout, self.policy.stall_timeout),
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except requests.ConnectTimeout:
+                raise _Unreachable("connect timeout") from None
+            except requests.ConnectionError as exc:
+                # before any answer: a refused or failed connection, or a kept-alive one that broke
+                if isinstance(exc.args[0] if exc.args else None, urllib3.exceptions.MaxRetryError):
+                    reason = exc.args[0].reason
+                    if isinstance(
+                        reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.NameResolutionError
+                    ):
+                        raise _Unreachable(_describe(exc)) from None
+                raise _Cut(_describe(exc)) from None
+            except requests.Timeout as exc:
                 raise _Cut(_describe(exc)) from None
             except requests.RequestException as exc:
                 raise FetchRefused(f"{_name(url)}: {exc.__class__.__name__}: {exc}") from None

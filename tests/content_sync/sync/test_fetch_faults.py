@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -441,3 +442,16 @@ def test_a_link_above_the_rate_floor_is_left_alone(proxy: FaultyProxy, tmp_path:
         result = fetcher.download(proxy.url + PATH, dest, expected_length=SIZE, expected_sha256=SHA)
     assert_right(dest)
     assert result.attempts == 1
+
+
+def test_a_server_that_is_down_is_named_unreachable(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    waits = Waits()
+    with make_fetcher(waits, max_failures=3) as fetcher, pytest.raises(DownloadCutError) as caught:
+        fetcher.download(f"http://127.0.0.1:{port}{PATH}", tmp_path / "blob", expected_length=SIZE, expected_sha256=SHA)
+    assert str(caught.value) == (
+        f"download of {SHA}.pack failed: server unreachable 3 times in a row (connection refused); giving up for now"
+    )
+    assert len(waits) == 2
