@@ -177,8 +177,7 @@ class Installer:
     # -- step 1: checks that write nothing -----------------------------------------------
     def _check(self, reader: PackReader, reinstall: bool) -> tuple[Manifest, PublicKey, Pointer | None]:
         reader.check_entries()
-        manifest = reader.manifest()
-        key = reader.verify_signature(manifest, self.trusted_keys)
+        manifest, key = reader.signed_manifest(self.trusted_keys)
         if manifest.channel != self.channel:
             raise PackError(
                 f"refused: the pack is for channel {shown_text(manifest.channel)} "
