@@ -60,10 +60,10 @@ def test_the_next_install_replaces_media_damaged_at_the_same_size(
     damage(large, at=large.stat().st_size - 1)
     assert not intact(data_dir)
     result = installer.install(second)
+    assert intact(data_dir)
     assert result.media_repaired == 2
     assert result.media_reused == len(files) - 2
     assert result.files_written == 1 + 2  # the database and the two replaced media
-    assert intact(data_dir)
 
 
 def test_a_reinstall_replaces_damaged_media_too(

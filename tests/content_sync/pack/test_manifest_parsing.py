@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from content_sync.cli import main as cli
 from content_sync.core.errors import PackError
 from content_sync.device.install import Installer
-from content_sync.pack.manifest import DEFAULT_LIMITS, PackLimits, json_depth_exceeds, strict_json
+from content_sync.pack.manifest import DEFAULT_LIMITS, PackLimits
 from content_sync.pack.reader import verify_pack
 from content_sync.pack.signing import SigningKey
 from tests.content_sync.pack.test_hostile_packs import Entry, Repack, manifest_json, signatures_json, write_zip
@@ -187,6 +187,8 @@ def test_the_good_manifest_still_installs(good: Path, installer: Installer) -> N
 
 
 def test_the_depth_check_ignores_brackets_inside_strings() -> None:
+    from content_sync.pack.manifest import json_depth_exceeds, strict_json
+
     text = b'{"a": "[[[[[[[[[[[[\\"[[[[", "b": [[1]]}'
     assert not json_depth_exceeds(text, 3)
     assert json_depth_exceeds(b'{"a": [[[1]]]}', 3)
