@@ -507,12 +507,14 @@ class PackReader:
             chunk.update(piece)  # on this thread, beside the other chunks
             whole.update(index, piece)  # in file order: waits (rarely) for the chunk before
 
-        fd = os.open(path, os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
         try:
-            self._copy_span(entry, start, length, fd, buf, feed)
+            fd = os.open(path, os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+            try:
+                self._copy_span(entry, start, length, fd, buf, feed)
+            finally:
+                os.close(fd)
         finally:
-            os.close(fd)
-            whole.done(index)
+            whole.done(index)  # whatever happened: the later chunks must never wait for this one in vain
         if chunk.hexdigest() != entry.chunks[index]:
             raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
 

@@ -124,3 +124,15 @@ def test_media_with_right_chunk_hashes_install(
     verify_pack(out, [signing_key.public])
     result = installer.install(out)
     assert result.files_written == len(pack.manifest["files"])
+
+
+@pytest.mark.parametrize("wrong", [0, 1, -1])
+def test_a_wrong_chunk_of_a_stored_database_is_refused_without_waiting(
+    good: Path, tmp_path: Path, signing_key: SigningKey, installer: Installer, data_dir: DataDir, wrong: int
+) -> None:
+    """The chunk threads hand the whole-file hash on in order; a failing chunk stops none of them for good."""
+    pack = chunked(good)
+    pack.manifest["files"]["content.db"]["chunks"][wrong] = "f" * 64
+    out = pack.write(tmp_path / "chunk-wrong.kpack", signing_key)
+    assert install_refusal(installer, out) == MISMATCH.format("content.db")
+    assert not list(data_dir.content.glob(".staging-*"))
