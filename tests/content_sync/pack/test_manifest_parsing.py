@@ -211,6 +211,10 @@ def _hostile_packs(good: Path, tmp_path: Path, key: SigningKey) -> dict[str, Pat
         "duplicate-key": signed(good, tmp_path / "cli-dup.kpack", key,
                                 lambda r: r.replace(b'"channel": "stable"', b'"channel": "x", "channel": "stable"')),
         "huge-manifest": write_zip(tmp_path / "cli-huge.kpack", [*head, *huge.entries]),
+        "duplicate-key-signatures": pack.write(tmp_path / "cli-dup-sig.kpack", None, manifest=raw,
+                                               signatures=signatures_json(raw, key)[:-1] + b', "signatures": []}'),
+        "huge-signatures": pack.write(tmp_path / "cli-huge-sig.kpack", None, manifest=raw,
+                                      signatures=b'{"signatures": [' + b" " * 10**6 + b"]}"),
     }  # fmt: skip
 
 
