@@ -133,9 +133,9 @@ class TimedInstaller(Installer):
     def _extract_db(self, reader: Any, manifest: Any, dest: Path) -> None:
         self._timed("extract + verify content.db (chunks in parallel)", super()._extract_db, reader, manifest, dest)
 
-    def _extract_media(self, reader: Any, manifest: Any, jobs: Any) -> None:
+    def _extract_media(self, reader: Any, manifest: Any, *args: Any) -> Any:
         label = "extract + verify media (beside vetting)"
-        self._timed(label, super()._extract_media, reader, manifest, jobs)
+        return self._timed(label, super()._extract_media, reader, manifest, *args)
 
 
 class _Rows(list):

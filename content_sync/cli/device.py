@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -10,10 +11,12 @@ from ..core import i18n
 from ..core.errors import KioskError
 from ..device.install import Installer, rollback
 from ..device.layout import DataDir
+from ..device.media_check import MediaCheck, check_media
 from ..device.state import DeviceState
+from ..pack.manifest import shown_text
 from ..pack.signing import PublicKey
 from ..store.content_store import ContentStore
-from .common import data_dir_option, echo_json, fail
+from .common import EXIT_REFUSED, data_dir_option, echo_json, fail
 
 
 @click.group()
@@ -93,6 +96,7 @@ def install(pack: Path, data_dir: Path, reinstall: bool, as_json: bool) -> None:
         f"installed {result.pack_id} content version {result.content_version}{before}: "
         f"{result.files_written} files written, {result.media_reused} media reused"
         + (f", {result.texts_sanitised} texts had markup removed" if result.texts_sanitised else "")
+        + (f", {result.media_repaired} damaged media replaced" if result.media_repaired else "")
     )
 
 
@@ -107,7 +111,10 @@ def rollback_command(data_dir: Path) -> None:
 @click.command()
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def info(data_dir: Path, as_json: bool) -> None:
+@click.option(
+    "--verify", is_flag=True, help="Also hash every media file against its name (exit status 1 if one is damaged)."
+)
+def info(data_dir: Path, as_json: bool, verify: bool) -> None:
     """What content this kiosk has: version, counts, languages, health, recent installs."""
     data = DataDir(data_dir)
     with ContentStore.open(data) as store, DeviceState(data.device_db) as device:
@@ -130,8 +137,15 @@ def info(data_dir: Path, as_json: bool) -> None:
             "outbox": device.outbox_count(),
             "recent_installs": [r.__dict__ for r in device.install_log(5)],
         }
+    checked = check_media(data) if verify else None
+    if checked is not None:
+        result["media_verify"] = {
+            "total": checked.total, "checked": checked.checked,
+            "damaged": list(checked.damaged), "missing": list(checked.missing),
+        }  # fmt: skip
     if as_json:
         echo_json(result)
+        _exit_if_damaged(checked)
         return
     click.echo(f"{i18n.text(result['title'], 'en')}")
     click.echo(f"pack {result['pack_id']}, content version {result['content_version']}, channel {result['channel']}")
@@ -143,3 +157,24 @@ def info(data_dir: Path, as_json: bool) -> None:
     )
     for rec in result["recent_installs"]:
         click.echo(f"  {rec['at']}  {'ok     ' if rec['ok'] else 'REFUSED'}  {rec['message']}")
+    if checked is not None:
+        for line in media_check_lines(checked):
+            click.echo(line)
+        _exit_if_damaged(checked)
+
+
+def media_check_lines(checked: MediaCheck) -> list[str]:
+    """``info --verify`` in plain words: the counts, then each failing file (escaped) on its own line."""
+    damaged, missing = len(checked.damaged), len(checked.missing)
+    verdict = "all match their hashes" if checked.ok else f"{damaged} DAMAGED, {missing} MISSING"
+    lines = [f"media check: {checked.checked} of {checked.total} files hashed, {verdict}"]
+    lines += [f"  damaged: {shown_text(name, 100)}" for name in checked.damaged]
+    lines += [f"  missing: {shown_text(name, 100)}" for name in checked.missing]
+    if not checked.ok:
+        lines.append("  the next install replaces them (the same version again: kiosk-pack install --reinstall PACK)")
+    return lines
+
+
+def _exit_if_damaged(checked: MediaCheck | None) -> None:
+    if checked is not None and not checked.ok:
+        sys.exit(EXIT_REFUSED)

@@ -11,7 +11,8 @@ the old content or the new, never a mix:
    a mismatch anywhere removes the folder. The database is unpacked and verified first
    on one thread and then vetted (schema, integrity, foreign keys, text re-sanitised)
    while other threads unpack the media (written with O_DIRECT where the file system
-   allows). Media the kiosk already has are still verified in the pack, not rewritten;
+   allows). Media the kiosk already has are hashed on disk beside that work: an intact
+   copy is kept (the pack's copy is still verified), a damaged one replaced;
 3. move new media into the shared media store and the staging folder into ``versions/``;
 4. replace ``current.json`` with one atomic rename: the moment of switching;
 5. remove what neither the current nor the previous version needs.
@@ -44,7 +45,6 @@ from ..pack.manifest import (
     FileEntry,
     Manifest,
     PackLimits,
-    hash_file,
     shown_text,
 )
 from ..pack.reader import PackReader
@@ -71,6 +71,7 @@ class InstallResult:
     media_reused: int
     texts_sanitised: int
     signed_by: str
+    media_repaired: int = 0  # copies on disk that no longer matched their hash, replaced by the pack's
 
 
 def _utcnow() -> dt.datetime:
@@ -177,8 +178,7 @@ class Installer:
     # -- step 1: checks that write nothing -----------------------------------------------
     def _check(self, reader: PackReader, reinstall: bool) -> tuple[Manifest, PublicKey, Pointer | None]:
         reader.check_entries()
-        manifest = reader.manifest()
-        key = reader.verify_signature(manifest, self.trusted_keys)
+        manifest, key = reader.signed_manifest(self.trusted_keys)
         if manifest.channel != self.channel:
             raise PackError(
                 f"refused: the pack is for channel {shown_text(manifest.channel)} "
@@ -239,22 +239,22 @@ class Installer:
                 staged_media = staging / "media"
                 staged_media.mkdir()
                 db_path = staging / CONTENT_DB
-                reused = 0
                 jobs: list[tuple[FileEntry, str]] = []
-                checks: list[tuple[FileEntry, None]] = []  # media kept: the pack's copy is still verified
+                # Media the kiosk has at the right size: its copy is hashed (bytes can rot or be
+                # damaged at the same size) and replaced only if it no longer matches its name;
+                # the pack's copy is verified either way.
+                kept: list[tuple[FileEntry, str]] = []
+                existing: dict[str, str] = {}
                 for name, entry in manifest.files.items():
                     if name == CONTENT_DB:
                         continue
-                    # A repair (reinstall) re-reads what is on disk; a normal install trusts
-                    # media that an earlier install verified.
-                    if stored.get(name) == entry.size and (
-                        not reinstall or hash_file(self.data.media_path(name)).sha256 == entry.sha256
-                    ):
-                        reused += 1
-                        checks.append((entry, None))
-                        continue
                     file_name = name.rsplit("/", 1)[-1]
-                    jobs.append((entry, os.path.join(staged_media, file_name[:2], file_name)))
+                    path = os.path.join(staged_media, file_name[:2], file_name)
+                    if stored.get(name) == entry.size:
+                        kept.append((entry, path))
+                        existing[name] = str(self.data.media_path(name))
+                    else:
+                        jobs.append((entry, path))
                 # Staged media sit in the store's own <ab> folders, so a folder the store does
                 # not have yet moves in with one rename instead of one per file.
                 for folder in {os.path.dirname(path) for _, path in jobs}:
@@ -266,10 +266,12 @@ class Installer:
                 database = concurrent.futures.ThreadPoolExecutor(max_workers=1)
                 vetted = database.submit(self._extract_and_vet, reader, manifest, db_path)
                 try:
-                    self._extract_media(reader, manifest, [*jobs, *checks])
+                    repaired = set(self._extract_media(reader, manifest, [*jobs, *kept], existing))
                     sanitised = vetted.result()
                 finally:
                     database.shutdown(cancel_futures=True)
+                jobs += [(entry, path) for entry, path in kept if entry.name in repaired]
+                reused = len(kept) - len(repaired)
                 # Everything written reaches the disk before anything becomes visible.
                 sync_files([db_path, *(path for _, path in jobs)])
                 # Step 3: media into the shared store (invisible until the pointer moves).
@@ -303,6 +305,7 @@ class Installer:
             pack_id=manifest.pack_id, content_version=manifest.content_version,
             previous_version=pointer.content_version if pointer else None, version_dir=version_name,
             files_written=len(jobs) + 1, media_reused=reused, texts_sanitised=sanitised, signed_by=key.key_id,
+            media_repaired=len(repaired),
         )  # fmt: skip
 
     def _move_media(self, staged_media: Path) -> list[Path]:
@@ -339,13 +342,20 @@ class Installer:
         """Unpack and verify content.db (chunks on all cores) before anything opens it."""
         reader.extract_files([(manifest.files[CONTENT_DB], str(dest))], manifest.chunk_size)
 
-    def _extract_media(self, reader: PackReader, manifest: Manifest, jobs: list[tuple[FileEntry, str | None]]) -> None:
-        """Unpack and verify new media into the staging folder, several files at once (None: verify only).
+    def _extract_media(
+        self,
+        reader: PackReader,
+        manifest: Manifest,
+        jobs: Sequence[tuple[FileEntry, str | None]],
+        existing: dict[str, str] | None = None,
+    ) -> list[str]:
+        """Unpack and verify media into the staging folder, several files at once; the names repaired.
 
-        Media are written around the OS cache (O_DIRECT where the file system takes it), so
-        more threads than cores keep the disk busy while the cores hash.
+        ``existing``: the kiosk's own copies, written again only where they no longer
+        match their hash. Media are written around the OS cache (O_DIRECT where the file
+        system takes it), so more threads than cores keep the disk busy while the cores hash.
         """
-        reader.extract_files(jobs, manifest.chunk_size, MEDIA_WORKERS, direct=True)
+        return reader.extract_files(jobs, manifest.chunk_size, MEDIA_WORKERS, direct=True, existing=existing)
 
 
 def rollback(data: DataDir, clock: Callable[[], dt.datetime] = _utcnow) -> Pointer:

@@ -31,7 +31,7 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -136,20 +136,40 @@ class PackReader:
             raise PackError(f"refused: {name} uses an unsupported compression method")
         if info.file_size > max_bytes:
             raise PackError(f"refused: {name} is {info.file_size} bytes, over the limit of {max_bytes}")
-        if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > 1 << 20:
+        # Every deflated entry, whatever its size: only a tiny one may expand more than the
+        # ratio (a few KB of zeros do); many tiny ones together meet the pack-wide rule.
+        if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > self.limits.tiny_entry_bytes:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > self.limits.max_compression_ratio:
                 raise PackError(f"refused: {name} expands {ratio:.0f} times (a compression bomb)")
 
     def manifest(self) -> Manifest:
-        return parse_manifest(self.read_small(MANIFEST, self.limits.max_manifest_bytes))
+        """The manifest, parsed strictly but NOT yet trusted (see :meth:`signed_manifest`)."""
+        return parse_manifest(self.manifest_bytes(), self.limits.max_json_depth)
 
-    def verify_signature(self, manifest: Manifest, trusted: Sequence[PublicKey]) -> PublicKey:
+    def manifest_bytes(self) -> bytes:
+        """The raw manifest (bounded by the ZIP directory's size and again while reading)."""
+        return self.read_small(MANIFEST, self.limits.max_manifest_bytes)
+
+    def signed_manifest(self, trusted: Sequence[PublicKey]) -> tuple[Manifest, PublicKey]:
+        """The manifest after its signature: the exact bytes verified are the bytes then parsed.
+
+        Nothing of an unsigned manifest is parsed, so a huge or hostile one costs no more
+        than reading and hashing its (bounded) bytes.
+        """
+        raw = self.manifest_bytes()
+        key = self.verify_signature(raw, trusted)
+        return parse_manifest(raw, self.limits.max_json_depth), key
+
+    def verify_signature(self, manifest: Manifest | bytes, trusted: Sequence[PublicKey]) -> PublicKey:
         if not trusted:
             raise PackError("this kiosk trusts no signing keys yet; add one with 'kiosk-pack trust add KEY.pub'")
         if not self.has(SIGNATURES):
             raise PackError("refused: the pack is not signed")
-        sigs = parse_signatures(self.read_small(SIGNATURES, self.limits.max_signatures_bytes))
+        sigs = parse_signatures(
+            self.read_small(SIGNATURES, self.limits.max_signatures_bytes), self.limits.max_json_depth
+        )
+        raw = manifest.raw if isinstance(manifest, Manifest) else manifest
         if not sigs:
             raise PackError("refused: the pack is not signed")
         by_id = {key.key_id: key for key in trusted}
@@ -161,7 +181,7 @@ class PackReader:
                 raw_sig = base64.b64decode(sig["sig"], validate=True)
             except (binascii.Error, ValueError):
                 raise PackError(f"refused: the signature by key {key.key_id} is malformed") from None
-            if key.verify(raw_sig, manifest.raw):
+            if key.verify(raw_sig, raw):
                 return key
             raise PackError(f"refused: the signature by key {key.key_id} does not match the pack (tampered manifest)")
         ids = ", ".join(s["key_id"] if KEY_ID_RE.fullmatch(s["key_id"]) else "(malformed id)" for s in sigs[:5])
@@ -169,8 +189,23 @@ class PackReader:
 
     def check_entries(self) -> None:
         """What the ZIP directory alone shows: names, links, encryption, methods, sizes, bombs."""
+        total = deflated = compressed = 0
         for name, info in self.infos.items():
             self._check_info(info, self._limit_for(name))
+            total += info.file_size
+            if info.compress_type == zipfile.ZIP_DEFLATED:
+                deflated += info.file_size
+                compressed += info.compress_size
+        if total > self.limits.max_total_bytes:
+            raise PackError(
+                f"refused: the pack unpacks to {total} bytes, over the limit of {self.limits.max_total_bytes}"
+            )
+        # Many entries each under the tiny allowance: together they still expand at most the ratio.
+        if deflated > self.limits.max_compression_ratio * compressed + self.limits.tiny_entry_bytes:
+            raise PackError(
+                f"refused: the pack's compressed files expand {deflated / max(compressed, 1):.0f} times "
+                "together (a compression bomb)"
+            )
 
     def check_structure(self, manifest: Manifest) -> None:
         """Every entry against the signed manifest: nothing extra, nothing missing, sizes equal."""
@@ -265,8 +300,8 @@ class PackReader:
     def verify_hashes(self, manifest: Manifest, workers: int | None = None) -> None:
         """Check every file against the manifest without writing anything, on all cores.
 
-        Large stored files are checked chunk by chunk in parallel; media files are also
-        checked whole, because the media store trusts their names.
+        Large stored files are checked chunk by chunk in parallel and also whole (every
+        hash the manifest states is checked, and the media store trusts names).
         """
         tasks: list[tuple[int, Callable[[], None]]] = []
         for entry in manifest.files.values():
@@ -279,8 +314,8 @@ class PackReader:
                     tasks.append(
                         (manifest.chunk_size, functools.partial(self._check_chunk, entry, index, manifest.chunk_size))
                     )
-            if not chunked or MEDIA_NAME_RE.match(entry.name):
-                tasks.append((entry.size, functools.partial(self._check_whole, entry)))
+            # The whole-file hash too, always: the manifest states it, so it must hold.
+            tasks.append((entry.size, functools.partial(self._check_whole, entry)))
         tasks.sort(key=lambda t: -t[0])
         workers = workers or min(4, os.cpu_count() or 1)
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
@@ -311,25 +346,32 @@ class PackReader:
             done += n
 
     def _copy_span(
-        self, entry: FileEntry, start: int, length: int, out: int | None, buf: mmap.mmap, direct: bool = False
-    ) -> str:
-        """Copy ``length`` bytes of a stored entry from ``start`` to the same place in ``out``; their SHA-256.
+        self,
+        entry: FileEntry,
+        start: int,
+        length: int,
+        out: int | None,
+        buf: mmap.mmap,
+        feed: Callable[[memoryview], object],
+        direct: bool = False,
+    ) -> None:
+        """Copy ``length`` bytes of a stored entry from ``start`` to the same place in ``out``.
 
-        With ``out`` None the bytes are only hashed. The hash is taken from the private
+        Each piece goes to ``feed`` (the hashes) before it is written, from the private
         buffer that is then written, so what lands on disk is exactly what was checked,
-        even if the pack file changes meanwhile. With ``direct`` (``out`` opened with
-        O_DIRECT, ``start`` aligned) whole blocks are written from the page-aligned buffer
-        and only the last partial block through the OS cache.
+        even if the pack file changes meanwhile. With ``out`` None the bytes are only
+        hashed. With ``direct`` (``out`` opened with O_DIRECT, ``start`` aligned) whole
+        blocks are written from the page-aligned buffer and only the last partial block
+        through the OS cache.
         """
         offset, _ = self._span(entry.name)
-        digest = hashlib.sha256()
         view = memoryview(buf)
         pos, end = start, start + length
         while pos < end:
             size = min(len(buf), end - pos)
             piece = view[:size]
             self._read_into(piece, offset + pos)
-            digest.update(piece)
+            feed(piece)
             if out is None:
                 pass
             elif not direct:
@@ -344,7 +386,6 @@ class PackReader:
                     _end_direct(out)
                     _pwrite_all(out, view[aligned:size], pos + aligned)
             pos += size
-        return digest.hexdigest()
 
     def extract_files(
         self,
@@ -353,47 +394,86 @@ class PackReader:
         workers: int = 0,
         *,
         direct: bool = False,
-    ) -> None:
-        """Write each entry into a new file at its path, verifying its SHA-256 on the way, on all cores.
+        existing: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Write each entry into a new file at its path, verifying every hash on the way, on all cores.
 
         This is the only time an installer reads the bytes: each is hashed from the buffer
-        it is written from. A file whose manifest lists chunk hashes (and is not media,
-        whose names the store trusts whole) is copied chunk by chunk in parallel, each
-        chunk checked against its own signed hash. Raises PackError on any mismatch
-        (the caller removes what was written); write errors propagate as OSError. An entry
-        whose path is None is only verified (media the kiosk already has).
+        it is written from, against every hash the manifest states for it (the whole file's
+        and each chunk's). A file whose manifest lists chunk hashes (and is not media) is
+        copied chunk by chunk in parallel, each chunk checked against its own signed hash,
+        while the whole-file hash takes the chunks in order as they pass. Raises PackError
+        on any mismatch (the caller removes what was written); write errors propagate as
+        OSError. An entry whose path is None is only verified.
+
+        ``existing`` maps an entry's name to a copy the kiosk already has: that copy is
+        hashed first (by the same thread, beside the others' work); if it matches, the
+        pack's copy is only verified, otherwise it is written to the job's path. Returns
+        the names so written (damaged copies replaced).
 
         ``direct`` writes whole files with O_DIRECT where the file system allows it: no
         copy into the OS cache, so thousands of media files cost the CPU little more than
         hashing them (their pages are not needed again until a visitor opens them).
         """
+        existing = existing or {}
+        repaired: list[str] = []
+        in_order: list[_InOrder] = []
         tasks: list[tuple[int, Callable[[mmap.mmap], None]]] = []
         for entry, path in jobs:
-            if not self._stored(entry):
+            if path is not None and entry.name in existing:
+                task = functools.partial(self._repair_or_check, entry, path, existing[entry.name], direct, repaired)
+                tasks.append((entry.size, task))
+            elif not self._stored(entry):
                 tasks.append((entry.size, functools.partial(self._extract_zipped, entry, path)))
             elif path is None:
                 tasks.append((entry.size, functools.partial(self._extract_whole, entry, None, False)))
             elif entry.chunks and chunk_size > 0 and not MEDIA_NAME_RE.match(entry.name):
                 os.close(os.open(path, _NEW_FILE, 0o644))  # created here; each chunk opens its own handle
+                whole = _InOrder(entry)
+                in_order.append(whole)
                 for index in range(len(entry.chunks)):
                     start = index * chunk_size
                     length = min(chunk_size, entry.size - start)
-                    tasks.append((length, functools.partial(self._extract_chunk, entry, index, start, length, path)))
+                    task = functools.partial(self._extract_chunk, entry, index, start, length, path, whole)
+                    tasks.append((length, task))
             else:
                 tasks.append((entry.size, functools.partial(self._extract_whole, entry, path, direct)))
+        # Stable sort: the chunks of one file keep their order, so the whole-file hash never
+        # waits for a chunk no thread has taken.
         tasks.sort(key=lambda t: -t[0])
         _run_parallel([task for _, task in tasks], workers or min(4, os.cpu_count() or 1))
+        for whole in in_order:
+            whole.check()
+        return repaired
+
+    def _repair_or_check(
+        self, entry: FileEntry, path: str, kept: str, direct: bool, repaired: list[str], buf: mmap.mmap
+    ) -> None:
+        """The kiosk's copy intact: verify the pack's only. Damaged (or unreadable): write the pack's."""
+        if file_sha256(kept, buf) == entry.sha256:
+            if self._stored(entry):
+                self._extract_whole(entry, None, False, buf)
+            else:
+                self.copy_verified(entry, None)
+            return
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if self._stored(entry):
+            self._extract_whole(entry, path, direct, buf)
+        else:
+            self._extract_zipped(entry, path, buf)
+        repaired.append(entry.name)  # list.append is atomic: threads may share the list
 
     def _extract_whole(self, entry: FileEntry, path: str | None, direct: bool, buf: mmap.mmap) -> None:
         if path is None:
-            sha = self._copy_span(entry, 0, entry.size, None, buf)
+            digests = StreamDigest(entry)
+            self._copy_span(entry, 0, entry.size, None, buf, digests.update)
         else:
-            sha = self._write_new(entry, path, direct and self._direct_ok, buf)
-        if sha != entry.sha256:
-            raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
+            digests = self._write_new(entry, path, direct and self._direct_ok, buf)
+        digests.check()
 
-    def _write_new(self, entry: FileEntry, path: str, direct: bool, buf: mmap.mmap) -> str:
-        """Create ``path`` and copy the entry into it; falls back to ordinary writes where O_DIRECT is refused."""
+    def _write_new(self, entry: FileEntry, path: str, direct: bool, buf: mmap.mmap) -> StreamDigest:
+        """Create ``path`` and copy the entry into it, hashed; ordinary writes where O_DIRECT is refused."""
+        digests = StreamDigest(entry)
         try:
             fd = os.open(path, _NEW_FILE | (_O_DIRECT if direct else 0), 0o644)
         except OSError as exc:
@@ -404,10 +484,10 @@ class PackReader:
                 os.unlink(path)
             return self._write_new(entry, path, False, buf)
         try:
-            sha = self._copy_span(entry, 0, entry.size, fd, buf, direct)
+            self._copy_span(entry, 0, entry.size, fd, buf, digests.update, direct)
             if not direct:
                 start_writeback(fd)  # the final sync then has little left to wait for
-            return sha
+            return digests
         except OSError as exc:
             if not direct or exc.errno != errno.EINVAL:
                 raise
@@ -418,13 +498,24 @@ class PackReader:
         os.unlink(path)
         return self._write_new(entry, path, False, buf)
 
-    def _extract_chunk(self, entry: FileEntry, index: int, start: int, length: int, path: str, buf: mmap.mmap) -> None:
-        fd = os.open(path, os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+    def _extract_chunk(
+        self, entry: FileEntry, index: int, start: int, length: int, path: str, whole: _InOrder, buf: mmap.mmap
+    ) -> None:
+        chunk = hashlib.sha256()
+
+        def feed(piece: memoryview) -> None:
+            chunk.update(piece)  # on this thread, beside the other chunks
+            whole.update(index, piece)  # in file order: waits (rarely) for the chunk before
+
         try:
-            sha = self._copy_span(entry, start, length, fd, buf)
+            fd = os.open(path, os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+            try:
+                self._copy_span(entry, start, length, fd, buf, feed)
+            finally:
+                os.close(fd)
         finally:
-            os.close(fd)
-        if sha != entry.chunks[index]:
+            whole.done(index)  # whatever happened: the later chunks must never wait for this one in vain
+        if chunk.hexdigest() != entry.chunks[index]:
             raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
 
     def _extract_zipped(self, entry: FileEntry, path: str | None, buf: mmap.mmap) -> None:
@@ -435,13 +526,12 @@ class PackReader:
             self.copy_verified(entry, fh)
 
     def copy_verified(self, entry: FileEntry, dest: IO[bytes] | None) -> None:
-        """Stream one entry, checking size and SHA-256 as it goes; write to ``dest`` if given.
+        """Stream one entry, checking size and every hash as it goes; write to ``dest`` if given.
 
         Read errors are the pack's fault (PackError); write errors (a full disk) propagate
         as OSError for the installer to report.
         """
-        digest = hashlib.sha256()
-        size = 0
+        digests = StreamDigest(entry)
         try:
             src = self.zf.open(self.infos[entry.name])
         except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError):
@@ -456,14 +546,116 @@ class PackReader:
                     raise PackError(f"cannot read {entry.name} from the pack: {exc.strerror or exc}") from None
                 if not chunk:
                     break
-                size += len(chunk)
-                if size > entry.size:
+                if digests.size + len(chunk) > entry.size:
                     raise PackError(f"refused: {entry.name} holds more data than the manifest says")
-                digest.update(chunk)
+                digests.update(chunk)
                 if dest is not None:
                     dest.write(chunk)
-        if size != entry.size or digest.hexdigest() != entry.sha256:
-            raise PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
+        digests.check()
+
+
+def _mismatch(entry: FileEntry) -> PackError:
+    return PackError(f"refused: {entry.name} does not match its SHA-256 in the manifest (tampered or damaged)")
+
+
+class StreamDigest:
+    """Every hash the manifest states for one file (whole, and each chunk), from one pass in order."""
+
+    def __init__(self, entry: FileEntry) -> None:
+        self.entry = entry
+        self.size = 0
+        self._whole = hashlib.sha256()
+        self._chunk_size = entry.chunk_size if entry.chunks else 0
+        self._chunk = hashlib.sha256()
+        self._filled = 0
+        self._index = 0
+
+    def update(self, data: bytes | memoryview) -> None:
+        self._whole.update(data)
+        self.size += len(data)
+        if not self._chunk_size:
+            return
+        view = memoryview(data)
+        while view:
+            take = min(len(view), self._chunk_size - self._filled)
+            self._chunk.update(view[:take])
+            self._filled += take
+            view = view[take:]
+            if self._filled == self._chunk_size:
+                self._end_chunk()
+
+    def _end_chunk(self) -> None:
+        chunks = self.entry.chunks
+        if self._index >= len(chunks) or self._chunk.hexdigest() != chunks[self._index]:
+            raise _mismatch(self.entry)
+        self._index += 1
+        self._chunk = hashlib.sha256()
+        self._filled = 0
+
+    def check(self) -> None:
+        """Raise PackError unless the bytes seen are the whole file the manifest describes."""
+        if self._chunk_size and self._filled:
+            self._end_chunk()
+        if (
+            self.size != self.entry.size
+            or self._whole.hexdigest() != self.entry.sha256
+            or (self._chunk_size and self._index != len(self.entry.chunks))
+        ):
+            raise _mismatch(self.entry)
+
+
+class _InOrder:
+    """One whole-file SHA-256 over a file whose chunks are copied on several threads.
+
+    A chunk's bytes are added once every earlier chunk's have been: threads take a file's
+    chunks in order, so a thread waits at most for the chunk just before its own, and
+    the file is hashed whole in the same pass that copies it (never read back).
+    """
+
+    def __init__(self, entry: FileEntry) -> None:
+        self.entry = entry
+        self._digest = hashlib.sha256()
+        self._next = 0
+        self._failed = False
+        self._cond = threading.Condition()
+
+    def update(self, index: int, piece: memoryview) -> None:
+        if self._next != index:
+            with self._cond:
+                while self._next != index and not self._failed:
+                    self._cond.wait()
+        if self._failed:
+            raise PackError(f"refused: {self.entry.name} could not be unpacked")  # the first error is reported
+        self._digest.update(piece)
+
+    def done(self, index: int) -> None:
+        """Chunk ``index`` is finished (or failed: then the later chunks stop waiting)."""
+        with self._cond:
+            if self._next == index:
+                self._next = index + 1
+            else:
+                self._failed = True
+            self._cond.notify_all()
+
+    def check(self) -> None:
+        if self._failed or self._next != len(self.entry.chunks) or self._digest.hexdigest() != self.entry.sha256:
+            raise _mismatch(self.entry)
+
+
+def file_sha256(path: str | os.PathLike[str], buf: mmap.mmap | bytearray | None = None) -> str | None:
+    """SHA-256 of a file on this machine (None if it cannot be read), leaving the OS cache as it was."""
+    buf = buf if buf is not None else bytearray(CHUNK)
+    view = memoryview(buf)
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            while n := fh.readinto(view):
+                digest.update(view[:n])
+            if hasattr(os, "posix_fadvise"):
+                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)  # a visitor's first view reads the disk
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 _HAVE_PREADV = hasattr(os, "preadv")
@@ -534,8 +726,7 @@ def verify_pack(
     """Full check without writing anything: structure, signature, every file's hash."""
     with PackReader(path, limits) as reader:
         reader.check_entries()
-        manifest = reader.manifest()
-        key = reader.verify_signature(manifest, trusted)
+        manifest, key = reader.signed_manifest(trusted)
         reader.check_structure(manifest)
         reader.verify_hashes(manifest)
     return manifest, key

@@ -994,7 +994,8 @@ def test_manifest_languages_not_a_list_is_refused(
 ) -> None:
     pack = ctx.repack()
     pack.manifest["languages"] = 5
-    expect_refusal(installer, pack.write(ctx.out("languages"), None), r"languages|manifest")
+    # Signed: an unsigned manifest is refused before a byte of it is parsed.
+    expect_refusal(installer, pack.write(ctx.out("languages"), ctx.key), r"languages|manifest")
     assert_untouched(data_dir, installed)
 
 
