@@ -315,7 +315,7 @@ class ChannelRepository(Repository):
     def _current_version(self, role: str) -> int:
         if role == Timestamp.type:
             path = self.metadata_dir / "timestamp.json"
-            return Metadata.from_file(str(path)).signed.version if path.exists() else 0
+            return Metadata.from_bytes(path.read_bytes()).signed.version if path.exists() else 0
         suffix = f".{parse.quote(role, '')}.json"
         best = 0
         if self.metadata_dir.is_dir():
@@ -331,7 +331,7 @@ class ChannelRepository(Repository):
             return None
         path = self._file(role, version)
         try:
-            return Metadata.from_file(str(path))
+            return Metadata.from_bytes(path.read_bytes())
         except (OSError, DeserializationError) as exc:
             raise ChannelError(f"cannot read {path}: {exc}") from None
 
