@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from tuf.api import exceptions as tuf_errors
 from tuf.api.metadata import Metadata, Root, TargetFile, Targets, Timestamp
+from tuf.api.serialization import DeserializationError
 from tuf.ngclient import FetcherInterface, Updater, UpdaterConfig
 from tuf.ngclient.requests_fetcher import RequestsFetcher
 
@@ -177,6 +178,10 @@ def _commit(staging: Path, metadata_dir: Path) -> None:
 def _refusal(exc: BaseException) -> TrustError:
     """One plain line for any exception python-tuf raises during a refresh."""
     detail = _one_line(exc) or type(exc).__name__
+    if isinstance(exc, DeserializationError):
+        cause = exc.__cause__
+        reason = (_one_line(cause) or type(cause).__name__) if cause is not None else detail
+        return MetadataRefused(f"channel metadata refused: malformed metadata ({reason})")
     if isinstance(exc, tuf_errors.DownloadLengthMismatchError):
         return MetadataRefused(f"channel metadata refused: more bytes than allowed ({detail})")
     if isinstance(exc, tuf_errors.DownloadHTTPError):

@@ -51,7 +51,7 @@ def serve(folder: Path) -> Iterator[str]:
     """Serve ``folder`` on a loopback port like any static web server; yields the base URL."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -139,8 +139,9 @@ class Channel:
         md = self.load(path)
         if new_version:
             md.signed.version += 1
-            path = self.repo._file(role, md.signed.version)
         mutate(md.signed)
+        if new_version:
+            path = self.repo._file(role, md.signed.version)
         self.write(md, path, *(signers or self._real_signers(role)))
         return path
 
