@@ -384,6 +384,17 @@ class ChannelRepository(Repository):
             available[extra.public_key.keyid] = extra
         return [available[k] for k in sorted(keyids) if k in available]
 
+    def _require_keys(self, *roles: str) -> None:
+        """Refuse before writing anything when a role to be re-signed lacks its keys here."""
+        available = self.keys.signers()
+        for role in roles:
+            delegation = self._delegator(role, self.open(role)).get_delegated_role(role)
+            have = sum(1 for keyid in delegation.keyids if keyid in available)
+            if have < delegation.threshold:
+                raise ChannelKeyError(
+                    f"cannot sign {role}: {have} of the {delegation.threshold} keys it needs are in {self.keys.path}"
+                )
+
     def _check_signed(self, role: str, md: Metadata) -> None:
         """Refuse to write metadata that kiosks would refuse (too few signatures), naming the keys missing."""
         checks: list[Root | Targets] = [self._delegator(role, md)]
@@ -432,13 +443,20 @@ class ChannelRepository(Repository):
         self.do_snapshot()
         self.do_timestamp()
 
-    def add_group(self, group: str, key_name: str | None = None, *, threshold: int = 1) -> str:
-        """Delegate a group to a key (default: the county's key ``county-COUNTY``, made if missing)."""
+    def add_group(self, group: str, key_names: tuple[str, ...] = (), *, threshold: int = 1) -> str:
+        """Delegate a group to its keys (default: the county's key ``county-COUNTY``, made if missing).
+
+        Several groups of one county share its key by default; ``threshold`` of ``key_names``
+        must sign the group's role.
+        """
         role = role_for_group(group)
-        key_name = key_name or f"county-{group.split('/')[0]}"
+        key_names = key_names or (f"county-{group.split('/')[0]}",)
+        if not 1 <= threshold <= len(key_names):
+            raise GroupError(f"group threshold {threshold} must be between 1 and {len(key_names)} keys")
         if role in self._group_roles():
             raise GroupError(f"group {group} already exists")
-        signer = self.keys.load_or_generate(key_name)
+        self._require_keys(Targets.type, Snapshot.type, Timestamp.type)
+        signers = [self.keys.load_or_generate(name) for name in key_names]
         with self._writing():
             with self.edit_targets() as targets:
                 if targets.delegations is None:
@@ -448,7 +466,8 @@ class ChannelRepository(Repository):
                 delegations.roles[role] = DelegatedRole(
                     name=role, keyids=[], threshold=threshold, terminating=True, paths=group_paths(group)
                 )
-                targets.add_key(signer.public_key, role)
+                for signer in signers:
+                    targets.add_key(signer.public_key, role)
             with self.edit_targets(role):
                 pass
             self._publish()
@@ -497,6 +516,7 @@ class ChannelRepository(Repository):
         if custom:
             target.unrecognized_fields["custom"] = dict(custom)
         blob = self._blob_path(target)
+        self._require_keys(role, Snapshot.type, Timestamp.type)
         with self._writing():
             if not blob.exists():
                 tmp = blob.with_name(f".tmp-{blob.name}")
@@ -526,6 +546,7 @@ class ChannelRepository(Repository):
         """Stop offering a target (its blob stays: clients in the middle of a download may need it)."""
         role = self._group_role(group)
         path = f"{group}/{name}"
+        self._require_keys(role, Snapshot.type, Timestamp.type)
         with self._writing():
             with self.edit_targets(role) as targets:
                 if path not in targets.targets:
@@ -536,6 +557,7 @@ class ChannelRepository(Repository):
     def pin(self, group: str, name: str | None) -> None:
         """Mark the one target a group must run (``custom.pinned``), or clear the pin with ``None``."""
         role = self._group_role(group)
+        self._require_keys(role, Snapshot.type, Timestamp.type)
         with self._writing():
             with self.edit_targets(role) as targets:
                 if name is not None and f"{group}/{name}" not in targets.targets:
@@ -557,6 +579,7 @@ class ChannelRepository(Repository):
         Returns the new timestamp version.
         """
         now = _utc(self.clock)
+        self._require_keys(Timestamp.type)
         with self._writing():
             if self.snapshot().expires <= now + self.expiries.snapshot / 2:
                 self.do_snapshot(force=True)
