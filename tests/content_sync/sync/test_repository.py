@@ -115,7 +115,7 @@ def test_a_target_one_folder_deep_is_allowed_deeper_is_not(channel: Channel) -> 
     source.write_bytes(b"jpeg")
     published = channel.repo.add_target(LANZHOU, source, "media/photo.jpg")
     assert published.blob.startswith("targets/lanzhou/station/media/") and published.blob.endswith(".photo.jpg")
-    for bad in ("a/b/c.jpg", "../escape.jpg", "/abs.jpg", "sp ace.jpg", ""):
+    for bad in ("a/b/c.jpg", "../escape.jpg", "/abs.jpg", "sp ace.jpg", "media/"):
         with pytest.raises(TargetError, match=r"^target name .* is not one or two plain file names$"):
             channel.repo.add_target(LANZHOU, source, bad)
 
