@@ -49,6 +49,11 @@ from tuf.repository import Repository
 
 from content_sync.core.errors import KioskError
 
+try:
+    import fcntl
+except ImportError:  # Windows: one publisher at a time is the operator's care
+    fcntl = None  # type: ignore[assignment]
+
 Clock = Callable[[], datetime]
 
 #: An extension field python-tuf keeps (``unrecognized_fields``) and signs with the rest:
@@ -632,9 +637,16 @@ class ChannelRepository(Repository):
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Turn I/O failures while publishing into one line."""
+        """One writer at a time (a publish and the timestamp cron), and I/O failures as one line.
+
+        The lock file sits beside the channel folder, not in it, so no web server serves it.
+        """
+        lock_path = self.dir.parent / f".{self.dir.name}.lock"
         try:
-            yield
+            with open(lock_path, "a+b") as lock:
+                if fcntl is not None:
+                    fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+                yield
         except OSError as exc:
             raise ChannelError(f"cannot write the channel {self.dir}: {exc.strerror or exc}") from None
         except ValueError as exc:  # python-tuf refuses a version rollback in do_snapshot/do_timestamp

@@ -40,6 +40,11 @@ from content_sync.core.errors import KioskError
 from content_sync.core.fsio import fsync_dir
 from content_sync.sync.repository import PIN_FIELD, check_group, role_for_group, signed_at
 
+try:
+    import fcntl
+except ImportError:  # Windows: the kiosk's single sync agent serialises refreshes
+    fcntl = None  # type: ignore[assignment]
+
 Clock = Callable[[], datetime]
 
 #: Before this a device clock is certainly wrong (no RTC, a drained battery: 1970, 2000).
@@ -263,6 +268,16 @@ class ChannelClient:
         when the channel's timestamp has expired. Raises a :class:`TrustError` with one line
         for everything else; the device's metadata folder is then unchanged.
         """
+        self.metadata_dir.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.metadata_dir.with_name(f".{self.metadata_dir.name}.lock"), "a+b") as lock:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise TrustError("another sync is refreshing this kiosk's channel metadata; try again") from None
+            return self._refresh()
+
+    def _refresh(self) -> ChannelView:
         now = self.clock().astimezone(UTC)
         _recover(self.metadata_dir)
         if not (self.metadata_dir / "root.json").exists():

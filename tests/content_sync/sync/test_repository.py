@@ -276,3 +276,12 @@ def test_reopened_repository_continues_the_versions(channel: Channel) -> None:
     version = again.timestamp().version
     assert again.refresh_timestamp() == version + 1
     assert _md(again.metadata_dir / f"{again._current_version(Targets.type)}.targets.json").signed.version >= 1
+
+
+def test_the_served_folder_holds_no_lock_and_no_temporary_files(channel: Channel) -> None:
+    channel.publish(LANZHOU, "pack-2.kpack", b"two")
+    channel.repo.refresh_timestamp()
+    channel.repo.rotate_key("county-lanzhou")
+    hidden = [p for p in channel.repo.dir.rglob(".*")]
+    assert hidden == []
+    assert (channel.repo.dir.parent / ".channel.lock").exists()

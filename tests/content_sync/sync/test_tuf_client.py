@@ -14,6 +14,7 @@ from content_sync.sync.trust import (
     ChannelConfigError,
     ChannelUnreachable,
     MetadataRefused,
+    TrustError,
     last_trusted,
     provision,
 )
@@ -198,3 +199,17 @@ def test_last_trusted_reads_the_device_without_the_network(channel: Channel) -> 
         T0 + timedelta(days=1),
         T0,
     )
+
+
+def test_a_second_refresh_at_the_same_time_is_refused_not_interleaved(channel: Channel) -> None:
+    import fcntl
+
+    kiosk = channel.kiosk()
+    kiosk.refresh()
+    before = tree(kiosk.metadata_dir)
+    with open(kiosk.metadata_dir.with_name(".metadata.lock"), "a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(TrustError, match=r"^another sync is refreshing this kiosk's channel metadata; try again$"):
+            kiosk.refresh()
+    assert tree(kiosk.metadata_dir) == before
+    assert kiosk.refresh().state == "current"
