@@ -294,6 +294,8 @@ class ChannelRepository(Repository):
         self.clock = clock
         self.expiries = expiries or Expiries()
         self._extra_signers: list[Signer] = []
+        self._version_cache: dict[str, int] | None = None
+        self._parsed: dict[tuple[str, int], Signed] = {}
         if _is_inside(self.keys.path, self.dir):
             raise ChannelSetupError(f"key folder {key_dir} is inside the served folder {repo_dir}; keep keys apart")
 
@@ -317,18 +319,29 @@ class ChannelRepository(Repository):
             return self.metadata_dir / "timestamp.json"
         return self.metadata_dir / f"{version}.{name}.json"
 
+    def _versions(self) -> dict[str, int]:
+        """The newest version of every role on disk, from one listing of ``metadata/`` (cached until a write)."""
+        if self._version_cache is None:
+            found: dict[str, int] = {}
+            if self.metadata_dir.is_dir():
+                for path in self.metadata_dir.iterdir():
+                    prefix, dot, rest = path.name.partition(".")
+                    if dot and prefix.isdigit() and rest.endswith(".json"):
+                        role = parse.unquote(rest[: -len(".json")])
+                        found[role] = max(found.get(role, 0), int(prefix))
+            timestamp = self.metadata_dir / "timestamp.json"
+            if timestamp.exists():
+                found[Timestamp.type] = Metadata.from_bytes(timestamp.read_bytes()).signed.version
+            self._version_cache = found
+        return self._version_cache
+
     def _current_version(self, role: str) -> int:
-        if role == Timestamp.type:
-            path = self.metadata_dir / "timestamp.json"
-            return Metadata.from_bytes(path.read_bytes()).signed.version if path.exists() else 0
-        suffix = f".{parse.quote(role, '')}.json"
-        best = 0
-        if self.metadata_dir.is_dir():
-            for path in self.metadata_dir.iterdir():
-                prefix, dot, rest = path.name.partition(".")
-                if dot and f".{rest}" == suffix and prefix.isdigit():
-                    best = max(best, int(prefix))
-        return best
+        return self._versions().get(role, 0)
+
+    def _forget(self) -> None:
+        """Drop what was cached from disk: another process (the cron, a county) may have written since."""
+        self._version_cache = None
+        self._parsed.clear()
 
     def _read(self, role: str) -> Metadata | None:
         version = self._current_version(role)
@@ -339,6 +352,17 @@ class ChannelRepository(Repository):
             return Metadata.from_bytes(path.read_bytes())
         except (OSError, DeserializationError) as exc:
             raise ChannelError(f"cannot read {path}: {exc}") from None
+
+    def _signed(self, role: str) -> Signed | None:
+        """A role's current ``signed``, parsed once per version: for reading only, never to edit."""
+        version = self._current_version(role)
+        key = (role, version)
+        if key not in self._parsed:
+            md = self._read(role)
+            if md is None:
+                return None
+            self._parsed[key] = md.signed
+        return self._parsed[key]
 
     def open(self, role: str) -> Metadata:
         """The current metadata of ``role``, or a fresh one at version 0 (``close`` makes it 1)."""
@@ -368,22 +392,23 @@ class ChannelRepository(Repository):
             md.sign(signer, append=True)
         self._check_signed(role, md)
         _write_atomic(self._file(role, md.signed.version), md.to_bytes())
+        self._versions()[role] = md.signed.version
 
     def _delegator(self, role: str, md: Metadata) -> Root | Targets:
         if role == Root.type:
             assert isinstance(md.signed, Root)
             return md.signed
-        if role in TOP_LEVEL_ROLES:
-            return self.root()
-        return self.targets()
+        delegator = self._signed(Root.type if role in TOP_LEVEL_ROLES else Targets.type)
+        if not isinstance(delegator, Root | Targets):
+            raise ChannelSetupError(f"{self.dir} has no root and targets metadata to delegate {role}")
+        return delegator
 
     def _signers_for(self, role: str, md: Metadata) -> list[Signer]:
         keyids = set(self._delegator(role, md).get_delegated_role(role).keyids)
         if role == Root.type and md.signed.version > 1:
-            previous = self._read(Root.type)
-            if previous is not None:
-                assert isinstance(previous.signed, Root)
-                keyids |= set(previous.signed.roles[Root.type].keyids)
+            previous = self._signed(Root.type)
+            if isinstance(previous, Root):
+                keyids |= set(previous.roles[Root.type].keyids)
         available: dict[str, Signer] = dict(self.keys.signers())
         for extra in self._extra_signers:
             available[extra.public_key.keyid] = extra
@@ -404,10 +429,9 @@ class ChannelRepository(Repository):
         """Refuse to write metadata that kiosks would refuse (too few signatures), naming the keys missing."""
         checks: list[Root | Targets] = [self._delegator(role, md)]
         if role == Root.type and md.signed.version > 1:
-            previous = self._read(Root.type)
-            if previous is not None:
-                assert isinstance(previous.signed, Root)
-                checks.append(previous.signed)
+            previous = self._signed(Root.type)
+            if isinstance(previous, Root):
+                checks.append(previous)
         for delegator in checks:
             try:
                 delegator.verify_delegate(role, md.signed_bytes, md.signatures)
@@ -420,19 +444,26 @@ class ChannelRepository(Repository):
 
     @property
     def targets_infos(self) -> dict[str, MetaFile]:
-        """The targets metadata files snapshot lists: top-level targets and every group's role."""
+        """The targets metadata files snapshot lists: top-level targets and every group's role.
+
+        A role whose version the current snapshot already lists keeps that entry (its file is
+        immutable), so a publish hashes only the files it wrote.
+        """
+        roles = [Targets.type, *self._group_roles()]
+        snapshot = self._signed(Snapshot.type)
+        listed = snapshot.meta if isinstance(snapshot, Snapshot) else {}
         infos: dict[str, MetaFile] = {}
-        roles = [Targets.type]
-        top = self._read(Targets.type)
-        if top is not None:
-            assert isinstance(top.signed, Targets)
-            if top.signed.delegations is not None and top.signed.delegations.roles:
-                roles += list(top.signed.delegations.roles)
         for role in roles:
             version = self._current_version(role)
-            if version:
+            if not version:
+                continue
+            name = f"{role}.json"
+            known = listed.get(name)
+            if known is not None and known.version == version:
+                infos[name] = known
+            else:
                 data = self._file(role, version).read_bytes()
-                infos[f"{role}.json"] = MetaFile.from_data(version, data, [_HASH])
+                infos[name] = MetaFile.from_data(version, data, [_HASH])
         return infos
 
     @property
@@ -454,38 +485,48 @@ class ChannelRepository(Repository):
         Several groups of one county share its key by default; ``threshold`` of ``key_names``
         must sign the group's role.
         """
-        role = role_for_group(group)
-        key_names = key_names or (f"county-{group.split('/')[0]}",)
-        if not 1 <= threshold <= len(key_names):
-            raise GroupError(f"group threshold {threshold} must be between 1 and {len(key_names)} keys")
-        if role in self._group_roles():
-            raise GroupError(f"group {group} already exists")
+        return self.add_groups([group], key_names, threshold=threshold)[0]
+
+    def add_groups(self, groups: list[str], key_names: tuple[str, ...] = (), *, threshold: int = 1) -> list[str]:
+        """Delegate several groups in one new version of targets (a province's hundreds at once)."""
+        roles = [role_for_group(group) for group in groups]
+        existing = self._group_roles()
+        if len(set(roles)) != len(roles):
+            raise GroupError("a group is named twice")
+        for group, role in zip(groups, roles, strict=True):
+            names = key_names or (f"county-{group.split('/')[0]}",)
+            if not 1 <= threshold <= len(names):
+                raise GroupError(f"group threshold {threshold} must be between 1 and {len(names)} keys")
+            if role in existing:
+                raise GroupError(f"group {group} already exists")
         self._require_keys(Targets.type, Snapshot.type, Timestamp.type)
-        signers = [self.keys.load_or_generate(name) for name in key_names]
+        signers = {
+            role: [self.keys.load_or_generate(name) for name in (key_names or (f"county-{group.split('/')[0]}",))]
+            for group, role in zip(groups, roles, strict=True)
+        }
         with self._writing():
             with self.edit_targets() as targets:
                 if targets.delegations is None:
                     targets.delegations = Delegations(keys={}, roles={})
                 delegations = targets.delegations
                 assert delegations.roles is not None
-                delegations.roles[role] = DelegatedRole(
-                    name=role, keyids=[], threshold=threshold, terminating=True, paths=group_paths(group)
-                )
-                for signer in signers:
-                    targets.add_key(signer.public_key, role)
-            with self.edit_targets(role):
-                pass
+                for group, role in zip(groups, roles, strict=True):
+                    delegations.roles[role] = DelegatedRole(
+                        name=role, keyids=[], threshold=threshold, terminating=True, paths=group_paths(group)
+                    )
+                    for signer in signers[role]:
+                        targets.add_key(signer.public_key, role)
+            for role in roles:
+                with self.edit_targets(role):
+                    pass
             self._publish()
-        return role
+        return roles
 
     def _group_roles(self) -> dict[str, DelegatedRole]:
-        top = self._read(Targets.type)
-        if top is None:
+        top = self._signed(Targets.type)
+        if not isinstance(top, Targets) or top.delegations is None or top.delegations.roles is None:
             return {}
-        assert isinstance(top.signed, Targets)
-        if top.signed.delegations is None or top.signed.delegations.roles is None:
-            return {}
-        return dict(top.signed.delegations.roles)
+        return dict(top.delegations.roles)
 
     def groups(self) -> list[str]:
         """The groups this channel delegates, sorted."""
@@ -646,6 +687,7 @@ class ChannelRepository(Repository):
             with open(lock_path, "a+b") as lock:
                 if fcntl is not None:
                     fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+                self._forget()
                 yield
         except OSError as exc:
             raise ChannelError(f"cannot write the channel {self.dir}: {exc.strerror or exc}") from None
@@ -656,6 +698,7 @@ class ChannelRepository(Repository):
 
     def listing(self) -> ChannelListing:
         """Every role's version, expiry and keys, and every group's targets."""
+        self._forget()
         roles: list[RoleInfo] = []
         root = self.root()
         for name in TOP_LEVEL_ROLES:
@@ -721,8 +764,8 @@ def create(
             repo._publish()
     except OSError as exc:
         raise ChannelSetupError(f"cannot create the channel in {repo_dir}: {exc.strerror or exc}") from None
-    for group in groups:
-        repo.add_group(group)
+    if groups:
+        repo.add_groups(list(groups))
     return repo
 
 

@@ -285,3 +285,29 @@ def test_the_served_folder_holds_no_lock_and_no_temporary_files(channel: Channel
     hidden = [p for p in channel.repo.dir.rglob(".*")]
     assert hidden == []
     assert (channel.repo.dir.parent / ".channel.lock").exists()
+
+
+def test_two_writers_on_one_channel_never_reuse_a_version(channel: Channel) -> None:
+    """The publisher and the timestamp cron are separate processes; each rereads the folder under the lock."""
+    cron = open_repository(channel.repo.dir, channel.repo.keys.path, clock=channel.clock)
+    cron.listing()  # cron has read (and cached) the channel as it was
+    seen = [channel.repo.timestamp().version]
+    for step in range(3):
+        channel.publish(LANZHOU, f"pack-{step + 2}.kpack", bytes([step]) * 10)
+        seen.append(channel.repo.timestamp().version)
+        seen.append(cron.refresh_timestamp())
+    assert seen == sorted(set(seen)) and len(seen) == 7
+    view = channel.kiosk().refresh()
+    assert len(view.targets) == 4
+
+
+def test_many_groups_are_delegated_in_one_version_of_targets(tmp_path: Path) -> None:
+    repo = create(tmp_path / "c", tmp_path / "k", clock=FakeClock())
+    before = repo._current_version(Targets.type)
+    groups = [f"county{i}/kind{j}" for i in range(5) for j in range(4)]
+    repo.add_groups(groups)
+    assert repo._current_version(Targets.type) == before + 1
+    assert repo.groups() == sorted(groups)
+    assert sorted(p.name for p in (tmp_path / "k").glob("county*.pem")) == [f"county-county{i}.pem" for i in range(5)]
+    with pytest.raises(GroupError, match=r"^a group is named twice$"):
+        repo.add_groups(["x/y", "x/y"])
