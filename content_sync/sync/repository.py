@@ -237,7 +237,21 @@ class KeyFolder:
 
     def generate(self, name: str) -> CryptoSigner:
         """Make a new Ed25519 key and store it (owner-only permissions); refuse to overwrite one."""
-        path = self.file(name)
+        return self._generate_into(self.file(name))
+
+    def generate_next(self, name: str) -> CryptoSigner:
+        """A successor for ``NAME`` in ``NAME.next.pem``: on disk before any metadata names it."""
+        path = self.file(name).with_suffix(".next.pem")
+        path.unlink(missing_ok=True)  # a successor left by an interrupted rotation that never got used
+        return self._generate_into(path)
+
+    def promote_next(self, name: str, old_keyid: str) -> None:
+        """After a rotation: the old key to ``retired/``, the successor becomes ``NAME.pem``."""
+        self.retire(name, old_keyid)
+        os.replace(self.file(name).with_suffix(".next.pem"), self.file(name))
+        self._signers = None
+
+    def _generate_into(self, path: Path) -> CryptoSigner:
         if path.exists():
             raise ChannelKeyError(f"key file {path} already exists")
         signer = CryptoSigner.generate_ed25519()
@@ -647,21 +661,24 @@ class ChannelRepository(Repository):
         group_roles = [name for name, role in self._group_roles().items() if old_id in role.keyids]
         if not top_roles and not group_roles:
             raise ChannelKeyError(f"key {key_name} signs nothing in this channel")
-        self.keys.retire(key_name, old_id)
-        new = self.keys.generate(key_name)
-        self._extra_signers = [old]
+        # Every role re-signed with a key other than the one rotated must have its keys here.
+        needed = {Snapshot.type, Timestamp.type} | ({Root.type} if top_roles else set())
+        if group_roles:
+            needed.add(Targets.type)
+        self._require_keys(*sorted(needed - (set(top_roles) - {Root.type})))
+        new = self.keys.generate_next(key_name)
         try:
             with self._writing():
                 if top_roles:
+                    self._extra_signers = [old]  # the old root's threshold signs the new root
                     with self.edit_root() as new_root:
                         for role in top_roles:
                             new_root.revoke_key(old_id, role)
                             new_root.add_key(new.public_key, role)
                     self._extra_signers = []
-                    for role in top_roles:
-                        if role == Targets.type:
-                            with self.edit_targets():
-                                pass
+                    if Targets.type in top_roles:
+                        with self.edit_targets():
+                            pass
                 if group_roles:
                     with self.edit_targets() as targets:
                         for role in group_roles:
@@ -672,9 +689,25 @@ class ChannelRepository(Repository):
                             pass
                 self.do_snapshot(force=True)
                 self.do_timestamp(force=True)
+        except BaseException:
+            # Key files must match what the metadata on disk names, whatever step failed.
+            if self._names_key(new.public_key.keyid):
+                self.keys.promote_next(key_name, old_id)
+            else:
+                self.keys.file(key_name).with_suffix(".next.pem").unlink(missing_ok=True)
+            raise
         finally:
             self._extra_signers = []
+        self.keys.promote_next(key_name, old_id)
         return new.public_key.keyid
+
+    def _names_key(self, keyid: str) -> bool:
+        """Whether the root or a delegation on disk now names ``keyid``."""
+        self._forget()
+        root = self._signed(Root.type)
+        if isinstance(root, Root) and any(keyid in role.keyids for role in root.roles.values()):
+            return True
+        return any(keyid in role.keyids for role in self._group_roles().values())
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

@@ -13,6 +13,7 @@ from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
 
 from content_sync.sync.repository import (
     SIGNED_AT_FIELD,
+    ChannelError,
     ChannelKeyError,
     ChannelRepository,
     ChannelSetupError,
@@ -311,3 +312,31 @@ def test_many_groups_are_delegated_in_one_version_of_targets(tmp_path: Path) -> 
     assert sorted(p.name for p in (tmp_path / "k").glob("county*.pem")) == [f"county-county{i}.pem" for i in range(5)]
     with pytest.raises(GroupError, match=r"^a group is named twice$"):
         repo.add_groups(["x/y", "x/y"])
+
+
+def test_a_rotation_that_cannot_be_signed_changes_no_key_and_no_metadata(channel: Channel) -> None:
+    (channel.repo.keys.path / "root-2.pem").unlink()  # the second root key is in the safe, not here
+    channel.repo.keys._signers = None
+    keys_before = tree(channel.repo.keys.path)
+    served_before = tree(channel.repo.dir)
+    with pytest.raises(ChannelKeyError, match=r"^cannot sign root: 1 of the 2 keys it needs are in "):
+        channel.repo.rotate_key("timestamp")
+    assert tree(channel.repo.keys.path) == keys_before
+    assert tree(channel.repo.dir) == served_before
+
+
+def test_a_rotation_failing_after_the_new_root_keeps_key_files_matching_the_metadata(
+    channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ChannelRepository, "do_snapshot", broken)
+    with pytest.raises(ChannelError, match=r"^cannot write the channel .*: No space left on device$"):
+        channel.repo.rotate_key("timestamp")
+    named = channel.repo.root().roles["timestamp"].keyids
+    assert named == [channel.repo.keys.load("timestamp").public_key.keyid]
+    assert not list(channel.repo.keys.path.glob("*.next.pem"))
+    monkeypatch.undo()
+    channel.repo.refresh_timestamp()
+    assert channel.kiosk().refresh().state == "current"
