@@ -142,6 +142,33 @@ class ChannelListing:
     groups: dict[str, tuple[PublishedTarget, ...]] = field(default_factory=dict)
     root_file: str = ""  # relative path of the newest root, what kiosks are provisioned with
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON types (for ``--json`` output): times as ISO 8601 UTC strings."""
+        return {
+            "root_file": self.root_file,
+            "roles": [
+                {
+                    "name": r.name,
+                    "version": r.version,
+                    "expires": _iso(r.expires),
+                    "keyids": list(r.keyids),
+                    "threshold": r.threshold,
+                }
+                for r in self.roles
+            ],
+            "groups": {
+                group: [
+                    {"path": t.path, "length": t.length, "sha256": t.sha256, "custom": t.custom, "blob": t.blob}
+                    for t in targets
+                ]
+                for group, targets in self.groups.items()
+            },
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 def role_for_group(group: str) -> str:
     """The delegated role name of a kiosk group (``lanzhou/station`` -> ``lanzhou.station``).
@@ -400,7 +427,7 @@ class ChannelRepository(Repository):
         now = _utc(self.clock)
         md.signed.version += 1
         md.signed.expires = now + self.expiries.of(role)
-        md.signed.unrecognized_fields[SIGNED_AT_FIELD] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        md.signed.unrecognized_fields[SIGNED_AT_FIELD] = _iso(now)
         md.signatures.clear()
         for signer in self._signers_for(role, md):
             md.sign(signer, append=True)

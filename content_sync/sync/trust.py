@@ -110,6 +110,26 @@ class ChannelView:
         """The target the group must run, when the channel pins one."""
         return next((t for t in self.targets if t.pinned), None)
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON types (for ``--json`` output): times as ISO 8601 UTC strings or null."""
+
+        def iso(moment: datetime | None) -> str | None:
+            return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+        return {
+            "group": self.group,
+            "state": self.state,
+            "targets": [
+                {"path": t.path, "length": t.length, "sha256": t.sha256, "custom": t.custom} for t in self.targets
+            ],
+            "pinned": self.pinned.path if self.pinned else None,
+            "timestamp_version": self.timestamp_version,
+            "expires": iso(self.expires),
+            "signed": iso(self.signed),
+            "clock_problem": self.clock_problem,
+            "message": self.message,
+        }
+
 
 @dataclass(frozen=True)
 class TrustedState:

@@ -213,3 +213,17 @@ def test_a_second_refresh_at_the_same_time_is_refused_not_interleaved(channel: C
             kiosk.refresh()
     assert tree(kiosk.metadata_dir) == before
     assert kiosk.refresh().state == "current"
+
+
+def test_the_view_and_the_listing_serialise_to_json_for_operators(channel: Channel) -> None:
+    import json
+
+    channel.repo.pin(LANZHOU, "pack-1.kpack")
+    view = json.loads(json.dumps(channel.kiosk().refresh().to_json()))
+    assert view["state"] == "current" and view["pinned"] == "lanzhou/station/pack-1.kpack"
+    assert view["expires"] == "2026-03-02T08:00:00Z" and view["signed"] == "2026-03-01T08:00:00Z"
+    assert view["targets"][0]["custom"] == {"version": "1", "pinned": True}
+    listing = json.loads(json.dumps(channel.repo.listing().to_json()))
+    assert listing["root_file"] == "metadata/1.root.json"
+    assert [r["name"] for r in listing["roles"]][:4] == ["root", "targets", "snapshot", "timestamp"]
+    assert listing["groups"]["tianshui/hotel-room"][0]["path"] == "tianshui/hotel-room/pack-1.kpack"
