@@ -673,6 +673,35 @@ class ChannelRepository(Repository):
             self.do_timestamp(force=True)
         return self.timestamp().version
 
+    def renew_expiring(self, within: timedelta) -> tuple[list[str], list[str]]:
+        """Re-sign root, targets and group roles that expire within ``within`` (a monthly job).
+
+        Returns the roles renewed and the roles expiring whose keys are not in the key folder
+        (root's offline keys, a county's key): an operator must bring those keys. Snapshot and
+        timestamp follow whenever something was renewed.
+        """
+        deadline = _utc(self.clock) + within
+        available = self.keys.signers()
+        renewed: list[str] = []
+        missing: list[str] = []
+        candidates = [Root.type, Targets.type, *sorted(self._group_roles())]
+        with self._writing():
+            for role in candidates:
+                signed = self._signed(role)
+                if signed is None or signed.expires > deadline:
+                    continue
+                delegation = self._delegator(role, self.open(role)).get_delegated_role(role)
+                if sum(1 for k in delegation.keyids if k in available) < delegation.threshold:
+                    missing.append(role)
+                    continue
+                with self.edit(role):
+                    pass
+                renewed.append(role)
+            if renewed:
+                self.do_snapshot(force=True)
+                self.do_timestamp(force=True)
+        return renewed, missing
+
     def rotate_key(self, key_name: str) -> str:
         """Replace the key in ``KEYDIR/NAME.pem`` everywhere it signs; returns the new key id.
 

@@ -340,3 +340,20 @@ def test_a_rotation_failing_after_the_new_root_keeps_key_files_matching_the_meta
     monkeypatch.undo()
     channel.repo.refresh_timestamp()
     assert channel.kiosk().refresh().state == "current"
+
+
+def test_renew_expiring_resigns_long_lived_roles_whose_keys_are_here(channel: Channel) -> None:
+    repo = channel.repo
+    (repo.keys.path / "county-tianshui.pem").unlink()  # that county keeps its key at home
+    repo.keys._signers = None
+    assert repo.renew_expiring(timedelta(days=30)) == ([], [])
+    channel.clock.advance(days=340)
+    renewed, missing = repo.renew_expiring(timedelta(days=30))
+    assert renewed == ["root", "targets", "lanzhou.station"]
+    assert missing == ["tianshui.hotel-room"]
+    assert repo.root().expires == channel.clock() + timedelta(days=365)
+    assert repo.root().version == 2
+    kiosk = channel.kiosk()
+    channel.clock.advance(days=30)  # past the old expiry of root, targets and lanzhou's role
+    repo.refresh_timestamp()
+    assert kiosk.refresh().state == "current"
