@@ -91,6 +91,12 @@ class OfferedTarget:
     def pinned(self) -> bool:
         return bool(self.custom.get(PIN_FIELD))
 
+    @property
+    def blob(self) -> str:
+        """Where the file lies under the channel's ``targets/``: its SHA-256 before its name (immutable)."""
+        folder, _, name = self.path.rpartition("/")
+        return f"{folder}/{self.sha256}.{name}"
+
 
 @dataclass(frozen=True)
 class ChannelView:
@@ -401,6 +407,11 @@ class ChannelClient:
         return [role.targets[p] for p in sorted(role.targets)]
 
     # -- downloading -------------------------------------------------------------------------
+
+    def url_of(self, target: OfferedTarget) -> str:
+        """The blob's URL, for a downloader of its own (resuming, capped at ``target.length``,
+        checked against ``target.sha256`` before use)."""
+        return f"{self.targets_url}{target.blob}"
 
     def download(self, target: OfferedTarget, dest: Path) -> Path:
         """Fetch a target the last refresh offered; ``dest`` is written only after its length and hash checked."""

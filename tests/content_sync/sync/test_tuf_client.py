@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +41,9 @@ def test_a_kiosk_sees_only_its_groups_targets_and_downloads_them_verified(channe
     assert second.length == 500
     dest = kiosk.download(second, tmp_path / "got" / "pack.kpack")
     assert dest.read_bytes() == b"lanzhou v2" * 50
+    with urllib.request.urlopen(kiosk.url_of(second)) as answer:  # the URL a resuming downloader uses
+        assert answer.read() == b"lanzhou v2" * 50
+    assert kiosk.url_of(second).endswith(f"/targets/lanzhou/station/{second.sha256}.pack-2.kpack")
     assert view.expires == T0 + timedelta(days=1) and view.signed == T0
     assert view.message == "channel current until 2026-03-02 08:00 UTC: 2 target(s) for lanzhou/station"
     other = channel.kiosk("hotel", group=TIANSHUI).refresh()
