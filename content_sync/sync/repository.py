@@ -702,6 +702,43 @@ class ChannelRepository(Repository):
                 self.do_timestamp(force=True)
         return renewed, missing
 
+    def prune(self, keep_snapshots: int = 10) -> list[str]:
+        """Delete metadata versions no kiosk can still ask for; returns the file names removed.
+
+        Kept: every root (kiosks walk the chain from any of them), the newest ``keep_snapshots``
+        snapshots, and every targets or group version those snapshots name or that is newer.
+        A kiosk that read an older timestamp finishes its update within a few publishes; blobs
+        are never pruned here (deltas and rollbacks may name them).
+        """
+        if keep_snapshots < 1:
+            raise ChannelError("keep at least one snapshot")
+        removed: list[str] = []
+        with self._writing():
+            newest = self._current_version(Snapshot.type)
+            oldest_kept = max(1, newest - keep_snapshots + 1)
+            floor: dict[str, int] = {}
+            for version in range(oldest_kept, newest + 1):
+                path = self._file(Snapshot.type, version)
+                if not path.exists():
+                    continue
+                snapshot = Metadata.from_bytes(path.read_bytes()).signed
+                assert isinstance(snapshot, Snapshot)
+                for name, meta in snapshot.meta.items():
+                    role = name[: -len(".json")]
+                    floor[role] = min(floor.get(role, meta.version), meta.version)
+            for path in sorted(self.metadata_dir.iterdir()):
+                prefix, dot, rest = path.name.partition(".")
+                if not (dot and prefix.isdigit() and rest.endswith(".json")):
+                    continue
+                role, version = parse.unquote(rest[: -len(".json")]), int(prefix)
+                if role == Root.type:
+                    continue
+                limit = oldest_kept if role == Snapshot.type else floor.get(role)
+                if limit is not None and version < limit:
+                    path.unlink()
+                    removed.append(path.name)
+        return removed
+
     def rotate_key(self, key_name: str) -> str:
         """Replace the key in ``KEYDIR/NAME.pem`` everywhere it signs; returns the new key id.
 

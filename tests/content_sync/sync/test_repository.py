@@ -357,3 +357,26 @@ def test_renew_expiring_resigns_long_lived_roles_whose_keys_are_here(channel: Ch
     channel.clock.advance(days=30)  # past the old expiry of root, targets and lanzhou's role
     repo.refresh_timestamp()
     assert kiosk.refresh().state == "current"
+
+
+def test_prune_keeps_what_recent_snapshots_name_and_every_root(channel: Channel) -> None:
+    repo = channel.repo
+    repo.rotate_key("timestamp")  # root v2
+    behind = channel.kiosk("behind")
+    behind.refresh()
+    for step in range(6):
+        channel.publish(LANZHOU, f"pack-{step + 2}.kpack", bytes([step]) * 10)
+    removed = repo.prune(keep_snapshots=2)
+    names = {p.name for p in repo.metadata_dir.iterdir()}
+    assert {"1.root.json", "2.root.json", "timestamp.json"} <= names
+    newest = repo._current_version("snapshot")
+    assert sorted(n for n in names if n.endswith(".snapshot.json")) == [
+        f"{newest - 1}.snapshot.json",
+        f"{newest}.snapshot.json",
+    ]
+    assert "1.lanzhou.station.json" in removed and f"{newest - 2}.snapshot.json" in removed
+    assert any(n.endswith(".tianshui.hotel-room.json") for n in names)  # unchanged group: its only version stays
+    assert behind.refresh().state == "current"
+    assert channel.kiosk("new").refresh().state == "current"
+    with pytest.raises(ChannelError, match=r"^keep at least one snapshot$"):
+        repo.prune(keep_snapshots=0)
