@@ -203,6 +203,10 @@ def signed_at(signed: Signed) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
 def _utc(clock: Clock) -> datetime:
     now = clock()
     if now.tzinfo is None:
@@ -260,7 +264,7 @@ class KeyFolder:
         except FileNotFoundError:
             raise ChannelKeyError(f"key file {path} does not exist") from None
         except (OSError, ValueError, TypeError) as exc:
-            raise ChannelKeyError(f"key file {path} is unreadable: {exc}") from None
+            raise ChannelKeyError(f"key file {path} is unreadable: {_one_line(exc)}") from None
 
     def generate(self, name: str) -> CryptoSigner:
         """Make a new Ed25519 key and store it (owner-only permissions); refuse to overwrite one."""
@@ -392,7 +396,7 @@ class ChannelRepository(Repository):
         try:
             return Metadata.from_bytes(path.read_bytes())
         except (OSError, DeserializationError) as exc:
-            raise ChannelError(f"cannot read {path}: {exc}") from None
+            raise ChannelError(f"cannot read {path}: {_one_line(exc)}") from None
 
     def _signed(self, role: str) -> Signed | None:
         """A role's current ``signed``, parsed once per version: for reading only, never to edit."""
@@ -818,7 +822,7 @@ class ChannelRepository(Repository):
         except OSError as exc:
             raise ChannelError(f"cannot write the channel {self.dir}: {exc.strerror or exc}") from None
         except ValueError as exc:  # python-tuf refuses a version rollback in do_snapshot/do_timestamp
-            raise ChannelError(f"channel metadata is inconsistent: {exc}") from None
+            raise ChannelError(f"channel metadata is inconsistent: {_one_line(exc)}") from None
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -380,3 +380,17 @@ def test_prune_keeps_what_recent_snapshots_name_and_every_root(channel: Channel)
     assert channel.kiosk("new").refresh().state == "current"
     with pytest.raises(ChannelError, match=r"^keep at least one snapshot$"):
         repo.prune(keep_snapshots=0)
+
+
+def test_create_uses_key_files_the_caller_brings_and_refuses_unreadable_ones(tmp_path: Path) -> None:
+    from content_sync.sync.repository import KeyFolder
+
+    keys = KeyFolder(tmp_path / "keys")
+    brought = keys.generate("root-1")
+    repo = create(tmp_path / "c", tmp_path / "keys", clock=FakeClock())
+    assert brought.public_key.keyid in repo.root().roles["root"].keyids
+    (tmp_path / "bad-keys").mkdir()
+    (tmp_path / "bad-keys" / "root-1.pem").write_text("not a key")
+    with pytest.raises(ChannelKeyError, match=r"^key file .*root-1.pem is unreadable: "):
+        create(tmp_path / "c2", tmp_path / "bad-keys", clock=FakeClock())
+    assert not (tmp_path / "c2" / "metadata").exists()
