@@ -16,6 +16,7 @@ from ...core import hours as hours_mod
 from ...core import i18n
 from ...core.errors import Problem
 from ...core.vocabulary import ACCESSIBILITY_FACTS
+from .. import content_schema
 from ..sanitize import sanitize_text
 from .checker import COLOR_RE, DISTRICT_RE, TAG_SLUG_RE, Checker, location
 from .media import MediaCollector
@@ -148,8 +149,8 @@ def venues(v: Records, rows: Rows) -> list[dict[str, Any]]:
         lat, lon = location(check, r, required=True)
         tz = r.get("timezone", v.tz_default)
         try:
-            hours_mod.zone(str(tz))
-        except hours_mod.HoursError as exc:
+            content_schema.check_time_zone(tz)
+        except content_schema.Invalid as exc:
             check.error("timezone", str(exc))
         hours = r.get("hours")
         if hours is None:
@@ -346,9 +347,9 @@ def events(v: Records, rows: Rows) -> list[dict[str, Any]]:
             for t in ("from", "until"):
                 if t in rule:
                     try:
-                        dates[t] = dt.date.fromisoformat(str(rule[t])).isoformat()
-                    except ValueError:
-                        check.error(f"{key}.{t}", f"{rule[t]!r} is not an ISO date (YYYY-MM-DD)")
+                        dates[t] = content_schema.check_date(rule[t]).isoformat()
+                    except content_schema.Invalid as exc:
+                        check.error(f"{key}.{t}", str(exc))
             weekly.append(
                 {
                     "days": days,
