@@ -96,7 +96,7 @@ class Type:
         raise NotImplementedError
 
     def describe(self) -> str:
-        return self.doc + (" or NULL" if self.nullable else "")
+        return self.doc + ("; may be NULL" if self.nullable else "")
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class Choice(Type):
         return value
 
     def describe(self) -> str:
-        return "one of " + ", ".join(f"`{o}`" for o in self.options) + (" or NULL" if self.nullable else "")
+        return "one of " + ", ".join(f"`{o}`" for o in self.options) + ("; may be NULL" if self.nullable else "")
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class Integer(Type):
         return value
 
     def describe(self) -> str:
-        return f"whole number {self.lo} to {self.hi}" + (" or NULL" if self.nullable else "")
+        return f"whole number {self.lo} to {self.hi}" + ("; may be NULL" if self.nullable else "")
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ class Real(Type):
         return value
 
     def describe(self) -> str:
-        return f"number {self.lo:g} to {self.hi:g}" + (" or NULL" if self.nullable else "")
+        return f"number {self.lo:g} to {self.hi:g}" + ("; may be NULL" if self.nullable else "")
 
 
 @functools.cache
@@ -725,7 +725,7 @@ CONTENT_VERSION = Integer(doc=f"whole number 1 to {INT64_MAX} (signed 64 bits)",
 
 def _decimal(inner: Integer) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
-        if not isinstance(value, str) or not re.fullmatch(r"[1-9][0-9]{0,18}|0", value):
+        if not isinstance(value, str) or not re.fullmatch(r"[1-9][0-9]{0,39}|0", value):
             raise Invalid(f"not a whole number written in digits: {_shown(value)}")
         inner.check(int(value))
         return value

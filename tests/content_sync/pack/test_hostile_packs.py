@@ -1071,5 +1071,6 @@ def test_markup_hidden_behind_a_nul_byte_is_refused(
     """The markup scan's fast probes stop at a NUL; a text holding one is refused, not passed."""
     pack = ctx.repack()
     pack.edit_db(f"UPDATE venues SET summary = {value} WHERE id = '{BRIDGE}'")
-    expect_refusal(installer, pack.write(ctx.out("nul"), ctx.key), r"venues row '[a-z-]+' field 'summary': not valid JSON")
+    expected = r"venues row '[a-z-]+' field 'summary': not valid JSON"
+    expect_refusal(installer, pack.write(ctx.out("nul"), ctx.key), expected)
     assert_untouched(data_dir, installed)
