@@ -26,6 +26,7 @@ import importlib.resources
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ from zoneinfo import ZoneInfo
 from ..core import hours as hours_mod
 from ..core import i18n
 from ..core.vocabulary import ACCESSIBILITY_FACTS
-from .sanitize import needs_sanitising, sanitize_text
+from .sanitize import _SUSPECT_CHAR_RE, needs_sanitising, sanitize_text
 
 INT64_MAX = 2**63 - 1
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
@@ -275,7 +276,7 @@ def check_i18n_object(data: Any, max_len: int, multiline: bool, required: bool) 
     out: dict[str, str] = {}
     changed = False
     for tag, text in data.items():
-        if not i18n.is_language_tag(tag) or len(tag) > 35:
+        if not _is_tag(tag):
             raise Invalid(f"not a language tag: {_shown(tag)}")
         try:
             clean = clean_text(text, max_len, multiline)
@@ -297,9 +298,41 @@ class I18n(Type):
     def check(self, value: Any) -> Any:
         if not isinstance(value, str) or not value.startswith("{"):
             raise Invalid("not multilingual text (a JSON object of language: text)")
+        structure = _i18n_json_re(self.max_len, self.multiline, self.required)
+        if _clean_i18n_json(value, structure, self.max_len, self.multiline):
+            return value  # the full check below would find nothing to refuse or change
         data = _json(value)
         clean = check_i18n_object(data, self.max_len, self.multiline, self.required)
         return value if clean is data else i18n.dumps(clean)
+
+
+# The fast path for multilingual text as the builder writes it (compact JSON, no escapes but
+# "\n"): one regular expression for its structure, tags and lengths, one character class for
+# anything the sanitiser would change, substring tests for whitespace at the ends of a text or
+# a line. Anything else, including any other JSON spelling, takes the full check.
+_TAG = i18n._TAG_RE.pattern.removeprefix("^").removesuffix("\\Z")
+_WS_OTHER_RE = re.compile(r"[^\S ]")  # whitespace other than the space character
+_LINE_EDGES = (" \\n", "\\n ", '"\\n', '\\n"', "\\n\\n\\n")  # JSON-escaped: spaces at line ends, 3 newlines
+
+
+@functools.cache
+def _i18n_json_re(max_len: int, multiline: bool, required: bool) -> re.Pattern[str]:
+    run = r'[^"\\\x00-\x1f]*'  # runs of plain characters (a class, not an alternative per character)
+    text = rf"{run}(?:\\n{run})*" if multiline else run
+    item = rf'"(?=[^"]{{2,35}}"){_TAG}":"{text}"'
+    items = rf"{item}(?:,{item}){{0,{MAX_LANGUAGES - 1}}}"
+    return re.compile(rf"\{{(?:{items}){'' if required else '?'}\}}")
+
+
+def _clean_i18n_json(value: str, structure: re.Pattern[str], max_len: int, multiline: bool) -> bool:
+    # No text is longer than the whole value: only values that short are decided here.
+    if len(value) > max_len or not structure.fullmatch(value):
+        return False
+    if _SUSPECT_CHAR_RE.search(value) or _WS_OTHER_RE.search(value) or '" ' in value or ' "' in value:
+        return False
+    if multiline and "\\n" in value and any(s in value for s in _LINE_EDGES):
+        return False
+    return unicodedata.is_normalized("NFC", value)
 
     def describe(self) -> str:
         lines = "paragraphs" if self.multiline else "one line"
@@ -308,14 +341,8 @@ class I18n(Type):
 
 
 def _json(value: str) -> Any:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out = dict(pairs)
-        if len(out) != len(pairs):
-            raise Invalid("JSON with a key given twice")
-        return out
-
     try:
-        return json.loads(value, object_pairs_hook=no_duplicates, parse_constant=_no_constant)
+        return _DECODER.decode(value)
     except RecursionError:
         raise Invalid("JSON nested too deeply") from None
     except (ValueError, TypeError) as exc:
@@ -326,6 +353,15 @@ def _json(value: str) -> Any:
 
 def _no_constant(name: str) -> Any:
     raise Invalid(f"JSON with {name}, which is not a number")
+
+
+# One decoder for every value (json.loads with an option builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_tag(tag: str) -> bool:
+    return len(tag) <= 35 and i18n.is_language_tag(tag)
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,23 @@ def _check_table(conn: sqlite3.Connection, table: content_schema.Table) -> dict[
     columns = list(table.columns)
     positions = [columns.index(k) for k in table.key]
     changes: dict[tuple[Any, ...], dict[str, Any]] = {}
-    cursor = conn.execute(f"SELECT {', '.join(columns)} FROM {table.name}")
-    while rows := cursor.fetchmany(_BATCH):
-        for row in rows:
-            changed = content_schema.check_row(table, dict(zip(columns, row, strict=True)))
-            if changed:
-                changes[tuple(row[i] for i in positions)] = changed
+    try:
+        cursor = conn.execute(f"SELECT {', '.join(columns)} FROM {table.name}")
+        while rows := cursor.fetchmany(_BATCH):
+            for row in rows:
+                changed = content_schema.check_row(table, dict(zip(columns, row, strict=True)))
+                if changed:
+                    changes[tuple(row[i] for i in positions)] = changed
+    except sqlite3.OperationalError as exc:
+        if "decode" not in str(exc) or conn.text_factory is _text:
+            raise
+        # Text that is not UTF-8: read the table again, keeping such values as bytes, so
+        # the refusal names the row and field (decoding in Python only when it is needed).
+        conn.text_factory = _text
+        try:
+            return _check_table(conn, table)
+        finally:
+            conn.text_factory = str
     return changes
 
 
@@ -133,7 +144,6 @@ def vet_content_db(path: Path, manifest: Manifest) -> int:
             conn.execute("PRAGMA trusted_schema = OFF")
             conn.execute("PRAGMA cell_size_check = ON")
             conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
-            conn.text_factory = _text
             keys: concurrent.futures.Future[None] | None = None
             try:
                 # The schema first: nothing else is read until it is exactly ours.

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from content_sync.core.errors import BuildError, PackError
 from content_sync.device.install import Installer
@@ -24,6 +26,7 @@ from content_sync.pack import content_schema, schema
 from content_sync.pack.build import build_pack
 from content_sync.pack.signing import SigningKey
 from content_sync.store.content_store import ContentStore
+from tests.content_sync.pack import test_sanitize as sanitize_tests
 from tests.content_sync.pack.test_hostile_packs import Repack
 from tests.support import BUILT_AT, MINI_SOURCE, ROOT, set_version, tree_digest
 
@@ -163,9 +166,6 @@ CASES: list[tuple[str, Edit, str]] = [
      lambda p: p.edit_db(lambda db: db.execute(
          "UPDATE venues SET summary = ? WHERE id = ?", (json.dumps({"en\u202e": "x"}), BRIDGE))),
      rf"^refused: venues row '{BRIDGE}' field 'summary': not a language tag: 'en\\u202e'$"),
-    ("json-duplicate-keys",
-     lambda p: p.edit_db(f"""UPDATE venues SET summary = '{{"en": "a", "en": "b"}}' WHERE id = '{BRIDGE}'"""),
-     rf"^refused: venues row '{BRIDGE}' field 'summary': JSON with a key given twice$"),
     ("kind-not-a-kind",
      lambda p: p.edit_db("UPDATE pages SET kind = 'popup'"),
      r"^refused: pages row 'hotel-room-guide' field 'kind': not one of hotel_room, station, practical, about: "
@@ -394,3 +394,28 @@ def test_build_stores_sanitised_one_line_names_so_install_changes_nothing(
     assert result.texts_sanitised == 0
     with ContentStore.open(data_dir) as store:
         assert store.venue(BRIDGE).name["en"] == "Zhongshan Iron Bridge"
+
+
+# --- the fast path for multilingual text -------------------------------------------------------------
+
+_tags = st.sampled_from(["en", "zh-Hans", "fa", "ar", "x", "EN", "en-", "zh-Hant-TW", "e n"])
+_texts = st.one_of(sanitize_tests.texts, sanitize_tests.layouts)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    texts=st.dictionaries(_tags, _texts, max_size=3),
+    max_len=st.sampled_from([5, 40, 400]),
+    multiline=st.booleans(),
+    required=st.booleans(),
+    compact=st.booleans(),
+)
+def test_the_fast_path_for_multilingual_text_agrees_with_the_full_check(
+    texts: dict[str, str], max_len: int, multiline: bool, required: bool, compact: bool
+) -> None:
+    """Whatever the fast path passes unchanged, the full check (decode, sanitise, measure) passes unchanged."""
+    raw = content_schema.i18n.dumps(texts) if compact else json.dumps(texts, ensure_ascii=False)
+    structure = content_schema._i18n_json_re(max_len, multiline, required)
+    if content_schema._clean_i18n_json(raw, structure, max_len, multiline):
+        data = json.loads(raw)
+        assert content_schema.check_i18n_object(data, max_len, multiline, required) is data
