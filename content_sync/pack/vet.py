@@ -178,8 +178,8 @@ def _write_changes(
     count = 0
     try:
         conn.execute("BEGIN")
-        for key, value in meta.items():
-            conn.execute("UPDATE meta SET value = ? WHERE key = ?", (value, key))
+        for meta_key, value in meta.items():
+            conn.execute("UPDATE meta SET value = ? WHERE key = ?", (value, meta_key))
             count += 1
         for name, rows in changes.items():
             table = content_schema.TABLES[name]
