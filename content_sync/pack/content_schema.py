@@ -311,7 +311,10 @@ class I18n(Type):
 # anything the sanitiser would change, substring tests for whitespace at the ends of a text or
 # a line. Anything else, including any other JSON spelling, takes the full check.
 _TAG = i18n._TAG_RE.pattern.removeprefix("^").removesuffix("\\Z")
-_WS_OTHER_RE = re.compile(r"[^\S ]")  # whitespace other than the space character
+# What the sanitiser would change, or whitespace other than the space character, in one class
+# (one scan of the text). Every whitespace character is below U+3001.
+_OTHER_SPACES = "".join(re.escape(chr(c)) for c in range(0x3001) if chr(c).isspace() and c != 0x20)
+_RAW_SUSPECT_RE = re.compile(_SUSPECT_CHAR_RE.pattern[:-1] + _OTHER_SPACES + "]")
 _LINE_EDGES = (" \\n", "\\n ", '"\\n', '\\n"', "\\n\\n\\n")  # JSON-escaped: spaces at line ends, 3 newlines
 
 
@@ -328,7 +331,7 @@ def _clean_i18n_json(value: str, structure: re.Pattern[str], max_len: int, multi
     # No text is longer than the whole value: only values that short are decided here.
     if len(value) > max_len or not structure.fullmatch(value):
         return False
-    if _SUSPECT_CHAR_RE.search(value) or _WS_OTHER_RE.search(value) or '" ' in value or ' "' in value:
+    if _RAW_SUSPECT_RE.search(value) or '" ' in value or ' "' in value:
         return False
     if multiline and "\\n" in value and any(s in value for s in _LINE_EDGES):
         return False
@@ -373,11 +376,18 @@ class Json(Type):
     def check(self, value: Any) -> Any:
         if not isinstance(value, str) or value[:1] not in ("{", "["):
             raise Invalid("not a JSON object or list")
-        data = _json(value)
-        clean = self.shape(data)
-        if clean is data:
-            return value
-        return json.dumps(clean, ensure_ascii=False, sort_keys=True)
+        clean = _checked_json(self.shape, value)
+        return value if clean == value else clean  # the cache hands back an equal, other object
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_json(shape: Callable[[Any], Any], value: str) -> str:
+    """A JSON value checked by ``shape``, cleaned; cached, as many rows share one (hours, tickets, contact)."""
+    data = _json(value)
+    clean = shape(data)
+    if clean is data:
+        return value
+    return json.dumps(clean, ensure_ascii=False, sort_keys=True)
 
 
 # --- JSON shapes ------------------------------------------------------------------------------
@@ -455,7 +465,7 @@ def hours_shape(data: Any) -> Any:
             raise Invalid("weekly: an empty list")
         _weekly_rules(data["weekly"], "weekly", ("open", "close", "last_entry"))
     out: dict[str, Any] | None = None
-    seasons = data.get("seasons", [])
+    seasons = data.get("seasons") or []  # null reads as none, as core/hours.py reads it
     new_seasons: list[Any] = []
     for i, season in enumerate(_list(seasons, "seasons (a list)")):
         at = f"seasons[{i}]"
@@ -471,7 +481,7 @@ def hours_shape(data: Any) -> Any:
         new_seasons.append(_i18n_in(season, "name", f"{at}.", None) or season)
     if any(a is not b for a, b in zip(new_seasons, seasons, strict=True)):
         out = {**data, "seasons": new_seasons}
-    for i, day in enumerate(_list(data.get("closed_dates", []), "closed_dates (a list of dates)", 1000)):
+    for i, day in enumerate(_list(data.get("closed_dates") or [], "closed_dates (a list of dates)", 1000)):
         try:
             check_date(day)
         except Invalid as exc:
@@ -827,24 +837,45 @@ def check_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:
 
     Raises :class:`SchemaError` naming the first field that is not of its type.
     """
+    return check_values(table, tuple(row.get(c) for c in table.columns))
+
+
+_Plan = tuple[tuple[str, Callable[[Any], Any], bool], ...]
+_PLANS: dict[int, tuple[Table, _Plan]] = {}
+
+
+def _plan(table: Table) -> _Plan:
+    """Each column's name, check and nullability, worked out once per table."""
+    found = _PLANS.get(id(table))
+    if found is None or found[0] is not table:
+        found = _PLANS[id(table)] = (table, tuple((c, k.check, k.nullable) for c, k in table.columns.items()))
+    return found[1]
+
+
+def check_values(table: Table, values: Sequence[Any]) -> dict[str, Any]:
+    """:func:`check_row` for values in column order, as a table scan reads them (the installer's loop)."""
     changes: dict[str, Any] = {}
-    for column, kind in table.columns.items():
-        value = row[column]
+    for (column, check, nullable), value in zip(_plan(table), values, strict=True):
         if value is None:
-            if kind.nullable:
+            if nullable:
                 continue
-            raise SchemaError(Violation(table.name, row_label([row[k] for k in table.key]), column, "missing (NULL)"))
+            raise SchemaError(Violation(table.name, _label(table, values), column, "missing (NULL)"))
         try:
-            clean = kind.check(value)
+            clean = check(value)
         except Invalid as exc:
-            raise SchemaError(Violation(table.name, row_label([row[k] for k in table.key]), column, str(exc))) from None
+            raise SchemaError(Violation(table.name, _label(table, values), column, str(exc))) from None
         if clean is not value:
             changes[column] = clean
     if table.row_check is not None:
-        found = table.row_check({**row, **changes})
+        found = table.row_check({**dict(zip(table.columns, values, strict=True)), **changes})
         if found:
-            raise SchemaError(Violation(table.name, row_label([row[k] for k in table.key]), *found))
+            raise SchemaError(Violation(table.name, _label(table, values), *found))
     return changes
+
+
+def _label(table: Table, values: Sequence[Any]) -> str:
+    columns = list(table.columns)
+    return row_label([values[columns.index(k)] for k in table.key])
 
 
 def check_meta(rows: Iterable[tuple[Any, Any]]) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def _check_table(conn: sqlite3.Connection, table: content_schema.Table) -> dict[
         cursor = conn.execute(f"SELECT {', '.join(columns)} FROM {table.name}")
         while rows := cursor.fetchmany(_BATCH):
             for row in rows:
-                changed = content_schema.check_row(table, dict(zip(columns, row, strict=True)))
+                changed = content_schema.check_values(table, row)
                 if changed:
                     changes[tuple(row[i] for i in positions)] = changed
     except sqlite3.OperationalError as exc:
