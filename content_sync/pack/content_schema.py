@@ -71,6 +71,8 @@ MIME_TYPES = {
 BASEMAP_FORMATS = ("png", "jpg", "webp")
 MAX_LANGUAGES = 40  # language entries in one multilingual value
 MAX_LIST = 200  # entries in a JSON list (tickets, tags, aliases per language, hours rules)
+MAX_JSON = 65_536  # characters of one JSON value (opening hours, tickets, ...)
+_CACHED_JSON = 4096  # longer JSON values are not kept in the cache of checked values
 
 
 class Invalid(ValueError):
@@ -376,13 +378,24 @@ class Json(Type):
     def check(self, value: Any) -> Any:
         if not isinstance(value, str) or value[:1] not in ("{", "["):
             raise Invalid("not a JSON object or list")
+        if len(value) > MAX_JSON:
+            raise Invalid(f"JSON of more than {MAX_JSON} characters")
+        if len(value) > _CACHED_JSON:
+            return _unique_json(self.shape, value)
         clean = _checked_json(self.shape, value)
         return value if clean == value else clean  # the cache hands back an equal, other object
+
+    def describe(self) -> str:
+        return super().describe() + f" (JSON, up to {MAX_JSON} characters)"
 
 
 @functools.lru_cache(maxsize=4096)
 def _checked_json(shape: Callable[[Any], Any], value: str) -> str:
     """A JSON value checked by ``shape``, cleaned; cached, as many rows share one (hours, tickets, contact)."""
+    return _unique_json(shape, value)
+
+
+def _unique_json(shape: Callable[[Any], Any], value: str) -> str:
     data = _json(value)
     clean = shape(data)
     if clean is data:
