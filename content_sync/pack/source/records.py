@@ -159,6 +159,10 @@ def venues(v: Records, rows: Rows) -> list[dict[str, Any]]:
             for message in hours_mod.validate_hours(hours, "hours"):
                 key, _, rest = message.partition(": ")
                 check.error(key, rest)
+            if isinstance(hours, dict) and isinstance(hours.get("closed_dates"), list):
+                # YAML reads an unquoted 2027-01-28 as a date: store the ISO text the kiosk reads.
+                days = [d.isoformat() if isinstance(d, dt.date) else d for d in hours["closed_dates"]]
+                hours = {**hours, "closed_dates": days}
             if isinstance(hours, dict) and "note" in hours:
                 hours = {**hours, "note": check.i18n_value(hours["note"], "hours.note", required=False)}
             if isinstance(hours, dict):

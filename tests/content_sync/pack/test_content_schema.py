@@ -419,3 +419,19 @@ def test_the_fast_path_for_multilingual_text_agrees_with_the_full_check(
     if content_schema._clean_i18n_json(raw, structure, max_len, multiline):
         data = json.loads(raw)
         assert content_schema.check_i18n_object(data, max_len, multiline, required) is data
+
+
+def test_unquoted_closed_dates_in_yaml_build_and_install(
+    mini_source: Path, tmp_path: Path, installer: Installer, data_dir: DataDir, signing_key: SigningKey
+) -> None:
+    """YAML reads an unquoted 2027-01-28 as a date object; the build used to crash on it with a traceback."""
+    path = mini_source / "venues.yaml"
+    venues = yaml.safe_load(path.read_text(encoding="utf-8"))
+    venues[1]["hours"]["closed_dates"] = ["2027-01-28"]
+    path.write_text(yaml.safe_dump(venues, allow_unicode=True).replace("'2027-01-28'", "2027-01-28"), "utf-8")
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))[1]["hours"]["closed_dates"][0].year == 2027
+    out = tmp_path / "dates.kpack"
+    build_pack(mini_source, out, keys=[signing_key], now=BUILT_AT)
+    installer.install(out)
+    with ContentStore.open(data_dir) as store:
+        assert store.venue(MUSEUM).hours["closed_dates"] == ["2027-01-28"]
