@@ -351,7 +351,9 @@ def events(v: Records, rows: Rows) -> list[dict[str, Any]]:
             for t in ("from", "until"):
                 if t in rule:
                     try:
-                        dates[t] = content_schema.check_date(rule[t]).isoformat()
+                        value = rule[t]  # YAML reads an unquoted 2027-01-28 as a date
+                        value = value.isoformat() if type(value) is dt.date else value
+                        dates[t] = content_schema.check_date(value).isoformat()
                     except content_schema.Invalid as exc:
                         check.error(f"{key}.{t}", str(exc))
             weekly.append(

@@ -430,8 +430,11 @@ def test_unquoted_closed_dates_in_yaml_build_and_install(
     venues[1]["hours"]["closed_dates"] = ["2027-01-28"]
     path.write_text(yaml.safe_dump(venues, allow_unicode=True).replace("'2027-01-28'", "2027-01-28"), "utf-8")
     assert yaml.safe_load(path.read_text(encoding="utf-8"))[1]["hours"]["closed_dates"][0].year == 2027
+    events = (mini_source / "events.yaml").read_text(encoding="utf-8")
+    (mini_source / "events.yaml").write_text(events.replace('from: "2026-01-01"', "from: 2026-01-01"), "utf-8")
     out = tmp_path / "dates.kpack"
     build_pack(mini_source, out, keys=[signing_key], now=BUILT_AT)
     installer.install(out)
     with ContentStore.open(data_dir) as store:
         assert store.venue(MUSEUM).hours["closed_dates"] == ["2027-01-28"]
+        assert store.conn.execute("SELECT from_date FROM event_weekly").fetchone() == ("2026-01-01",)
