@@ -599,7 +599,11 @@ def language_list(data: Any) -> Any:
 
 # --- the tables ---------------------------------------------------------------------------------
 
-ID = Pattern(doc="id: lowercase letters, digits and `-`, up to 80", regex=SLUG_RE, what="an id")
+ID = Pattern(
+    doc="id: lowercase letters, digits and `-`, up to 80",
+    regex=SLUG_RE,
+    what="an id (lowercase letters, digits and '-', up to 80)",
+)
 SORT = Integer(lo=0, hi=10**9)
 BOOL = Integer(doc="0 or 1", lo=0, hi=1)
 SHA256 = Pattern(doc="SHA-256 of a media file (64 hex digits)", regex=SHA256_RE, what="a SHA-256")
@@ -807,7 +811,7 @@ META: dict[str, Type] = {
     "title": I18n(max_len=120),
     "content_version": MetaValue(doc=CONTENT_VERSION.doc + ", in digits", parse=_decimal(CONTENT_VERSION)),
     "channel": Pattern(doc="channel: lowercase letters, digits and `-`, up to 80", regex=SLUG_RE,
-                       what="a channel name"),
+                       what="a channel name (lowercase letters, digits and '-', up to 80)"),
     "languages": Json(doc=f"list of up to {MAX_LANGUAGES} language tags", shape=language_list),
     "fallback": Json(doc=f"list of up to {MAX_LANGUAGES} language tags", shape=language_list),
     "timezone": TimeZone(),

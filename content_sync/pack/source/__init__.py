@@ -151,8 +151,10 @@ def load_pack_meta(root: Path, problems: list[Problem]) -> dict[str, Any]:
     except content_schema.Invalid as exc:
         check.error("timezone", str(exc))
     channel = data.get("channel", "stable")
-    if not isinstance(channel, str) or not SLUG_RE.match(channel):
-        check.error("channel", f"{channel!r} is not a channel name (lowercase letters, digits, '-')")
+    try:
+        content_schema.META["channel"].check(channel)
+    except content_schema.Invalid as exc:
+        check.error("channel", str(exc))
     return {
         "id": check.slug(data, "id"),
         "title": check.i18n(data, "title"),

@@ -172,7 +172,8 @@ CASES: list[tuple[str, Edit, str]] = [
      r"'popup'$"),
     ("id-with-escape-sequence",
      lambda p: p.edit_db("UPDATE notices SET id = 'winter' || char(27) || '[2J'"),
-     r"^refused: notices row 'winter\\x1b\[2J' field 'id': not an id: 'winter\\x1b\[2J'$"),
+     r"^refused: notices row 'winter\\x1b\[2J' field 'id': not an id \(lowercase letters, digits and '-', "
+     r"up to 80\): 'winter\\x1b\[2J'$"),
     ("text-not-utf8",
      lambda p: p.edit_db(f"UPDATE images SET credit = CAST(x'fffe41' AS TEXT) WHERE owner_id = '{BRIDGE}'"),
      r"^refused: images row 'venue:zhongshan-iron-bridge:0' field 'credit': not text: b'\\xff\\xfeA'$"),
@@ -229,7 +230,10 @@ def test_pack_id_with_newlines_and_escape_sequences_is_refused_escaped(
     pack.manifest["pack_id"] = hostile
     pack.edit_db(lambda db: db.execute("UPDATE meta SET value = ? WHERE key = 'pack_id'", (hostile,)))
     message = refuse(installer, pack.write(tmp_path / "pack-id.kpack", signing_key))
-    assert message.startswith("refused: meta row 'pack_id' field 'value': not an id: 'mini-test\\n\\x1b[31m")
+    assert message.startswith(
+        "refused: meta row 'pack_id' field 'value': not an id (lowercase letters, digits and '-', up to 80): "
+        "'mini-test\\n\\x1b[31m"
+    )
     assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in message), message
     assert tree_digest(data_dir.root) == installed
 
@@ -438,3 +442,16 @@ def test_unquoted_closed_dates_in_yaml_build_and_install(
     with ContentStore.open(data_dir) as store:
         assert store.venue(MUSEUM).hours["closed_dates"] == ["2027-01-28"]
         assert store.conn.execute("SELECT from_date FROM event_weekly").fetchone() == ("2026-01-01",)
+
+
+def test_build_refuses_a_pack_id_with_escape_sequences_in_the_installers_words(
+    mini_source: Path, tmp_path: Path
+) -> None:
+    path = mini_source / "pack.yaml"
+    pack = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pack["id"] = "mini-test\n\x1b[31mkiosk: content ready"
+    path.write_text(yaml.safe_dump(pack, allow_unicode=True), encoding="utf-8")
+    assert _build_problems(mini_source, tmp_path) == [
+        "error: pack.yaml: pack.id: not an id (lowercase letters, digits and '-', up to 80): "
+        "'mini-test\\n\\x1b[31mkiosk: content ready'"
+    ]
