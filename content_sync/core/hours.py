@@ -8,11 +8,15 @@ computed from an aware datetime converted into the venue's zone.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# ASCII digits only: int() would also read " 9", "+9" and Arabic-Indic digits.
+_HHMM_RE = re.compile(r"[0-9]{2}:[0-9]{2}")
+_MMDD_RE = re.compile(r"[0-9]{2}-[0-9]{2}")
 
 
 class HoursError(ValueError):
@@ -29,7 +33,7 @@ class OpenStatus:
 
 
 def parse_hhmm(value: Any, field: str) -> dt.time:
-    if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+    if not isinstance(value, str) or not _HHMM_RE.fullmatch(value):
         raise HoursError(f'{field}: expected a time like "09:00", got {value!r}')
     try:
         hour, minute = int(value[:2]), int(value[3:])
@@ -42,8 +46,9 @@ def parse_hhmm(value: Any, field: str) -> dt.time:
     return dt.time(hour, minute)
 
 
-def _parse_month_day(value: Any, field: str) -> tuple[int, int]:
-    if not isinstance(value, str) or len(value) != 5 or value[2] != "-":
+def parse_month_day(value: Any, field: str) -> tuple[int, int]:
+    """``"MM-DD"`` as (month, day); 02-29 is a day (seasons recur every year)."""
+    if not isinstance(value, str) or not _MMDD_RE.fullmatch(value):
         raise HoursError(f'{field}: expected a date like "05-01" (MM-DD), got {value!r}')
     try:
         month, day = int(value[:2]), int(value[3:])
@@ -103,7 +108,7 @@ def validate_hours(hours: Any, field: str = "hours") -> list[str]:
             continue
         for key in ("from", "to"):
             try:
-                _parse_month_day(season.get(key), f"{where}.{key}")
+                parse_month_day(season.get(key), f"{where}.{key}")
             except HoursError as exc:
                 problems.append(str(exc))
         problems += validate_weekly(season.get("weekly"), f"{where}.weekly")
@@ -123,8 +128,8 @@ def zone(name: str) -> ZoneInfo:
 
 
 def _in_season(day: dt.date, season: dict[str, Any]) -> bool:
-    start = _parse_month_day(season["from"], "from")
-    end = _parse_month_day(season["to"], "to")
+    start = parse_month_day(season["from"], "from")
+    end = parse_month_day(season["to"], "to")
     here = (day.month, day.day)
     if start <= end:
         return start <= here <= end

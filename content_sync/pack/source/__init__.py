@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from ...core import hours as hours_mod
 from ...core import i18n
 from ...core.errors import Problem
+from .. import content_schema
 from .checker import SLUG_RE, Checker
 from .media import MediaCollector, MediaFile, load_basemaps
 from .narration import INDEX_NAME, NARRATED_KINDS, narration_file, synthesised_audio
@@ -147,12 +147,14 @@ def load_pack_meta(root: Path, problems: list[Problem]) -> dict[str, Any]:
         fallback = ["en", "zh-Hans"]
     tz = data.get("timezone", "Asia/Shanghai")
     try:
-        hours_mod.zone(str(tz))
-    except hours_mod.HoursError as exc:
+        content_schema.check_time_zone(tz)
+    except content_schema.Invalid as exc:
         check.error("timezone", str(exc))
     channel = data.get("channel", "stable")
-    if not isinstance(channel, str) or not SLUG_RE.match(channel):
-        check.error("channel", f"{channel!r} is not a channel name (lowercase letters, digits, '-')")
+    try:
+        content_schema.META["channel"].check(channel)
+    except content_schema.Invalid as exc:
+        check.error("channel", str(exc))
     return {
         "id": check.slug(data, "id"),
         "title": check.i18n(data, "title"),

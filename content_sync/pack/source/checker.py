@@ -8,6 +8,7 @@ from typing import Any
 
 from ...core import i18n
 from ...core.errors import Problem
+from .. import content_schema
 from ..sanitize import sanitize_text
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}\Z")
@@ -68,10 +69,11 @@ class Checker:
             if required:
                 self.error(key, "missing")
             return None
-        if not isinstance(value, str) or not SLUG_RE.match(value):
-            self.error(key, f"{value!r} is not an id (lowercase letters, digits and '-', up to 80)")
+        try:
+            return content_schema.ID.check(value)  # the installer's words
+        except content_schema.Invalid as exc:
+            self.error(key, str(exc))
             return None
-        return value
 
     def choice(self, record: dict[str, Any], key: str, options: tuple[str, ...], default: str | None = None) -> str:
         value = record.get(key, default)

@@ -16,6 +16,7 @@ from ...core import hours as hours_mod
 from ...core import i18n
 from ...core.errors import Problem
 from ...core.vocabulary import ACCESSIBILITY_FACTS
+from .. import content_schema
 from ..sanitize import sanitize_text
 from .checker import COLOR_RE, DISTRICT_RE, TAG_SLUG_RE, Checker, location
 from .media import MediaCollector
@@ -148,8 +149,8 @@ def venues(v: Records, rows: Rows) -> list[dict[str, Any]]:
         lat, lon = location(check, r, required=True)
         tz = r.get("timezone", v.tz_default)
         try:
-            hours_mod.zone(str(tz))
-        except hours_mod.HoursError as exc:
+            content_schema.check_time_zone(tz)
+        except content_schema.Invalid as exc:
             check.error("timezone", str(exc))
         hours = r.get("hours")
         if hours is None:
@@ -158,6 +159,10 @@ def venues(v: Records, rows: Rows) -> list[dict[str, Any]]:
             for message in hours_mod.validate_hours(hours, "hours"):
                 key, _, rest = message.partition(": ")
                 check.error(key, rest)
+            if isinstance(hours, dict) and isinstance(hours.get("closed_dates"), list):
+                # YAML reads an unquoted 2027-01-28 as a date: store the ISO text the kiosk reads.
+                days = [d.isoformat() if isinstance(d, dt.date) else d for d in hours["closed_dates"]]
+                hours = {**hours, "closed_dates": days}
             if isinstance(hours, dict) and "note" in hours:
                 hours = {**hours, "note": check.i18n_value(hours["note"], "hours.note", required=False)}
             if isinstance(hours, dict):
@@ -346,9 +351,11 @@ def events(v: Records, rows: Rows) -> list[dict[str, Any]]:
             for t in ("from", "until"):
                 if t in rule:
                     try:
-                        dates[t] = dt.date.fromisoformat(str(rule[t])).isoformat()
-                    except ValueError:
-                        check.error(f"{key}.{t}", f"{rule[t]!r} is not an ISO date (YYYY-MM-DD)")
+                        value = rule[t]  # YAML reads an unquoted 2027-01-28 as a date
+                        value = value.isoformat() if type(value) is dt.date else value
+                        dates[t] = content_schema.check_date(value).isoformat()
+                    except content_schema.Invalid as exc:
+                        check.error(f"{key}.{t}", str(exc))
             weekly.append(
                 {
                     "days": days,
@@ -473,10 +480,10 @@ def contact_details(check: Checker, r: dict[str, Any]) -> dict[str, str]:
             out["phone"] = phone
     website = value.get("website")
     if website is not None:
-        if not isinstance(website, str) or not re.fullmatch(r"https://[^\s<>\"']{3,200}", website):
-            check_sub.error("website", f"{website!r} must be an https:// address")
-        else:
-            out["website"] = website
+        try:
+            out["website"] = content_schema.check_https(website)
+        except content_schema.Invalid as exc:
+            check_sub.error("website", str(exc))
     return out
 
 

@@ -15,11 +15,11 @@ from content_sync.pack.reader import PackReader
 from content_sync.store.content_store import ContentStore
 
 
-@pytest.mark.parametrize("split_rows", [0, 10**9], ids=["scanned-in-parts", "scanned-whole"])
+@pytest.mark.parametrize("batch", [1, 2000], ids=["read-row-by-row", "read-in-batches"])
 def test_markup_in_any_part_of_a_large_table_is_sanitised(
-    monkeypatch: pytest.MonkeyPatch, split_rows: int, make_pack, mini_source: Path, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, batch: int, make_pack, mini_source: Path, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(vet, "_SPLIT_ROWS", split_rows)
+    monkeypatch.setattr(vet, "_BATCH", batch)
     pack = make_pack(mini_source)
     with PackReader(pack) as reader:
         manifest = reader.manifest()
