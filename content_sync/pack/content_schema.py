@@ -783,7 +783,9 @@ TABLES: dict[str, Table] = {
 
 # --- meta: one row per key --------------------------------------------------------------------
 
-CONTENT_VERSION = Integer(doc=f"whole number 1 to {INT64_MAX} (signed 64 bits)", lo=1, hi=INT64_MAX)
+# The manifest allows 1 to 2^53 (an integer every JSON reader holds exactly); meta must agree with it.
+MAX_CONTENT_VERSION = 2**53
+CONTENT_VERSION = Integer(doc=f"whole number 1 to {MAX_CONTENT_VERSION} (2^53)", lo=1, hi=MAX_CONTENT_VERSION)
 
 
 def _decimal(inner: Integer) -> Callable[[Any], Any]:

@@ -24,6 +24,7 @@ from ..core import i18n
 from ..core.errors import PackError
 from ..core.vocabulary import SIGNATURE_ALGORITHM as ALGORITHM
 from . import schema
+from .content_schema import MAX_CONTENT_VERSION  # the one bound, shared with meta and the source
 
 if TYPE_CHECKING:
     from .signing import SigningKey
@@ -38,7 +39,6 @@ KEY_ID_RE = re.compile(r"[0-9a-f]{16}")
 SHA_RE = re.compile(r"[0-9a-f]{64}")
 # Pack ids and channels are slugs, as the pack source format writes them.
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
-MAX_CONTENT_VERSION = 2**53  # the pack source's own bound; far below 64 bits
 MAX_JSON_DEPTH = 8  # the manifest nests 4 levels, the signature file 3
 MANIFEST_FIELDS = frozenset({
     "format", "format_version", "schema_version", "pack_id", "content_version", "channel",

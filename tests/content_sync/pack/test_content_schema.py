@@ -32,7 +32,7 @@ from tests.support import BUILT_AT, MINI_SOURCE, ROOT, set_version, tree_digest
 
 BRIDGE = "zhongshan-iron-bridge"
 MUSEUM = "gansu-provincial-museum"
-INT64_MAX = 2**63 - 1
+MAX_CONTENT_VERSION = content_schema.MAX_CONTENT_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -204,21 +204,34 @@ def test_content_version_beyond_64_bits_is_refused_before_the_switch(
     pack.manifest["content_version"] = huge
     pack.edit_db(f"UPDATE meta SET value = '{huge}' WHERE key = 'content_version'")
     message = refuse(installer, pack.write(tmp_path / "huge.kpack", signing_key))
-    assert message == (
-        f"refused: meta row 'content_version' field 'value': not a whole number from 1 to {INT64_MAX}: {huge}"
-    )
+    assert message == "refused: the manifest holds an integer beyond 64 bits"
     assert tree_digest(data_dir.root) == installed
 
 
-def test_the_largest_64_bit_content_version_installs(
+def test_the_largest_content_version_installs(
     packs: dict[int, Path], tmp_path: Path, installer: Installer, data_dir: DataDir, installed: dict[str, str],
     signing_key: SigningKey,
 ) -> None:  # fmt: skip
     pack = repack(packs, tmp_path)
-    pack.manifest["content_version"] = INT64_MAX
-    pack.edit_db(f"UPDATE meta SET value = '{INT64_MAX}' WHERE key = 'content_version'")
+    pack.manifest["content_version"] = MAX_CONTENT_VERSION
+    pack.edit_db(f"UPDATE meta SET value = '{MAX_CONTENT_VERSION}' WHERE key = 'content_version'")
     result = installer.install(pack.write(tmp_path / "max.kpack", signing_key))
-    assert result.content_version == INT64_MAX
+    assert result.content_version == MAX_CONTENT_VERSION
+
+
+def test_meta_content_version_beyond_the_manifest_bound_is_refused(
+    packs: dict[int, Path], tmp_path: Path, installer: Installer, data_dir: DataDir, installed: dict[str, str],
+    signing_key: SigningKey,
+) -> None:  # fmt: skip
+    """The database's own version is checked by the schema even where the manifest is not consulted."""
+    pack = repack(packs, tmp_path)
+    pack.edit_db(f"UPDATE meta SET value = '{MAX_CONTENT_VERSION + 1}' WHERE key = 'content_version'")
+    message = refuse(installer, pack.write(tmp_path / "meta-huge.kpack", signing_key))
+    assert message == (
+        "refused: meta row 'content_version' field 'value': "
+        f"not a whole number from 1 to {MAX_CONTENT_VERSION}: {MAX_CONTENT_VERSION + 1}"
+    )
+    assert tree_digest(data_dir.root) == installed
 
 
 def test_pack_id_with_newlines_and_escape_sequences_is_refused_escaped(
@@ -230,10 +243,24 @@ def test_pack_id_with_newlines_and_escape_sequences_is_refused_escaped(
     pack.manifest["pack_id"] = hostile
     pack.edit_db(lambda db: db.execute("UPDATE meta SET value = ? WHERE key = 'pack_id'", (hostile,)))
     message = refuse(installer, pack.write(tmp_path / "pack-id.kpack", signing_key))
+    assert message == "refused: the manifest's pack id or channel is not a name (lowercase letters, digits, '-')"
+    assert tree_digest(data_dir.root) == installed
+
+
+def test_pack_id_with_escape_sequences_in_the_database_alone_is_refused_escaped(
+    packs: dict[int, Path], tmp_path: Path, installer: Installer, data_dir: DataDir, installed: dict[str, str],
+    signing_key: SigningKey,
+) -> None:  # fmt: skip
+    """The manifest is clean, the database's meta row is not: vetting refuses it, escaped."""
+    hostile = "mini-test\n\x1b[31mkiosk: content ready\x1b]0;owned\x07"
+    pack = repack(packs, tmp_path)
+    pack.edit_db(lambda db: db.execute("UPDATE meta SET value = ? WHERE key = 'pack_id'", (hostile,)))
+    message = refuse(installer, pack.write(tmp_path / "meta-pack-id.kpack", signing_key))
     assert message.startswith(
         "refused: meta row 'pack_id' field 'value': not an id (lowercase letters, digits and '-', up to 80): "
         "'mini-test\\n\\x1b[31m"
     )
+    assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in message), message
     assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in message), message
     assert tree_digest(data_dir.root) == installed
 
