@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import DISK_FULL, DamagedStoreError, is_disk_full
+from .layout import DataDir
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_SIZE = 100
@@ -183,3 +184,31 @@ def move_aside(path: Path, clock: Callable[[], dt.datetime] = _utcnow, *, into: 
         if os.path.lexists(side):
             os.replace(side, target.with_name(target.name + suffix))
     return target
+
+
+def writable(folder: Path) -> bool:
+    """Whether files can be made in ``folder`` (a read-only mount says no even to root)."""
+    folder = Path(folder)
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
+
+
+def store_damage(data: DataDir, *, thorough: bool = True) -> list[Damage]:
+    """Every damaged file of a kiosk's store: the pointer, the current content database, the device database."""
+    found: list[Damage] = []
+    pointer = data.read_pointer()
+    if pointer is None and os.path.lexists(data.pointer_path):
+        found.append(Damage(data.pointer_path, "content pointer", "it cannot be read as the installed version's name"))
+    if pointer is not None:
+        db = data.version_db(pointer.current)
+        if not os.path.lexists(db):
+            found.append(Damage(db, CONTENT_WHAT, "it is missing"))
+        else:
+            damage = inspect_database(db, CONTENT_WHAT, thorough=thorough, immutable=True)
+            if damage is not None:
+                found.append(damage)
+    damage = inspect_file(data.device_db, DEVICE_WHAT)
+    if damage is not None:
+        found.append(damage)
+    return found
