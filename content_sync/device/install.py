@@ -274,8 +274,9 @@ class Installer:
         needed = sum(e.size for name, e in manifest.files.items() if name not in stored) + self.reserve_bytes
         free = shutil.disk_usage(self.data.content).free
         if free < needed:
-            raise InstallError(
-                f"not enough free disk space: the pack needs {needed // 2**20} MB, {free // 2**20} MB are free"
+            raise DiskFullError(
+                f"disk full: the pack needs {needed // 2**20} MB of free space, {free // 2**20} MB are free; "
+                "nothing was installed"
             )
 
     # -- steps 2-5 -------------------------------------------------------------------------
