@@ -12,10 +12,10 @@ import click
 
 from ..core import i18n
 from ..core.errors import KioskError
-from ..device.damage import store_damage, writable
+from ..device.damage import DEVICE_WHAT, REPAIR_ADVICE, store_damage, writable
 from ..device.install import READ_ONLY_ERRNOS, Installer, read_only_error, rollback
 from ..device.layout import DataDir
-from ..device.state import DeviceState, open_device_state
+from ..device.state import DEVICE_ADVICE, DeviceState, open_device_state
 from ..pack.signing import PublicKey
 from ..store.content_store import ContentStore
 from .common import EXIT_REFUSED, data_dir_option, echo, echo_json, fail
@@ -144,7 +144,7 @@ def info(data_dir: Path, as_json: bool) -> None:
     with what to do, and the exit code is 1; what can still be read is shown.
     """
     data = DataDir(data_dir)
-    problems = [str(d) for d in store_damage(data)]
+    problems = [f"{d}; {DEVICE_ADVICE if d.what == DEVICE_WHAT else REPAIR_ADVICE}" for d in store_damage(data)]
     result: dict[str, Any] = {}
     try:
         with ContentStore.open(data) as store:
