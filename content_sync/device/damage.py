@@ -208,7 +208,8 @@ def store_damage(data: DataDir, *, thorough: bool = True) -> list[Damage]:
             damage = inspect_database(db, CONTENT_WHAT, thorough=thorough, immutable=True)
             if damage is not None:
                 found.append(damage)
-    damage = inspect_file(data.device_db, DEVICE_WHAT)
+    # A folder that cannot be written has no -shm to share: read the file as it is on disk.
+    damage = inspect_database(data.device_db, DEVICE_WHAT, thorough=thorough, immutable=not writable(data.root))
     if damage is not None:
         found.append(damage)
     return found
