@@ -47,8 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="Render every screen in every layout and language to PNG files in OUT, then exit.",
     )
-    parser.add_argument("--recheck-seconds", type=float, default=RECHECK_SECONDS,
-                        help="While content cannot be shown, look again this often (seconds).")  # fmt: skip
+    recheck = float(os.environ.get("KIOSK_RECHECK_SECONDS") or RECHECK_SECONDS)
+    parser.add_argument("--recheck-seconds", type=float, default=recheck,
+                        help="While content cannot be shown, look again this often, in seconds "
+                             "(default: $KIOSK_RECHECK_SECONDS or 5).")  # fmt: skip
     parser.add_argument("--hash-pin", action="store_true", help="Ask for an operator PIN and print its hash.")
     parser.add_argument("--describe-config", action="store_true", help="Print every setting with its default.")
     return parser.parse_args(argv)

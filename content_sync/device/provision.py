@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..core.errors import KioskError
 from ..pack.reader import PackReader
-from .damage import CONTENT_WHAT, store_damage, writable
+from .damage import CONTENT_WHAT, DEVICE_WHAT, store_damage, writable
 from .install import Installer, install_lock, recover
 from .layout import DataDir
 from .state import open_device_state
@@ -75,6 +75,8 @@ def ensure_content(
         device, note = open_device_state(data.device_db, aside_clock=clock)
     except KioskError as exc:
         return report(kept if pointer else "no-content", f"bundled pack not installed: {exc}")
+    if note:  # the damaged device database was moved aside and made anew: say that instead
+        problems = [p for p in problems if DEVICE_WHAT not in p] + [note]
     with device:
         installer = Installer(data, device.trusted_keys(), device.get("channel", "stable"), **_clock(clock))
         try:
@@ -88,7 +90,7 @@ def ensure_content(
                 str(bundled_pack), result.pack_id, result.content_version, True, "installed bundled pack"
             )
     version = result.content_version
-    problems = [str(d) for d in store_damage(data)] + ([note] if note else [])
+    problems = [str(d) for d in store_damage(data)] + ([note] if note else [])  # after the install
     action = "repaired-bundled" if content_damaged else "installed-bundled"
     return report(action, f"installed bundled content v{result.content_version}")
 

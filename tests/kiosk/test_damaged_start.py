@@ -36,13 +36,14 @@ DEVICE_KINDS = ["truncate-pages", "zero-middle-page", "garbage", "lose-wal", "st
 class RunningKiosk:
     """``python -m kiosk_app.main`` offscreen on a data directory, its output in a file."""
 
-    def __init__(self, root: Path, out: Path) -> None:
+    def __init__(self, root: Path, out: Path, bundled: Path | None = None) -> None:
         self.out = out
         self.file = open(out, "w")  # noqa: SIM115 - closed in stop()
-        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KIOSK_RECHECK_SECONDS": "0.3"}
+        if bundled is not None:
+            env["KIOSK_BUNDLED_PACK"] = str(bundled)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk_app.main", "--data-dir", str(root), "--windowed", "800x600",
-             "--recheck-seconds", "0.3"],
+            [sys.executable, "-m", "kiosk_app.main", "--data-dir", str(root), "--windowed", "800x600"],
             stdout=self.file, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
 
@@ -71,8 +72,8 @@ class RunningKiosk:
 
 
 @contextmanager
-def kiosk_on(root: Path, out: Path) -> Iterator[RunningKiosk]:
-    running = RunningKiosk(root, out)
+def kiosk_on(root: Path, out: Path, bundled: Path | None = None) -> Iterator[RunningKiosk]:
+    running = RunningKiosk(root, out, bundled)
     try:
         yield running
     finally:
@@ -112,16 +113,22 @@ def test_damaged_content_shows_the_staff_page_keeps_running_and_a_good_pack_brin
 
 
 @pytest.mark.parametrize("kind", DEVICE_KINDS)
-def test_a_damaged_device_database_still_shows_the_content(kind: str, data_dir: DataDir, installed: Path,
-                                                           tmp_path: Path) -> None:  # fmt: skip
+def test_a_damaged_device_database_still_shows_the_content(
+    kind: str, data_dir: DataDir, installed: Path, tmp_path: Path, make_pack: Callable[..., Path], mini_source: Path
+) -> None:
+    """With a newer bundled pack, so that provisioning needs the device database (its trusted keys)."""
+    bundled = make_pack(mini_source, version=2)
     kinds = {**damaging.DAMAGING, **damaging.HARMLESS}
     kinds[kind](data_dir.device_db)
-    with kiosk_on(data_dir.root, tmp_path / "kiosk.out") as kiosk:
+    with kiosk_on(data_dir.root, tmp_path / "kiosk.out", bundled) as kiosk:
         kiosk.wait_for("content:")
         kiosk.still_running_after(2.5)
         assert "cannot show content" not in kiosk.text
-        if kind in damaging.DAMAGING:
-            assert "store: the device database" in kiosk.text and "is damaged" in kiosk.text
+        if kind in damaging.DAMAGING:  # repaired (moved aside, made anew) and said
+            assert "store: the device database was damaged" in kiosk.text, kiosk.text
+            assert list(data_dir.root.glob("device.db.damaged-*"))
+        else:
+            assert "installed bundled content v2" in kiosk.text
         assert kiosk.stop() == 0, kiosk.text
         assert "Traceback" not in kiosk.text
 

@@ -15,7 +15,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from content_sync.cli.common import KioskGroup, escape
+from content_sync.cli.common import KioskGroup
 from content_sync.device.layout import DataDir
 from content_sync.pack.signing import SigningKey
 from tests import damaging
@@ -177,6 +177,8 @@ def test_values_from_a_trusted_pack_never_reach_the_terminal_raw(
 
 
 def test_escape_keeps_every_script_and_shows_the_rest() -> None:
+    from content_sync.cli.common import escape
+
     assert escape("兰州 Ланчжоу لانتشو 🍜") == "兰州 Ланчжоу لانتشو 🍜"
     assert escape("a\x1b[31mb\u202ec\u200bd\n") == "a\\x1b[31mb\\u202ec\\u200bd\\x0a"
     assert escape("\U000e0041") == "\\U000e0041"  # a tag character
