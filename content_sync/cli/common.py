@@ -95,8 +95,8 @@ def _json_safe(text: str) -> str:
     return _UNSAFE_RE.sub(repl, text)
 
 
-def echo_json(data: Any) -> None:
-    click.echo(_json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=str)))
+def echo_json(data: Any, *, indent: int | None = 2) -> None:
+    click.echo(_json_safe(json.dumps(data, ensure_ascii=False, indent=indent, default=str)))
 
 
 def write_traceback(exc: BaseException) -> Path | None:

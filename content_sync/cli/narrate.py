@@ -44,7 +44,7 @@ def narrate(src: Path, out: Path, langs: tuple[str, ...], rate: int | None, forc
     for failure in report.failed:
         echo(f"kiosk-pack: narration failed: {failure}", err=True)
     if as_json:
-        echo_json({**asdict(report), "realtime_factor": report.realtime_factor})
+        echo_json({**asdict(report), "realtime_factor": report.realtime_factor}, indent=None)
     else:
         langs_made = ", ".join(f"{lang} {n}" for lang, n in sorted(report.by_lang.items())) or "none"
         rtf = f"{report.realtime_factor:.3f}" if report.realtime_factor is not None else "n/a"

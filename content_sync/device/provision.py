@@ -78,7 +78,8 @@ def ensure_content(
     if note:  # the damaged device database was moved aside and made anew: say that instead
         problems = [p for p in problems if DEVICE_WHAT not in p] + [note]
     with device:
-        installer = Installer(data, device.trusted_keys(), device.get("channel", "stable"), **_clock(clock))
+        now = clock or (lambda: dt.datetime.now(dt.UTC))
+        installer = Installer(data, device.trusted_keys(), device.get("channel", "stable"), clock=now)
         try:
             result = installer.install(Path(bundled_pack), reinstall=content_damaged)
         except (KioskError, OSError) as exc:
@@ -93,7 +94,3 @@ def ensure_content(
     problems = [str(d) for d in store_damage(data)] + ([note] if note else [])  # after the install
     action = "repaired-bundled" if content_damaged else "installed-bundled"
     return report(action, f"installed bundled content v{result.content_version}")
-
-
-def _clock(clock: Callable[[], dt.datetime] | None) -> dict[str, Callable[[], dt.datetime]]:
-    return {"clock": clock} if clock is not None else {}
