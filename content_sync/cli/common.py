@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import sys
 import tempfile
 import traceback
@@ -21,6 +22,7 @@ from typing import Any, NoReturn
 import click
 
 from ..core.errors import DISK_FULL, KioskError, is_disk_full
+from ..device.damage import plain_sqlite_error
 
 EXIT_REFUSED = 1
 EXIT_UNEXPECTED = 3
@@ -130,6 +132,8 @@ class KioskGroup(click.Group):
                 fail(f"{DISK_FULL}{f': {exc.filename}' if isinstance(exc, OSError) and exc.filename else ''}")
             if isinstance(exc, OSError):
                 fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
+            if isinstance(exc, sqlite3.DatabaseError):  # damage a quick look at open did not see
+                fail(f"a database of this kiosk cannot be read: {plain_sqlite_error(exc)}; run 'kiosk-pack info'")
             if (ctx.obj or {}).get("debug"):
                 for line in "".join(traceback.format_exception(exc)).splitlines():
                     echo(line, err=True)
