@@ -197,7 +197,7 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
         app.installEventFilter(lockdown)
         waiting = NoContentWindow(
             lambda: data.read_pointer() is not None and content_problem(data) is None,
-            problem=lambda: problems["now"] if data.read_pointer() is not None else None,
+            problem=lambda: problems["now"] if os.path.lexists(data.pointer_path) else None,
             interval_ms=recheck_ms,
         )
 

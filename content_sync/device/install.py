@@ -128,6 +128,8 @@ def recover(data: DataDir) -> list[str]:
     if tmp_pointer.exists():
         tmp_pointer.unlink()
     pointer = data.read_pointer()
+    if pointer is None and os.path.lexists(data.pointer_path):
+        return removed  # current.json is damaged: keep every version until a good pack is installed
     keep = {pointer.current, pointer.previous} if pointer else set()
     if data.versions.is_dir():
         for entry in data.versions.iterdir():
@@ -346,6 +348,10 @@ class Installer:
         # Step 4: the switch. Reinstalling a version keeps the older one as "previous"; a
         # damaged current version is never kept as "previous" (a rollback must not lead to it).
         damaged = self._damaged
+        if pointer is None and os.path.lexists(self.data.pointer_path):
+            # current.json itself is damaged: kept for a post-mortem, never overwritten.
+            with contextlib.suppress(OSError):
+                self.moved_aside = move_aside(self.data.pointer_path, self.clock)
         same = pointer is not None and pointer.content_version == manifest.content_version
         previous = (pointer.previous if same or damaged else pointer.current) if pointer else None
         self.data.write_pointer(Pointer(

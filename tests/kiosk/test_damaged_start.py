@@ -96,11 +96,14 @@ def current_db(data: DataDir) -> Path:
     return data.version_db(pointer.current)
 
 
-@pytest.mark.parametrize("kind", CONTENT_KINDS)
+@pytest.mark.parametrize("kind", [*CONTENT_KINDS, "pointer-garbage"])
 def test_damaged_content_shows_the_staff_page_keeps_running_and_a_good_pack_brings_it_up(
     kind: str, data_dir: DataDir, installed: Path, signing_key: SigningKey, tmp_path: Path
 ) -> None:
-    damaging.DAMAGING[kind](current_db(data_dir))
+    if kind == "pointer-garbage":  # current.json, the name of the installed version
+        damaging.garbage(data_dir.pointer_path)
+    else:
+        damaging.DAMAGING[kind](current_db(data_dir))
     with kiosk_on(data_dir.root, tmp_path / "kiosk.out") as kiosk:
         kiosk.wait_for("cannot show content")
         assert "is damaged" in kiosk.text and "'please ask staff' page" in kiosk.text

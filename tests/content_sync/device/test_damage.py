@@ -95,6 +95,29 @@ def test_what_sqlite_survives_is_not_called_damage(damage: Callable[[Path], None
         assert store.counts()["venues"] == 3
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [damaging.garbage, damaging.truncate, damaging.zero_filled, damaging.folder],
+    ids=["garbage", "truncate", "zero-filled", "folder"],
+)
+def test_a_damaged_pointer_keeps_every_version_and_a_good_pack_repairs_it(
+    damage: Callable[[Path], None], data_dir: DataDir, installed: Path, signing_key: SigningKey
+) -> None:
+    version = current_db(data_dir).parent
+    damage(data_dir.pointer_path)
+    before = snapshot(data_dir.pointer_path)
+    assert [d.what for d in store_damage(data_dir)] == ["content pointer"]
+    report = ensure_content(data_dir, None)  # recovery at start must not remove the versions it cannot see
+    assert report.action == "no-content" and any("content pointer" in p for p in report.problems)
+    assert (version / "content.db").is_file()
+    repairer = Installer(data_dir, [signing_key.public], "stable", clock=lambda: AT)
+    repairer.install(installed)
+    assert repairer.moved_aside == data_dir.content / "current.json.damaged-20261103T040506Z"
+    assert snapshot(repairer.moved_aside) == before
+    with ContentStore.open(data_dir) as store:
+        assert store.counts()["venues"] == 3
+
+
 def test_a_missing_content_database_is_damage_and_provisioning_reports_it(data_dir: DataDir, installed: Path) -> None:
     current_db(data_dir).unlink()
     report = ensure_content(data_dir, None)  # never raises: the kiosk shows the staff page
