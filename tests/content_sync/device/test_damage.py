@@ -244,6 +244,31 @@ def test_a_full_disk_is_said_as_disk_full(tmp_path: Path, signing_key: SigningKe
         assert "disk is full" in str(raised.value) and "I/O" not in str(raised.value)
 
 
+def test_a_disk_full_while_unpacking_is_said_as_disk_full(
+    tmp_path: Path, signing_key: SigningKey, make_pack: Callable[..., Path], mini_source: Path
+) -> None:
+    """ENOSPC for real in the middle of an install: a file system out of inodes (free bytes
+    look plenty, so the space check passes and the failure comes from the writes themselves)."""
+    small = tmp_path / "small"
+    with damaging.mounted("tmpfs", small, "size=16m,nr_inodes=64") as ok:
+        if not ok:
+            pytest.skip("no tmpfs here")
+        data = DataDir(small / "kiosk")
+        installer = Installer(data, [signing_key.public], "stable", clock=lambda: INSTALLED_AT, reserve_bytes=0)
+        installer.install(make_pack(mini_source))
+        before = data.read_pointer()
+        newer = make_pack(mini_source, version=2)
+        n = 0
+        with pytest.raises(OSError):
+            while True:  # use up every inode
+                (small / f"f{n}").touch()
+                n += 1
+        with pytest.raises(DiskFullError) as raised:
+            installer.install(newer)
+        assert "disk is full" in str(raised.value) and "I/O" not in str(raised.value)
+        assert data.read_pointer() == before  # the installed content was not changed
+
+
 def test_a_full_database_is_said_as_disk_full(data_dir: DataDir) -> None:
     """SQLITE_FULL for real: the database may not grow past its current pages."""
     with DeviceState(data_dir.device_db) as device:
