@@ -191,10 +191,11 @@ class Installer:
         self.limits = limits
         self.clock = clock
         self.reserve_bytes = reserve_bytes
-        self.moved_aside: Path | None = None  # a damaged content database the last install replaced
+        self.moved_aside: Path | None = None  # a damaged file (content.db, current.json) the last install replaced
         self._damaged: Damage | None = None
 
     def install(self, pack_path: Path, *, reinstall: bool = False) -> InstallResult:
+        self.moved_aside = None
         with install_lock(self.data):
             try:
                 recover(self.data)
