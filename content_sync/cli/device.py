@@ -107,14 +107,14 @@ def install(pack: Path, data_dir: Path, reinstall: bool, as_json: bool) -> None:
             with suppress(KioskError):  # a full disk must not hide the reason the install failed
                 device.log_install(str(pack), None, None, False, str(exc))
             raise
-        message = "installed" + (f"; the damaged content was moved aside to {installer.moved_aside}"
+        message = "installed" + (f"; the damaged file was moved aside to {installer.moved_aside}"
                                  if installer.moved_aside else "")  # fmt: skip
         try:
             device.log_install(str(pack), result.pack_id, result.content_version, True, message)
         except KioskError as exc:
             echo(f"kiosk-pack: installed, but the install log could not be written: {exc}", err=True)
     if installer.moved_aside:
-        echo(f"kiosk-pack: the damaged content database was moved aside to {installer.moved_aside}", err=True)
+        echo(f"kiosk-pack: the damaged file was moved aside to {installer.moved_aside}", err=True)
     if as_json:
         echo_json(result.__dict__)
         return
