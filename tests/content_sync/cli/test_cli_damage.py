@@ -21,7 +21,10 @@ from content_sync.pack.signing import SigningKey
 from tests import damaging
 from tests.content_sync.pack.test_hostile_packs import Repack
 
-HOSTILE = "\x1b[2J\x1b]0;owned\x07\u202etxt.exe\u200b\u2066x\u2069\x9b1m\x00"
+# No NUL, "<" or "&": those made the installer re-sanitise text before issue 11; this must be escaped anyway.
+HOSTILE = "\x1b[2J\x1b]0;owned\x07\u202etxt.exe\u200b\u2066x\u2069\x9b1m"
+# In JSON text control characters are written "\\u001b"; bidi and zero-width characters stay raw.
+REORDERING = "\u202etxt.exe\u200b\u2066x\u2069\ufeff"
 
 
 def kp(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -142,7 +145,7 @@ def test_read_only_data_folder(kiosk: tuple[DataDir, Path], tmp_path: Path) -> N
 
 
 def test_a_key_label_with_escapes_is_shown_escaped(tmp_path: Path, data_dir: DataDir) -> None:
-    made = kp("keygen", "-o", tmp_path / "k", "--label", HOSTILE[:-1])  # argv cannot carry NUL
+    made = kp("keygen", "-o", tmp_path / "k", "--label", HOSTILE)
     added = kp("trust", "add", tmp_path / "k.pub", "--data-dir", data_dir.root)
     listed = kp("trust", "list", "--data-dir", data_dir.root)
     as_json = kp("trust", "list", "--data-dir", data_dir.root, "--json")
@@ -150,30 +153,36 @@ def test_a_key_label_with_escapes_is_shown_escaped(tmp_path: Path, data_dir: Dat
         plain(out)
         assert out.returncode == 0
     assert "\\x1b[2J" in listed.stdout and "\\u202e" in listed.stdout
-    assert HOSTILE[:-1] in [k["label"] for k in json.loads(as_json.stdout)]  # JSON escapes, readers get the text
+    assert HOSTILE in [k["label"] for k in json.loads(as_json.stdout)]  # JSON escapes, readers get the text
 
 
-@pytest.mark.parametrize("where", ["pack_id", "channel", "title", "install-log"])
+@pytest.mark.parametrize("where", ["pack_id", "channel", "title", "venue-name"])
 def test_values_from_a_trusted_pack_never_reach_the_terminal_raw(
     where: str, kiosk: tuple[DataDir, Path], signing_key: SigningKey, tmp_path: Path
 ) -> None:
     data, pack = kiosk
     hostile = Repack(pack)
     hostile.manifest["content_version"] = 2
+    hostile.edit_db("UPDATE meta SET value = '2' WHERE key = 'content_version'")
     if where in ("pack_id", "channel"):
         hostile.manifest[where] = f"mini{HOSTILE}"
         hostile.edit_db(lambda c: c.execute("UPDATE meta SET value = ? WHERE key = ?", (f"mini{HOSTILE}", where)))
-    elif where == "title":
-        title = json.dumps({"en": f"Title{HOSTILE}"})
+    elif where == "title":  # raw characters in the JSON text (no "\\u" for the old probe to see)
+        title = json.dumps({"en": f"Title{REORDERING}"}, ensure_ascii=False)
         hostile.edit_db(lambda c: c.execute("UPDATE meta SET value = ? WHERE key = 'title'", (title,)))
     else:
-        hostile.manifest["content_version"] = 0  # refused as older: the refusal goes to the install log
-        hostile.manifest["pack_id"] = f"mini{HOSTILE}"
+        name = json.dumps({"en": f"Zhongshan{REORDERING}", "zh-Hans": "中山铁桥"}, ensure_ascii=False)
+        hostile.edit_db(lambda c: c.execute("UPDATE venues SET name = ? WHERE id = 'zhongshan-iron-bridge'", (name,)))
     bad = hostile.write(tmp_path / "hostile.kpack", signing_key)
     for args in (("verify", bad, "--data-dir", data.root), ("verify", bad, "--data-dir", data.root, "--json"),
                  ("install", bad, "--data-dir", data.root), ("install", bad, "--data-dir", data.root, "--json"),
-                 ("info", "--data-dir", data.root), ("info", "--data-dir", data.root, "--json")):  # fmt: skip
-        plain(kp(*args))
+                 ("info", "--data-dir", data.root), ("info", "--data-dir", data.root, "--json"),
+                 ("search", "--data-dir", data.root, "zhongshan"),
+                 ("search", "--data-dir", data.root, "zhongshan", "--json")):  # fmt: skip
+        out = kp(*args)
+        plain(out)
+        if where in ("title", "venue-name") and args[0] == "install" and "--json" not in args:
+            assert out.returncode == 0, out.stderr  # installed (sanitised, or shown escaped)
 
 
 def test_escape_keeps_every_script_and_shows_the_rest() -> None:
