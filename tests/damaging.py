@@ -51,6 +51,13 @@ def zero_middle_page(path: Path) -> None:
     _zero_page(path, max(2, pages // 2))
 
 
+def bad_header(path: Path) -> None:
+    """The magic string is right, the page size in the header is impossible (a torn first sector)."""
+    with open(path, "r+b") as fh:
+        fh.seek(16)
+        fh.write((3).to_bytes(2, "big"))
+
+
 def zero_filled(path: Path) -> None:
     """The whole file zeros: the size reached the disk, the data never did."""
     size = path.stat().st_size
@@ -104,8 +111,8 @@ def lose_wal(path: Path) -> None:
 # Kinds that make the file unusable, and kinds SQLite survives (the store must still open).
 DAMAGING: dict[str, Callable[[Path], None]] = {
     "truncate": truncate, "truncate-pages": truncate_pages, "zero-first-page": zero_first_page,
-    "zero-middle-page": zero_middle_page, "zero-filled": zero_filled, "garbage": garbage, "folder": folder,
-    "unreadable": unreadable,
+    "zero-middle-page": zero_middle_page, "bad-header": bad_header, "zero-filled": zero_filled,
+    "garbage": garbage, "folder": folder, "unreadable": unreadable,
 }  # fmt: skip
 HARMLESS: dict[str, Callable[[Path], None]] = {"stale-journal": stale_journal, "lose-wal": lose_wal}
 

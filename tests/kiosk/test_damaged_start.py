@@ -29,7 +29,7 @@ from .support import DEMO_NOW
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="POSIX signals")
 
-CONTENT_KINDS = ["truncate", "zero-first-page", "zero-middle-page", "garbage", "folder"]
+CONTENT_KINDS = ["truncate", "zero-first-page", "zero-middle-page", "bad-header", "garbage", "folder"]
 DEVICE_KINDS = ["truncate-pages", "zero-middle-page", "garbage", "lose-wal", "stale-journal"]
 
 
