@@ -26,7 +26,7 @@ from ..core.errors import (
     StoreError,
     is_disk_full,
 )
-from .damage import DEVICE_WHAT, Damage, inspect_file, move_aside, plain_sqlite_error
+from .damage import DEVICE_WHAT, Damage, inspect_file, move_aside, plain_sqlite_error, writable
 
 if TYPE_CHECKING:
     from ..pack.signing import PublicKey
@@ -96,6 +96,10 @@ class DeviceState:
         damage = inspect_file(self.path, DEVICE_WHAT)
         if damage is not None:
             raise damage.error(DEVICE_ADVICE)
+        if not readonly and not writable(self.path.parent):
+            raise ReadOnlyStoreError(
+                f"the data folder {self.path.parent} is read-only: the device database cannot be written"
+            )
         try:
             if readonly:
                 self.conn = _connect_readonly(self.path)

@@ -139,6 +139,9 @@ def test_read_only_data_folder(kiosk: tuple[DataDir, Path], tmp_path: Path) -> N
         info = kp("info", "--data-dir", view)
         plain(info)
         assert "mini-test" in info.stdout and "read-only" in info.stderr
+        trusted = kp("trust", "add", *_pub(tmp_path), "--data-dir", view)
+        plain(trusted)
+        assert trusted.returncode == 1 and "is read-only" in trusted.stderr and "damaged" not in trusted.stderr
 
 
 # -- hostile input -------------------------------------------------------------------------------------------
