@@ -11,10 +11,12 @@ import argparse
 import getpass
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 from content_sync.core.errors import KioskError
+from content_sync.device.damage import DEVICE_WHAT, REPAIR_ADVICE, store_damage
 from content_sync.device.layout import DataDir
 from content_sync.device.provision import ensure_content
 
@@ -23,6 +25,7 @@ from .runtime.crash import CrashLog, ExceptionHooks
 from .runtime.logs import setup_logging
 
 log = logging.getLogger("kiosk")
+RECHECK_SECONDS = 5.0  # while content cannot be shown, how often it is looked at again
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,6 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="Render every screen in every layout and language to PNG files in OUT, then exit.",
     )
+    recheck = float(os.environ.get("KIOSK_RECHECK_SECONDS") or RECHECK_SECONDS)
+    parser.add_argument("--recheck-seconds", type=float, default=recheck,
+                        help="While content cannot be shown, look again this often, in seconds "
+                             "(default: $KIOSK_RECHECK_SECONDS or 5).")  # fmt: skip
     parser.add_argument("--hash-pin", action="store_true", help="Ask for an operator PIN and print its hash.")
     parser.add_argument("--describe-config", action="store_true", help="Print every setting with its default.")
     return parser.parse_args(argv)
@@ -62,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f'[operator]\npin_hash = "{hash_pin(pin)}"')
         return 0
     data = DataDir(args.data_dir)
-    data.root.mkdir(parents=True, exist_ok=True)
+    try:
+        data.root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only disk: show what is there, say so to the operator
+        print(f"kiosk: cannot create {data.root}: {exc.strerror or exc}", file=sys.stderr)
     logs = data.root / "logs"
     setup_logging(logs)
     crash_log = CrashLog(logs).start()  # native crashes of this run; the last run's is logged and kept
@@ -76,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             log.warning("configuration: %s", problem)
         report = ensure_content(data, args.bundled_pack)
         log.info("content: %s", report.message)
+        for problem in report.problems:
+            log.error("store: %s", problem)
         if report.installed_version is None:
             log.error("no content installed; the kiosk shows a 'please ask staff' page")
         if args.screenshots:
@@ -84,14 +96,33 @@ def main(argv: list[str] | None = None) -> int:
             count = render_all(data, args.screenshots, config)
             print(f"kiosk: wrote {count} screenshots to {args.screenshots}")
             return 0
-        return run_kiosk(data, config, args.windowed, crash_log, hooks)
+        damaged = report.action == "damaged"  # provisioning read every page of the content database
+        return run_kiosk(data, config, args.windowed, crash_log, hooks, recheck_ms=int(args.recheck_seconds * 1000),
+                         damaged=damaged)  # fmt: skip
     finally:
         uninstall_qt_message_handler(previous)  # what Qt says while Python shuts down goes to stderr
 
 
-def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_log: CrashLog,
-              hooks: ExceptionHooks) -> int:  # fmt: skip
-    """The window and its event loop, until the operator's exit or SIGTERM."""
+def content_problem(data: DataDir, *, thorough: bool = True) -> str | None:
+    """Why the installed content cannot be shown, in plain words (None: it can, or nothing is installed).
+
+    ``thorough`` reads every page (about 1.5 ms per MB from the page cache); the start path
+    does it once, in provisioning, and again only while the content is known to be damaged.
+    """
+    for damage in store_damage(data, thorough=thorough):
+        if damage.what != DEVICE_WHAT:
+            return f"{damage}; {REPAIR_ADVICE}"
+    return None
+
+
+def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_log: CrashLog, hooks: ExceptionHooks,
+              *, recheck_ms: int = int(RECHECK_SECONDS * 1000), damaged: bool = False) -> int:  # fmt: skip
+    """The window and its event loop, until the operator's exit or SIGTERM.
+
+    Content that cannot be opened (none yet, or damaged) never ends the process: the
+    "please ask staff" page shows, with what is wrong for staff, and the content is looked at
+    again every ``recheck_ms`` until it can be shown.
+    """
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QWidget
 
@@ -122,12 +153,20 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
         else:
             widget.showFullScreen()
 
+    problems: dict[str, str | None] = {"now": "damaged" if damaged else None}
+
     def start() -> bool:
-        try:
-            # The last run's native crash, if any, is reported on the operator's status page.
-            kiosk = build_kiosk(config, data, native_crash=crash_log.previous)
-        except KioskError as exc:
-            log.error("cannot show content yet: %s", exc)
+        problem = content_problem(data, thorough=problems["now"] is not None)
+        if problem is None:
+            try:
+                # The last run's native crash, if any, is reported on the operator's status page.
+                kiosk = build_kiosk(config, data, native_crash=crash_log.previous)
+            except (KioskError, sqlite3.Error) as exc:
+                problem = str(exc) if isinstance(exc, KioskError) else f"the content cannot be read ({exc})"
+        if problem is not None:
+            if problem != problems["now"]:
+                log.error("cannot show content: %s; showing the 'please ask staff' page", problem)
+            problems["now"] = problem
             return False
         kiosk.install_filters(app)
         hooks.show_errors_on(kiosk.nav)
@@ -156,8 +195,22 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
         # kiosk locked, and start as soon as an operator sideloads a pack. The application-wide
         # filter goes before the web engine can start (app-event-filter-crash).
         app.installEventFilter(lockdown)
-        waiting = NoContentWindow(lambda: data.read_pointer() is not None)
-        waiting.ready.connect(lambda: start() and (app.removeEventFilter(lockdown), waiting.hide()))
+        waiting = NoContentWindow(
+            lambda: data.read_pointer() is not None and content_problem(data) is None,
+            problem=lambda: problems["now"] if os.path.lexists(data.pointer_path) else None,
+            interval_ms=recheck_ms,
+        )
+
+        def ready() -> None:
+            if start():
+                log.info("content can be shown now: the kiosk starts")
+                waiting.stop()
+                app.removeEventFilter(lockdown)
+                waiting.hide()
+            else:
+                waiting.show_problem(problems["now"])
+
+        waiting.ready.connect(ready)
         show(waiting)
     code = app.exec()
     kiosk = started.get("kiosk")

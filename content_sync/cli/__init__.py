@@ -2,7 +2,8 @@
 
 One Click group; each family of commands lives in its own module (``packs``: make and check
 pack files; ``device``: a kiosk's data directory; ``search``; ``maps``; ``narrate``). Every
-failure is one plain line on stderr and a non-zero exit; no tracebacks.
+failure is one plain line on stderr and a non-zero exit; no tracebacks (an unexpected one goes to a
+log file, named in that line). Everything printed is escaped (``common.echo``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from .common import KioskGroup
 
 @click.group(cls=KioskGroup)
 @click.version_option(package_name="culture-kiosk")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="On an unexpected error, print the traceback instead of a log file's name.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Build, sign, verify and install kiosk content packs, and inspect a kiosk's content."""
+    ctx.obj = {"debug": debug}
 
 
 for command in (

@@ -7,7 +7,6 @@ Only argument parsing lives here; the work is in :mod:`content_sync.maps.mbtiles
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import click
 
 from ..maps.mbtiles import MBTiles, MBTilesError, import_mbtiles, parse_bbox, parse_zoom_range
 from ..pack.source import SLUG_RE
+from .common import echo, echo_json
 
 
 def _size(n: int) -> str:
@@ -24,8 +24,8 @@ def _size(n: int) -> str:
 
 def _report(result: dict[str, Any]) -> None:
     for z, count in result["zoom_counts"].items():
-        click.echo(f"  z{z:<2} {count:>6} tiles")
-    click.echo(
+        echo(f"  z{z:<2} {count:>6} tiles")
+    echo(
         f"wrote {result['path']}: {result['tiles']} tiles ({result['unique_images']} distinct images), "
         f"{_size(result['bytes'])}"
     )
@@ -70,7 +70,7 @@ def import_command(
     )  # fmt: skip
     _report(result)
     if not result["metadata"].get("attribution"):
-        click.echo("warning: no attribution; pass --attribution with the source and licence", err=True)
+        echo("warning: no attribution; pass --attribution with the source and licence", err=True)
 
 
 @map_group.command("info")
@@ -93,18 +93,18 @@ def info_command(file: Path, as_json: bool) -> None:
             "metadata": mb.metadata,
         }
     if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        echo_json(info)
         return
-    click.echo(f"{file}  ({_size(info['bytes'])}, tiles is a {info['tiles_is']})")
-    click.echo(f"  format   {mb.format} ({mb.mime})")
-    click.echo(f"  zoom     {mb.minzoom}-{mb.maxzoom}")
-    click.echo(f"  bounds   {', '.join(f'{v:.4f}' for v in mb.bounds)}")
-    click.echo(f"  center   {mb.center[0]:.4f}, {mb.center[1]:.4f} at z{mb.center[2]}")
+    echo(f"{file}  ({_size(info['bytes'])}, tiles is a {info['tiles_is']})")
+    echo(f"  format   {mb.format} ({mb.mime})")
+    echo(f"  zoom     {mb.minzoom}-{mb.maxzoom}")
+    echo(f"  bounds   {', '.join(f'{v:.4f}' for v in mb.bounds)}")
+    echo(f"  center   {mb.center[0]:.4f}, {mb.center[1]:.4f} at z{mb.center[2]}")
     for z, count in info["zoom_counts"].items():
-        click.echo(f"  z{z:<2}     {count} tiles")
+        echo(f"  z{z:<2}     {count} tiles")
     for key in ("name", "attribution", "description"):
         if mb.metadata.get(key):
-            click.echo(f"  {key:<8} {mb.metadata[key]}")
+            echo(f"  {key:<8} {mb.metadata[key]}")
 
 
 @map_group.command("render")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -11,6 +10,7 @@ import click
 
 from ..core.errors import BuildError
 from ..pack.narrate import narrate_source
+from .common import echo, echo_json
 
 
 @click.command()
@@ -28,27 +28,27 @@ def narrate(src: Path, out: Path, langs: tuple[str, ...], rate: int | None, forc
     """
     try:
         report = narrate_source(
-            src, out, langs=langs, rate=rate, force=force, progress=None if as_json else lambda line: click.echo(line)
+            src, out, langs=langs, rate=rate, force=force, progress=None if as_json else lambda line: echo(line)
         )
     except BuildError as exc:
         for problem in exc.problems:
             if not problem.warning:
-                click.echo(str(problem), err=True)
+                echo(str(problem), err=True)
         raise
     for lang, count in sorted(report.no_voice.items()):
-        click.echo(
+        echo(
             f"kiosk-pack: no voice for language {lang}: {count} narration text(s) left without audio; "
             "record audio for them or install a speech voice for that language",
             err=True,
         )
     for failure in report.failed:
-        click.echo(f"kiosk-pack: narration failed: {failure}", err=True)
+        echo(f"kiosk-pack: narration failed: {failure}", err=True)
     if as_json:
-        click.echo(json.dumps({**asdict(report), "realtime_factor": report.realtime_factor}, ensure_ascii=False))
+        echo_json({**asdict(report), "realtime_factor": report.realtime_factor}, indent=None)
     else:
         langs_made = ", ".join(f"{lang} {n}" for lang, n in sorted(report.by_lang.items())) or "none"
         rtf = f"{report.realtime_factor:.3f}" if report.realtime_factor is not None else "n/a"
-        click.echo(
+        echo(
             f"narrated {report.made} text(s) ({langs_made}): {report.audio_seconds:.1f} s of audio in "
             f"{report.synthesis_seconds:.1f} s (real-time factor {rtf}); {report.unchanged} unchanged, "
             f"{report.recorded} with recorded audio, {report.removed} removed"

@@ -13,7 +13,7 @@ from ..pack.build import build_pack, sign_pack
 from ..pack.delta import diff_packs
 from ..pack.reader import verify_pack
 from ..pack.signing import PublicKey, SigningKey
-from .common import echo_json, fail
+from .common import echo, echo_json, fail
 
 
 @click.command()
@@ -36,18 +36,18 @@ def build(src: Path, out: Path, keys: tuple[Path, ...], narration: Path | None, 
         manifest, problems = build_pack(src, out, keys=signing, narration=narration, compress=compress)
     except BuildError as exc:
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
+            echo(str(problem), err=True)
         fail(str(exc))
         return
     for problem in problems:
-        click.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     size = out.stat().st_size
     signed = (
         f", signed by {', '.join(k.public.key_id for k in signing)}"
         if signing
         else " (unsigned: run 'kiosk-pack sign')"
     )
-    click.echo(
+    echo(
         f"built {out}: {manifest.pack_id} content version {manifest.content_version}, channel {manifest.channel}, "
         f"{len(manifest.files)} files, {size / 2**20:.1f} MB{signed}"
     )
@@ -65,7 +65,7 @@ def keygen(out: Path, label: str) -> None:
     key = SigningKey.generate(label or out.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     key.save(private, public)
-    click.echo(f"wrote {private} (secret) and {public}; key id {key.public.key_id}")
+    echo(f"wrote {private} (secret) and {public}; key id {key.public.key_id}")
 
 
 @click.command()
@@ -75,7 +75,7 @@ def sign(pack: Path, key: Path) -> None:
     """Add a signature to PACK."""
     signing = SigningKey.load(key)
     sign_pack(pack, signing)
-    click.echo(f"signed {pack} with key {signing.public.key_id}")
+    echo(f"signed {pack} with key {signing.public.key_id}")
 
 
 @click.command()
@@ -102,7 +102,7 @@ def verify(pack: Path, trust: tuple[Path, ...], data_dir: Path | None, as_json: 
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"ok: {pack} is intact and signed by trusted key {key.key_id} "
+        echo(f"ok: {pack} is intact and signed by trusted key {key.key_id} "
                    f"({manifest.pack_id} v{manifest.content_version}, {len(manifest.files)} files)")  # fmt: skip
 
 
@@ -118,8 +118,8 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
         echo_json(result)
         return
     for table, counts in result["tables"].items():
-        click.echo(f"{table:<16} {counts['upserts']:>7} changed or new  {counts['deletes']:>7} removed")
-    click.echo(
+        echo(f"{table:<16} {counts['upserts']:>7} changed or new  {counts['deletes']:>7} removed")
+    echo(
         f"new media: {result['new_media']} files, {result['new_media_bytes'] / 2**20:.1f} MB; "
         f"rows as a delta: {rows_bytes / 1024:.1f} KB = {100 * result['row_delta_ratio']:.2f}% of the new database"
     )

@@ -9,7 +9,7 @@ import click
 from ..core import i18n
 from ..device.layout import DataDir
 from ..store.content_store import ContentStore
-from .common import data_dir_option, echo_json
+from .common import data_dir_option, echo, echo_json
 
 
 @click.command("search")
@@ -32,6 +32,6 @@ def search_command(data_dir: Path, query: str, lang: str, limit: int, as_json: b
         echo_json({"query": query, "results": rows})
         return
     if not rows:
-        click.echo(f"no results for {query!r}")
+        echo(f"no results for {query!r}")
     for r in rows:
-        click.echo(f"{r['kind']:<9} {r['id']:<40} {r['title']}")
+        echo(f"{r['kind']:<9} {r['id']:<40} {r['title']}")

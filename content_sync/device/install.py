@@ -36,7 +36,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.errors import InstallError, KioskError, PackError
+from ..core.errors import (
+    DISK_FULL,
+    DiskFullError,
+    InstallError,
+    KioskError,
+    PackError,
+    ReadOnlyStoreError,
+    is_disk_full,
+)
 from ..core.fsio import start_writeback_of, sync_dirs, sync_files
 from ..pack.manifest import (
     CONTENT_DB,
@@ -50,6 +58,7 @@ from ..pack.manifest import (
 from ..pack.reader import PackReader
 from ..pack.signing import PublicKey
 from ..pack.vet import vet_content_db
+from .damage import CONTENT_WHAT, Damage, inspect_database, move_aside
 from .layout import DataDir, Pointer
 
 try:
@@ -78,10 +87,27 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def read_only_error(data: DataDir) -> ReadOnlyStoreError:
+    return ReadOnlyStoreError(
+        f"the data folder {data.root} is read-only: installs are impossible (the installed content is still shown)"
+    )
+
+
 @contextlib.contextmanager
 def install_lock(data: DataDir) -> Iterator[None]:
-    data.content.mkdir(parents=True, exist_ok=True)
-    with open(data.lock_path, "a+b") as fh:
+    try:
+        data.content.mkdir(parents=True, exist_ok=True)
+        fh = open(data.lock_path, "a+b")  # noqa: SIM115 - closed below, after the yield
+    except OSError as exc:
+        if exc.errno in READ_ONLY_ERRNOS:
+            raise read_only_error(data) from None
+        if is_disk_full(exc):
+            raise DiskFullError(f"{DISK_FULL}; nothing was installed") from None
+        raise
+    with fh:
         if fcntl is not None:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -103,6 +129,8 @@ def recover(data: DataDir) -> list[str]:
     if tmp_pointer.exists():
         tmp_pointer.unlink()
     pointer = data.read_pointer()
+    if pointer is None and os.path.lexists(data.pointer_path):
+        return removed  # current.json is damaged: keep every version until a good pack is installed
     keep = {pointer.current, pointer.previous} if pointer else set()
     if data.versions.is_dir():
         for entry in data.versions.iterdir():
@@ -124,7 +152,10 @@ def _collect_media(data: DataDir, keep_versions: set[str | None]) -> list[str]:
         db = data.version_db(name)
         if not db.exists():
             continue
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            conn = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
+        except sqlite3.Error:
+            return []  # unreadable (damaged, a folder): keep everything rather than guess
         try:
             wanted.update(path.rsplit("/", 1)[-1] for (path,) in conn.execute("SELECT path FROM media"))
         except sqlite3.DatabaseError:
@@ -161,19 +192,39 @@ class Installer:
         self.limits = limits
         self.clock = clock
         self.reserve_bytes = reserve_bytes
+        self.moved_aside: Path | None = None  # a damaged file (content.db, current.json) the last install replaced
+        self._damaged: Damage | None = None
 
     def install(self, pack_path: Path, *, reinstall: bool = False) -> InstallResult:
+        self.moved_aside = None
         with install_lock(self.data):
-            recover(self.data)
             try:
+                recover(self.data)
                 return self._install_locked(Path(pack_path), reinstall)
             except (KioskError, KeyboardInterrupt, SystemExit):
                 raise
             except MemoryError:
                 raise InstallError("the pack is too large for this kiosk's memory; nothing changed") from None
             except Exception as exc:  # a hostile pack must never surface as a traceback
-                recover(self.data)
+                with contextlib.suppress(OSError):
+                    recover(self.data)
+                if is_disk_full(exc):
+                    raise DiskFullError(f"{DISK_FULL}; the installed content was not changed") from None
+                if isinstance(exc, OSError) and exc.errno in READ_ONLY_ERRNOS:
+                    raise read_only_error(self.data) from None
+                if isinstance(exc, OSError):
+                    raise InstallError(f"could not write to the data folder ({exc.strerror or exc})") from None
                 raise PackError(f"refused: the pack is malformed ({type(exc).__name__})") from exc
+
+    def current_damage(self) -> Damage | None:
+        """The installed content database's damage, if any (a repair may then install the same version)."""
+        pointer = self.data.read_pointer()
+        if pointer is None:
+            return None
+        db = self.data.version_db(pointer.current)
+        if not os.path.lexists(db):
+            return Damage(db, CONTENT_WHAT, "it is missing")
+        return inspect_database(db, CONTENT_WHAT, thorough=True, immutable=True)
 
     # -- step 1: checks that write nothing -----------------------------------------------
     def _check(self, reader: PackReader, reinstall: bool) -> tuple[Manifest, PublicKey, Pointer | None]:
@@ -188,6 +239,9 @@ class Installer:
         if manifest.expires_at and manifest.expires_at <= now:
             raise PackError(f"refused: the pack expired on {manifest.expires_at:%Y-%m-%d %H:%M} UTC")
         pointer = self.data.read_pointer()
+        self._damaged = self.current_damage() if pointer else None
+        if self._damaged is not None:
+            reinstall = True  # the current version is damaged: the same version repairs it
         if pointer:
             if manifest.content_version < pointer.content_version:
                 raise PackError(
@@ -223,8 +277,9 @@ class Installer:
         needed = sum(e.size for name, e in manifest.files.items() if name not in stored) + self.reserve_bytes
         free = shutil.disk_usage(self.data.content).free
         if free < needed:
-            raise InstallError(
-                f"not enough free disk space: the pack needs {needed // 2**20} MB, {free // 2**20} MB are free"
+            raise DiskFullError(
+                f"disk full: the pack needs {needed // 2**20} MB of free space, {free // 2**20} MB are free; "
+                "nothing was installed"
             )
 
     # -- steps 2-5 -------------------------------------------------------------------------
@@ -286,18 +341,30 @@ class Installer:
                 raise
             except OSError as exc:
                 shutil.rmtree(staging, ignore_errors=True)
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise InstallError("the disk is full; the installed content was not changed") from None
+                if is_disk_full(exc):
+                    raise DiskFullError(f"{DISK_FULL}; the installed content was not changed") from None
+                if exc.errno in READ_ONLY_ERRNOS:
+                    raise read_only_error(self.data) from None
                 raise InstallError(
                     f"could not write the new content ({exc.strerror or exc}); nothing changed"
                 ) from None
-        # Step 4: the switch. Reinstalling a version keeps the older one as "previous".
+        # Step 4: the switch. Reinstalling a version keeps the older one as "previous"; a
+        # damaged current version is never kept as "previous" (a rollback must not lead to it).
+        damaged = self._damaged
+        if pointer is None and os.path.lexists(self.data.pointer_path):
+            # current.json itself is damaged: kept for a post-mortem, never overwritten.
+            with contextlib.suppress(OSError):
+                self.moved_aside = move_aside(self.data.pointer_path, self.clock)
         same = pointer is not None and pointer.content_version == manifest.content_version
-        previous = (pointer.previous if same else pointer.current) if pointer else None
+        previous = (pointer.previous if same or damaged else pointer.current) if pointer else None
         self.data.write_pointer(Pointer(
             current=version_name, previous=previous, pack_id=manifest.pack_id,
             content_version=manifest.content_version, installed_at=self.clock().replace(microsecond=0).isoformat(),
         ))  # fmt: skip
+        if damaged is not None and pointer is not None:
+            # Kept for a post-mortem next to current.json: its version folder is removed below.
+            with contextlib.suppress(OSError):
+                self.moved_aside = move_aside(self.data.version_db(pointer.current), self.clock, into=self.data.content)
         # Step 5: tidy up; failures here cost disk space, never content.
         with contextlib.suppress(OSError):
             recover(self.data)
@@ -364,7 +431,10 @@ def rollback(data: DataDir, clock: Callable[[], dt.datetime] = _utcnow) -> Point
         pointer = data.read_pointer()
         if not pointer or not pointer.previous or not data.version_db(pointer.previous).exists():
             raise InstallError("there is no previous content version to go back to")
-        conn = sqlite3.connect(f"file:{data.version_db(pointer.previous)}?mode=ro", uri=True)
+        damage = inspect_database(data.version_db(pointer.previous), CONTENT_WHAT, thorough=True, immutable=True)
+        if damage is not None:
+            raise InstallError(f"cannot go back: {damage}")
+        conn = sqlite3.connect(f"file:{data.version_db(pointer.previous)}?mode=ro&immutable=1", uri=True)
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         finally:

@@ -8,15 +8,25 @@ replaces wholesale, and migrated forward step by step (``PRAGMA user_version``).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import StoreError
+from ..core.errors import (
+    DISK_FULL,
+    DamagedStoreError,
+    DiskFullError,
+    KioskError,
+    ReadOnlyStoreError,
+    StoreError,
+    is_disk_full,
+)
+from .damage import DEVICE_WHAT, Damage, inspect_file, move_aside, plain_sqlite_error, writable
 
 if TYPE_CHECKING:
     from ..pack.signing import PublicKey
@@ -52,6 +62,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 DEVICE_SCHEMA_VERSION = len(MIGRATIONS)
+DEVICE_ADVICE = "'kiosk-pack install' of a good pack or 'kiosk-pack trust add' recreates it"
+NO_KEYS_ADVICE = "no trusted key could be read back: run 'kiosk-pack trust add KEY.pub' before installing"
 MAX_LOG_ROWS = 1000
 
 
@@ -70,19 +82,60 @@ def _now() -> str:
 
 
 class DeviceState:
-    """One kiosk's state database; open, use, close (or use as a context manager)."""
+    """One kiosk's state database; open, use, close (or use as a context manager).
 
-    def __init__(self, path: Path, clock: Callable[[], str] = _now) -> None:
+    A damaged file raises :class:`DamagedStoreError` in plain words (see
+    :func:`open_device_state` to repair it), a full disk :class:`DiskFullError`, a read-only
+    data folder :class:`ReadOnlyStoreError` unless opened with ``readonly=True``.
+    """
+
+    def __init__(self, path: Path, clock: Callable[[], str] = _now, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.clock = clock
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.readonly = readonly
+        damage = inspect_file(self.path, DEVICE_WHAT)
+        if damage is not None:
+            raise damage.error(DEVICE_ADVICE)
+        if not readonly and not writable(self.path.parent):
+            raise ReadOnlyStoreError(
+                f"the data folder {self.path.parent} is read-only: the device database cannot be written"
+            )
         try:
-            self.conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"the device state database {self.path} cannot be opened: {exc}") from None
+            if readonly:
+                self.conn = _connect_readonly(self.path)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = FULL")
+            # Every page's structure, once per open: the file is small, and a page zeroed by a
+            # power cut is found here rather than by the query that happens to touch it.
+            checked = [row[0] for row in self.conn.execute("PRAGMA quick_check(3)")]
+            if checked != ["ok"]:
+                self.conn.close()
+                reason = f"some of its pages are damaged ({'; '.join(map(str, checked))[:200]})"
+                raise Damage(self.path, DEVICE_WHAT, reason).error(DEVICE_ADVICE)
+            if not readonly:
+                self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise self._plain(exc) from None
+
+    def _plain(self, exc: BaseException) -> KioskError:
+        """A failure of this database as a typed error with a plain message."""
+        if is_disk_full(exc):
+            return DiskFullError(f"{DISK_FULL}: the device database {self.path} cannot be written")
+        text = str(exc).lower()
+        if (
+            (isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM))
+            or "readonly" in text
+            or "read-only" in text
+        ):
+            return ReadOnlyStoreError(
+                f"the data folder {self.path.parent} is read-only: the device database cannot be written"
+            )
+        if isinstance(exc, KioskError):
+            return exc
+        return Damage(self.path, DEVICE_WHAT, plain_sqlite_error(exc)).error(DEVICE_ADVICE)
 
     def __enter__(self) -> DeviceState:
         return self
@@ -95,13 +148,19 @@ class DeviceState:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            with suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            raise self._plain(exc) from None
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -192,3 +251,107 @@ class DeviceState:
             (limit,),
         )
         return [InstallRecord(a, s, p, v, bool(ok), m) for a, s, p, v, ok, m in rows]
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Read a device database in a folder that cannot be written.
+
+    ``mode=ro`` still needs the -shm file of a database in WAL mode; without one (a read-only
+    folder after a clean shutdown) it is read as ``immutable``, which needs nothing written.
+    """
+    if not path.exists():
+        raise StoreError(f"there is no device database at {path} and the data folder is read-only")
+    conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(f"file:{path.as_posix()}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
+
+@dataclass(frozen=True)
+class Salvage:
+    """What could still be read from a damaged device database."""
+
+    keys: list[str]  # public key lines
+    labels: dict[str, tuple[str, str]]  # key line -> (label, added_at)
+    settings: dict[str, str]  # raw JSON values
+
+
+def salvage(path: Path) -> Salvage:
+    """Read back trusted keys and settings, row by row, as far as the damage allows."""
+    keys: list[str] = []
+    labels: dict[str, tuple[str, str]] = {}
+    settings: dict[str, str] = {}
+    for mode in ("ro", "ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(f"file:{Path(path).as_posix()}?mode={mode}", uri=True)
+        except sqlite3.Error:
+            continue
+        try:
+            with suppress(sqlite3.Error):
+                for line, label, added in conn.execute("SELECT public_key, label, added_at FROM trusted_keys"):
+                    if isinstance(line, str) and line not in labels:
+                        keys.append(line)
+                        labels[line] = (str(label), str(added))
+            with suppress(sqlite3.Error):
+                for key, value in conn.execute("SELECT key, value FROM settings"):
+                    if isinstance(key, str) and isinstance(value, str):
+                        settings.setdefault(key, value)
+        finally:
+            conn.close()
+        if keys:
+            break
+    return Salvage(keys, labels, settings)
+
+
+def open_device_state(
+    path: Path,
+    clock: Callable[[], str] = _now,
+    *,
+    aside_clock: Callable[[], dt.datetime] | None = None,
+) -> tuple[DeviceState, str | None]:
+    """Open the device database, repairing a damaged one: (state, what was done or None).
+
+    The damaged file is moved aside as ``device.db.damaged-STAMP`` (never deleted), a new one
+    is made, and the trusted keys and settings that can still be read are carried over. When
+    no key could be read, the note says to run ``kiosk-pack trust add``.
+    """
+    try:
+        return DeviceState(path, clock), None
+    except DamagedStoreError as exc:
+        reason = exc.reason
+    found = salvage(path)
+    moved = move_aside(path, aside_clock or (lambda: dt.datetime.now(dt.UTC)))
+    state = DeviceState(path, clock)
+    try:
+        from ..pack.signing import PublicKey  # cryptography is only needed to check packs
+
+        kept = 0
+        for line in found.keys:
+            try:
+                key = PublicKey.from_line(line)
+            except Exception:  # a half-written row: skip it, the operator adds the key again
+                continue
+            label, added = found.labels[line]
+            with state._tx() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO trusted_keys (key_id, public_key, label, added_at) VALUES (?, ?, ?, ?)",
+                    (key.key_id, key.to_line().strip(), label, added),
+                )
+            kept += 1
+        for key_name, value in found.settings.items():
+            with suppress(ValueError):
+                state.set(key_name, json.loads(value))
+    except BaseException:
+        state.close()
+        raise
+    note = f"the device database was damaged ({reason}); it was moved aside to {moved} and made anew"
+    if kept:
+        note += f", with {kept} trusted key(s) and {len(found.settings)} setting(s) read back"
+    else:
+        note += f"; {NO_KEYS_ADVICE}"
+    with suppress(KioskError):
+        state.log_install(str(moved), None, None, False, note)
+    return state, note

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 from ..core import hours as hours_mod
 from ..core import i18n
 from ..core.errors import StoreError
+from ..device.damage import CONTENT_WHAT, REPAIR_ADVICE, Damage, inspect_file, plain_sqlite_error
 from ..device.layout import DataDir, Pointer
 from ..maps.basemap import Basemap
 
@@ -143,11 +145,23 @@ class ContentStore:
         if pointer is None:
             raise StoreError(f"no content is installed in {data.root}; install a pack with 'kiosk-pack install'")
         db = data.version_db(pointer.current)
-        if not db.exists():
+        if not os.path.lexists(db):
             raise StoreError(f"the installed content {pointer.current} is missing from {data.root}")
-        # immutable: the file is never written after install, so no locks and no journal.
-        conn = sqlite3.connect(f"file:{db.as_posix()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-        conn.execute("PRAGMA trusted_schema = OFF")
+        # A damaged file (power cut, bad disk) is said in plain words, never as sqlite3.DatabaseError.
+        damage = inspect_file(db, CONTENT_WHAT)
+        if damage is not None:
+            raise damage.error(REPAIR_ADVICE)
+        try:
+            # immutable: the file is never written after install, so no locks and no journal.
+            conn = sqlite3.connect(f"file:{db.as_posix()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise Damage(db, CONTENT_WHAT, plain_sqlite_error(exc)).error(REPAIR_ADVICE) from None
+        try:
+            conn.execute("PRAGMA trusted_schema = OFF")
+            conn.execute("SELECT key, value FROM meta LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise Damage(db, CONTENT_WHAT, plain_sqlite_error(exc)).error(REPAIR_ADVICE) from None
         return cls(data, pointer, conn)
 
     def close(self) -> None:

@@ -7,8 +7,11 @@ app is a request (``OperatorScreen.exit_requested``) that the app decides how to
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
+import shutil
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -18,6 +21,8 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from content_sync.core.errors import DamagedStoreError, ReadOnlyStoreError
+from content_sync.device.damage import writable
 from content_sync.device.layout import DataDir, Pointer
 from content_sync.device.state import DeviceState, InstallRecord
 from content_sync.store.content_store import ContentStore
@@ -33,6 +38,7 @@ MAX_PIN_DIGITS = 12
 MAX_WRONG_TRIES = 5
 LOCK_SECONDS = 60
 RECENT_INSTALLS = 5
+DISK_FULL_BYTES = 8 * 2**20  # less free space than this is "disk full" on the status page
 # What the content card counts, with the label of each.
 COUNT_KINDS: dict[str, str] = {
     "venues": N_("operator.count.venues"), "routes": N_("operator.count.routes"),
@@ -266,16 +272,30 @@ class DeviceStatus:
     keys: list[str] = field(default_factory=list)
     media_missing: int | None = None
     errors: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # the device database's damage, in plain words
+    read_only: bool = False
+    free_bytes: int | None = None
 
 
 def read_device_status(data: DataDir, pointer: Pointer) -> DeviceStatus:
-    """Device database and media check, each with its own connections (runs in a worker thread)."""
-    status = DeviceStatus()
+    """Device database and media check, each with its own connections (runs in a worker thread).
+
+    Only reads: a damaged device database is reported (the operator repairs it with an
+    install), a read-only data folder and a full disk are said as such.
+    """
+    status = DeviceStatus(read_only=not writable(data.root))
+    with contextlib.suppress(OSError):
+        status.free_bytes = shutil.disk_usage(data.root).free
     try:
-        with DeviceState(data.device_db) as device:
-            status.installs = device.install_log(RECENT_INSTALLS)
-            status.outbox = device.outbox_count()
-            status.keys = [f"{k.label or '-'} ({k.key_id})" for k in device.trusted_keys()]
+        if data.device_db.exists() or os.path.islink(data.device_db):
+            with DeviceState(data.device_db, readonly=True) as device:
+                status.installs = device.install_log(RECENT_INSTALLS)
+                status.outbox = device.outbox_count()
+                status.keys = [f"{k.label or '-'} ({k.key_id})" for k in device.trusted_keys()]
+    except DamagedStoreError as exc:
+        status.damaged.append(str(exc))
+    except ReadOnlyStoreError:
+        status.read_only = True
     except Exception as exc:
         status.errors.append(f"device.db: {exc}")
     try:
@@ -509,6 +529,16 @@ class OperatorScreen(Screen):
             if old is not None:
                 old.hide()
                 old.deleteLater()
+        notices = [("operator-store-damaged", tr("operator.store_damaged", problem=d)) for d in status.damaged]
+        if status.read_only:
+            notices.append(("operator-read-only", tr("operator.read_only")))
+        if status.free_bytes is not None and status.free_bytes < DISK_FULL_BYTES:
+            free = f"{status.free_bytes / 2**20:.1f} MB"
+            notices.append(("operator-disk-full", tr("operator.disk_full", free=free)))
+        for name, text in notices:
+            notice = text_label(text, "closed")
+            notice.setObjectName(name)
+            box.addWidget(notice)
         for error in status.errors:
             box.addWidget(text_label(tr("operator.read_error", error=error), "closed"))
         if not status.installs and not status.errors:
