@@ -17,6 +17,7 @@ from ..device.install import READ_ONLY_ERRNOS, Installer, read_only_error, rollb
 from ..device.layout import DataDir
 from ..device.media_check import MediaCheck, check_media
 from ..device.state import DEVICE_ADVICE, DeviceState, open_device_state
+from ..pack.manifest import shown_text
 from ..pack.signing import PublicKey
 from ..store.content_store import ContentStore
 from .common import EXIT_REFUSED, data_dir_option, echo, echo_json, fail
@@ -223,12 +224,12 @@ def _print_info(result: dict[str, Any]) -> None:
 
 
 def media_check_lines(checked: MediaCheck) -> list[str]:
-    """``info --verify`` in plain words: the counts, then each failing file on its own line (escaped by echo)."""
+    """``info --verify`` in plain words: the counts, then each failing file (quoted and escaped) on its own line."""
     damaged, missing = len(checked.damaged), len(checked.missing)
     verdict = "all match their hashes" if checked.ok else f"{damaged} DAMAGED, {missing} MISSING"
     lines = [f"media check: {checked.checked} of {checked.total} files hashed, {verdict}"]
-    lines += [f"  damaged: {name}" for name in checked.damaged]
-    lines += [f"  missing: {name}" for name in checked.missing]
+    lines += [f"  damaged: {shown_text(name, 100)}" for name in checked.damaged]
+    lines += [f"  missing: {shown_text(name, 100)}" for name in checked.missing]
     if not checked.ok:
         lines.append("  the next install replaces them (the same version again: kiosk-pack install --reinstall PACK)")
     return lines
