@@ -48,7 +48,7 @@ SHORT = "public, max-age=60"
 
 _VERSIONED_METADATA = re.compile(r"^/metadata/[1-9][0-9]*\.[A-Za-z0-9][A-Za-z0-9._-]*\.json$")
 _MUTABLE_METADATA = frozenset({"/metadata/timestamp.json", "/metadata/root.json"})
-_HASHED_BLOB = re.compile(r"^/targets/(?:[a-z0-9-]+/){2,4}[0-9a-f]{64}\.[^/]+$")
+_HASHED_BLOB = re.compile(r"^/targets/[a-z0-9-]+/[a-z0-9-]+/(?:[A-Za-z0-9][A-Za-z0-9._-]*/)?[0-9a-f]{64}\.[^/]+$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 1 << 20
 
@@ -119,6 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
     server: ChannelHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -95,7 +95,8 @@ class NginxServer:
         if os.geteuid() == 0:  # workers would drop to "nobody" and lose the temp prefix
             user = f"user {pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name};\n"
         temp = "\n".join(
-            f"    {kind}_temp_path {self.prefix}/tmp/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            f"    {kind}_temp_path {self.prefix}/tmp/{kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
         )
         return (
             f"{user}daemon off;\nworker_processes 1;\npid {self.prefix}/nginx.pid;\n"
