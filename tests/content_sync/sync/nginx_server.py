@@ -101,7 +101,7 @@ class NginxServer:
         return (
             f"{user}daemon off;\nworker_processes 1;\npid {self.prefix}/nginx.pid;\n"
             f"error_log {self.prefix}/error.log warn;\n"
-            "events { worker_connections 256; }\n"
+            "events { worker_connections 2048; }\n"
             "http {\n"
             f"    log_format kiosk escape=none '{_LOG_FORMAT}';\n"
             f"    access_log {self.access_log} kiosk;\n"
