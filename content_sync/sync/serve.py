@@ -19,8 +19,9 @@ this small static server answers exactly as that configuration does:
   metadata and hash-named blobs, a minute for ``timestamp.json``, ``root.json``, other files
   and 404s.
 
-Run it as ``python -m content_sync.sync.serve DIR --port 8000``; it is a demo server (threads,
-no TLS, no limits on connections): put nginx in front of anything a fleet uses.
+Run it as ``python -m content_sync.sync.serve DIR --port 8000``; it is a demo server (a thread
+per connection, a quiet connection closed after a minute, no TLS, no limit on connections):
+put nginx in front of anything a fleet uses.
 """
 
 from __future__ import annotations
@@ -121,6 +122,11 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server_version
 
     server: ChannelHTTPServer
+
+    def setup(self) -> None:
+        # A client that goes quiet (a kiosk whose link died) gives its thread back after this long.
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout)
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.quiet:
@@ -245,12 +251,14 @@ class ChannelHTTPServer(ThreadingHTTPServer):
         *,
         quiet: bool = False,
         on_request: Callable[[Served], None] | None = None,
+        idle_timeout: float = 60.0,
     ) -> None:
         self.root = Path(root).resolve(strict=True)
         if not self.root.is_dir():
             raise ServeError(f"{root} is not a folder")
         self.quiet = quiet
         self.on_request = on_request
+        self.idle_timeout = idle_timeout
         super().__init__(address, _Handler)
 
     @property
@@ -324,6 +332,7 @@ def make_server(
     *,
     quiet: bool = False,
     on_request: Callable[[Served], None] | None = None,
+    idle_timeout: float = 60.0,
 ) -> ChannelHTTPServer:
     """A bound server (not yet serving): ``port`` 0 picks a free one; see ``server.url``."""
     root = Path(root)
@@ -332,7 +341,7 @@ def make_server(
     if not (root / "metadata").is_dir():
         raise ServeError(f"{root} holds no channel (no metadata/ folder)")
     try:
-        return ChannelHTTPServer(root, (host, port), quiet=quiet, on_request=on_request)
+        return ChannelHTTPServer(root, (host, port), quiet=quiet, on_request=on_request, idle_timeout=idle_timeout)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

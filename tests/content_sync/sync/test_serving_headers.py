@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -266,3 +267,18 @@ def test_serve_refuses_a_port_in_use_in_one_line(channel: Published) -> None:
         port = taken.getsockname()[1]
         with pytest.raises(ServeError, match=rf"^cannot listen on 127\.0\.0\.1:{port}: "):
             make_server(channel.dir, "127.0.0.1", port)
+
+
+def test_serve_py_closes_a_quiet_connection(channel: Published) -> None:
+    """A kiosk whose link died mid-request must not hold a server thread for ever."""
+    server = make_server(channel.dir, "127.0.0.1", 0, quiet=True, idle_timeout=0.3)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(server.server_address[:2], timeout=10) as conn:
+            conn.sendall(b"GET /metadata/timestamp.json HTTP/1.1\r\n")  # and then nothing more
+            assert conn.recv(100) == b""  # closed by the server, long before our 10 s
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
