@@ -3,10 +3,12 @@
     .venv/bin/python -m benchmarks.bench_fetch              # 256 MB, best of 3
     .venv/bin/python -m benchmarks.bench_fetch --mb 64 --reps 5 --server http.server
 
-Serves one file of random bytes from nginx (if ``nginx`` is on PATH, ``--server nginx``) or
-``python3 -m http.server`` on loopback, then times ``curl -o`` and ``Fetcher.download`` (which
-also hashes and fsyncs) fetching it, best of ``--reps`` each. Target (issue 12): the client at
-least 0.8 times curl's throughput.
+Serves one file of random bytes, named as a channel blob (``targets/GROUP/SHA256.NAME``), from
+Debian's nginx with the shipped rules ``packaging/nginx/kiosk-channel.conf`` when nginx is
+installed (on PATH or in /usr/sbin; ``--server nginx``), else from ``python3 -m http.server``
+(``--server serve.py`` for the demo server), on loopback; then times ``curl -o`` and
+``Fetcher.download`` (which also hashes and fsyncs) fetching it, best of ``--reps`` each.
+Target (issue 12): the client at least 0.8 times curl's throughput.
 The bytes moved under faults are held to 1.1 times the bytes needed by
 ``tests/content_sync/sync/test_fetch_faults.py`` (a proxy counts them).
 """
@@ -27,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from content_sync.sync.fetch import Fetcher, FetchPolicy
+from tests.content_sync.sync.nginx_server import NginxMissing, NginxServer, nginx_binary
 
 TARGET_RATIO = 0.8
 
@@ -47,17 +50,23 @@ def wait_for(port: int) -> None:
     raise SystemExit(f"server on port {port} did not start")
 
 
+def have_nginx() -> bool:
+    try:
+        nginx_binary()
+    except NginxMissing:
+        return False
+    return True
+
+
 @contextmanager
 def serve(root: Path, kind: str) -> Iterator[str]:
+    if kind == "nginx":  # the production rules, included from packaging/nginx (tests' harness)
+        with NginxServer(root) as nginx:
+            yield nginx.url
+        return
     port = free_port()
-    if kind == "nginx":
-        conf = root.parent / "nginx.conf"
-        conf.write_text(
-            f"daemon off; worker_processes 1; pid {root.parent}/nginx.pid; error_log stderr;\n"
-            "events {}\nhttp { access_log off; sendfile on; gzip off;\n"
-            f"  server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n"
-        )
-        cmd = ["nginx", "-c", str(conf), "-p", str(root.parent)]
+    if kind == "serve.py":
+        cmd = [sys.executable, "-m", "content_sync.sync.serve", str(root), "--port", str(port)]
     else:
         cmd = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)]
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -84,30 +93,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mb", type=int, default=256)
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--server", choices=["nginx", "http.server"], default=None)
+    parser.add_argument("--server", choices=["nginx", "serve.py", "http.server"], default=None)
     args = parser.parse_args(argv)
-    kind = args.server or ("nginx" if shutil.which("nginx") else "http.server")
+    kind = args.server or ("nginx" if have_nginx() else "http.server")
     if shutil.which("curl") is None:
         raise SystemExit("curl is needed for the comparison")
     with tempfile.TemporaryDirectory(prefix="bench-fetch-") as tmp:
         work = Path(tmp)
-        root = work / "www"
-        root.mkdir()
+        root = work / "channel"
+        (root / "metadata").mkdir(parents=True)
         data = os.urandom(args.mb * 1024 * 1024)
         sha = hashlib.sha256(data).hexdigest()
-        (root / "blob.bin").write_bytes(data)
+        blob = f"/targets/bench/run/{sha}.blob.bin"
+        (root / blob.lstrip("/")).parent.mkdir(parents=True)
+        (root / blob.lstrip("/")).write_bytes(data)
         del data
         size = args.mb * 1024 * 1024
         with serve(root, kind) as url:
             out = work / "out"
 
             def curl() -> None:
-                subprocess.run(["curl", "-sS", "-o", str(out), url + "/blob.bin"], check=True)
+                subprocess.run(["curl", "-fsS", "-o", str(out), url + blob], check=True)
                 out.unlink()
 
             def client() -> None:
                 with Fetcher(FetchPolicy()) as fetcher:
-                    fetcher.download(url + "/blob.bin", out, expected_length=size, expected_sha256=sha)
+                    fetcher.download(url + blob, out, expected_length=size, expected_sha256=sha)
                 out.unlink()
 
             best = interleaved(args.reps, {"curl": curl, "client": client})

@@ -2,7 +2,7 @@
 # Set up everything the kiosk and its tests need on a fresh Debian/Ubuntu machine:
 # the Debian packages Qt, QtWebEngine, QtMultimedia, espeak-ng and CJK text need, then a
 # virtual environment in .venv with the project installed. Safe to run again: it only
-# installs what is missing. With --tests, also what only the test suite uses (faketime).
+# installs what is missing. With --tests, also what only the test suite uses (faketime, nginx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for_tests=0
@@ -18,6 +18,9 @@ DEBIAN_PACKAGES=(
 )
 # The suite runs the kiosk's tests a second time under a faked clock (libfaketime).
 ((for_tests)) && DEBIAN_PACKAGES+=(faketime)
+# The channel-serving tests start their own nginx (Debian's, as the current user, on a loopback
+# port with packaging/nginx/kiosk-channel.conf); the system's nginx service stays off.
+((for_tests)) && DEBIAN_PACKAGES+=(nginx)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -42,7 +45,21 @@ if ((${#missing[@]})); then
     elif apt-cache show "${pkg}t64" >/dev/null 2>&1; then installable+=("${pkg}t64");
     else echo "setup: note: Debian package $pkg is not available here, skipping"; fi
   done
-  ((${#installable[@]})) && $SUDO apt-get install -y -qq --no-install-recommends "${installable[@]}" >/dev/null
+  # A daemon in the list (nginx) must not start at install: a policy-rc.d that denies every
+  # start while apt runs (unless the machine already has one), and the unit disabled after.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy" && own_policy=1
+  fi
+  status=0
+  ((${#installable[@]})) && { $SUDO apt-get install -y -qq --no-install-recommends "${installable[@]}" >/dev/null || status=$?; }
+  ((own_policy)) && $SUDO rm -f "$policy"
+  ((status == 0)) || exit "$status"
+  if [[ " ${installable[*]:-} " == *" nginx "* ]]; then
+    if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --quiet nginx.service 2>/dev/null || true; fi
+    if command -v update-rc.d >/dev/null 2>&1; then $SUDO update-rc.d nginx disable >/dev/null 2>&1 || true; fi
+  fi
 fi
 
 PYTHON="${PYTHON:-python3}"
