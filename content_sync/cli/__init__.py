@@ -1,7 +1,8 @@
 """``kiosk-pack``: the operator's tool. It parses arguments and calls the library.
 
 One Click group; each family of commands lives in its own module (``packs``: make and check
-pack files; ``device``: a kiosk's data directory; ``search``; ``maps``; ``narrate``). Every
+pack files; ``device``: a kiosk's data directory; ``search``; ``maps``; ``narrate``; ``channel_repo``: channel
+folders). Every
 failure is one plain line on stderr and a non-zero exit; no tracebacks (an unexpected one goes to a
 log file, named in that line). Everything printed is escaped (``common.echo``).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from . import device, maps, narrate, packs, search
+from . import channel_repo, device, maps, narrate, packs, search
 from .common import KioskGroup
 
 
@@ -26,6 +27,6 @@ def main(ctx: click.Context, debug: bool) -> None:
 for command in (
     packs.build, packs.keygen, packs.sign, packs.verify, packs.diff_command,
     device.trust, device.channel, device.install, device.rollback_command, device.info,
-    search.search_command, maps.map_group, narrate.narrate,
+    search.search_command, maps.map_group, narrate.narrate, channel_repo.serve,
 ):  # fmt: skip
     main.add_command(command)
