@@ -54,10 +54,21 @@ DEVICE_ID_SETTING = "device_id"
 
 #: Keys of the ``sync_state`` table this module writes (the operator screen reads them).
 STATE_KEYS = (
-    "last_check", "last_success", "last_outcome", "last_message", "last_error", "channel_state",
-    "stale_since", "clock_problem", "bytes_last", "bytes_total", "installed_version", "failures",
-    "retry_after", "next_check",
-)  # fmt: skip
+    "last_check",
+    "last_success",
+    "last_outcome",
+    "last_message",
+    "last_error",
+    "channel_state",
+    "stale_since",
+    "clock_problem",
+    "bytes_last",
+    "bytes_total",
+    "installed_version",
+    "failures",
+    "retry_after",
+    "next_check",
+)
 
 
 class SyncSetupError(KioskError):
@@ -132,8 +143,12 @@ def setup(
         device.set(GROUP_SETTING, group)
         if device_id or not device.get(DEVICE_ID_SETTING):
             device.set(DEVICE_ID_SETTING, device_id or uuid.uuid4().hex)
-        return {"url": url, "group": group, "device_id": device.get(DEVICE_ID_SETTING),
-                "root": str(paths.metadata / "root.json")}  # fmt: skip
+        return {
+            "url": url,
+            "group": group,
+            "device_id": device.get(DEVICE_ID_SETTING),
+            "root": str(paths.metadata / "root.json"),
+        }
 
 
 @contextlib.contextmanager
@@ -184,8 +199,11 @@ def choose(entries: list[Entry], installed: int | None, channel: str) -> Choice:
         return Choice(None, "up-to-date", "the channel offers no pack for this group yet")
     newest = max(packs, key=lambda e: (e.content_version, e.path))
     if installed is not None and newest.content_version <= installed:
-        return Choice(None, "up-to-date", f"content version {installed} is installed; the channel's newest is"
-                                          f" {newest.content_version}")  # fmt: skip
+        return Choice(
+            None,
+            "up-to-date",
+            f"content version {installed} is installed; the channel's newest is {newest.content_version}",
+        )
     return Choice(newest, "installed", f"content version {newest.content_version} is the newest")
 
 
@@ -274,8 +292,12 @@ def run_cycle(data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None) ->
             _record(device, result)
             return result
     except KioskError as exc:  # the device database itself cannot be opened or written
-        return CycleResult("failed", f"sync state cannot be written: {exc}", checked_at=now,
-                           bytes_moved=fetch.bytes_received - start_bytes)  # fmt: skip
+        return CycleResult(
+            "failed",
+            f"sync state cannot be written: {exc}",
+            checked_at=now,
+            bytes_moved=fetch.bytes_received - start_bytes,
+        )
     finally:
         if own:
             fetch.close()
@@ -288,15 +310,21 @@ def _with(result: CycleResult, **changes: Any) -> CycleResult:
 
 
 def _cycle(
-    data: DataDir, paths: SyncPaths, device: DeviceState, fetch: Fetcher, tuf: _HintingTufFetcher,
-    now: dt.datetime, clock: Clock,
-) -> CycleResult:  # fmt: skip
+    data: DataDir,
+    paths: SyncPaths,
+    device: DeviceState,
+    fetch: Fetcher,
+    tuf: _HintingTufFetcher,
+    now: dt.datetime,
+    clock: Clock,
+) -> CycleResult:
     pointer = data.read_pointer()
     installed = pointer.content_version if pointer else None
     url, group = device.get(URL_SETTING), device.get(GROUP_SETTING)
     if not url or not group:
-        return CycleResult("failed", "this kiosk is not set up for a channel: run 'kiosk-pack sync-setup'",
-                           installed_version=installed)  # fmt: skip
+        return CycleResult(
+            "failed", "this kiosk is not set up for a channel: run 'kiosk-pack sync-setup'", installed_version=installed
+        )
     try:
         client = ChannelClient(paths.metadata, url, group, clock=clock, fetcher=tuf)
         view = client.refresh()
@@ -305,12 +333,19 @@ def _cycle(
     except KioskError as exc:
         return CycleResult("failed", str(exc), installed_version=installed)
     base = CycleResult(
-        "up-to-date", view.message, channel_state=view.state, installed_version=installed,
-        clock_problem=view.clock_problem, stale_since=view.expires if view.state == "stale" else None,
-    )  # fmt: skip
+        "up-to-date",
+        view.message,
+        channel_state=view.state,
+        installed_version=installed,
+        clock_problem=view.clock_problem,
+        stale_since=view.expires if view.state == "stale" else None,
+    )
     if view.state == "stale":
-        return _with(base, outcome="stale", message=f"{view.message}; showing content version {installed}"
-                     if installed is not None else view.message)  # fmt: skip
+        return _with(
+            base,
+            outcome="stale",
+            message=f"{view.message}; showing content version {installed}" if installed is not None else view.message,
+        )
     choice = choose(_entries(view), installed, str(device.get("channel", "stable")))
     if choice.entry is None:
         _clean_staging(paths.staging, None)
@@ -321,14 +356,19 @@ def _cycle(
     paths.staging.mkdir(parents=True, exist_ok=True)
     dest = paths.staging / staged
     try:
-        download = fetch.download(client.url_of(target), dest, expected_length=target.length,
-                                  expected_sha256=target.sha256)  # fmt: skip
+        download = fetch.download(
+            client.url_of(target), dest, expected_length=target.length, expected_sha256=target.sha256
+        )
     except ServerBusyError as exc:
-        return _with(base, outcome="failed", message=f"download of {target.name} paused: {exc}",
-                     target=target.path, retry_after=exc.retry_in)  # fmt: skip
+        return _with(
+            base,
+            outcome="failed",
+            message=f"download of {target.name} paused: {exc}",
+            target=target.path,
+            retry_after=exc.retry_in,
+        )
     except FetchError as exc:
-        return _with(base, outcome="failed", message=f"download of {target.name} failed: {exc}",
-                     target=target.path)  # fmt: skip
+        return _with(base, outcome="failed", message=f"download of {target.name} failed: {exc}", target=target.path)
     installer = Installer(data, device.trusted_keys(), str(device.get("channel", "stable")), clock=clock)
     source = f"channel {group}: {target.name}"
     try:
@@ -338,17 +378,25 @@ def _cycle(
             device.log_install(source, choice.entry.pack_id, choice.entry.content_version, False, str(exc))
         # A pack the installer refused will be refused again: drop it rather than re-install it every cycle.
         dest.unlink(missing_ok=True)
-        return _with(base, outcome="failed", message=f"content version {choice.entry.content_version} was not"
-                     f" installed: {exc}", target=target.path)  # fmt: skip
+        return _with(
+            base,
+            outcome="failed",
+            message=f"content version {choice.entry.content_version} was not installed: {exc}",
+            target=target.path,
+        )
     dest.unlink(missing_ok=True)
     with contextlib.suppress(KioskError):
         device.log_install(source, done.pack_id, done.content_version, True, "installed from the channel")
     before = f" (was {done.previous_version})" if done.previous_version else ""
     return _with(
-        base, outcome="installed", installed_version=done.content_version, previous_version=done.previous_version,
-        target=target.path, resumed_from=download.resumed_from,
+        base,
+        outcome="installed",
+        installed_version=done.content_version,
+        previous_version=done.previous_version,
+        target=target.path,
+        resumed_from=download.resumed_from,
         message=f"installed content version {done.content_version}{before} from {target.name}",
-    )  # fmt: skip
+    )
 
 
 def _entries(view: ChannelView) -> list[Entry]:
@@ -451,8 +499,14 @@ class PollSchedule:
         return now + dt.timedelta(seconds=wait)
 
 
-def schedule_after(data: DataDir, result: CycleResult, *, policy: PollPolicy | None = None,
-                   rng: random.Random | None = None, clock: Clock | None = None) -> dt.datetime:  # fmt: skip
+def schedule_after(
+    data: DataDir,
+    result: CycleResult,
+    *,
+    policy: PollPolicy | None = None,
+    rng: random.Random | None = None,
+    clock: Clock | None = None,
+) -> dt.datetime:
     """The next cycle's moment after ``result``, also written to ``sync_state.next_check``."""
     assert result.checked_at is not None
     with _device(data, clock) as device:
@@ -463,3 +517,41 @@ def schedule_after(data: DataDir, result: CycleResult, *, policy: PollPolicy | N
         )
         device.set_sync("next_check", _iso(due))
     return due
+
+
+def run_forever(
+    data: DataDir,
+    *,
+    clock: Clock,
+    sleep: Callable[[float], None],
+    report: Callable[[CycleResult], None] | None = None,
+    policy: PollPolicy | None = None,
+    rng: random.Random | None = None,
+    fetcher: Fetcher | None = None,
+    cycles: int | None = None,
+) -> None:
+    """Cycle, then sleep until the schedule says (``kiosk-pack sync`` without ``--once``; ``cycles`` bounds it).
+
+    One fetcher serves every cycle (one keep-alive session); the first cycle runs at once.
+    """
+    fetch = fetcher if fetcher is not None else Fetcher(now=clock)
+    schedule_rng = rng or random.Random()
+    done = 0
+    try:
+        while cycles is None or done < cycles:
+            result = run_cycle(data, clock=clock, fetcher=fetch)
+            done += 1
+            if report is not None:
+                report(result)
+            try:
+                due = schedule_after(data, result, policy=policy, rng=schedule_rng, clock=clock)
+            except KioskError:  # the device database cannot be written: try again after a long pause
+                due = clock() + dt.timedelta(seconds=(policy or PollPolicy()).backoff_max)
+            if cycles is not None and done >= cycles:
+                break
+            wait = (due - clock()).total_seconds()
+            if wait > 0:
+                sleep(wait)
+    finally:
+        if fetcher is None:
+            fetch.close()

@@ -83,8 +83,9 @@ def read_entry(path: str, custom: dict[str, Any]) -> Entry | None:
         if version is None:
             return None
         channel = custom.get("channel")
-        return Entry(path, PACK_KIND, pack_id, version, channel=channel if isinstance(channel, str) else None,
-                     pinned=pinned)  # fmt: skip
+        return Entry(
+            path, PACK_KIND, pack_id, version, channel=channel if isinstance(channel, str) else None, pinned=pinned
+        )
     if kind == DELTA_KIND:
         start, end = _int(custom.get("from_version")), _int(custom.get("to_version"))
         if start is None or end is None or end <= start:

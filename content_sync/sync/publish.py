@@ -136,17 +136,24 @@ def publish_pack(repo: ChannelRepository, group: str, pack: Path, trusted: Seque
             f"group {group} already has content version {manifest.content_version} ({existing.target.path}) "
             "with other bytes; build the pack with a higher content_version"
         )
-    target = repo.add_target(group, pack, name, describe_pack(manifest.pack_id, manifest.content_version,
-                                                               manifest.channel))  # fmt: skip
+    target = repo.add_target(
+        group, pack, name, describe_pack(manifest.pack_id, manifest.content_version, manifest.channel)
+    )
     assert target.path == path
     return _result(group, target, manifest, key, already=False)
 
 
 def _result(group: str, target: PublishedTarget, manifest: Manifest, key: PublicKey, *, already: bool) -> PublishResult:
     return PublishResult(
-        group=group, path=target.path, pack_id=manifest.pack_id, content_version=manifest.content_version,
-        length=target.length, sha256=target.sha256, signed_by=key.key_id, already=already,
-    )  # fmt: skip
+        group=group,
+        path=target.path,
+        pack_id=manifest.pack_id,
+        content_version=manifest.content_version,
+        length=target.length,
+        sha256=target.sha256,
+        signed_by=key.key_id,
+        already=already,
+    )
 
 
 def pin_version(repo: ChannelRepository, group: str, version: int | None) -> str | None:

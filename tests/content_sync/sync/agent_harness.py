@@ -60,8 +60,9 @@ def make_channel(tmp: Path) -> Channel:
 def fetcher(clock: FakeClock, waits: Waits | None = None, **policy: float) -> Fetcher:
     """The kiosk's downloader with recorded sleeps and seeded jitter (no test waits for real)."""
     settings: dict = {"stall_timeout": 5.0, "connect_timeout": 5.0, **policy}
-    return Fetcher(FetchPolicy(**settings), sleep=waits if waits is not None else Waits(), rng=random.Random(3),
-                   now=clock)  # fmt: skip
+    return Fetcher(
+        FetchPolicy(**settings), sleep=waits if waits is not None else Waits(), rng=random.Random(3), now=clock
+    )
 
 
 def change_venue_text(source: Path) -> None:
