@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from tuf.api import exceptions as tuf_exceptions
 
-from content_sync.core.errors import KioskError
+from content_sync.core.errors import KioskError, PackError
 from content_sync.device.install import Installer
 from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
@@ -376,8 +376,10 @@ def _cycle(
     except KioskError as exc:
         with contextlib.suppress(KioskError):
             device.log_install(source, choice.entry.pack_id, choice.entry.content_version, False, str(exc))
-        # A pack the installer refused will be refused again: drop it rather than re-install it every cycle.
-        dest.unlink(missing_ok=True)
+        # A pack the installer refused will be refused again: drop it. A full disk or a busy
+        # installer is the kiosk's state, not the pack's: keep the download for the next cycle.
+        if isinstance(exc, PackError):
+            dest.unlink(missing_ok=True)
         return _with(
             base,
             outcome="failed",
