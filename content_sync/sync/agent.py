@@ -132,8 +132,10 @@ def setup(
     except KioskError as exc:
         raise SyncSetupError(str(exc)) from None
     paths = SyncPaths(data)
-    if replace and paths.metadata.exists():
-        shutil.rmtree(paths.metadata)
+    if replace:
+        for folder in (paths.metadata, paths.staging):  # the old channel's metadata and downloads
+            if folder.exists():
+                shutil.rmtree(folder)
     try:
         provision(paths.metadata, Path(root_file))
     except ChannelConfigError as exc:
@@ -286,7 +288,15 @@ def run_cycle(data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None) ->
     tuf = _HintingTufFetcher(fetch)
     try:
         with _device(data, clock) as device:
-            result = _cycle(data, paths, device, fetch, tuf, now, clock)
+            try:
+                result = _cycle(data, paths, device, fetch, tuf, now, clock)
+            except OSError as exc:  # the kiosk's own disk: the sync folder cannot be written
+                where = f" ({exc.filename})" if exc.filename else ""
+                result = CycleResult(
+                    "failed",
+                    f"cannot write the kiosk's sync folder{where}: {exc.strerror or exc}; the content is unchanged",
+                    installed_version=(p.content_version if (p := data.read_pointer()) else None),
+                )
             moved = fetch.bytes_received - start_bytes
             result = _with(result, bytes_moved=moved, checked_at=now)
             _record(device, result)
@@ -416,7 +426,6 @@ def _record(device: DeviceState, result: CycleResult) -> None:
         "last_outcome": result.outcome,
         "last_message": result.message,
         "channel_state": result.channel_state or _sync_value(device, "channel_state"),
-        "clock_problem": result.clock_problem,
         "bytes_last": result.bytes_moved,
         "bytes_total": total,
         "installed_version": result.installed_version,
@@ -428,6 +437,8 @@ def _record(device: DeviceState, result: CycleResult) -> None:
         values["last_error"] = None
     elif result.outcome == "failed":
         values["last_error"] = result.message
+    if result.channel_state is not None:  # the channel was read: its verdict on the clock is fresh
+        values["clock_problem"] = result.clock_problem
     if result.channel_state == "stale":
         values["stale_since"] = _iso(result.stale_since)
     elif result.channel_state == "current":

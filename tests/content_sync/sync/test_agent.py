@@ -215,3 +215,31 @@ def test_a_kiosk_with_a_1970_clock_still_updates_and_reports_its_clock(
     assert installed(kiosk)[0] == 1
     assert result.clock_problem and "1970-01-01" in result.clock_problem
     assert sync_state(kiosk)["clock_problem"] == result.clock_problem
+
+
+def test_a_sync_folder_that_cannot_be_written_is_one_plain_failure(
+    tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey
+) -> None:
+    channel = make_channel(tmp_path)
+    publish_pack(channel.repo, LANZHOU, make_pack(mini_source, version=1), [signing_key.public])
+    with serve(channel.dir) as url:
+        kiosk = channel.kiosk("kiosk", url, LANZHOU, signing_key)
+        SyncPaths(kiosk).staging.write_bytes(b"")  # a file where the staging folder belongs
+        result = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+    assert result.outcome == "failed" and result.message.startswith("cannot write the kiosk's sync folder")
+    assert str(SyncPaths(kiosk).staging) in result.message and "\n" not in result.message
+    assert installed(kiosk)[0] is None and sync_state(kiosk)["last_error"] == result.message
+
+
+def test_a_failed_cycle_keeps_the_last_word_on_the_clock(
+    tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey
+) -> None:
+    channel = make_channel(tmp_path)
+    with serve(channel.dir) as url:
+        kiosk = channel.kiosk("kiosk", url, LANZHOU, signing_key)
+        year_2099 = datetime(2099, 6, 1, tzinfo=UTC)
+        seen = run_cycle(kiosk, clock=lambda: year_2099, fetcher=fetcher(channel.clock))
+    assert seen.outcome == "up-to-date" and seen.clock_problem and "2099-06-01" in seen.clock_problem
+    down = run_cycle(kiosk, clock=lambda: year_2099, fetcher=fetcher(channel.clock, max_failures=1))
+    assert down.outcome == "failed"
+    assert sync_state(kiosk)["clock_problem"] == seen.clock_problem  # not forgotten because the server was down

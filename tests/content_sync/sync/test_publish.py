@@ -51,16 +51,16 @@ def test_a_pack_not_signed_by_a_trusted_key_or_damaged_is_never_offered(
     channel = make_channel(tmp_path)
     before = served_files(channel.dir)
     stranger = make_pack(mini_source, version=1, keys=[other_key])
-    with pytest.raises(PublishError, match="^not published: "):
+    with pytest.raises(PublishError, match=r"^not published: "):
         publish_pack(channel.repo, LANZHOU, stranger, [signing_key.public])
     unsigned = make_pack(mini_source, version=1, keys=[])
-    with pytest.raises(PublishError, match="^not published: "):
+    with pytest.raises(PublishError, match=r"^not published: "):
         publish_pack(channel.repo, LANZHOU, unsigned, [signing_key.public])
     damaged = make_pack(mini_source, version=1)
     raw = bytearray(damaged.read_bytes())
     raw[len(raw) // 2] ^= 0xFF  # a byte flipped inside a stored file
     damaged.write_bytes(bytes(raw))
-    with pytest.raises(PublishError, match="^not published: "):
+    with pytest.raises(PublishError, match=r"^not published: "):
         publish_pack(channel.repo, LANZHOU, damaged, [signing_key.public])
     with pytest.raises(PublishError, match="no trusted pack key"):
         publish_pack(channel.repo, LANZHOU, make_pack(mini_source, version=1), [])
@@ -80,7 +80,7 @@ def test_one_version_names_one_content(
     assert again.already and channel.repo.timestamp().version == timestamp  # nothing re-signed
     change_venue_text(mini_source)
     other_v1 = make_pack(mini_source, version=1)
-    with pytest.raises(PublishError, match="already has content version 1 .* with other bytes"):
+    with pytest.raises(PublishError, match=r"already has content version 1 .* with other bytes"):
         publish_pack(channel.repo, LANZHOU, other_v1, [signing_key.public])
     publish_pack(channel.repo, TIANSHUI, other_v1, [signing_key.public])  # another group may differ
     assert channel.repo.timestamp().version == timestamp + 1
