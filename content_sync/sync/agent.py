@@ -361,6 +361,15 @@ def _cycle(
         _clean_staging(paths.staging, None)
         return _with(base, outcome=choice.outcome, message=choice.message)
     target = next(t for t in view.targets if t.path == choice.entry.path)
+    channel = str(device.get("channel", "stable"))
+    keys = device.trusted_keys()
+    # The file this kiosk refused last time, with the same keys and channel, would be refused
+    # again: say so without downloading it every cycle (until the channel offers another file
+    # or an operator trusts another key).
+    refusal = {"sha256": target.sha256, "keys": sorted(k.key_id for k in keys), "channel": channel}
+    refused = _sync_value(device, "refused")
+    if isinstance(refused, dict) and {k: refused.get(k) for k in refusal} == refusal:
+        return _with(base, outcome="failed", message=str(refused.get("message")), target=target.path)
     staged = _staged_name(target)
     _clean_staging(paths.staging, staged)
     paths.staging.mkdir(parents=True, exist_ok=True)
@@ -379,7 +388,7 @@ def _cycle(
         )
     except FetchError as exc:
         return _with(base, outcome="failed", message=f"download of {target.name} failed: {exc}", target=target.path)
-    installer = Installer(data, device.trusted_keys(), str(device.get("channel", "stable")), clock=clock)
+    installer = Installer(data, keys, channel, clock=clock)
     source = f"channel {group}: {target.name}"
     try:
         done = installer.install(dest)
@@ -388,14 +397,11 @@ def _cycle(
             device.log_install(source, choice.entry.pack_id, choice.entry.content_version, False, str(exc))
         # A pack the installer refused will be refused again: drop it. A full disk or a busy
         # installer is the kiosk's state, not the pack's: keep the download for the next cycle.
+        message = f"content version {choice.entry.content_version} was not installed: {exc}"
         if isinstance(exc, PackError):
             dest.unlink(missing_ok=True)
-        return _with(
-            base,
-            outcome="failed",
-            message=f"content version {choice.entry.content_version} was not installed: {exc}",
-            target=target.path,
-        )
+            device.set_sync("refused", {**refusal, "message": message})
+        return _with(base, outcome="failed", message=message, target=target.path)
     dest.unlink(missing_ok=True)
     with contextlib.suppress(KioskError):
         device.log_install(source, done.pack_id, done.content_version, True, "installed from the channel")

@@ -146,7 +146,7 @@ def test_run_forever_sleeps_by_the_schedule_and_records_the_next_check(tmp_path:
 # --- cycles that go wrong -------------------------------------------------------------------
 
 
-def test_a_pack_the_kiosk_does_not_trust_is_refused_and_not_fetched_again(
+def test_a_pack_the_kiosk_does_not_trust_is_refused_once_not_in_a_loop(
     tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey, other_key: SigningKey
 ) -> None:
     channel = make_channel(tmp_path)
@@ -154,13 +154,23 @@ def test_a_pack_the_kiosk_does_not_trust_is_refused_and_not_fetched_again(
     with serve(channel.dir) as url:
         kiosk = channel.kiosk("kiosk", url, LANZHOU, other_key)  # trusts only another key
         result = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
-    assert result.outcome == "failed" and result.message.startswith("content version 1 was not installed: ")
-    assert installed(kiosk)[0] is None
-    assert not any(SyncPaths(kiosk).staging.iterdir())
-    with DeviceState(kiosk.device_db) as device:
-        log = device.install_log()
-    assert log[0].ok is False and log[0].source == f"channel {LANZHOU}: packs/mini-test-1.kpack"
-    assert sync_state(kiosk)["last_error"] == result.message
+        assert result.outcome == "failed" and result.message.startswith("content version 1 was not installed: ")
+        assert installed(kiosk)[0] is None
+        assert not any(SyncPaths(kiosk).staging.iterdir())
+        with DeviceState(kiosk.device_db) as device:
+            log = device.install_log()
+        assert log[0].ok is False and log[0].source == f"channel {LANZHOU}: packs/mini-test-1.kpack"
+        assert sync_state(kiosk)["last_error"] == result.message
+
+        # The same file is not fetched again to be refused again (no download loop)...
+        again = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+        assert again.outcome == "failed" and again.message == result.message
+        assert again.bytes_moved < result.bytes_moved / 5
+        # ...until an operator trusts the key the pack is signed with.
+        with DeviceState(kiosk.device_db) as device:
+            device.trust(signing_key.public)
+        trusted = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+        assert trusted.outcome == "installed" and installed(kiosk)[0] == 1
 
 
 def test_an_unreachable_channel_changes_nothing_and_is_said_plainly(
