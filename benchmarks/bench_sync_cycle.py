@@ -84,7 +84,7 @@ def main() -> None:
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
             runs.append(one_run(Path(tmp), args.source))
-    print(f"pack: {args.source}, {runs[0]['pack_bytes'] / 2**20:.2f} MB; median of {len(runs)} runs")
+    print(f"pack: {args.source}, {runs[0]['pack_bytes']:,.0f} bytes; median of {len(runs)} runs")
     for name in ("first_cycle", "idle_cycle", "update_cycle"):
         secs = statistics.median(r[f"{name}_s"] for r in runs)
         moved = statistics.median(r[f"{name}_bytes"] for r in runs)
