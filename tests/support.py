@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import stat
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -99,8 +100,10 @@ class HostilePacks:
         )  # fmt: skip
         out = self.work / f"hostile-{self.version}.kpack"
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
-            zf.writestr("manifest.json", raw)
-            zf.writestr("signatures.json", signatures_bytes(raw, [self.key]))
+            for name, data in (("manifest.json", raw), ("signatures.json", signatures_bytes(raw, [self.key]))):
+                info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+                info.external_attr = (stat.S_IFREG | 0o644) << 16  # a regular file, as the builder writes
+                zf.writestr(info, data)
             zf.write(db, "content.db")
             for name in files:
                 if name != "content.db":

@@ -413,7 +413,8 @@ class ContentStore:
         return list(self._meta_value("fallback", _language_list, list(i18n.DEFAULT_FALLBACK)))
 
     def languages(self) -> list[str]:
-        return list(self._meta_value("languages", _language_list, []))
+        none: list[str] = []
+        return list(self._meta_value("languages", _language_list, none))
 
     def counts(self) -> dict[str, int]:
         tables = ("venues", "routes", "events", "heritage", "transport", "pages", "notices", "themes", "media")
@@ -650,7 +651,7 @@ class ContentStore:
         name = tz_name if tz_name is not None and _known_zone(tz_name) else self._meta_value("timezone", _zone_name, "")
         tz: dt.tzinfo = hours_mod.zone(name) if name else (start.tzinfo or dt.UTC)
 
-        def event(row: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+        def event(row: Sequence[Any]) -> tuple[str, tuple[I18n, I18n, str, str | None, str | None, I18n]]:
             eid, t, s, kind, venue, heritage, price = row
             return _ident(eid), (
                 _i18n(t, "title"), _i18n(s, "summary"), _text(kind, "kind"), _opt_text(venue, "venue_id"),
@@ -768,11 +769,14 @@ class ContentStore:
             row = self.conn.execute(
                 f"SELECT id, {title_col}, {sub_col} FROM {table} WHERE id = ?", (hit.ref_id,)
             ).fetchone()
-            result = self._one(table, row, lambda r, hit=hit, cols=(title_col, sub_col): SearchResult(
-                hit.kind, _ident(r[0]), _i18n(r[1], cols[0]), _i18n(r[2], cols[1]), hit.in_name))  # fmt: skip
+            result = self._one(table, row, functools.partial(_search_result, hit.kind, hit.in_name, title_col, sub_col))
             if result is not None:
                 out.append(result)
         return out
+
+
+def _search_result(kind: str, in_name: bool, title_col: str, sub_col: str, row: Sequence[Any]) -> SearchResult:
+    return SearchResult(kind, _ident(row[0]), _i18n(row[1], title_col), _i18n(row[2], sub_col), in_name)
 
 
 def _hours_errors_named(parse: Callable[[Sequence[Any]], None]) -> Callable[[Sequence[Any]], None]:
