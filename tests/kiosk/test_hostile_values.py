@@ -6,8 +6,8 @@ with arbitrary values and values that are nearly right (JSON of another shape, d
 dates, hours, bounds, time zones), signs the result with a key the kiosk trusts and installs it
 with the real installer. Each pack must either be refused with one clear line (no traceback) or
 be installed and then drawn on every screen (attract, home, lists, details, search, map, events,
-routes, transport, practical pages, hotel room, operator) without the error page and without a
-screen logging an error.
+routes, transport, practical pages, hotel room, operator), in Chinese, English or Arabic, without
+the error page and without a screen logging an error.
 
 The kiosk is built once and each pack is switched in as at an idle reset, so a few hundred
 examples run in CI; ``HYPOTHESIS_PROFILE=nightly`` runs many more, not derandomised:
@@ -249,9 +249,9 @@ def test_the_first_pack_is_shown_on_every_screen(hostile, qtbot, caplog: pytest.
 
 
 @PROFILE
-@given(statements=edits())
+@given(statements=edits(), language=st.sampled_from(["zh-Hans", "en", "ar"]))
 def test_a_trusted_pack_with_any_values_is_refused_in_one_line_or_shown_on_every_screen(
-    hostile, qtbot, caplog: pytest.LogCaptureFixture, statements: list[tuple[str, tuple[object, ...]]]
+    hostile, qtbot, caplog: pytest.LogCaptureFixture, statements: list[tuple[str, tuple[object, ...]]], language: str
 ) -> None:
     kiosk, installer, packs = hostile
     pack = packs.make(edit=lambda conn: apply(conn, statements))
@@ -268,6 +268,7 @@ def test_a_trusted_pack_with_any_values_is_refused_in_one_line_or_shown_on_every
     with caplog.at_level(logging.INFO):
         kiosk.shell.reset_session()  # the new content is switched in between visitors
         assert kiosk.ctx.store.content_version == packs.version
+        kiosk.ctx.session.set_language(language)  # Arabic: right to left, and a language the pack lacks
         every_screen(kiosk, qtbot)
     # No error from any screen; and nothing the store let through needed a screen's own guard
     # (``Screen.items``): what a screen cannot draw, the store has already left out.
