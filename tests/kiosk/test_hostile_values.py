@@ -35,6 +35,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 from content_sync.core.errors import KioskError
 from content_sync.device.install import Installer
 from content_sync.device.layout import DataDir
+from content_sync.device.state import DeviceState
 from content_sync.pack import schema
 from content_sync.pack.signing import SigningKey
 from content_sync.store.content_store import ContentStore
@@ -179,10 +180,9 @@ def apply(conn: sqlite3.Connection, statements: list[tuple[str, tuple[object, ..
 
 @pytest.fixture
 def hostile(tmp_path: Path, make_kiosk, signing_key: SigningKey) -> Iterator[tuple[Any, Installer, HostilePacks]]:
+    """A kiosk trusting ``signing_key``, built once on the test pack; each example installs a new version."""
     data = DataDir(tmp_path / "kiosk-data")
     data.root.mkdir()
-    from content_sync.device.state import DeviceState
-
     with DeviceState(data.device_db) as device:
         device.trust(signing_key.public)
     packs = HostilePacks.from_source(MINI_SOURCE, signing_key, tmp_path / "packs")
