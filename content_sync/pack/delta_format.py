@@ -84,6 +84,13 @@ def dumps(delta: Delta, codec: str = DEFAULT_CODEC) -> bytes:
 
 
 def _decompress(codec: str, body: bytes, max_bytes: int) -> bytes:
+    try:
+        return _decompress_checked(codec, body, max_bytes)
+    except (zlib.error, lzma.LZMAError):
+        raise DeltaError("the delta file is damaged (it does not decompress)") from None
+
+
+def _decompress_checked(codec: str, body: bytes, max_bytes: int) -> bytes:
     dec: Any
     if codec == "zlib":
         dec = zlib.decompressobj()
