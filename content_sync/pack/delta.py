@@ -22,53 +22,18 @@ import secrets
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import search_index
+from .delta_format import Delta, DeltaError, Row, TableDelta, table_lines
 from .digest import ContentDigest, content_digest
 from .manifest import CONTENT_DB
 from .reader import PackReader
 from .schema import CONTENT_SCHEMA_VERSION, CONTENT_TABLES, primary_key
 
-Row = tuple[Any, ...]
-
-
-class DeltaError(Exception):
-    """A delta that cannot be applied; ``str()`` is one plain line for an operator."""
-
-
-@dataclass
-class TableDelta:
-    """Changes to one table: whole new rows, changed columns of existing rows, deleted keys."""
-
-    columns: list[str]
-    key: list[str]
-    inserts: list[Row] = field(default_factory=list)
-    updates: list[tuple[Row, dict[str, Any]]] = field(default_factory=list)
-    deletes: list[Row] = field(default_factory=list)
-
-    @property
-    def upserts(self) -> int:
-        return len(self.inserts) + len(self.updates)
-
-    def __bool__(self) -> bool:
-        return bool(self.inserts or self.updates or self.deletes)
-
-
-@dataclass
-class Delta:
-    """Everything that turns version A of a content database into version B."""
-
-    from_version: int
-    to_version: int
-    from_digest: str
-    to_digest: str
-    tables: dict[str, TableDelta]
-    media: list[dict[str, Any]] = field(default_factory=list)  # rows of `media` new in B: what to fetch
-    schema_version: int = CONTENT_SCHEMA_VERSION
-
+__all__ = ["Delta", "DeltaError", "TableDelta", "apply_delta", "diff", "diff_packs", "make_delta"]
 
 # --- computing a delta ------------------------------------------------------------------------
 
@@ -169,8 +134,6 @@ def summary(delta: dict[str, TableDelta]) -> dict[str, dict[str, int]]:
 
 def encode(delta: dict[str, TableDelta]) -> bytes:
     """The raw row changes (uncompressed table lines of the wire form): the size figure operators see."""
-    from .delta_format import table_lines
-
     return b"".join(table_lines(delta))
 
 

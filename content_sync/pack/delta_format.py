@@ -14,7 +14,7 @@
 Values are written as in the content digest (:mod:`.digest`): type-preserving JSON, so
 ``1``, ``1.0`` and ``"1"`` come back as they went. Reading is bounded: the compressed
 body may not expand beyond ``max_bytes``, and anything malformed is one
-:class:`~.delta.DeltaError` line. ``docs/deltas.md`` shows why this form and not
+:class:`DeltaError` line. ``docs/deltas.md`` shows why this form and not
 SQLite's session changesets (numbers).
 """
 
@@ -24,10 +24,49 @@ import json
 import lzma
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from .delta import Delta, DeltaError, TableDelta
-from .digest import _ENCODER, DIGEST_ALG
+from .digest import DIGEST_ALG, ENCODER
+from .schema import CONTENT_SCHEMA_VERSION
+
+Row = tuple[Any, ...]
+
+
+class DeltaError(Exception):
+    """A delta that cannot be applied; ``str()`` is one plain line for an operator."""
+
+
+@dataclass
+class TableDelta:
+    """Changes to one table: whole new rows, changed columns of existing rows, deleted keys."""
+
+    columns: list[str]
+    key: list[str]
+    inserts: list[Row] = field(default_factory=list)
+    updates: list[tuple[Row, dict[str, Any]]] = field(default_factory=list)
+    deletes: list[Row] = field(default_factory=list)
+
+    @property
+    def upserts(self) -> int:
+        return len(self.inserts) + len(self.updates)
+
+    def __bool__(self) -> bool:
+        return bool(self.inserts or self.updates or self.deletes)
+
+
+@dataclass
+class Delta:
+    """Everything that turns version A of a content database into version B."""
+
+    from_version: int
+    to_version: int
+    from_digest: str
+    to_digest: str
+    tables: dict[str, TableDelta]
+    media: list[dict[str, Any]] = field(default_factory=list)  # rows of `media` new in B: what to fetch
+    schema_version: int = CONTENT_SCHEMA_VERSION
+
 
 MAGIC = b"kiosk-delta 1 "
 FORMAT = "kiosk-delta"
@@ -37,7 +76,7 @@ MAX_BYTES = 512 * 2**20  # a delta larger than this is no delta: ship the full p
 
 
 def _line(doc: Any) -> bytes:
-    return _ENCODER.encode(doc).encode() + b"\n"
+    return ENCODER.encode(doc).encode() + b"\n"
 
 
 def table_lines(tables: dict[str, TableDelta]) -> Iterator[bytes]:

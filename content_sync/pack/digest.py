@@ -46,12 +46,12 @@ def _default(value: object) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default, allow_nan=True)
+ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default, allow_nan=True)
 
 
 def encode_rows(rows: list[tuple[Any, ...]]) -> str:
     """The canonical text of ``rows`` joined by commas (no outer brackets)."""
-    return _ENCODER.encode(rows)[1:-1]
+    return ENCODER.encode(rows)[1:-1]
 
 
 def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -63,7 +63,7 @@ def table_digest(conn: sqlite3.Connection, table: str) -> str:
     columns = table_columns(conn, table)
     key = primary_key(conn, table)
     h = hashlib.sha256()
-    h.update(_ENCODER.encode([table, columns]).encode() + b"\n[")
+    h.update(ENCODER.encode([table, columns]).encode() + b"\n[")
     cur = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(key)}")
     first = True
     while batch := cur.fetchmany(_BATCH):
@@ -78,7 +78,7 @@ def table_digest(conn: sqlite3.Connection, table: str) -> str:
 def schema_digest(conn: sqlite3.Connection) -> str:
     """SHA-256 of the schema objects and ``user_version``: a changed schema is a changed content."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    return hashlib.sha256(_ENCODER.encode([version, schema_signature(conn)]).encode()).hexdigest()
+    return hashlib.sha256(ENCODER.encode([version, schema_signature(conn)]).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
