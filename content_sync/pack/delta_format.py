@@ -71,7 +71,7 @@ class Delta:
 MAGIC = b"kiosk-delta 1 "
 FORMAT = "kiosk-delta"
 FORMAT_VERSION = 1
-DEFAULT_CODEC = "zlib"
+DEFAULT_CODEC = "xz"  # docs/deltas.md: 30% fewer bytes than zlib at 1% of a large city, equal on tiny deltas
 MAX_BYTES = 512 * 2**20  # a delta larger than this is no delta: ship the full pack
 
 
