@@ -110,14 +110,24 @@ def _content_version(conn: sqlite3.Connection) -> int:
         return 0
 
 
+def _inserted_media(delta_tables: Delta | dict[str, TableDelta]) -> list[dict[str, Any]]:
+    """``sha256``, ``path`` and ``size`` of the ``media`` rows a delta inserts: the blobs the kiosk may lack."""
+    tables = delta_tables.tables if isinstance(delta_tables, Delta) else delta_tables
+    media = tables.get("media")
+    if media is None:
+        return []
+    rows = [dict(zip(media.columns, row, strict=True)) for row in media.inserts]
+    return [{k: m.get(k) for k in ("sha256", "path", "size")} for m in rows]
+
+
+def _key_media(media: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return sorted((repr(m.get("sha256")), repr(m.get("path")), repr(m.get("size"))) for m in media)
+
+
 def make_delta(old: sqlite3.Connection, new: sqlite3.Connection) -> Delta:
     """The delta from ``old`` to ``new`` with both content digests (the publisher's side)."""
     tables = diff(old, new)
-    media: list[dict[str, Any]] = []
-    if "media" in tables:
-        cols = tables["media"].columns
-        media = [dict(zip(cols, row, strict=True)) for row in tables["media"].inserts]
-        media = [{k: m[k] for k in ("sha256", "path", "size")} for m in media]
+    media = _inserted_media(tables)
     return Delta(
         from_version=_content_version(old),
         to_version=_content_version(new),
@@ -248,6 +258,9 @@ def apply_delta(
         )
     if out_db.exists():
         raise DeltaError(f"{out_db.name} already exists; a delta writes a new database")
+    if _key_media(delta.media) != _key_media(_inserted_media(delta)):
+        # the rows are proven by the digest; the list must be what they say, or a blob could go missing
+        raise DeltaError("the delta's media list does not match its media rows; refused")
     tmp = out_db.with_name(f"{out_db.name}.partial-{secrets.token_hex(4)}")
     ok = False
     try:

@@ -209,6 +209,17 @@ def test_refuses_a_delta_to_a_different_version(base: Path) -> None:
     assert not base.with_name("out.db").exists()
 
 
+def test_refuses_a_media_list_that_is_not_its_rows(base: Path) -> None:
+    """The header's media list says which blobs to fetch; dropping one (rows intact) is refused."""
+    b = _variant(base, "b.db", *SYNTHETIC["media"])
+    delta = delta_format.loads(delta_format.dumps(_delta(base, b)))
+    assert len(delta.media) == 1
+    delta.media = []
+    with pytest.raises(DeltaError, match="media list does not match"):
+        apply_delta(base, delta, base.with_name("out.db"))
+    assert not base.with_name("out.db").exists()
+
+
 def test_refuses_rows_that_do_not_fit(base: Path) -> None:
     """An update to a row the base does not have is refused before any digest is computed."""
     b = _variant(base, "b.db", *SYNTHETIC["text"])
