@@ -280,9 +280,9 @@ def apply_delta(
                 rows, docs = _write_rows(conn, delta)
                 documents = search_index.update_documents(conn, docs)
                 after = content_digest(conn, reuse=before, changed=delta.tables)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OverflowError, TypeError, ValueError) as exc:
                 conn.execute("ROLLBACK")
-                raise DeltaError(f"the delta could not be applied: {exc}") from None
+                raise DeltaError(f"the delta could not be applied: {str(exc)[:200]}") from None
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise

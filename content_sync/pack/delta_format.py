@@ -198,7 +198,7 @@ def loads(data: bytes, max_bytes: int = MAX_BYTES) -> Delta:
             media=[{"sha256": str(m["sha256"]), "path": str(m["path"]), "size": int(m["size"])} for m in head["media"]],
             schema_version=int(head["schema_version"]),
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise DeltaError("the delta file's header is malformed") from None
     for doc in lines[1:]:
         if not isinstance(doc, dict) or not isinstance(doc.get("table"), str):
@@ -218,7 +218,7 @@ def loads(data: bytes, max_bytes: int = MAX_BYTES) -> Delta:
                 if not isinstance(item, list) or len(item) != 2 or not isinstance(item[1], dict):
                     raise DeltaError("the delta has a malformed update")
                 td.updates.append((_row(item[0], len(key), "key"), {str(c): _value(v) for c, v in item[1].items()}))
-        except (TypeError, ValueError, AttributeError):
+        except (TypeError, ValueError, AttributeError, OverflowError):
             raise DeltaError(f"the delta has a malformed table line for {name[:40]!r}") from None
         delta.tables[name] = td
     return delta

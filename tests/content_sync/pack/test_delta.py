@@ -274,3 +274,57 @@ def test_out_db_must_be_new(base: Path) -> None:
     b = _variant(base, "b.db", *SYNTHETIC["text"])
     with pytest.raises(DeltaError, match="already exists"):
         apply_delta(base, _delta(base, b), b)
+
+
+def test_mutated_deltas_give_b_or_one_plain_refusal(base: Path) -> None:
+    """150 seeded random edits of a delta's JSON lines: each is refused with a DeltaError or still yields B."""
+    import random
+    import zlib
+
+    b = _variant(base, "b.db", *(s for change in SYNTHETIC.values() for s in change))
+    want = file_digest(b).value
+    raw = delta_format.raw_bytes(_delta(base, b))
+    known = file_digest(base)
+    tokens = [b"null", b"1", b"1.0", b'"x"', b"[]", b"{}", b"9" * 30, b"1e999", b'{"blob":"zz"}', b",", b'"'] * 2
+    rng = random.Random(12)
+    outcomes: dict[str, int] = {}
+    for n in range(150):
+        data = bytearray(raw)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(data))
+            kind = rng.random()
+            if kind < 0.4:
+                data[at] = rng.randrange(256)
+            elif kind < 0.7:
+                del data[at : at + rng.randint(1, 20)]
+            else:
+                data[at:at] = rng.choice(tokens)
+        wire = delta_format.MAGIC + b"zlib\n" + zlib.compress(bytes(data))
+        out = base.with_name(f"fuzz-{n}.db")
+        try:
+            result = apply_delta(base, delta_format.loads(wire), out, base_digest=known)
+        except DeltaError as exc:
+            assert "\n" not in str(exc)
+            outcomes["refused"] = outcomes.get("refused", 0) + 1
+            assert not out.exists()
+        else:
+            assert result.digest.value == want == file_digest(out).value
+            outcomes["b"] = outcomes.get("b", 0) + 1
+            out.unlink()
+    assert outcomes.get("refused", 0) > 100, outcomes
+    assert [p.name for p in base.parent.iterdir() if "partial" in p.name] == []
+
+
+def test_values_sqlite_cannot_hold_are_one_plain_refusal(base: Path) -> None:
+    """An integer beyond 64 bits in a row, an infinite version in the header: DeltaError, not a traceback."""
+    import zlib
+
+    b = _variant(base, "b.db", *SYNTHETIC["text"])
+    delta = _delta(base, b)
+    key, _changed = delta.tables["venues"].updates[0]
+    delta.tables["venues"].updates[0] = (key, {"sort": 10**30})
+    with pytest.raises(DeltaError, match="could not be applied"):
+        apply_delta(base, delta_format.loads(delta_format.dumps(delta)), base.with_name("out.db"))
+    raw = delta_format.raw_bytes(_delta(base, b)).replace(b'"content_version":1,', b'"content_version":1e999,', 1)
+    with pytest.raises(DeltaError, match="header is malformed"):
+        delta_format.loads(delta_format.MAGIC + b"zlib\n" + zlib.compress(raw))
