@@ -305,6 +305,8 @@ def apply_delta(
         return ApplyResult(rows, documents, list(delta.media), after)
     except OSError as exc:
         raise DeltaError(f"could not write {out_db.name}: {exc.strerror or exc}") from None
+    except sqlite3.Error as exc:
+        raise DeltaError(f"the base is not a content database this kiosk reads: {str(exc)[:200]}") from None
     finally:
         if not ok:
             tmp.unlink(missing_ok=True)

@@ -328,3 +328,17 @@ def test_values_sqlite_cannot_hold_are_one_plain_refusal(base: Path) -> None:
     raw = delta_format.raw_bytes(_delta(base, b)).replace(b'"content_version":1,', b'"content_version":1e999,', 1)
     with pytest.raises(DeltaError, match="header is malformed"):
         delta_format.loads(delta_format.MAGIC + b"zlib\n" + zlib.compress(raw))
+
+
+def test_a_base_that_is_no_content_database_is_one_plain_refusal(base: Path, tmp_path: Path) -> None:
+    b = _variant(base, "b.db", *SYNTHETIC["text"])
+    delta = _delta(base, b)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(DeltaError, match="not a content database"):
+        apply_delta(junk, delta, tmp_path / "out.db")
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    with pytest.raises(DeltaError, match="not a content database"):
+        apply_delta(empty, delta, tmp_path / "out2.db")
+    assert not (tmp_path / "out.db").exists() and not (tmp_path / "out2.db").exists()
