@@ -9,8 +9,9 @@ next to a plain copy of the full content database with fsync, all in the same ru
 
     .venv/bin/python -m benchmarks.bench_delta [--venues 5000 100000] [--reps 3]
 
-The cities' databases come from ``benchmarks/out`` (this checkout's, else ``/work/main``'s
-or ``--db``); B versions and outputs are written under this checkout's ``benchmarks/out/delta``.
+The cities' databases are ``synthetic_city``'s (cached in ``benchmarks/out``, generated when
+missing: 5,000 venues with 3,000 photos, 100,000 with 300) or given with ``--db``; the B
+versions and outputs are written under ``benchmarks/out/delta``.
 """
 
 from __future__ import annotations
@@ -28,31 +29,23 @@ from typing import Any
 
 import apsw
 
-from benchmarks.synthetic_city import OUT_ROOT, REPO
+from benchmarks.synthetic_city import DEFAULT_MEDIA, DEFAULT_SEED, OUT_ROOT, REPO, CityConfig, ensure_content_db
 from content_sync.pack import delta_format, search_index
 from content_sync.pack.delta import Delta, _copy_file, _write_rows, apply_delta, encode, make_delta
 from content_sync.pack.digest import ContentDigest, content_digest
 from content_sync.pack.schema import CONTENT_TABLES
 
 WORK = OUT_ROOT / "delta"
-CANDIDATES = {
-    5000: ["n5000/content.db", "city-g1-n5000-s42-m3000/content-*.db"],
-    100000: ["city-g1-n100000-s42-m300/content-*.db"],
-}
 NEW_SHA = "cd" * 32
 
 
 def find_db(venues: int, explicit: Path | None) -> Path:
+    """The city's content database: given, cached (any library version will do), or generated."""
     if explicit:
         return explicit
-    for root in (OUT_ROOT, Path("/work/main/benchmarks/out")):
-        for pattern in CANDIDATES.get(venues, []):
-            found = sorted(root.glob(pattern))
-            if found:
-                return found[-1]
-    raise SystemExit(
-        f"no content database for {venues} venues: run `python -m benchmarks.synthetic_city --venues {venues} --db`"
-    )
+    cfg = CityConfig(venues, DEFAULT_SEED, 3000 if venues == 5000 else DEFAULT_MEDIA)  # the README's two cities
+    found = sorted(cfg.root.glob("content-*.db"))
+    return found[-1] if found else ensure_content_db(cfg)[0]
 
 
 def scenarios(conn: sqlite3.Connection) -> dict[str, list[str]]:
