@@ -27,13 +27,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.errors import KioskError
 from .digest import DIGEST_ALG, ENCODER
 from .schema import CONTENT_SCHEMA_VERSION
 
 Row = tuple[Any, ...]
 
 
-class DeltaError(Exception):
+class DeltaError(KioskError):
     """A delta that cannot be applied; ``str()`` is one plain line for an operator."""
 
 
