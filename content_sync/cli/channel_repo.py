@@ -18,7 +18,7 @@ from .common import fail
 @click.command("serve")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for a network).")
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
 def serve(folder: Path, host: str, port: int) -> None:
     """Serve the channel FOLDER over HTTP with ranges and ETags until Ctrl-C (nginx in production)."""
     try:

@@ -1,72 +1,318 @@
-"""Row-level differences between two content databases.
+"""Row-level differences between two content databases, and applying them on a kiosk.
 
 Packs are designed so that updates can travel as changed rows plus the media a kiosk does
 not have yet: every content table has a stable primary key, media are named by hash,
 and the search index is derived (rebuilt on the kiosk for the changed documents). A 1%
 edit of a large database is a fraction of a percent of its bytes as rows, where a
-block diff of a rebuilt SQLite file is most of the file. This module computes such a
-delta; the sync protocol ships and applies it.
+block diff of a rebuilt SQLite file is most of the file.
+
+:func:`diff` streams both databases in key order (memory stays flat on a 100,000-venue
+city) and compares values with their types (``1``, ``1.0`` and ``'1'`` differ, as they do
+in the content digest). :func:`make_delta` adds both versions' content digests and the
+new media; :func:`apply_delta` writes a NEW database from a base and a delta and proves
+it equal to the published version before anything may switch to it. The wire form is in
+:mod:`.delta_format`; ``docs/deltas.md`` explains the choice with numbers.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
+import secrets
 import sqlite3
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import search_index
+from .delta_format import Delta, DeltaError, Row, TableDelta, table_lines
+from .digest import ContentDigest, content_digest
 from .manifest import CONTENT_DB
 from .reader import PackReader
-from .schema import CONTENT_TABLES, primary_key
+from .schema import CONTENT_SCHEMA_VERSION, CONTENT_TABLES, primary_key
+
+__all__ = ["Delta", "DeltaError", "TableDelta", "apply_delta", "diff", "diff_packs", "make_delta"]
+
+# --- computing a delta ------------------------------------------------------------------------
 
 
-@dataclass
-class TableDelta:
-    columns: list[str]
-    key: list[str]
-    upserts: list[tuple[Any, ...]] = field(default_factory=list)
-    deletes: list[tuple[Any, ...]] = field(default_factory=list)
+def _rank(value: Any) -> tuple[int, Any]:
+    """SQLite's order of values (NULL, numbers, text, blobs) as a Python sort key."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, int | float):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)  # code point order == UTF-8 byte order == BINARY collation
+    return (3, value)
 
 
-def _rows(conn: sqlite3.Connection, table: str, cols: str, key_idx: list[int]) -> dict[tuple, tuple]:
-    return {tuple(r[i] for i in key_idx): tuple(r) for r in conn.execute(f"SELECT {cols} FROM {table}")}
+def _same(a: Row, b: Row) -> bool:
+    return a == b and all(type(x) is type(y) for x, y in zip(a, b, strict=True))
+
+
+def _keyed(conn: sqlite3.Connection, table: str, columns: list[str], key: list[str]) -> Iterator[tuple[Any, Row]]:
+    idx = [columns.index(k) for k in key]
+    cur = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(key)}")
+    while batch := cur.fetchmany(2000):
+        for row in batch:
+            yield tuple(_rank(row[i]) for i in idx), row
+
+
+def diff_table(old: sqlite3.Connection, new: sqlite3.Connection, table: str) -> TableDelta:
+    """A merge join of both tables in key order: no table is held in memory."""
+    columns = [row[1] for row in new.execute(f"PRAGMA table_info({table})")]
+    old_columns = [row[1] for row in old.execute(f"PRAGMA table_info({table})")]
+    if columns != old_columns:
+        raise DeltaError(f"table {table} has different columns in the two databases")
+    key = primary_key(new, table)
+    key_idx = [columns.index(k) for k in key]
+    delta = TableDelta(columns, key)
+    a, b = _keyed(old, table, columns, key), _keyed(new, table, columns, key)
+    end: tuple[Any, Any] = (None, None)
+    ka: Any
+    kb: Any
+    ka, ra = next(a, end)
+    kb, rb = next(b, end)
+    while ra is not None or rb is not None:
+        if rb is None or (ra is not None and ka < kb):
+            delta.deletes.append(tuple(ra[i] for i in key_idx))
+            ka, ra = next(a, end)
+        elif ra is None or kb < ka:
+            delta.inserts.append(rb)
+            kb, rb = next(b, end)
+        else:
+            if not _same(ra, rb):
+                changed = {c: y for c, x, y in zip(columns, ra, rb, strict=True) if not (x == y and type(x) is type(y))}
+                delta.updates.append((tuple(rb[i] for i in key_idx), changed))
+            ka, ra = next(a, end)
+            kb, rb = next(b, end)
+    return delta
 
 
 def diff(old: sqlite3.Connection, new: sqlite3.Connection) -> dict[str, TableDelta]:
-    """Rows to upsert and keys to delete, per table, to turn ``old`` into ``new``."""
+    """Rows to insert, update and delete, per table, to turn ``old`` into ``new``."""
     out: dict[str, TableDelta] = {}
     for table in CONTENT_TABLES:
-        columns = [row[1] for row in new.execute(f"PRAGMA table_info({table})")]
-        key = primary_key(new, table)
-        cols = ", ".join(columns)
-        key_idx = [columns.index(k) for k in key]
-
-        before, after = _rows(old, table, cols, key_idx), _rows(new, table, cols, key_idx)
-        delta = TableDelta(columns, key)
-        delta.upserts = [row for k, row in after.items() if before.get(k) != row]
-        delta.deletes = [k for k in before if k not in after]
-        if delta.upserts or delta.deletes:
+        delta = diff_table(old, new, table)
+        if delta:
             out[table] = delta
     return out
 
 
-def encode(delta: dict[str, TableDelta]) -> bytes:
-    """A compact, line-oriented wire form (one JSON document per table)."""
-    lines = [
-        json.dumps(
-            {"table": t, "columns": d.columns, "key": d.key, "upserts": d.upserts, "deletes": d.deletes},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        for t, d in sorted(delta.items())
-    ]
-    return ("\n".join(lines) + "\n").encode() if lines else b""
+def _content_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'content_version'").fetchone()
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        return 0
+
+
+def _inserted_media(delta_tables: Delta | dict[str, TableDelta]) -> list[dict[str, Any]]:
+    """``sha256``, ``path`` and ``size`` of the ``media`` rows a delta inserts: the blobs the kiosk may lack."""
+    tables = delta_tables.tables if isinstance(delta_tables, Delta) else delta_tables
+    media = tables.get("media")
+    if media is None:
+        return []
+    rows = [dict(zip(media.columns, row, strict=True)) for row in media.inserts]
+    return [{k: m.get(k) for k in ("sha256", "path", "size")} for m in rows]
+
+
+def _key_media(media: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return sorted((repr(m.get("sha256")), repr(m.get("path")), repr(m.get("size"))) for m in media)
+
+
+def make_delta(old: sqlite3.Connection, new: sqlite3.Connection) -> Delta:
+    """The delta from ``old`` to ``new`` with both content digests (the publisher's side)."""
+    tables = diff(old, new)
+    media = _inserted_media(tables)
+    return Delta(
+        from_version=_content_version(old),
+        to_version=_content_version(new),
+        from_digest=content_digest(old).value,
+        to_digest=content_digest(new).value,
+        tables=tables,
+        media=media,
+    )
 
 
 def summary(delta: dict[str, TableDelta]) -> dict[str, dict[str, int]]:
-    return {t: {"upserts": len(d.upserts), "deletes": len(d.deletes)} for t, d in sorted(delta.items())}
+    return {t: {"upserts": d.upserts, "deletes": len(d.deletes)} for t, d in sorted(delta.items())}
+
+
+def encode(delta: dict[str, TableDelta]) -> bytes:
+    """The raw row changes (uncompressed table lines of the wire form): the size figure operators see."""
+    return b"".join(table_lines(delta))
+
+
+# --- applying a delta -------------------------------------------------------------------------
+
+
+@dataclass
+class ApplyResult:
+    """What :func:`apply_delta` did: rows written, documents re-indexed, media the new version needs."""
+
+    rows: int
+    documents: int
+    media: list[dict[str, Any]]
+    digest: ContentDigest
+
+
+def _copy_file(src: Path, dst: Path) -> None:
+    """A byte copy of ``src`` into the new file ``dst`` (in-kernel where the OS allows it)."""
+    with open(src, "rb") as fin, open(dst, "xb") as fout:
+        size = os.fstat(fin.fileno()).st_size
+        done = 0
+        try:
+            while done < size:
+                n = os.copy_file_range(fin.fileno(), fout.fileno(), size - done)
+                if n == 0:
+                    break
+                done += n
+        except OSError:
+            fin.seek(done)
+            fout.seek(done)
+            while chunk := fin.read(1 << 20):
+                fout.write(chunk)
+            done = size
+        if done != size:
+            raise DeltaError(f"could not copy {src.name}: {done} of {size} bytes")
+
+
+def _check(cur: sqlite3.Cursor, what: str) -> None:
+    if cur.rowcount != 1:
+        raise DeltaError(f"the delta does not fit this base: {what}")
+
+
+def _write_rows(conn: sqlite3.Connection, delta: Delta) -> tuple[int, set[tuple[str, str]]]:
+    """Deletes, then updates, then inserts (so no transient key or UNIQUE clash); returns rows and docs."""
+    docs: set[tuple[str, str]] = set()
+    rows = 0
+    for table, td in delta.tables.items():
+        if table not in CONTENT_TABLES:
+            raise DeltaError(f"the delta names a table that is not content: {table[:40]!r}")
+        actual = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        if td.columns != actual or td.key != primary_key(conn, table):
+            raise DeltaError(f"the delta's columns for {table} are not this schema's")
+    where = {t: " AND ".join(f"{k} = ?" for k in td.key) for t, td in delta.tables.items()}
+    kinds = search_index.DOC_TABLES
+    for table, td in delta.tables.items():
+        for key in td.deletes:
+            _check(conn.execute(f"DELETE FROM {table} WHERE {where[table]}", key), f"no {table} row {key!r} to delete")
+            if table in kinds:
+                docs.add((kinds[table], key[0]))
+        rows += len(td.deletes)
+    for table, td in delta.tables.items():
+        for key, changed in td.updates:
+            if not changed or any(c not in td.columns for c in changed):
+                raise DeltaError(f"the delta has an empty or unknown column update in {table}")
+            sets = ", ".join(f"{c} = ?" for c in changed)
+            cur = conn.execute(f"UPDATE {table} SET {sets} WHERE {where[table]}", (*changed.values(), *key))
+            _check(cur, f"no {table} row {key!r} to update")
+            if table in kinds:
+                docs.add((kinds[table], key[0]))
+        rows += len(td.updates)
+    for table, td in delta.tables.items():
+        if not td.inserts:
+            continue
+        marks = ",".join("?" * len(td.columns))
+        sql = f"INSERT INTO {table} ({', '.join(td.columns)}) VALUES ({marks})"
+        try:
+            conn.executemany(sql, td.inserts)
+        except sqlite3.IntegrityError as exc:
+            raise DeltaError(f"the delta does not fit this base: inserting into {table}: {exc}") from None
+        if table in kinds:
+            id_idx = td.columns.index("id")
+            docs.update((kinds[table], row[id_idx]) for row in td.inserts)
+        rows += len(td.inserts)
+    return rows, docs
+
+
+def apply_delta(
+    base_db: Path,
+    delta: Delta,
+    out_db: Path,
+    *,
+    base_digest: ContentDigest | None = None,
+    expected_digest: str | None = None,
+) -> ApplyResult:
+    """Write ``out_db`` (a new file) = ``base_db`` + ``delta``, proven to have ``delta.to_digest``.
+
+    The base is only read. The result is built in a sibling ``.partial-*`` file in one
+    transaction, its search index is updated for the changed documents only, and its
+    content digest must equal the delta's (and ``expected_digest``, the one a signed
+    release states, when given) before the file is flushed and renamed to ``out_db``.
+    ``base_digest`` is the base's digest when the caller already knows it (a kiosk keeps
+    its installed version's); otherwise it is computed. Any failure raises
+    :class:`DeltaError` with one plain line and leaves no ``out_db``; a process killed
+    mid-way leaves at most the ``.partial-*`` file, which the caller's clean-up removes.
+    """
+    base_db, out_db = Path(base_db), Path(out_db)
+    if expected_digest is not None and delta.to_digest != expected_digest:
+        raise DeltaError("the delta leads to other content than the release states; refused")
+    if delta.schema_version != CONTENT_SCHEMA_VERSION:
+        raise DeltaError(
+            f"the delta is for content schema {delta.schema_version}, this kiosk reads {CONTENT_SCHEMA_VERSION}"
+        )
+    if out_db.exists():
+        raise DeltaError(f"{out_db.name} already exists; a delta writes a new database")
+    if _key_media(delta.media) != _key_media(_inserted_media(delta)):
+        # the rows are proven by the digest; the list must be what they say, or a blob could go missing
+        raise DeltaError("the delta's media list does not match its media rows; refused")
+    tmp = out_db.with_name(f"{out_db.name}.partial-{secrets.token_hex(4)}")
+    ok = False
+    try:
+        _copy_file(base_db, tmp)
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = MEMORY")  # a killed apply leaves a partial file, never a base
+            conn.execute("PRAGMA synchronous = OFF")  # flushed once, below, before the rename
+            before = base_digest if base_digest is not None else content_digest(conn)
+            if before.value != delta.from_digest:
+                raise DeltaError(
+                    f"the base content (version {_content_version(conn)}) is not the version this delta starts "
+                    f"from ({delta.from_version}); refused"
+                )
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows, docs = _write_rows(conn, delta)
+                documents = search_index.update_documents(conn, docs)
+                after = content_digest(conn, reuse=before, changed=delta.tables)
+            except (sqlite3.Error, OverflowError, TypeError, ValueError) as exc:
+                conn.execute("ROLLBACK")
+                raise DeltaError(f"the delta could not be applied: {str(exc)[:200]}") from None
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            if after.value != delta.to_digest:
+                conn.execute("ROLLBACK")
+                raise DeltaError("the result does not match the published version's content digest; refused")
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.rename(tmp, out_db)
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(out_db.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        ok = True
+        return ApplyResult(rows, documents, list(delta.media), after)
+    except OSError as exc:
+        raise DeltaError(f"could not write {out_db.name}: {exc.strerror or exc}") from None
+    except sqlite3.Error as exc:
+        raise DeltaError(f"the base is not a content database this kiosk reads: {str(exc)[:200]}") from None
+    finally:
+        if not ok:
+            tmp.unlink(missing_ok=True)
+
+
+# --- the operator's view of two packs ---------------------------------------------------------
 
 
 def diff_packs(old: Path, new: Path) -> dict[str, Any]:

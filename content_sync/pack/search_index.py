@@ -167,6 +167,57 @@ def rebuild_index(conn: sqlite3.Connection) -> int:
     return len(docs)
 
 
+# table -> kind, for the tables that feed documents
+DOC_TABLES: dict[str, str] = {table: kind for kind, (table, *_rest) in _DOC_SOURCES.items()}
+
+
+def _document(conn: sqlite3.Connection, kind: str, ref_id: str) -> tuple[list[str], list[str], int] | None:
+    table, name_cols, body_cols, boost = _DOC_SOURCES[kind]
+    cols = ", ".join((*name_cols, *body_cols))
+    row = conn.execute(f"SELECT {boost}, {cols} FROM {table} WHERE id = ?", (ref_id,)).fetchone()
+    if row is None:
+        return None
+    boost_value, *values = row
+    names = [s for v in values[: len(name_cols)] for s in _strings(v)]
+    body = [s for v in values[len(name_cols) :] for s in _strings(v)]
+    return names, body, int(boost_value or 0)
+
+
+def update_documents(conn: sqlite3.Connection, refs: Iterable[tuple[str, str]]) -> int:
+    """Re-index only the documents ``(kind, id)`` whose rows changed (a delta update).
+
+    A document whose row is gone is removed; one that exists is indexed again under a new
+    rowid (ties in ranking fall back to rowid, so an updated document sorts after its
+    equals, where a full rebuild would order them by ``sort``). Cheaper than
+    :func:`rebuild_index` by the size of the city: a one-venue change touches one row.
+    """
+    count = 0
+    next_rowid = (conn.execute("SELECT max(rowid) FROM search_docs").fetchone()[0] or 0) + 1
+    for kind, ref_id in sorted(set(refs)):
+        old = conn.execute("SELECT rowid FROM search_docs WHERE kind = ? AND ref_id = ?", (kind, ref_id)).fetchone()
+        if old is not None:
+            for table in ("search_docs", "search_cjk", "search_latin"):
+                conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (old[0],))
+        doc = _document(conn, kind, ref_id)
+        if doc is None:
+            continue
+        names, body, boost = doc
+        conn.execute(
+            "INSERT INTO search_docs (rowid, kind, ref_id, name_len, boost) VALUES (?,?,?,?,?)",
+            (next_rowid, kind, ref_id, min((len(n) for n in names), default=0), boost),
+        )
+        cols = index_columns(names, body)
+        for table, columns in (("search_cjk", CJK_COLUMNS), ("search_latin", LATIN_COLUMNS)):
+            marks = ",".join("?" * (len(columns) + 1))
+            conn.execute(
+                f"INSERT INTO {table} (rowid, {', '.join(columns)}) VALUES ({marks})",
+                (next_rowid, *(cols[c] for c in columns)),
+            )
+        next_rowid += 1
+        count += 1
+    return count
+
+
 def substring_scan(conn: sqlite3.Connection, query: str) -> set[tuple[str, str]]:
     """Reference answer for recall checks: documents whose text contains ``query``."""
     needle = normalize(query)

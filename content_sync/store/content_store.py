@@ -3,19 +3,28 @@
 A store is opened on whatever ``current.json`` names at that moment and keeps reading
 that version (its file is never modified, only replaced), so a screen is never half old
 and half new. Call :meth:`ContentStore.is_stale` to learn that a newer version is in.
+
+Rows are read one by one and tolerantly: a signature says who made a pack, not that every
+value in it makes sense, so a row whose value surprises the reader (JSON of the wrong shape,
+a date that is not a date, hours a screen cannot use, a missing id, coordinates off the
+globe, an unknown time zone) is left out of what screens get and logged once, naming its
+table, id and field. One bad row never costs a whole list, section or page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import logging
 import math
 import os
+import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ..core import hours as hours_mod
 from ..core import i18n
@@ -24,7 +33,10 @@ from ..device.damage import CONTENT_WHAT, REPAIR_ADVICE, Damage, inspect_file, p
 from ..device.layout import DataDir, Pointer
 from ..maps.basemap import Basemap
 
+log = logging.getLogger(__name__)
+
 I18n = dict[str, str]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -123,13 +135,200 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0088 * 2 * math.asin(math.sqrt(a))
 
 
-def _j(value: str | None, default: Any) -> Any:
-    if value is None:
-        return default
+# -- reading one value: each reader returns what screens can use or raises BadValue -----------
+
+
+class BadValue(ValueError):
+    """A stored value a screen could not use; ``field`` names the column (and the part of it)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+COLOUR_RE = re.compile(r"#[0-9A-Fa-f]{6}")
+# Moments screens compute with: far enough from year 1 and 9999 that a day's arithmetic and a
+# change of time zone can never overflow.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+MAX_MINUTES = 100_000  # a stay or a route of more than ten weeks is not a value, it is a typo
+
+
+def _ident(value: Any, field: str = "id") -> str:
+    if not isinstance(value, str) or not value:
+        raise BadValue(field, "expected a non-empty text id")
+    return value
+
+
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise BadValue(field, "expected text")
+    return value
+
+
+def _opt_text(value: Any, field: str) -> str | None:
+    return None if value is None else _text(value, field)
+
+
+def _i18n(value: Any, field: str) -> I18n:
+    """A multilingual column; text that is not a JSON object of strings reads as empty (as before)."""
+    if value is not None and not isinstance(value, str):
+        raise BadValue(field, "expected multilingual text")
     try:
-        return json.loads(value)
-    except ValueError:
-        return default
+        return i18n.loads(value)
+    except RecursionError:
+        raise BadValue(field, "nested too deeply") from None
+
+
+def _i18n_node(node: Any, field: str) -> I18n:
+    """Multilingual text inside a JSON value: an object of language tag to text."""
+    if not isinstance(node, dict) or not all(isinstance(v, str) for v in node.values()):
+        raise BadValue(field, "expected multilingual text (an object of language: text)")
+    return node
+
+
+def _json(value: Any, field: str, kind: type) -> Any:
+    if not isinstance(value, str):
+        raise BadValue(field, "expected JSON text")
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        raise BadValue(field, "is not valid JSON") from None
+    if not isinstance(data, kind):
+        raise BadValue(field, f"expected a JSON {'object' if kind is dict else 'list'}")
+    return data
+
+
+def _number(value: Any, field: str, lo: float, hi: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (lo <= value <= hi):
+        raise BadValue(field, f"expected a number from {lo:g} to {hi:g}")
+    return value
+
+
+def _integer(value: Any, field: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not (lo <= value <= hi):
+        raise BadValue(field, f"expected a whole number from {lo} to {hi}")
+    return value
+
+
+def _lat_lon(lat: Any, lon: Any) -> tuple[float, float]:
+    return float(_number(lat, "lat", -90, 90)), float(_number(lon, "lon", -180, 180))
+
+
+@functools.lru_cache(maxsize=512)
+def _known_zone(name: str) -> bool:
+    try:
+        hours_mod.zone(name)
+    except Exception:  # ZoneInfo may raise more than it documents for strange names
+        return False
+    return True
+
+
+def _zone_name(value: Any, field: str = "timezone") -> str:
+    if not isinstance(value, str) or not _known_zone(value):
+        raise BadValue(field, "is not a known time zone")
+    return value
+
+
+def _moment(value: Any, field: str) -> dt.datetime:
+    """An aware ISO date and time, within years screens can compute with."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise BadValue(field, "is not a date and time") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise BadValue(field, "has no time zone offset")
+    if not (EARLIEST <= moment <= LATEST):
+        raise BadValue(field, "is out of range")
+    return moment
+
+
+def _opt_moment(value: Any, field: str) -> dt.datetime | None:
+    return None if value is None or value == "" else _moment(value, field)
+
+
+def _opt_date(value: Any, field: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise BadValue(field, "is not a date") from None
+    return day  # only ever compared with days, so any real date will do
+
+
+@functools.lru_cache(maxsize=4096)
+def _hours(value: str) -> dict[str, Any]:
+    """Opening hours a screen can compute and print (many venues share one text: read once)."""
+    data = _json(value, "hours", dict)
+    try:
+        problems = hours_mod.validate_hours(data)
+    except Exception:  # a part of the wrong type where the checker iterates
+        problems = ["hours: has parts of the wrong type"]
+    if problems:
+        raise BadValue("hours", problems[0].split(": ", 1)[-1])
+    if "note" in data:
+        _i18n_node(data["note"], "hours.note")
+    for i, season in enumerate(data.get("seasons") or []):
+        if season.get("name") is not None:
+            _i18n_node(season["name"], f"hours.seasons[{i}].name")
+    return data
+
+
+def _tickets(value: Any) -> list[dict[str, Any]]:
+    tickets = _json(value, "tickets", list)
+    for i, ticket in enumerate(tickets):
+        where = f"tickets[{i}]"
+        if not isinstance(ticket, dict):
+            raise BadValue(where, "expected {label, price_cny, note}")
+        _i18n_node(ticket.get("label", {}), f"{where}.label")
+        if ticket.get("price_cny") is not None:
+            _number(ticket["price_cny"], f"{where}.price_cny", 0, 1e9)
+        if ticket.get("note"):
+            _i18n_node(ticket["note"], f"{where}.note")
+    return tickets
+
+
+def _string_map(value: Any, field: str) -> dict[str, str]:
+    data = _json(value, field, dict)
+    if not all(isinstance(v, str) for v in data.values()):
+        raise BadValue(field, "expected an object of texts")
+    return data
+
+
+def _aliases(value: Any) -> dict[str, list[str]]:
+    data = _json(value, "aliases", dict)
+    if not all(isinstance(v, list) and all(isinstance(n, str) for n in v) for v in data.values()):
+        raise BadValue("aliases", "expected lists of names")
+    return data
+
+
+def _accessibility(value: Any) -> dict[str, Any]:
+    data = _json(value, "accessibility", dict)
+    if data.get("note"):
+        _i18n_node(data["note"], "accessibility.note")
+    return data
+
+
+def _texts(value: Any, field: str) -> list[str]:
+    data = _json(value, field, list)
+    if not all(isinstance(v, str) for v in data):
+        raise BadValue(field, "expected a list of texts")
+    return data
+
+
+def _language_list(value: Any, field: str) -> list[str]:
+    data = _texts(value, field)
+    if not all(i18n.is_language_tag(tag) for tag in data):
+        raise BadValue(field, "expected a list of language tags")
+    return data
+
+
+def _shown(value: Any) -> str:
+    """A value from a pack made safe for one log line: quoted, escaped, bounded."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:76] + "...'"
 
 
 class ContentStore:
@@ -137,6 +336,8 @@ class ContentStore:
         self.data = data
         self.pointer = pointer
         self.conn = conn
+        # Rows already reported as left out: screens read the same lists again and again.
+        self._reported: set[tuple[str, str]] = set()
 
     @classmethod
     def open(cls, data_dir: Path | DataDir) -> ContentStore:
@@ -177,19 +378,57 @@ class ContentStore:
         now = self.data.read_pointer()
         return now is not None and now.current != self.pointer.current
 
+    # -- rows read one by one ---------------------------------------------------------------
+    def left_out(self, table: str, ident: Any, exc: Exception) -> None:
+        """Log (once per row) that a row is not shown, naming its table, id and field."""
+        key = (table, _shown(ident))
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        if isinstance(exc, BadValue):
+            field, problem = exc.field, exc.problem
+        else:  # a surprise no reader foresaw: still only this row
+            field, problem = "?", f"unreadable ({type(exc).__name__})"
+        log.warning("content left out: %s row %s, field %s %s", table, key[1], field, problem)
+
+    def _rows(self, table: str, rows: Iterable[Sequence[Any]], parse: Callable[[Sequence[Any]], T]) -> list[T]:
+        """``parse`` every row; a row it cannot read is left out (and logged), the others are kept."""
+        out: list[T] = []
+        for row in rows:
+            try:
+                out.append(parse(row))
+            except Exception as exc:
+                self.left_out(table, row[0] if row else None, exc)
+        return out
+
+    def _one(self, table: str, row: Sequence[Any] | None, parse: Callable[[Sequence[Any]], T]) -> T | None:
+        found = self._rows(table, [row] if row is not None else [], parse)
+        return found[0] if found else None
+
     # -- pack-level facts ---------------------------------------------------------------
     def meta(self) -> dict[str, str]:
-        return dict(self.conn.execute("SELECT key, value FROM meta"))
+        return {k: v for k, v in self.conn.execute("SELECT key, value FROM meta") if isinstance(k, str)}
 
     @property
     def content_version(self) -> int:
         return self.pointer.content_version
 
+    def _meta_value(self, key: str, read: Callable[[Any, str], T], default: T) -> T:
+        value = self.meta().get(key)
+        if value is None:
+            return default
+        try:
+            return read(value, key)
+        except Exception as exc:
+            self.left_out("meta", key, exc)
+            return default
+
     def fallback(self) -> list[str]:
-        return list(_j(self.meta().get("fallback"), list(i18n.DEFAULT_FALLBACK)))
+        return list(self._meta_value("fallback", _language_list, list(i18n.DEFAULT_FALLBACK)))
 
     def languages(self) -> list[str]:
-        return list(_j(self.meta().get("languages"), []))
+        none: list[str] = []
+        return list(self._meta_value("languages", _language_list, none))
 
     def counts(self) -> dict[str, int]:
         tables = ("venues", "routes", "events", "heritage", "transport", "pages", "notices", "themes", "media")
@@ -200,40 +439,64 @@ class ContentStore:
 
     def media_path(self, sha256: str) -> Path | None:
         row = self.conn.execute("SELECT path FROM media WHERE sha256 = ?", (sha256,)).fetchone()
-        return self.data.media_path(row[0]) if row else None
+        return self.data.media_path(row[0]) if row and isinstance(row[0], str) else None
 
     def check_media(self) -> list[str]:
         """Media this version needs that are missing or the wrong size (for operators)."""
         missing = []
         for path, size in self.conn.execute("SELECT path, size FROM media"):
-            local = self.data.media_path(path)
+            local = self.data.media_path(str(path))
             if not local.exists() or local.stat().st_size != size:
-                missing.append(path)
+                missing.append(str(path))
         return missing
 
     # -- reference lists -------------------------------------------------------------------
     def themes(self) -> list[dict[str, Any]]:
+        def parse(row: Sequence[Any]) -> dict[str, Any]:
+            i, n, d, c = row
+            if not isinstance(c, str) or not COLOUR_RE.fullmatch(c):
+                raise BadValue("color", 'expected a colour like "#1F6FB2"')
+            return {"id": _ident(i), "name": _i18n(n, "name"), "description": _i18n(d, "description"), "color": c}
+
         rows = self.conn.execute("SELECT id, name, description, color FROM themes ORDER BY sort, id")
-        return [{"id": i, "name": i18n.loads(n), "description": i18n.loads(d), "color": c} for i, n, d, c in rows]
+        return self._rows("themes", rows, parse)
 
     def categories(self) -> list[dict[str, Any]]:
+        def parse(row: Sequence[Any]) -> dict[str, Any]:
+            i, n, icon = row
+            return {"id": _ident(i), "name": _i18n(n, "name"), "icon": _text(icon, "icon")}
+
         rows = self.conn.execute("SELECT id, name, icon FROM categories ORDER BY sort, id")
-        return [{"id": i, "name": i18n.loads(n), "icon": icon} for i, n, icon in rows]
+        return self._rows("categories", rows, parse)
 
     def districts(self) -> list[dict[str, Any]]:
+        def parse(row: Sequence[Any]) -> dict[str, Any]:
+            c, city, n = row
+            return {"code": _ident(c, "code"), "city": _text(city, "city"), "name": _i18n(n, "name")}
+
         rows = self.conn.execute("SELECT code, city, name FROM districts ORDER BY code")
-        return [{"code": c, "city": city, "name": i18n.loads(n)} for c, city, n in rows]
+        return self._rows("districts", rows, parse)
 
     def basemaps(self) -> list[Basemap]:
         """Installed basemaps, most detailed first (highest max zoom), then by id."""
+
+        def parse(row: Sequence[Any]) -> Basemap:
+            bid, path, fmt, zmin, zmax, bounds = row
+            box = _json(bounds, "bounds", list)
+            if len(box) != 4:
+                raise BadValue("bounds", "expected [west, south, east, north]")
+            w, s, e, n = (float(_number(x, "bounds", -180, 180)) for x in box)
+            if not (-90 <= s < n <= 90 and w < e):
+                raise BadValue("bounds", "expected [west, south, east, north] of a real area")
+            low = _integer(zmin, "minzoom", 0, 30)
+            return Basemap(_ident(bid), self.data.media_path(_text(path, "media")), _text(fmt, "format"), low,
+                           _integer(zmax, "maxzoom", low, 30), (w, s, e, n))  # fmt: skip
+
         rows = self.conn.execute(
             "SELECT b.id, m.path, b.format, b.minzoom, b.maxzoom, b.bounds FROM basemaps b "
             "JOIN media m ON m.sha256 = b.media ORDER BY b.maxzoom DESC, b.id"
         )
-        return [
-            Basemap(bid, self.data.media_path(path), fmt, zmin, zmax, tuple(_j(bounds, [-180, -85.0511, 180, 85.0511])))
-            for bid, path, fmt, zmin, zmax, bounds in rows
-        ]
+        return self._rows("basemaps", rows, parse)
 
     # -- venues --------------------------------------------------------------------------
     _VENUE_COLS = (
@@ -242,44 +505,58 @@ class ContentStore:
     )
 
     def _images(self, kind: str, owner: str) -> tuple[Image, ...]:
+        def parse(row: Sequence[Any]) -> Image:
+            _id, p, c, cr, lic, w, h = row
+            return Image(self.data.media_path(_text(p, "media")), _i18n(c, "caption"), _text(cr, "credit"),
+                         _text(lic, "licence"), None if w is None else _integer(w, "width", 1, 100_000),
+                         None if h is None else _integer(h, "height", 1, 100_000))  # fmt: skip
+
         rows = self.conn.execute(
-            "SELECT m.path, i.caption, i.credit, i.licence, m.width, m.height FROM images i "
+            "SELECT i.id, m.path, i.caption, i.credit, i.licence, m.width, m.height FROM images i "
             "JOIN media m ON m.sha256 = i.media WHERE i.owner_kind = ? AND i.owner_id = ? ORDER BY i.sort",
             (kind, owner),
         )
-        return tuple(Image(self.data.media_path(p), i18n.loads(c), cr, lic, w, h) for p, c, cr, lic, w, h in rows)
+        return tuple(self._rows("images", rows, parse))
 
     def _audio(self, kind: str, owner: str) -> dict[str, Path]:
         """Narration audio per language (recorded, or synthesised when the pack was built)."""
         rows = self.conn.execute(
-            "SELECT a.lang, m.path FROM audio a JOIN media m ON m.sha256 = a.media "
+            "SELECT a.id, a.lang, m.path FROM audio a JOIN media m ON m.sha256 = a.media "
             "WHERE a.owner_kind = ? AND a.owner_id = ?",
             (kind, owner),
         )
-        return {lang: self.data.media_path(path) for lang, path in rows}
+        pairs = self._rows("audio", rows, lambda r: (_ident(r[1], "lang"), self.data.media_path(_text(r[2], "media"))))
+        return dict(pairs)
 
     def _venue(self, row: Sequence[Any], with_media: bool) -> Venue:
         (vid, name, aliases, category, city, district, address, lat, lon, tz, summary, description, hours,
          tickets, tickets_note, contact, access, getting_there, tags, featured, narration) = row  # fmt: skip
+        vid = _ident(vid)
+        lat, lon = _lat_lon(lat, lon)
         themes = tuple(t for (t,) in self.conn.execute(
-            "SELECT theme_id FROM venue_themes WHERE venue_id = ? ORDER BY theme_id", (vid,)))  # fmt: skip
+            "SELECT theme_id FROM venue_themes WHERE venue_id = ? ORDER BY theme_id", (vid,)
+        ) if isinstance(t, str))  # fmt: skip
         audio: dict[str, Path] = {}
         images: tuple[Image, ...] = ()
         if with_media:
             images = self._images("venue", vid)
             audio = self._audio("venue", vid)
         return Venue(
-            id=vid, name=i18n.loads(name), aliases=_j(aliases, {}), category=category, themes=themes, city=city,
-            district=district, address=i18n.loads(address), lat=lat, lon=lon, timezone=tz,
-            summary=i18n.loads(summary), description=i18n.loads(description), hours=_j(hours, None),
-            tickets=_j(tickets, []), tickets_note=i18n.loads(tickets_note), contact=_j(contact, {}),
-            accessibility=_j(access, {}), getting_there=i18n.loads(getting_there), tags=tuple(_j(tags, [])),
-            featured=bool(featured), narration=i18n.loads(narration), images=images, audio=audio,
+            id=vid, name=_i18n(name, "name"), aliases=_aliases(aliases), category=_text(category, "category"),
+            themes=themes, city=_text(city, "city"), district=_opt_text(district, "district"),
+            address=_i18n(address, "address"), lat=lat, lon=lon, timezone=_zone_name(tz),
+            summary=_i18n(summary, "summary"), description=_i18n(description, "description"),
+            hours=None if hours is None else _hours(_text(hours, "hours")), tickets=_tickets(tickets),
+            tickets_note=_i18n(tickets_note, "tickets_note"), contact=_string_map(contact, "contact"),
+            accessibility=_accessibility(access), getting_there=_i18n(getting_there, "getting_there"),
+            tags=tuple(_texts(tags, "tags")), featured=bool(featured), narration=_i18n(narration, "narration"),
+            images=images, audio=audio,
         )  # fmt: skip
 
     def venue(self, venue_id: str) -> Venue | None:
+        """One venue; ``None`` when there is none with this id or its row cannot be shown."""
         row = self.conn.execute(f"SELECT {self._VENUE_COLS} FROM venues WHERE id = ?", (venue_id,)).fetchone()
-        return self._venue(row, with_media=True) if row else None
+        return self._one("venues", row, lambda r: self._venue(r, with_media=True))
 
     def venues(
         self,
@@ -310,118 +587,171 @@ class ContentStore:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY sort, id"
-        venues = [self._venue(row, with_media) for row in self.conn.execute(sql, args)]
+        venues = self._rows("venues", self.conn.execute(sql, args), lambda row: self._venue(row, with_media))
         if open_at is not None:
-            venues = [v for v in venues if (s := v.open_status(open_at)) is not None and s.is_open]
+            venues = [v for v in venues if self._is_open(v, open_at)]
         if near is not None:
             venues.sort(key=lambda v: distance_km(near[0], near[1], v.lat, v.lon))
         return venues
 
+    def _is_open(self, venue: Venue, when: dt.datetime) -> bool:
+        try:
+            status = venue.open_status(when)
+        except Exception as exc:  # hours were checked when read; a surprise still only costs this venue
+            self.left_out("venues", venue.id, BadValue("hours", f"cannot say if it is open ({type(exc).__name__})"))
+            return False
+        return status is not None and status.is_open
+
     # -- routes, heritage, events, transport, pages, notices -----------------------------
     def routes(self) -> list[Route]:
-        return [r for (rid,) in self.conn.execute("SELECT id FROM routes ORDER BY sort, id") if (r := self.route(rid))]
+        ids = [rid for (rid,) in self.conn.execute("SELECT id FROM routes ORDER BY sort, id")]
+        return [r for rid in ids if (r := self.route(rid)) is not None]
 
     def route(self, route_id: str) -> Route | None:
+        """One route with its stops; ``None`` when there is none or its row cannot be shown."""
         row = self.conn.execute(
             "SELECT id, name, summary, description, city, duration_minutes, distance_km, mode, featured, narration "
-            "FROM routes WHERE id = ?", (route_id,)
+            "FROM routes WHERE id IS ?", (route_id,)
         ).fetchone()  # fmt: skip
-        if not row:
-            return None
+        return self._one("routes", row, self._route)
+
+    def _route(self, row: Sequence[Any]) -> Route:
         rid, name, summary, description, city, duration, distance, mode, featured, narration = row
-        stops = tuple(
-            RouteStop(v, s, i18n.loads(n)) for v, s, n in self.conn.execute(
-                "SELECT venue_id, stay_minutes, note FROM route_stops WHERE route_id = ? ORDER BY seq", (rid,))
-        )  # fmt: skip
-        themes = tuple(t for (t,) in self.conn.execute("SELECT theme_id FROM route_themes WHERE route_id = ?", (rid,)))
+        rid = _ident(rid)
+
+        def stop(r: Sequence[Any]) -> RouteStop:
+            _key, v, s, n = r
+            return RouteStop(_ident(v, "venue_id"), _integer(s, "stay_minutes", 0, MAX_MINUTES), _i18n(n, "note"))
+
+        stops = tuple(self._rows("route_stops", self.conn.execute(
+            "SELECT route_id || ' #' || seq, venue_id, stay_minutes, note FROM route_stops "
+            "WHERE route_id = ? ORDER BY seq", (rid,)), stop))  # fmt: skip
+        themes = tuple(t for (t,) in self.conn.execute("SELECT theme_id FROM route_themes WHERE route_id = ?", (rid,))
+                       if isinstance(t, str))  # fmt: skip
+        km = None if distance is None else float(_number(distance, "distance_km", 0, 100_000))
         return Route(
-            rid, i18n.loads(name), i18n.loads(summary), i18n.loads(description), city, duration, distance, mode,
-            bool(featured), themes, stops, i18n.loads(narration), self._images("route", rid), self._audio("route", rid),
+            rid, _i18n(name, "name"), _i18n(summary, "summary"), _i18n(description, "description"), _text(city, "city"),
+            _integer(duration, "duration_minutes", 0, MAX_MINUTES), km, _text(mode, "mode"), bool(featured), themes,
+            stops, _i18n(narration, "narration"), self._images("route", rid), self._audio("route", rid),
         )  # fmt: skip
 
     def heritage(self) -> list[dict[str, Any]]:
+        def parse(row: Sequence[Any]) -> dict[str, Any]:
+            hid, name, summary, description, kind, level, inscribed, city, narration = row
+            hid = _ident(hid)
+            venues = [v for (v,) in self.conn.execute(
+                "SELECT venue_id FROM heritage_venues WHERE heritage_id = ?", (hid,)
+            ) if isinstance(v, str)]  # fmt: skip
+            return {
+                "id": hid, "name": _i18n(name, "name"), "summary": _i18n(summary, "summary"),
+                "description": _i18n(description, "description"), "kind": _text(kind, "kind"),
+                "level": _text(level, "level"),
+                "inscribed": None if inscribed is None else _integer(inscribed, "inscribed", 0, 9999),
+                "city": _text(city, "city"), "narration": _i18n(narration, "narration"), "venues": venues,
+            }  # fmt: skip
+
         rows = self.conn.execute(
             "SELECT id, name, summary, description, kind, level, inscribed, city, narration "
             "FROM heritage ORDER BY sort, id"
         ).fetchall()
-        out = []
-        for hid, name, summary, description, kind, level, inscribed, city, narration in rows:
-            venues = [
-                v for (v,) in self.conn.execute("SELECT venue_id FROM heritage_venues WHERE heritage_id = ?", (hid,))
-            ]
-            out.append({
-                "id": hid, "name": i18n.loads(name), "summary": i18n.loads(summary),
-                "description": i18n.loads(description), "kind": kind, "level": level, "inscribed": inscribed,
-                "city": city, "narration": i18n.loads(narration), "venues": venues,
-            })  # fmt: skip
-        return out
+        return self._rows("heritage", rows, parse)
 
     def events_between(self, start: dt.datetime, end: dt.datetime, tz_name: str | None = None) -> list[EventOccurrence]:
-        """Every occurrence overlapping [start, end): one-off sessions and weekly schedules."""
-        tz = hours_mod.zone(tz_name or self.meta().get("timezone", "Asia/Shanghai"))
-        events = {
-            eid: (i18n.loads(t), i18n.loads(s), kind, venue, heritage, i18n.loads(price))
-            for eid, t, s, kind, venue, heritage, price in self.conn.execute(
-                "SELECT id, title, summary, kind, venue_id, heritage_id, price FROM events"
-            )
-        }
+        """Every occurrence overlapping [start, end): one-off sessions and weekly schedules.
+
+        Weekly rules are in ``tz_name``, else the pack's time zone, else (when the pack names
+        none a kiosk knows) the zone of ``start``, the kiosk's own clock.
+        """
+        name = tz_name if tz_name is not None and _known_zone(tz_name) else self._meta_value("timezone", _zone_name, "")
+        tz: dt.tzinfo = hours_mod.zone(name) if name else (start.tzinfo or dt.UTC)
+
+        def event(row: Sequence[Any]) -> tuple[str, tuple[I18n, I18n, str, str | None, str | None, I18n]]:
+            eid, t, s, kind, venue, heritage, price = row
+            return _ident(eid), (
+                _i18n(t, "title"), _i18n(s, "summary"), _text(kind, "kind"), _opt_text(venue, "venue_id"),
+                _opt_text(heritage, "heritage_id"), _i18n(price, "price"),
+            )  # fmt: skip
+
+        events = dict(self._rows("events", self.conn.execute(
+            "SELECT id, title, summary, kind, venue_id, heritage_id, price FROM events"), event))  # fmt: skip
         out: list[EventOccurrence] = []
-        for eid, starts, ends in self.conn.execute("SELECT event_id, starts_at, ends_at FROM event_sessions"):
-            s, e = dt.datetime.fromisoformat(starts), dt.datetime.fromisoformat(ends)
-            if s < end and e > start:
+
+        def session(row: Sequence[Any]) -> None:
+            _key, eid, starts, ends = row
+            s, e = _moment(starts, "starts_at"), _moment(ends, "ends_at")
+            if s < end and e > start and eid in events:
                 out.append(EventOccurrence(eid, *events[eid], starts_at=s, ends_at=e))
-        rules = self.conn.execute(
-            "SELECT event_id, days, start_time, end_time, from_date, until_date FROM event_weekly"
-        )
-        for eid, days_json, st, et, from_date, until_date in rules.fetchall():
-            days = set(_j(days_json, []))
+
+        self._rows("event_sessions", self.conn.execute(
+            "SELECT event_id || ' #' || seq, event_id, starts_at, ends_at FROM event_sessions"), session)  # fmt: skip
+
+        def weekly(row: Sequence[Any]) -> None:
+            _key, eid, days_json, st, et, from_date, until_date = row
+            days = set(_texts(days_json, "days"))
+            first, last_day = _opt_date(from_date, "from_date"), _opt_date(until_date, "until_date")
+            start_time, end_time = hours_mod.parse_hhmm(st, "start_time"), hours_mod.parse_hhmm(et, "end_time")
+            if eid not in events:
+                return
             day = start.astimezone(tz).date() - dt.timedelta(days=1)
             last = end.astimezone(tz).date()
             while day <= last:
-                in_range = (not from_date or day >= dt.date.fromisoformat(from_date)) and (
-                    not until_date or day <= dt.date.fromisoformat(until_date)
-                )
+                in_range = (first is None or day >= first) and (last_day is None or day <= last_day)
                 if in_range and hours_mod.DAYS[day.weekday()] in days:
-                    s = dt.datetime.combine(day, hours_mod.parse_hhmm(st, "start"), tz)
-                    e = dt.datetime.combine(day, hours_mod.parse_hhmm(et, "end"), tz)
+                    s = dt.datetime.combine(day, start_time, tz)
+                    e = dt.datetime.combine(day, end_time, tz)
                     if e <= s:
                         e += dt.timedelta(days=1)
                     if s < end and e > start:
                         out.append(EventOccurrence(eid, *events[eid], starts_at=s, ends_at=e))
                 day += dt.timedelta(days=1)
+
+        rules = self.conn.execute(
+            "SELECT event_id || ' #' || seq, event_id, days, start_time, end_time, from_date, until_date "
+            "FROM event_weekly"
+        ).fetchall()
+        self._rows("event_weekly", rules, _hours_errors_named(weekly))
         out.sort(key=lambda o: (o.starts_at, o.event_id))
         return out
 
     def transport(self) -> list[dict[str, Any]]:
+        def parse(row: Sequence[Any]) -> dict[str, Any]:
+            i, k, n, d, c, la, lo, t = row
+            if (la is None) != (lo is None):
+                raise BadValue("lat" if la is None else "lon", "give both coordinates or neither")
+            lat, lon = (None, None) if la is None else _lat_lon(la, lo)
+            return {"id": _ident(i), "kind": _text(k, "kind"), "name": _i18n(n, "name"),
+                    "description": _i18n(d, "description"), "city": _text(c, "city"), "lat": lat, "lon": lon,
+                    "to_city_centre": _i18n(t, "to_city_centre")}  # fmt: skip
+
         rows = self.conn.execute(
             "SELECT id, kind, name, description, city, lat, lon, to_city_centre FROM transport ORDER BY sort, id"
         )
-        return [
-            {"id": i, "kind": k, "name": i18n.loads(n), "description": i18n.loads(d), "city": c, "lat": la,
-             "lon": lo, "to_city_centre": i18n.loads(t)}
-            for i, k, n, d, c, la, lo, t in rows
-        ]  # fmt: skip
+        return self._rows("transport", rows, parse)
 
     def pages(self, kind: str | None = None) -> list[dict[str, Any]]:
+        def parse(row: Sequence[Any]) -> dict[str, Any]:
+            i, k, t, b = row
+            return {"id": _ident(i), "kind": _text(k, "kind"), "title": _i18n(t, "title"), "body": _i18n(b, "body")}
+
         sql = "SELECT id, kind, title, body FROM pages"
         args: tuple[Any, ...] = ()
         if kind:
             sql += " WHERE kind = ?"
             args = (kind,)
-        rows = self.conn.execute(sql + " ORDER BY sort, id", args)
-        return [{"id": i, "kind": k, "title": i18n.loads(t), "body": i18n.loads(b)} for i, k, t, b in rows]
+        return self._rows("pages", self.conn.execute(sql + " ORDER BY sort, id", args), parse)
 
     def notices(self, now: dt.datetime) -> list[dict[str, Any]]:
-        out = []
-        for nid, title, body, severity, starts, ends in self.conn.execute(
-            "SELECT id, title, body, severity, starts_at, ends_at FROM notices ORDER BY id"
-        ):
-            if starts and dt.datetime.fromisoformat(starts) > now:
-                continue
-            if ends and dt.datetime.fromisoformat(ends) <= now:
-                continue
-            out.append({"id": nid, "title": i18n.loads(title), "body": i18n.loads(body), "severity": severity})
-        return out
+        def parse(row: Sequence[Any]) -> dict[str, Any] | None:
+            nid, title, body, severity, starts, ends = row
+            first, last = _opt_moment(starts, "starts_at"), _opt_moment(ends, "ends_at")
+            notice = {"id": _ident(nid), "title": _i18n(title, "title"), "body": _i18n(body, "body"),
+                      "severity": _text(severity, "severity")}  # fmt: skip
+            if (first is not None and first > now) or (last is not None and last <= now):
+                return None
+            return notice
+
+        rows = self.conn.execute("SELECT id, title, body, severity, starts_at, ends_at FROM notices ORDER BY id")
+        return [n for n in self._rows("notices", rows, parse) if n is not None]
 
     # -- search ----------------------------------------------------------------------------
     _TITLES: ClassVar[dict[str, tuple[str, str, str]]] = {
@@ -444,10 +774,32 @@ class ContentStore:
         for hit in hits:
             if hit.kind not in self._TITLES:
                 continue
+            # A result leads to its page: one whose row cannot be shown is not offered.
+            if hit.kind == "venue" and self.venue(hit.ref_id) is None:
+                continue
+            if hit.kind == "route" and self.route(hit.ref_id) is None:
+                continue
             table, title_col, sub_col = self._TITLES[hit.kind]
             row = self.conn.execute(
-                f"SELECT {title_col}, {sub_col} FROM {table} WHERE id = ?", (hit.ref_id,)
+                f"SELECT id, {title_col}, {sub_col} FROM {table} WHERE id = ?", (hit.ref_id,)
             ).fetchone()
-            if row:
-                out.append(SearchResult(hit.kind, hit.ref_id, i18n.loads(row[0]), i18n.loads(row[1]), hit.in_name))
+            result = self._one(table, row, functools.partial(_search_result, hit.kind, hit.in_name, title_col, sub_col))
+            if result is not None:
+                out.append(result)
         return out
+
+
+def _search_result(kind: str, in_name: bool, title_col: str, sub_col: str, row: Sequence[Any]) -> SearchResult:
+    return SearchResult(kind, _ident(row[0]), _i18n(row[1], title_col), _i18n(row[2], sub_col), in_name)
+
+
+def _hours_errors_named(parse: Callable[[Sequence[Any]], None]) -> Callable[[Sequence[Any]], None]:
+    """Times of day refused by the hours parser become BadValue (its message names the field)."""
+
+    def run(row: Sequence[Any]) -> None:
+        try:
+            parse(row)
+        except hours_mod.HoursError as exc:
+            raise BadValue(str(exc).split(":", 1)[0], "is not a time of day") from None
+
+    return run

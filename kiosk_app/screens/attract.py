@@ -55,7 +55,7 @@ class AttractScreen(Screen):
     def _build_next(self) -> bool:
         """Build the next slide still to come; False when none is left."""
         while self.pending and self.slides is not None:
-            slide = self.pending.pop(0)()
+            slide = self.guarded("slide", len(self.pending), self.pending.pop(0))
             if slide is not None:
                 self.slides.addWidget(slide)
                 return True

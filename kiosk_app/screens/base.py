@@ -1,15 +1,42 @@
-"""What every screen shares: its context, render-on-demand, and a reset for the next visitor."""
+"""What every screen shares: its context, render-on-demand, and a reset for the next visitor.
+
+Content is never trusted to be drawable: each list or section builds its items through
+``Screen.items`` (or ``Screen.guarded`` for one), so an item that still surprises a screen after
+the store's checks is left out and logged, and the rest of the list and the page stay. The error
+page is left for real bugs outside content.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from ..context import AppContext
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+W = TypeVar("W")
+
+
+def item_id(item: object) -> object:
+    """What names an item in a log line: its id (a venue, a route, a page), else the item itself."""
+    if isinstance(item, dict):
+        return item.get("id", item.get("code"))
+    for attr in ("id", "event_id", "venue_id"):
+        if hasattr(item, attr):
+            return getattr(item, attr)
+    return item
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A value from content made safe for one log line: quoted, escaped, bounded."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
 class Screen(QWidget):
@@ -32,6 +59,7 @@ class Screen(QWidget):
         self.stale = True
         self.in_view = False  # between ``entered`` and ``left``
         self._later: list[Callable[[], None]] = []
+        self._left_out: set[tuple[str, str]] = set()  # items already logged as not drawable
         self.body = QVBoxLayout(self)
         self.body.setContentsMargins(0, 0, 0, 0)
         self.body.setSpacing(0)
@@ -112,6 +140,37 @@ class Screen(QWidget):
 
     def title(self) -> str:
         return ""
+
+    # -- building from content that may still surprise ----------------------------------------
+    def guarded(self, what: str, ident: object, build: Callable[[], W]) -> W | None:
+        """``build()`` one item of content; ``None`` (and one log line) when it raises while drawn."""
+        try:
+            return build()
+        except Exception:
+            key = (what, shown(ident))
+            if key not in self._left_out:
+                self._left_out.add(key)
+                log.warning("%s: left out %s %s, it could not be drawn", self.name, what, key[1], exc_info=True)
+            return None
+
+    def items(
+        self, what: str, items: Iterable[T], build: Callable[[T], W], ident: Callable[[T], object] = item_id
+    ) -> list[W]:
+        """One widget per item that can be drawn: an item that raises is left out, not the list or the page."""
+        out: list[W] = []
+        for item in items:
+            widget = self.guarded(what, ident(item), lambda item=item: build(item))  # type: ignore[misc]
+            if widget is not None:
+                out.append(widget)
+        return out
+
+    def section(self, name: str, build: Callable[[], object]) -> None:
+        """A whole part of a page (home's sections): if it fails even though its items are guarded, that
+        is a bug, logged as one, but the rest of the page stays."""
+        try:
+            build()
+        except Exception:
+            log.exception("%s: the %s section could not be drawn", self.name, name)
 
     def clear_body(self) -> None:
         self._later.clear()

@@ -81,7 +81,8 @@ class DetailScreen(Screen):
         m = self.ctx.metrics
         page = ScrollPage(m.margin, m.gap)
         for part in parts:
-            part(page, width)
+            # One part that cannot be drawn (the facts, the stops) costs that part, not the page.
+            self.guarded("part", getattr(part, "__name__", "?"), lambda part=part: part(page, width))
         page.finish()
         return page
 

@@ -79,7 +79,7 @@ class EventsScreen(Screen):
         for day, group in groupby(sorted(self.occurrences, key=lambda o: (day_of(o), o.starts_at)), key=day_of):
             heading = page.add(text_label(self._day_heading(day, start.date()), "heading"))
             heading.setObjectName(f"events-day-{day.isoformat()}")
-            cards = [self._card(occ, venues, described) for occ in group]
+            cards = self.items("event", group, lambda occ: self._card(occ, venues, described))
             page.add(grid(cards, columns, m.gap))
         page.finish()
         self.body.addWidget(page)

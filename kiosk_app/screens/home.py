@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from content_sync.store.content_store import EventOccurrence
+
 from ..strings import N_
 from ..widgets.cards import route_card, venue_card
 from ..widgets.common import Card, ScrollPage, button, grid, swatch, text_label
@@ -32,23 +34,31 @@ class HomeScreen(Screen):
         page.add(text_label(tr("home.welcome"), "title"))
         # The profile's order decides what leads: quick ways on first, then content.
         sections = ctx.config.home_sections
-        tiles = [t for s in sections if (t := self._tile(s)) is not None]
+        tiles = [t for s in sections if (t := self.guarded("tile", s, lambda s=s: self._tile(s))) is not None]
         tiles.append(self._make_tile(N_("home.all_places"), "", lambda: ctx.go("venues"), "home-all-places"))
         page.add(grid(tiles, m.columns if m.columns > 2 else 2, m.gap))
-        builders = [b for s in sections if (b := getattr(self, f"_section_{s}", None)) is not None]
+        builders = [(s, b) for s in sections if (b := getattr(self, f"_section_{s}", None)) is not None]
         if builders:
-            builders.pop(0)(page)  # the first section fills the screen under the tiles
+            first, builder = builders.pop(0)
+            self.section(first, lambda: builder(page))  # the first section fills the screen under the tiles
         # The rest is below the fold: built right after the page is on screen.
-        for builder in builders:
-            self.later(lambda builder=builder: builder(page))
+        for name, builder in builders:
+            self.later(lambda name=name, builder=builder: self.section(name, lambda: builder(page)))
         self.later(lambda: self._notices(page))
         self.body.addWidget(page)
 
     def _notices(self, page: ScrollPage) -> None:
         ctx, tr = self.ctx, self.ctx.tr
-        for notice in ctx.store.notices(ctx.now()):
+
+        def line(notice: dict[str, Any]) -> QWidget:
             first = tr.content(notice["body"]).split("\n\n")[0]
-            page.add(text_label(f"{tr.content(notice['title'])}: {first}", "notice"))
+            return text_label(f"{tr.content(notice['title'])}: {first}", "notice")
+
+        def lines() -> None:
+            for label in self.items("notice", ctx.store.notices(ctx.now()), line):
+                page.add(label)
+
+        self.section("notices", lines)
         page.finish()
 
     def _heading(self, page: ScrollPage, key: str) -> None:
@@ -57,8 +67,8 @@ class HomeScreen(Screen):
     def _section_themes(self, page: ScrollPage) -> None:
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
         self._heading(page, N_("home.themes"))
-        tiles = []
-        for theme in ctx.content.themes:
+
+        def theme_tile(theme: dict[str, Any]) -> Card:
             tile = Card(lambda t=theme["id"]: ctx.go("venues", theme=t))
             tile.setObjectName(f"theme-{theme['id']}")
             layout = QHBoxLayout(tile)
@@ -68,7 +78,9 @@ class HomeScreen(Screen):
             words.addWidget(text_label(tr.content(theme["name"]), "heading"))
             words.addWidget(text_label(tr.content(theme["description"]), "muted"))
             layout.addLayout(words, 1)
-            tiles.append(tile)
+            return tile
+
+        tiles = self.items("theme", ctx.content.themes, theme_tile)
         page.add(grid(tiles, max(1, m.columns // 2 + (1 if m.columns > 3 else 0)), m.gap))
 
     def _section_featured(self, page: ScrollPage) -> None:
@@ -83,12 +95,12 @@ class HomeScreen(Screen):
         def card(venue: Any) -> QWidget:
             return venue_card(ctx, venue, lambda: ctx.go("venue", id=venue.id), width=width)
 
-        holder = page.add(grid([card(v) for v in venues[: m.columns]], m.columns, m.gap))
+        holder = page.add(grid(self.items("venue", venues[: m.columns], card), m.columns, m.gap))
 
         def second_row() -> None:  # under the fold on a landscape screen: right after the first paint
             cells = holder.layout()
-            for i, venue in enumerate(venues[m.columns :]):
-                cells.addWidget(card(venue), 1 + i // m.columns, i % m.columns)
+            for i, widget in enumerate(self.items("venue", venues[m.columns :], card)):
+                cells.addWidget(widget, 1 + i // m.columns, i % m.columns)
 
         if venues[m.columns :]:
             self.later(second_row)
@@ -102,9 +114,13 @@ class HomeScreen(Screen):
         if not today:
             page.add(button(tr("home.no_events_today"), lambda: ctx.go("events", span="week"), name="home-events"))
             return
-        for occ in today:
+
+        def event_button(occ: EventOccurrence) -> QWidget:
             text = f"{occ.starts_at:%H:%M}  {tr.content(occ.title)}"
-            page.add(button(text, lambda: ctx.go("events", span="today"), name=f"home-event-{occ.event_id}"))
+            return button(text, lambda: ctx.go("events", span="today"), name=f"home-event-{occ.event_id}")
+
+        for widget in self.items("event", today, event_button):
+            page.add(widget)
 
     def _section_routes(self, page: ScrollPage) -> None:
         ctx, m = self.ctx, self.ctx.metrics
@@ -113,8 +129,8 @@ class HomeScreen(Screen):
             return
         self._heading(page, N_("home.routes"))
         self._next.extend(("route", {"id": r.id}) for r in routes)
-        page.add(grid([route_card(ctx, r, lambda r=r: ctx.go("route", id=r.id)) for r in routes],
-                      max(1, min(len(routes), m.columns - 1)), m.gap))  # fmt: skip
+        cards = self.items("route", routes, lambda r: route_card(ctx, r, lambda: ctx.go("route", id=r.id)))
+        page.add(grid(cards, max(1, min(len(routes), m.columns - 1)), m.gap))
 
     _TILES: ClassVar[dict[str, tuple[str, str, dict[str, object]]]] = {
         "open_now": (N_("home.open_now"), "venues", {"open_now": True}),

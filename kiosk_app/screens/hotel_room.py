@@ -10,9 +10,9 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout
+from PySide6.QtWidgets import QLabel, QVBoxLayout
 
-from content_sync.store.content_store import distance_km
+from content_sync.store.content_store import EventOccurrence, distance_km
 
 from .. import format as fmt
 from ..strings import N_
@@ -37,10 +37,11 @@ class HotelRoomScreen(Screen):
         m = self.ctx.metrics
         page = ScrollPage(m.margin, m.gap)
         page.column.setSpacing(m.gap)
-        self._guide(page)
-        self._nearby(page)
-        self._events(page)
-        self._transport(page)
+        # Each part on its own: one that cannot be drawn never takes the others with it.
+        self.section("guide", lambda: self._guide(page))
+        self.section("nearby", lambda: self._nearby(page))
+        self.section("events", lambda: self._events(page))
+        self.section("transport", lambda: self._transport(page))
         page.finish()
         self.body.addWidget(page)
 
@@ -55,7 +56,8 @@ class HotelRoomScreen(Screen):
     def _guide(self, page: ScrollPage) -> None:
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
         columns = 1 if ctx.layout == PORTRAIT else 2
-        for item in ctx.store.pages("hotel_room"):
+
+        def guide_page(item: dict[str, Any]) -> None:
             title = text_label(tr.content(item["title"]), "title")
             title.setObjectName("hotel-page-title")
             page.add(title)
@@ -77,6 +79,9 @@ class HotelRoomScreen(Screen):
             if sections:
                 page.add(grid(sections, columns, m.gap))
 
+        for item in ctx.store.pages("hotel_room"):
+            self.guarded("page", item["id"], lambda item=item: guide_page(item))
+
     # -- open nearby now -------------------------------------------------------------------
     def _nearby(self, page: ScrollPage) -> None:
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
@@ -88,10 +93,8 @@ class HotelRoomScreen(Screen):
             return
         width = ctx.column_width(columns)
         can_open = self.ctx.router.has("venue")
-        cards = [
-            venue_card(ctx, v, (lambda v=v: ctx.go("venue", id=v.id)) if can_open else _nothing, width=width)
-            for v in venues
-        ]
+        cards = self.items("venue", venues, lambda v: venue_card(
+            ctx, v, (lambda: ctx.go("venue", id=v.id)) if can_open else _nothing, width=width))  # fmt: skip
         page.add(grid(cards, columns, m.gap))
 
     # -- today's events, compact ---------------------------------------------------------------
@@ -117,11 +120,15 @@ class HotelRoomScreen(Screen):
         layout = QVBoxLayout(card)
         layout.setContentsMargins(20, 14, 20, 14)
         layout.setSpacing(10)
-        for occ in today:
+
+        def event_line(occ: EventOccurrence) -> QLabel:
             when = f"{occ.starts_at.astimezone(now.tzinfo):%H:%M}–{occ.ends_at.astimezone(now.tzinfo):%H:%M}"
             where = tr.content(names.get(occ.venue_id or "", {}))
             line = text_label(f"{when}   {tr.content(occ.title)}" + (f" · {where}" if where else ""))
             line.setObjectName(f"hotel-event-{occ.event_id}")
+            return line
+
+        for line in self.items("event", today, event_line):
             layout.addWidget(line)
         page.add(card)
 
@@ -147,7 +154,7 @@ class HotelRoomScreen(Screen):
             return
         self._heading(page, N_("hotel.transport"), "hotel-transport")
         columns = 1 if ctx.layout == PORTRAIT else min(len(hubs), max(1, m.columns - 1))
-        page.add(grid([self._hub_card(t) for t in hubs], columns, m.gap))
+        page.add(grid(self.items("hub", hubs, self._hub_card), columns, m.gap))
 
     def _hub_card(self, hub: dict[str, Any]) -> Card:
         tr, m = self.ctx.tr, self.ctx.metrics

@@ -136,20 +136,23 @@ class PracticalScreen(Screen):
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
         page = ScrollPage(m.margin, m.gap)
         page.add(text_label(tr("practical.title"), "title"))
-        cards = []
+
+        def page_card(kind: str, item: dict) -> Card:
+            card = Card(lambda ident=item["id"]: ctx.go("page", id=ident))
+            card.setObjectName(f"page-{item['id']}")
+            layout = QVBoxLayout(card)
+            layout.setContentsMargins(20, 18, 20, 18)
+            layout.setSpacing(6)
+            layout.addWidget(text_label(tr(KIND_NAMES[kind]), "muted"))
+            layout.addWidget(text_label(tr.content(item["title"]), "heading"))
+            layout.addWidget(text_label(preview(tr.content(item["body"]))))
+            layout.addStretch(1)
+            card.setMinimumHeight(m.touch + 24)
+            return card
+
+        cards: list[Card] = []
         for kind in self.kinds():
-            for item in ctx.store.pages(kind):
-                card = Card(lambda ident=item["id"]: ctx.go("page", id=ident))
-                card.setObjectName(f"page-{item['id']}")
-                layout = QVBoxLayout(card)
-                layout.setContentsMargins(20, 18, 20, 18)
-                layout.setSpacing(6)
-                layout.addWidget(text_label(tr(KIND_NAMES[kind]), "muted"))
-                layout.addWidget(text_label(tr.content(item["title"]), "heading"))
-                layout.addWidget(text_label(preview(tr.content(item["body"]))))
-                layout.addStretch(1)
-                card.setMinimumHeight(m.touch + 24)
-                cards.append(card)
+            cards += self.items("page", ctx.store.pages(kind), lambda item, kind=kind: page_card(kind, item))
         if cards:
             columns = 1 if ctx.layout == PORTRAIT else 2
             page.add(grid(cards, columns, m.gap))

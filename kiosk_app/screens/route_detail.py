@@ -83,8 +83,9 @@ class RouteDetailScreen(DetailScreen):
     def stops(self, page: ScrollPage, width: int) -> None:
         assert self.route is not None
         page.add(text_label(self.ctx.tr("routes.stops_heading"), "heading"))
-        for n, stop in enumerate(self.route.stops, start=1):
-            page.add(self._stop_card(n, stop))
+        numbered = list(enumerate(self.route.stops, start=1))
+        for card in self.items("stop", numbered, lambda ns: self._stop_card(*ns), ident=lambda ns: ns[1].venue_id):
+            page.add(card)
 
     def _stop_card(self, n: int, stop: RouteStop) -> Card:
         ctx, tr, m, p = self.ctx, self.ctx.tr, self.ctx.metrics, self.ctx.palette

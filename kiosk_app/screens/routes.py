@@ -28,7 +28,7 @@ class RouteListScreen(Screen):
             page.add(text_label(tr.n("routes.count", len(routes)), "muted")).setObjectName("routes-count")
             # Route cards are text only: a little wider than place cards reads better.
             columns = m.columns if ctx.layout == PORTRAIT else max(1, m.columns - 1)
-            cards = [route_card(ctx, r, lambda r=r: ctx.go("route", id=r.id)) for r in routes]
+            cards = self.items("route", routes, lambda r: route_card(ctx, r, lambda: ctx.go("route", id=r.id)))
             for card in cards:
                 # Cards in a row share the tallest one's height: keep each card's text at the top.
                 card.layout().addStretch(1)

@@ -188,7 +188,8 @@ class SearchScreen(Screen):
             n = len(self.results)
             count = tr.n("search.results", n)
             columns = 2 if self.ctx.screen_size.width() >= 1200 else 1
-            layout.addWidget(grid([self._card(r) for r in self.results], columns, self.ctx.metrics.gap))
+            cards = self.items("result", self.results, self._card, ident=lambda r: f"{r.kind}:{r.id}")
+            layout.addWidget(grid(cards, columns, self.ctx.metrics.gap))
         if self.count is not None and shiboken6.isValid(self.count):
             self.count.setText(count)
         if self.page is not None and shiboken6.isValid(self.page):

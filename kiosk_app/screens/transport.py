@@ -67,8 +67,8 @@ class TransportScreen(Screen):
         if max(1, min(2, m.columns - 1)) == 1:
             for kind, items in self.groups:
                 page.add(self._heading(kind))
-                for item in items:
-                    page.add(self._card(item))
+                for card in self.items("transport", items, self._card):
+                    page.add(card)
         else:
             page.add(self._two_columns())
         page.finish()
@@ -92,7 +92,10 @@ class TransportScreen(Screen):
             i = weight.index(min(weight))
             columns[i].addWidget(self._heading(kind))
             for item in items:
-                columns[i].addWidget(self._card(item))
+                card = self.guarded("transport", item.get("id"), lambda item=item: self._card(item))
+                if card is None:
+                    continue
+                columns[i].addWidget(card)
                 text = (item["name"], item["description"], item["to_city_centre"])
                 weight[i] += 300 + sum(len(self.ctx.tr.content(t)) for t in text)
             weight[i] += 100

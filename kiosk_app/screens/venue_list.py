@@ -55,7 +55,8 @@ class VenueListScreen(Screen):
             columns = max(1, m.columns - 1)
             width = ctx.column_width(columns)
             wide = columns == 1
-            cards = [venue_card(ctx, v, lambda v=v: ctx.go("venue", id=v.id), width=width, wide=wide) for v in venues]
+            cards = self.items("venue", venues, lambda v: venue_card(ctx, v, lambda: ctx.go("venue", id=v.id),
+                                                                      width=width, wide=wide))  # fmt: skip
             page.add(grid(cards, columns, m.gap))
         else:
             page.add(text_label(tr("list.empty"), "heading"))

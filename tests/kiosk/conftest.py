@@ -50,8 +50,9 @@ def kiosk_config():
 def make_kiosk(qtbot, demo_data: DataDir, kiosk_config):  # type: ignore[no-untyped-def]
     """Build the whole kiosk on the demo content with the clock fixed at DEMO_NOW.
 
-    ``make_kiosk(size=(1080, 1920), config=..., extra_screens=(...))``; filters are removed
-    and background work drained after the test.
+    ``make_kiosk(size=(1080, 1920), config=..., extra_screens=(...), data=...)``: ``data`` builds it on
+    another installed data directory (content made for the test). Filters are removed and background
+    work drained after the test.
     """
     import datetime as dt
     from zoneinfo import ZoneInfo
@@ -63,9 +64,10 @@ def make_kiosk(qtbot, demo_data: DataDir, kiosk_config):  # type: ignore[no-unty
     built_all = []
     app = QApplication.instance()
 
-    def make(size=(1920, 1080), config=None, extra_screens=(), now=None):  # type: ignore[no-untyped-def]
+    def make(size=(1920, 1080), config=None, extra_screens=(), now=None, data=None):  # type: ignore[no-untyped-def]
         moment = now or dt.datetime(*DEMO_NOW, tzinfo=ZoneInfo("Asia/Shanghai"))
-        built = build_kiosk(config or kiosk_config, demo_data, clock=lambda: moment, extra_screens=extra_screens)
+        data = data or demo_data
+        built = build_kiosk(config or kiosk_config, data, clock=lambda: moment, extra_screens=extra_screens)
         qtbot.addWidget(built.shell)
         built.shell.setFixedSize(*size)
         built.shell.show()
