@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from . import channel_repo, device, maps, narrate, packs, search
+from . import channel_repo, device, maps, narrate, packs, search, sync_cmd
 from .common import KioskGroup
 
 
@@ -27,6 +27,6 @@ def main(ctx: click.Context, debug: bool) -> None:
 for command in (
     packs.build, packs.keygen, packs.sign, packs.verify, packs.diff_command,
     device.trust, device.channel, device.install, device.rollback_command, device.info,
-    search.search_command, maps.map_group, narrate.narrate, channel_repo.serve,
+    search.search_command, maps.map_group, narrate.narrate, channel_repo.serve, *sync_cmd.COMMANDS,
 ):  # fmt: skip
     main.add_command(command)

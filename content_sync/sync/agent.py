@@ -1,0 +1,576 @@
+"""One sync cycle of a kiosk, and when to run the next one (see docs/sync.md, "The kiosk's sync cycle").
+
+A cycle: refresh the channel's signed metadata (python-tuf through :class:`ChannelClient`,
+every file through the kiosk's resumable :class:`Fetcher`), pick the target for the kiosk's
+group, download it into ``DATA_DIR/sync/staging/`` (a cut download resumes in the next
+cycle), install it with the same :class:`Installer` a USB stick uses (pack signature,
+vetting, atomic switch), and write what happened into the device state's ``sync_state``
+table in plain words. Nothing in a cycle ever removes or damages the installed content: a
+refused, stale or unreachable channel leaves the kiosk showing what it has.
+
+Which target (:func:`choose`): the group's pinned pack when the channel pins one, otherwise
+the newest content version; never a version below the installed one (a pin below it holds
+the kiosk where it is and says so, because the installer refuses downgrades).
+
+The same :func:`run_cycle` serves ``kiosk-pack sync --once`` and the kiosk's background
+agent; :class:`PollSchedule` says when the next cycle is due (a fixed per-device offset
+within the interval, exponential backoff with jitter after failures, a server's
+``Retry-After`` honoured). Clocks and randomness are injected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import random
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+from urllib.parse import urlsplit
+
+from tuf.api import exceptions as tuf_exceptions
+
+from content_sync.core.errors import KioskError, PackError
+from content_sync.device.install import Installer
+from content_sync.device.layout import DataDir
+from content_sync.device.state import DeviceState
+from content_sync.sync.fetch import Fetcher, FetchError, ServerBusyError, TufFetcher
+from content_sync.sync.layout import PACK_KIND, Entry, read_entry
+from content_sync.sync.repository import check_group
+from content_sync.sync.trust import ChannelClient, ChannelConfigError, ChannelView, OfferedTarget, TrustError, provision
+
+Clock = Callable[[], dt.datetime]
+Outcome = Literal["installed", "up-to-date", "held", "stale", "failed"]
+
+#: Settings (device state) a provisioned kiosk has.
+URL_SETTING = "sync_url"
+GROUP_SETTING = "sync_group"
+DEVICE_ID_SETTING = "device_id"
+
+#: Keys of the ``sync_state`` table this module writes (the operator screen reads them).
+STATE_KEYS = (
+    "last_check",
+    "last_success",
+    "last_outcome",
+    "last_message",
+    "last_error",
+    "channel_state",
+    "stale_since",
+    "clock_problem",
+    "bytes_last",
+    "bytes_total",
+    "installed_version",
+    "failures",
+    "retry_after",
+    "next_check",
+)
+
+
+class SyncSetupError(KioskError):
+    """The kiosk is not (or cannot be) set up for a channel: URL, group or root metadata."""
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+@dataclass(frozen=True)
+class SyncPaths:
+    """Where sync keeps its files in a data directory (beside ``content/``, never served to visitors)."""
+
+    data: DataDir
+
+    @property
+    def root(self) -> Path:
+        return self.data.root / "sync"
+
+    @property
+    def metadata(self) -> Path:
+        """The channel's trusted TUF metadata (``root.json`` from provisioning, then refreshed)."""
+        return self.root / "metadata"
+
+    @property
+    def staging(self) -> Path:
+        """Downloads in progress (``*.part`` resumes) and complete packs waiting to be installed."""
+        return self.root / "staging"
+
+
+# --- provisioning ---------------------------------------------------------------------------
+
+
+def check_url(url: str) -> str:
+    """A channel base URL: http or https with a host, no query (one line when not)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SyncSetupError(f"channel URL {url!r} is not an http:// or https:// address of a channel folder")
+    return url.rstrip("/")
+
+
+def setup(
+    data: DataDir,
+    url: str,
+    group: str,
+    root_file: Path,
+    *,
+    device_id: str | None = None,
+    replace: bool = False,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    """Provision a kiosk for a channel: URL and group in the device state, the root metadata in the data dir.
+
+    ``replace`` forgets the channel metadata trusted so far (a kiosk moved to another channel).
+    The device id (for the poll offset) is kept once set; a new kiosk gets a random one.
+    """
+    url = check_url(url)
+    try:
+        check_group(group)
+    except KioskError as exc:
+        raise SyncSetupError(str(exc)) from None
+    paths = SyncPaths(data)
+    if replace:
+        for folder in (paths.metadata, paths.staging):  # the old channel's metadata and downloads
+            if folder.exists():
+                shutil.rmtree(folder)
+    try:
+        provision(paths.metadata, Path(root_file))
+    except ChannelConfigError as exc:
+        raise SyncSetupError(f"{exc} (give --replace to trust a new root)") from None
+    with _device(data, clock) as device:
+        device.set(URL_SETTING, url)
+        device.set(GROUP_SETTING, group)
+        if device_id or not device.get(DEVICE_ID_SETTING):
+            device.set(DEVICE_ID_SETTING, device_id or uuid.uuid4().hex)
+        return {
+            "url": url,
+            "group": group,
+            "device_id": device.get(DEVICE_ID_SETTING),
+            "root": str(paths.metadata / "root.json"),
+        }
+
+
+@contextlib.contextmanager
+def _device(data: DataDir, clock: Clock | None) -> Iterator[DeviceState]:
+    data.root.mkdir(parents=True, exist_ok=True)
+    if clock is None:
+        state = DeviceState(data.device_db)
+    else:
+        state = DeviceState(data.device_db, lambda: clock().astimezone(dt.UTC).replace(microsecond=0).isoformat())
+    with state:
+        yield state
+
+
+# --- choosing a target -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the cycle should do with the offers: fetch ``entry``, or nothing and why."""
+
+    entry: Entry | None
+    outcome: Outcome  # "installed" means "fetch and install entry"
+    message: str
+
+
+def choose(entries: list[Entry], installed: int | None, channel: str) -> Choice:
+    """Pick the pack for this kiosk: the pin if any, else the newest; never below ``installed``.
+
+    Targets of other kinds (deltas, for now) and packs of another pack channel are skipped.
+    """
+    packs = [e for e in entries if e.kind == PACK_KIND and (e.channel is None or e.channel == channel)]
+    pinned = next((e for e in packs if e.pinned), None)
+    if pinned is not None:
+        if installed is None or pinned.content_version > installed:
+            return Choice(pinned, "installed", f"pinned to content version {pinned.content_version}")
+        if pinned.content_version == installed:
+            return Choice(None, "up-to-date", f"content version {installed} is installed (the group is pinned to it)")
+        return Choice(
+            None,
+            "held",
+            f"the group is pinned to content version {pinned.content_version}, below the installed {installed};"
+            " this kiosk stays on its version (a kiosk never goes back by itself: 'kiosk-pack rollback')",
+        )
+    if not packs:
+        other = [e for e in entries if e.kind == PACK_KIND]
+        if other:
+            return Choice(None, "up-to-date", f"the channel offers no pack for pack channel {channel}")
+        return Choice(None, "up-to-date", "the channel offers no pack for this group yet")
+    newest = max(packs, key=lambda e: (e.content_version, e.path))
+    if installed is not None and newest.content_version <= installed:
+        return Choice(
+            None,
+            "up-to-date",
+            f"content version {installed} is installed; the channel's newest is {newest.content_version}",
+        )
+    return Choice(newest, "installed", f"content version {newest.content_version} is the newest")
+
+
+# --- one cycle ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """What one cycle did, in plain words and figures (``--json`` prints :meth:`to_json`)."""
+
+    outcome: Outcome
+    message: str
+    channel_state: Literal["current", "stale"] | None = None
+    installed_version: int | None = None
+    previous_version: int | None = None
+    target: str | None = None
+    bytes_moved: int = 0
+    resumed_from: int = 0
+    retry_after: float | None = None
+    stale_since: dt.datetime | None = None
+    clock_problem: str | None = None
+    checked_at: dt.datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("installed", "up-to-date", "held")
+
+    def to_json(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["stale_since"] = _iso(self.stale_since)
+        out["checked_at"] = _iso(self.checked_at)
+        out["ok"] = self.ok
+        return out
+
+
+class _HintingTufFetcher(TufFetcher):
+    """The kiosk's TufFetcher, remembering a server's last ``Retry-After`` (python-tuf drops it)."""
+
+    retry_in: float | None = None
+
+    @contextlib.contextmanager
+    def download_file(self, url: str, max_length: int) -> Iterator[IO[bytes]]:
+        try:
+            with super().download_file(url, max_length) as fh:
+                yield fh
+        except tuf_exceptions.DownloadError as exc:
+            if isinstance(exc.__cause__, ServerBusyError):
+                self.retry_in = exc.__cause__.retry_in
+            raise
+
+
+def _staged_name(target: OfferedTarget) -> str:
+    """Staging file of a target: its hash in the name, so a resume never mixes two files."""
+    return f"{target.sha256[:16]}-{target.path.rsplit('/', 1)[-1]}"
+
+
+def _clean_staging(staging: Path, keep: str | None) -> None:
+    """Drop downloads of targets no longer wanted (an older pack's half-download)."""
+    if not staging.is_dir():
+        return
+    for path in staging.iterdir():
+        if keep is None or not path.name.startswith(keep):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def run_cycle(data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None) -> CycleResult:
+    """Run one sync cycle for the kiosk in ``data`` and record it in ``sync_state``; never raises a KioskError.
+
+    ``fetcher`` is the kiosk's downloader (the background agent keeps one; tests inject a
+    fetcher with recorded sleeps); by default a fresh one with the kiosk's policy.
+    """
+    paths = SyncPaths(data)
+    now = clock().astimezone(dt.UTC)
+    own = fetcher is None
+    fetch = fetcher if fetcher is not None else Fetcher(now=clock)
+    start_bytes = fetch.bytes_received
+    tuf = _HintingTufFetcher(fetch)
+    try:
+        with _device(data, clock) as device:
+            try:
+                result = _cycle(data, paths, device, fetch, tuf, now, clock)
+            except OSError as exc:  # the kiosk's own disk: the sync folder cannot be written
+                where = f" ({exc.filename})" if exc.filename else ""
+                result = CycleResult(
+                    "failed",
+                    f"cannot write the kiosk's sync folder{where}: {exc.strerror or exc}; the content is unchanged",
+                    installed_version=(p.content_version if (p := data.read_pointer()) else None),
+                )
+            moved = fetch.bytes_received - start_bytes
+            result = _with(result, bytes_moved=moved, checked_at=now)
+            _record(device, result)
+            return result
+    except KioskError as exc:  # the device database itself cannot be opened or written
+        return CycleResult(
+            "failed",
+            f"sync state cannot be written: {exc}",
+            checked_at=now,
+            bytes_moved=fetch.bytes_received - start_bytes,
+        )
+    finally:
+        if own:
+            fetch.close()
+
+
+def _with(result: CycleResult, **changes: Any) -> CycleResult:
+    values = dict(result.__dict__)
+    values.update(changes)
+    return CycleResult(**values)
+
+
+def _cycle(
+    data: DataDir,
+    paths: SyncPaths,
+    device: DeviceState,
+    fetch: Fetcher,
+    tuf: _HintingTufFetcher,
+    now: dt.datetime,
+    clock: Clock,
+) -> CycleResult:
+    pointer = data.read_pointer()
+    installed = pointer.content_version if pointer else None
+    url, group = device.get(URL_SETTING), device.get(GROUP_SETTING)
+    if not url or not group:
+        return CycleResult(
+            "failed", "this kiosk is not set up for a channel: run 'kiosk-pack sync-setup'", installed_version=installed
+        )
+    try:
+        client = ChannelClient(paths.metadata, url, group, clock=clock, fetcher=tuf)
+        view = client.refresh()
+    except TrustError as exc:
+        return CycleResult("failed", str(exc), installed_version=installed, retry_after=tuf.retry_in)
+    except KioskError as exc:
+        return CycleResult("failed", str(exc), installed_version=installed)
+    base = CycleResult(
+        "up-to-date",
+        view.message,
+        channel_state=view.state,
+        installed_version=installed,
+        clock_problem=view.clock_problem,
+        stale_since=view.expires if view.state == "stale" else None,
+    )
+    if view.state == "stale":
+        return _with(
+            base,
+            outcome="stale",
+            message=f"{view.message}; showing content version {installed}" if installed is not None else view.message,
+        )
+    choice = choose(_entries(view), installed, str(device.get("channel", "stable")))
+    if choice.entry is None:
+        _clean_staging(paths.staging, None)
+        return _with(base, outcome=choice.outcome, message=choice.message)
+    target = next(t for t in view.targets if t.path == choice.entry.path)
+    channel = str(device.get("channel", "stable"))
+    keys = device.trusted_keys()
+    # The file this kiosk refused last time, with the same keys and channel, would be refused
+    # again: say so without downloading it every cycle (until the channel offers another file
+    # or an operator trusts another key).
+    refusal = {"sha256": target.sha256, "keys": sorted(k.key_id for k in keys), "channel": channel}
+    refused = _sync_value(device, "refused")
+    if isinstance(refused, dict) and {k: refused.get(k) for k in refusal} == refusal:
+        return _with(base, outcome="failed", message=str(refused.get("message")), target=target.path)
+    staged = _staged_name(target)
+    _clean_staging(paths.staging, staged)
+    paths.staging.mkdir(parents=True, exist_ok=True)
+    dest = paths.staging / staged
+    try:
+        download = fetch.download(
+            client.url_of(target), dest, expected_length=target.length, expected_sha256=target.sha256
+        )
+    except ServerBusyError as exc:
+        return _with(
+            base,
+            outcome="failed",
+            message=f"download of {target.name} paused: {exc}",
+            target=target.path,
+            retry_after=exc.retry_in,
+        )
+    except FetchError as exc:
+        return _with(base, outcome="failed", message=f"download of {target.name} failed: {exc}", target=target.path)
+    installer = Installer(data, keys, channel, clock=clock)
+    source = f"channel {group}: {target.name}"
+    try:
+        done = installer.install(dest)
+    except KioskError as exc:
+        with contextlib.suppress(KioskError):
+            device.log_install(source, choice.entry.pack_id, choice.entry.content_version, False, str(exc))
+        # A pack the installer refused will be refused again: drop it. A full disk or a busy
+        # installer is the kiosk's state, not the pack's: keep the download for the next cycle.
+        message = f"content version {choice.entry.content_version} was not installed: {exc}"
+        if isinstance(exc, PackError):
+            dest.unlink(missing_ok=True)
+            device.set_sync("refused", {**refusal, "message": message})
+        return _with(base, outcome="failed", message=message, target=target.path)
+    dest.unlink(missing_ok=True)
+    with contextlib.suppress(KioskError):
+        device.log_install(source, done.pack_id, done.content_version, True, "installed from the channel")
+    before = f" (was {done.previous_version})" if done.previous_version else ""
+    return _with(
+        base,
+        outcome="installed",
+        installed_version=done.content_version,
+        previous_version=done.previous_version,
+        target=target.path,
+        resumed_from=download.resumed_from,
+        message=f"installed content version {done.content_version}{before} from {target.name}",
+    )
+
+
+def _entries(view: ChannelView) -> list[Entry]:
+    found = (read_entry(t.path, t.custom) for t in view.targets)
+    return [e for e in found if e is not None]
+
+
+def _record(device: DeviceState, result: CycleResult) -> None:
+    """The cycle's outcome into ``sync_state`` (JSON values; the operator screen shows them as they are)."""
+    checked = _iso(result.checked_at)
+    failures = 0 if result.ok else int(_sync_value(device, "failures") or 0) + 1
+    total = (_sync_value(device, "bytes_total") or 0) + result.bytes_moved
+    values: dict[str, Any] = {
+        "last_check": checked,
+        "last_outcome": result.outcome,
+        "last_message": result.message,
+        "channel_state": result.channel_state or _sync_value(device, "channel_state"),
+        "bytes_last": result.bytes_moved,
+        "bytes_total": total,
+        "installed_version": result.installed_version,
+        "failures": failures,
+        "retry_after": result.retry_after,
+    }
+    if result.ok:
+        values["last_success"] = checked
+        values["last_error"] = None
+    elif result.outcome == "failed":
+        values["last_error"] = result.message
+    if result.channel_state is not None:  # the channel was read: its verdict on the clock is fresh
+        values["clock_problem"] = result.clock_problem
+    if result.channel_state == "stale":
+        values["stale_since"] = _iso(result.stale_since)
+    elif result.channel_state == "current":
+        values["stale_since"] = None
+    for key, value in values.items():
+        device.set_sync(key, value)
+
+
+def _sync_value(device: DeviceState, key: str) -> Any:
+    row = device.conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def sync_status(data: DataDir) -> dict[str, Any]:
+    """Everything ``sync_state`` holds plus the channel settings, for the operator (read-only)."""
+    if not data.device_db.exists():
+        return {}
+    with DeviceState(data.device_db, readonly=True) as device:
+        out: dict[str, Any] = {"url": device.get(URL_SETTING), "group": device.get(GROUP_SETTING)}
+        for key in STATE_KEYS:
+            out[key] = _sync_value(device, key)
+    return out
+
+
+# --- when to run the next cycle ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How often a kiosk checks its channel (seconds)."""
+
+    interval: float = 15 * 60.0
+    backoff_base: float = 60.0
+    backoff_max: float = 4 * 3600.0
+    max_retry_after: float = 24 * 3600.0
+
+
+def device_offset(device_id: str, interval: float) -> float:
+    """A fixed offset within ``interval`` from the device id: a fleet spreads over the interval."""
+    digest = hashlib.sha256(device_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 * interval
+
+
+class PollSchedule:
+    """When the next cycle is due: the device's own slot when all is well, backoff after failures.
+
+    Slots are ``epoch + offset + k * interval`` (UTC), so a kiosk keeps its slot across
+    restarts and two kiosks with different ids rarely share a second. After ``n`` failures in
+    a row the wait is ``min(max, base * 2**(n-1))`` with "equal jitter" (half fixed, half
+    random); a server's ``Retry-After`` is a floor (capped at ``max_retry_after``).
+    """
+
+    def __init__(self, device_id: str, policy: PollPolicy | None = None, *, rng: random.Random | None = None) -> None:
+        self.policy = policy or PollPolicy()
+        self.offset = device_offset(device_id, self.policy.interval)
+        self.rng = rng or random.Random()
+
+    def next_check(self, now: dt.datetime, *, failures: int = 0, retry_after: float | None = None) -> dt.datetime:
+        p = self.policy
+        now = now.astimezone(dt.UTC)
+        if failures <= 0:
+            since = (now - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).total_seconds() - self.offset
+            slots = int(since // p.interval) + 1
+            due = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=self.offset + slots * p.interval)
+            wait = (due - now).total_seconds()
+        else:
+            delay = min(p.backoff_max, p.backoff_base * 2 ** min(failures - 1, 32))
+            wait = delay / 2 + self.rng.uniform(0, delay / 2)
+        if retry_after is not None and retry_after > 0:
+            wait = max(wait, min(retry_after, p.max_retry_after))
+        return now + dt.timedelta(seconds=wait)
+
+
+def schedule_after(
+    data: DataDir,
+    result: CycleResult,
+    *,
+    policy: PollPolicy | None = None,
+    rng: random.Random | None = None,
+    clock: Clock | None = None,
+) -> dt.datetime:
+    """The next cycle's moment after ``result``, also written to ``sync_state.next_check``."""
+    assert result.checked_at is not None
+    with _device(data, clock) as device:
+        device_id = str(device.get(DEVICE_ID_SETTING) or "")
+        failures = int(_sync_value(device, "failures") or 0)
+        due = PollSchedule(device_id, policy, rng=rng).next_check(
+            result.checked_at, failures=failures, retry_after=result.retry_after
+        )
+        device.set_sync("next_check", _iso(due))
+    return due
+
+
+def run_forever(
+    data: DataDir,
+    *,
+    clock: Clock,
+    sleep: Callable[[float], None],
+    report: Callable[[CycleResult], None] | None = None,
+    policy: PollPolicy | None = None,
+    rng: random.Random | None = None,
+    fetcher: Fetcher | None = None,
+    cycles: int | None = None,
+) -> None:
+    """Cycle, then sleep until the schedule says (``kiosk-pack sync`` without ``--once``; ``cycles`` bounds it).
+
+    One fetcher serves every cycle (one keep-alive session); the first cycle runs at once.
+    """
+    fetch = fetcher if fetcher is not None else Fetcher(now=clock)
+    schedule_rng = rng or random.Random()
+    done = 0
+    try:
+        while cycles is None or done < cycles:
+            result = run_cycle(data, clock=clock, fetcher=fetch)
+            done += 1
+            if report is not None:
+                report(result)
+            try:
+                due = schedule_after(data, result, policy=policy, rng=schedule_rng, clock=clock)
+            except KioskError:  # the device database cannot be written: try again after a long pause
+                due = clock() + dt.timedelta(seconds=(policy or PollPolicy()).backoff_max)
+            if cycles is not None and done >= cycles:
+                break
+            wait = (due - clock()).total_seconds()
+            if wait > 0:
+                sleep(wait)
+    finally:
+        if fetcher is None:
+            fetch.close()
