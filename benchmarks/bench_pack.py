@@ -139,8 +139,17 @@ class TimedInstaller(Installer):
 
 
 class _Rows(list):
+    """A finished statement's rows, read back through the cursor methods the installer uses."""
+
+    _at = 0
+
     def fetchone(self) -> Any:
         return self[0] if self else None
+
+    def fetchmany(self, size: int) -> list[Any]:
+        batch = self[self._at : self._at + size]
+        self._at += len(batch)
+        return batch
 
     def fetchall(self) -> list[Any]:
         return list(self)
