@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         if report.installed_version is None:
             log.error("no content installed; the kiosk shows a 'please ask staff' page")
         if args.screenshots:
+            if report.action == "damaged":
+                print(f"kiosk: no screenshots: {'; '.join(report.problems) or report.message}", file=sys.stderr)
+                return 1
             from .screenshots import render_all
 
             count = render_all(data, args.screenshots, config)

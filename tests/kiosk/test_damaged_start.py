@@ -250,3 +250,18 @@ def test_the_operator_page_says_disk_full(qtbot, demo_data: DataDir, tmp_path: P
             notices = operator_notices(kiosk, qtbot, "operator-disk-full")
             expected = kiosk.ctx.tr("operator.disk_full", free="0.0 MB")
     assert notices == [expected]
+
+
+def test_screenshots_of_damaged_content_are_refused_in_one_line(
+    data_dir: DataDir, installed: Path, tmp_path: Path
+) -> None:
+    """``kiosk --screenshots`` (a staff tool) on damaged content says why, without a traceback."""
+    damaging.zero_middle_page(current_db(data_dir))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    command = [sys.executable, "-m", "kiosk_app.main", "--data-dir", str(data_dir.root)]
+    command += ["--screenshots", str(tmp_path / "png")]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1
+    assert "kiosk: no screenshots: the content database" in done.stderr and "is damaged" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not (tmp_path / "png").exists() or not any((tmp_path / "png").rglob("*.png"))
