@@ -173,6 +173,8 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
         kiosk.nav.prebuild = True  # pages a visitor may tap next are built while the kiosk waits
         # The web engine starts once home is on screen, so the map opens at once when tapped.
         kiosk.nav.after_first_paint.append(kiosk.ctx.map.warm_up)
+        if kiosk.sync is not None:  # the channel is checked in the background, never before the first frame
+            kiosk.nav.after_first_paint.append(kiosk.sync.start)
         started["kiosk"] = kiosk
         show(kiosk.shell)
         return True
@@ -216,6 +218,8 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
     kiosk = started.get("kiosk")
     if kiosk is not None:
         kiosk.ctx.tasks.wait(3000)
+        if kiosk.sync is not None:
+            kiosk.sync.stop(3000)
         if kiosk.ctx.map is not None:
             kiosk.ctx.map.close()  # page before profile (webengine-page-before-profile)
     return code
