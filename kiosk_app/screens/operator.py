@@ -327,6 +327,7 @@ class OperatorScreen(Screen):
         self.sync_agent: SyncAgent | None = None
         self.sync_state: dict[str, Any] | None = None
         self._sync_box: QVBoxLayout | None = None
+        self._sync_labels: dict[str, QLabel] = {}
         self._sync_button: QPushButton | None = None
         self._sync_progress: QLabel | None = None
         self._page: QWidget | None = None
@@ -527,10 +528,23 @@ class OperatorScreen(Screen):
         """The content channel: where from, when last checked, what moved, what went wrong, "sync now"."""
         tr, m = self.ctx.tr, self.ctx.metrics
         card, layout = self._card(N_("operator.section.sync"))
-        self._sync_box = QVBoxLayout()
+        self._sync_box = QVBoxLayout()  # notices: not set up, stale, the clock, a version waiting
         self._sync_box.setSpacing(8)
-        self._sync_box.addWidget(text_label(tr("operator.reading"), "muted"))
         layout.addLayout(self._sync_box)
+        before = dict(self._async_labels)
+        self._facts(layout, [
+            ("sync-url", N_("operator.sync_url"), "…"),
+            ("sync-group", N_("operator.sync_group"), "…"),
+            ("sync-last-check", N_("operator.sync_last_check"), "…"),
+            ("sync-last-success", N_("operator.sync_last_success"), "…"),
+            ("sync-next-check", N_("operator.sync_next_check"), "…"),
+            ("sync-bytes", N_("operator.sync_bytes"), "…"),
+            ("sync-last-result", N_("operator.sync_last_result"), "…"),
+            ("sync-last-error", N_("operator.sync_last_error"), "…"),
+        ])  # fmt: skip
+        # Filled by the sync state read, not the device status read.
+        self._sync_labels = {k: v for k, v in self._async_labels.items() if k not in before}
+        self._async_labels = before
         actions = QHBoxLayout()
         actions.setSpacing(m.gap)
         self._sync_button = button(tr("operator.sync_now"), self.sync_now, name="operator-sync-now")
@@ -632,31 +646,23 @@ class OperatorScreen(Screen):
             value = state.get(key)
             return self._when(str(value)) if value else never
 
-        rows = [
-            ("sync-url", N_("operator.sync_url"), str(state.get("url") or tr("operator.none"))),
-            ("sync-group", N_("operator.sync_group"), str(state.get("group") or tr("operator.none"))),
-            ("sync-last-check", N_("operator.sync_last_check"), when("last_check")),
-            ("sync-last-success", N_("operator.sync_last_success"), when("last_success")),
-            ("sync-next-check", N_("operator.sync_next_check"), when("next_check")),
-            ("sync-bytes", N_("operator.sync_bytes"), tr("operator.sync_bytes_value",
-                                                         last=_size(state.get("bytes_last")),
-                                                         total=_size(state.get("bytes_total")))),
-            ("sync-last-result", N_("operator.sync_last_result"), str(state.get("last_message") or never)),
-            ("sync-last-error", N_("operator.sync_last_error"), str(state.get("last_error") or tr("operator.none"))),
-        ]  # fmt: skip
-        cells = QGridLayout()
-        cells.setHorizontalSpacing(self.ctx.metrics.gap)
-        cells.setVerticalSpacing(6)
-        for i, (name, key, value) in enumerate(rows):
-            cells.addWidget(text_label(tr(key), "muted"), i, 0, Qt.AlignmentFlag.AlignTop)
-            shown_value = text_label(value, "closed" if name == "sync-last-error" and state.get("last_error") else "")
-            shown_value.setObjectName(f"operator-{name}")
-            cells.addWidget(shown_value, i, 1, Qt.AlignmentFlag.AlignTop)
-        cells.setColumnStretch(1, 1)
-        holder = QWidget()
-        holder.setLayout(cells)
-        cells.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(holder)
+        values = {
+            "sync-url": str(state.get("url") or tr("operator.none")),
+            "sync-group": str(state.get("group") or tr("operator.none")),
+            "sync-last-check": when("last_check"),
+            "sync-last-success": when("last_success"),
+            "sync-next-check": when("next_check"),
+            "sync-bytes": tr("operator.sync_bytes_value", last=_size(state.get("bytes_last")),
+                             total=_size(state.get("bytes_total"))),
+            "sync-last-result": str(state.get("last_message") or never),
+            "sync-last-error": str(state.get("last_error") or tr("operator.none")),
+        }  # fmt: skip
+        for name, label in self._sync_labels.items():
+            if shiboken6.isValid(label):
+                label.setText(values.get(name, "?"))
+        error = self._sync_labels.get("sync-last-error")
+        if error is not None and shiboken6.isValid(error):
+            self._set_role(error, "closed" if state.get("last_error") else "")
 
     # -- results from the worker --------------------------------------------------------------------
     def _status_read(self, status: Any) -> None:

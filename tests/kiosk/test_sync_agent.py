@@ -83,8 +83,30 @@ def open_operator(kiosk: Any, qtbot: Any) -> Any:
     kiosk.ctx.session.staff_access = True  # as the PIN pad does after a correct PIN
     kiosk.nav.go("operator", remember=False)
     page = kiosk.nav.currentWidget()
-    qtbot.waitUntil(lambda: child(page, QLabel, "operator-sync-url") is not None, timeout=10_000)
+    # The sync state is read off the GUI thread; the values replace "…" when it arrives.
+    qtbot.waitUntil(lambda: child(page, QLabel, "operator-sync-url").text() != "…", timeout=10_000)
     return page
+
+
+def shoot(kiosk: Any, qtbot: Any, page: Any, stem: str) -> None:
+    """The channel card as PNG in English and Chinese (only with KIOSK_SYNC_SHOTS=folder), to look at."""
+    if SHOTS is None:
+        return
+    from kiosk_app.widgets.common import Card
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for lang in ("en", "zh-Hans"):
+        kiosk.ctx.session.set_language(lang)
+        page = kiosk.nav.currentWidget()
+        qtbot.waitUntil(lambda: (child(page, QLabel, "operator-sync-url") or QLabel("…")).text() != "…", timeout=10_000)
+        kiosk.ctx.tasks.wait(5000)
+        qtbot.wait(50)
+        card = child(page, QLabel, "operator-sync-url")
+        while card is not None and not isinstance(card, Card):
+            card = card.parentWidget()
+        assert card is not None
+        card.grab().save(str(SHOTS / f"{stem}-{lang}.png"))
+    kiosk.ctx.session.set_language("en")
 
 
 @pytest.fixture
@@ -200,10 +222,7 @@ def test_the_operator_sees_the_channel_and_sync_now_installs_the_new_version(
         bytes_text = child(page, QLabel, "operator-sync-bytes").text()
         assert " kB last check" in bytes_text or " MB last check" in bytes_text, bytes_text
         assert kiosk.ctx.store.content_version == 1  # the operator's page is not an idle moment
-        if SHOTS is not None:
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            kiosk.ctx.tasks.wait(5000)
-            page.findChild(QLabel, "operator-sync-url").window().grab().save(str(SHOTS / "operator-sync.png"))
+        shoot(kiosk, qtbot, page, "operator-sync-installed")
         kiosk.sync.stop()
 
 
@@ -232,10 +251,10 @@ def test_with_the_server_down_the_kiosk_starts_shows_content_and_the_operator_re
     assert kiosk.sync.due is not None and (kiosk.sync.due - channel.clock()).total_seconds() >= 30
 
     page = open_operator(kiosk, qtbot)
-    qtbot.waitUntil(lambda: child(page, QLabel, "operator-sync-last-error").text() != NONE, timeout=10_000)
     error = child(page, QLabel, "operator-sync-last-error").text()
     assert error.startswith("channel unreachable") and "\n" not in error and "Traceback" not in error
     assert child(page, QLabel, "operator-sync-last-success").text() == "never"
+    shoot(kiosk, qtbot, page, "operator-sync-server-down")
     kiosk.sync.stop()
 
 
