@@ -586,6 +586,9 @@ class OperatorScreen(Screen):
             elif result.ok:
                 progress.setText(tr("operator.sync_done", message=result.message))
                 self._set_role(progress, "open")
+            elif result.outcome == "stale":  # not a failure: the kiosk keeps its content (the notice says why)
+                progress.setText(result.message)
+                self._set_role(progress, "closed")
             else:
                 progress.setText(tr("operator.sync_failed", message=result.message))
                 self._set_role(progress, "closed")

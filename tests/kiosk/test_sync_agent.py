@@ -258,6 +258,46 @@ def test_with_the_server_down_the_kiosk_starts_shows_content_and_the_operator_re
     kiosk.sync.stop()
 
 
+def test_the_operator_sees_stale_since_and_a_wrong_device_clock_in_words(
+    make_kiosk: Any, qtbot: Any, tmp_path: Path, v1_v2: tuple[Path, Path], signing_key: SigningKey
+) -> None:
+    import datetime as dt
+
+    channel = make_channel(tmp_path)
+    v1, v2 = v1_v2
+    with NginxServer(channel.dir) as server:
+        data = channel.kiosk("kiosk-s", server.url, LANZHOU, signing_key)
+        publish_pack(channel.repo, LANZHOU, v1, [signing_key.public])
+        assert run_cycle(data, clock=channel.clock, fetcher=harness_fetcher(channel.clock)).outcome == "installed"
+        publish_pack(channel.repo, LANZHOU, v2, [signing_key.public])
+        expiry = channel.repo.timestamp().expires
+        channel.clock.advance(days=2)  # no cron re-signed the timestamp
+        kiosk = make_kiosk(data=data)
+        use_channel_clock(kiosk, channel, [])
+        kiosk.ctx.session.set_language("en")
+        page = open_operator(kiosk, qtbot)
+        with qtbot.waitSignal(kiosk.sync.finished, timeout=60_000) as done:
+            child(page, QPushButton, "operator-sync-now").click()
+        assert done.args[0].outcome == "stale"
+        qtbot.waitUntil(lambda: child(page, QLabel, "operator-sync-stale") is not None, timeout=10_000)
+        local = expiry.astimezone(kiosk.ctx.now().tzinfo)
+        notice = child(page, QLabel, "operator-sync-stale").text()
+        assert notice.startswith(f"Content is stale since {local:%Y-%m-%d %H:%M}"), notice
+        assert installed(data)[0] == 1 and kiosk.ctx.store.content_version == 1  # it keeps showing what it has
+        shoot(kiosk, qtbot, page, "operator-sync-stale")
+
+        # A kiosk whose clock lost its battery (1970): the operator is told, updates still work.
+        channel.repo.refresh_timestamp()
+        kiosk.sync.clock = lambda: dt.datetime(1970, 1, 1, 0, 5, tzinfo=dt.UTC)
+        with qtbot.waitSignal(kiosk.sync.finished, timeout=60_000) as done:
+            child(page, QPushButton, "operator-sync-now").click()
+        assert done.args[0].clock_problem, done.args[0]
+        qtbot.waitUntil(lambda: child(page, QLabel, "operator-sync-clock") is not None, timeout=10_000)
+        assert child(page, QLabel, "operator-sync-clock").text().startswith("Clock warning: device clock reads 1970-01-01")
+        shoot(kiosk, qtbot, page, "operator-sync-clock")
+        kiosk.sync.stop()
+
+
 def test_kiosk_toml_sync_section_provisions_a_fresh_kiosk(tmp_path: Path, signing_key: SigningKey) -> None:
     channel = make_channel(tmp_path)
     data = channel.kiosk("kiosk-e", "http://127.0.0.1:9/", LANZHOU, signing_key)
