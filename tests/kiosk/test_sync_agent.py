@@ -88,6 +88,12 @@ def open_operator(kiosk: Any, qtbot: Any) -> Any:
     return page
 
 
+def read(page: Any) -> bool:
+    """The channel card is built and its values have arrived from the worker."""
+    url = child(page, QLabel, "operator-sync-url")
+    return url is not None and url.text() != "…"
+
+
 def shoot(kiosk: Any, qtbot: Any, page: Any, stem: str) -> None:
     """The channel card as PNG in English and Chinese (only with KIOSK_SYNC_SHOTS=folder), to look at."""
     if SHOTS is None:
@@ -98,7 +104,7 @@ def shoot(kiosk: Any, qtbot: Any, page: Any, stem: str) -> None:
     for lang in ("en", "zh-Hans"):
         kiosk.ctx.session.set_language(lang)
         page = kiosk.nav.currentWidget()
-        qtbot.waitUntil(lambda: (child(page, QLabel, "operator-sync-url") or QLabel("…")).text() != "…", timeout=10_000)
+        qtbot.waitUntil(lambda page=page: read(page), timeout=10_000)
         kiosk.ctx.tasks.wait(5000)
         qtbot.wait(50)
         card = child(page, QLabel, "operator-sync-url")
@@ -293,7 +299,9 @@ def test_the_operator_sees_stale_since_and_a_wrong_device_clock_in_words(
             child(page, QPushButton, "operator-sync-now").click()
         assert done.args[0].clock_problem, done.args[0]
         qtbot.waitUntil(lambda: child(page, QLabel, "operator-sync-clock") is not None, timeout=10_000)
-        assert child(page, QLabel, "operator-sync-clock").text().startswith("Clock warning: device clock reads 1970-01-01")
+        assert (
+            child(page, QLabel, "operator-sync-clock").text().startswith("Clock warning: device clock reads 1970-01-01")
+        )
         shoot(kiosk, qtbot, page, "operator-sync-clock")
         kiosk.sync.stop()
 
