@@ -306,6 +306,30 @@ def test_the_operator_sees_stale_since_and_a_wrong_device_clock_in_words(
         kiosk.sync.stop()
 
 
+def test_a_kiosk_not_set_up_for_a_channel_runs_no_cycle_and_says_how_to_set_it_up(
+    make_kiosk: Any, qtbot: Any, tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path],
+    signing_key: SigningKey,
+) -> None:  # fmt: skip
+    from content_sync.device.layout import DataDir
+
+    data = DataDir(tmp_path / "plain")
+    Installer(data, [signing_key.public], "stable", clock=make_channel(tmp_path).clock).install(
+        make_pack(mini_source, version=1)
+    )
+    kiosk = make_kiosk(data=data)
+    kiosk.ctx.session.set_language("en")
+    kiosk.sync.start(delay_s=0)
+    qtbot.waitUntil(lambda: kiosk.sync.provisioning is not None, timeout=10_000)
+    assert not kiosk.sync.provisioning.ready and "not set up" in (kiosk.sync.provisioning.problem or "")
+    qtbot.wait(100)
+    assert kiosk.sync.last is None and not kiosk.sync.running  # no cycle was started
+    page = open_operator(kiosk, qtbot)
+    qtbot.waitUntil(lambda: child(page, QLabel, "operator-sync-not-set-up") is not None, timeout=10_000)
+    assert "kiosk-pack sync-setup" in child(page, QLabel, "operator-sync-not-set-up").text()
+    assert child(page, QLabel, "operator-sync-url").text() == NONE
+    kiosk.sync.stop()
+
+
 def test_kiosk_toml_sync_section_provisions_a_fresh_kiosk(tmp_path: Path, signing_key: SigningKey) -> None:
     channel = make_channel(tmp_path)
     data = channel.kiosk("kiosk-e", "http://127.0.0.1:9/", LANZHOU, signing_key)
