@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 #: The longest single timer wait: the schedule is looked at again after this, so a device
 #: clock corrected by hours (NTP arriving late) does not leave the agent asleep for long.
 MAX_TIMER_WAIT_S = 600.0
+#: The problem of a kiosk nobody set up for a channel (the operator page says how to, without repeating it).
+NOT_SET_UP = "this kiosk is not set up for a channel"
 #: How soon after the first frame the first cycle runs (the kiosk settles first).
 FIRST_CYCLE_DELAY_S = 5.0
 
@@ -89,13 +91,13 @@ def apply_config(data: DataDir, config: KioskConfig, clock: Callable[[], dt.date
 
                             device.set(agent.DEVICE_ID_SETTING, uuid.uuid4().hex)
         if not data.device_db.exists():
-            return Provisioning(None, None, "this kiosk is not set up for a channel")
+            return Provisioning(None, None, NOT_SET_UP)
         with DeviceState(data.device_db, readonly=True) as device:
             stored_url, stored_group = device.get(agent.URL_SETTING), device.get(agent.GROUP_SETTING)
     except (KioskError, OSError) as exc:
         return Provisioning(url or None, group or None, f"the channel settings cannot be applied: {exc}")
     if not stored_url or not stored_group or not trusted_root.exists():
-        return Provisioning(stored_url, stored_group, "this kiosk is not set up for a channel")
+        return Provisioning(stored_url, stored_group, NOT_SET_UP)
     return Provisioning(str(stored_url), str(stored_group))
 
 

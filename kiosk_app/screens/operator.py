@@ -28,6 +28,7 @@ from content_sync.device.state import DeviceState, InstallRecord
 from content_sync.store.content_store import ContentStore
 
 from ..strings import N_
+from ..sync_agent import NOT_SET_UP
 from ..theme import PORTRAIT
 from ..widgets.common import Card, ScrollPage, button, grid, text_label
 from .base import Screen
@@ -630,6 +631,7 @@ class OperatorScreen(Screen):
         if not state.get("url") or not state.get("group"):
             provisioning = self.sync_agent.provisioning if self.sync_agent is not None else None
             why = provisioning.problem if provisioning is not None and provisioning.problem else ""
+            why = "" if why == NOT_SET_UP else why  # the notice says it already
             notices.append(("operator-sync-not-set-up", tr("operator.sync_not_set_up", problem=why).strip(), "muted"))
         if state.get("channel_state") == "stale":
             since = self._when(str(state.get("stale_since") or ""))
