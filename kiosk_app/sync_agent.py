@@ -136,6 +136,7 @@ class SyncAgent(QObject):
         self.worker_threads: set[int] = set()  # where cycles ran (tests check it is never the GUI thread)
         self._fetcher: Fetcher | None = None
         self._stopped = False
+        self._recheck = False  # the armed timer looks at the settings again instead of running a cycle
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
@@ -177,7 +178,7 @@ class SyncAgent(QObject):
         self._timer.start(int(max(0.0, min(seconds, MAX_TIMER_WAIT_S)) * 1000))
 
     def _tick(self) -> None:
-        if getattr(self, "_recheck", False):
+        if self._recheck:
             self.start(delay_s=0)
             return
         if self.due is not None:

@@ -368,3 +368,28 @@ def test_the_start_path_does_not_load_the_sync_library(demo_data: Any) -> None:
                          env=env, timeout=120, check=True).stdout.split()  # fmt: skip
     assert "kiosk_app.sync_agent" in out
     assert [m for m in ("tuf", "requests", "content_sync.sync.agent", "securesystemslib") if m in out] == []
+
+
+def test_a_new_kiosk_waiting_for_content_gets_its_first_pack_from_the_channel(
+    qtbot: Any, tmp_path: Path, v1_v2: tuple[Path, Path], signing_key: SigningKey
+) -> None:
+    """As ``kiosk`` wires it with no content: the "please ask staff" window, and an agent whose
+    install makes the window's check say the kiosk can start."""
+    from kiosk_app.no_content import NoContentWindow
+    from kiosk_app.sync_agent import SyncAgent
+
+    channel = make_channel(tmp_path)
+    v1, _ = v1_v2
+    with NginxServer(channel.dir) as server:
+        data = channel.kiosk("kiosk-new", server.url, LANZHOU, signing_key)
+        publish_pack(channel.repo, LANZHOU, v1, [signing_key.public])
+        assert data.read_pointer() is None
+        waiting = NoContentWindow(lambda: data.read_pointer() is not None, interval_ms=3_600_000)
+        qtbot.addWidget(waiting)
+        agent = SyncAgent(data, load_config(None), clock=channel.clock, parent=waiting,
+                          make_fetcher=lambda: recording_fetcher(channel.clock))  # fmt: skip
+        agent.installed.connect(waiting.check)
+        with qtbot.waitSignal(waiting.ready, timeout=60_000):
+            agent.start(delay_s=0)
+        assert installed(data)[0] == 1 and agent.last is not None and agent.last.outcome == "installed"
+        agent.stop()
