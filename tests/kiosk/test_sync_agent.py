@@ -393,3 +393,37 @@ def test_a_new_kiosk_waiting_for_content_gets_its_first_pack_from_the_channel(
             agent.start(delay_s=0)
         assert installed(data)[0] == 1 and agent.last is not None and agent.last.outcome == "installed"
         agent.stop()
+
+
+def test_screenshots_show_the_status_page_and_its_channel_card(
+    demo_data: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kiosk --screenshots`` renders the status page itself (not the PIN pad) and the channel card below the fold."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from PySide6.QtGui import QImage
+
+    from kiosk_app import screenshots
+    from kiosk_app.app import build_kiosk
+
+    from .support import DEMO_NOW
+
+    plan = screenshots.screen_plan
+    monkeypatch.setattr(screenshots, "screen_plan", lambda kiosk: [p for p in plan(kiosk) if p[1] == "operator"])
+    moment = dt.datetime(*DEMO_NOW, tzinfo=ZoneInfo("Asia/Shanghai"))
+    made: list[Any] = []
+
+    def build(config: Any, data: Any) -> Any:
+        kiosk = build_kiosk(config, data, clock=lambda: moment)
+        made.append(kiosk)
+        return kiosk
+
+    out = tmp_path / "shots"
+    assert screenshots.render_all(demo_data, out, load_config(None), build=build, languages=["en"]) == 6
+    for layout in ("landscape", "portrait", "compact"):
+        channel = QImage(str(out / layout / "en" / "operator-channel.png"))
+        status = QImage(str(out / layout / "en" / "operator.png"))
+        assert not channel.isNull() and channel.size() == status.size() and channel != status
+    for kiosk in made:
+        kiosk.ctx.tasks.wait(5000)
