@@ -28,7 +28,7 @@ from content_sync.sync.fetch import Fetcher, FetchPolicy
 from content_sync.sync.publish import publish_pack
 from kiosk_app.config import load_config
 from kiosk_app.strings import Translator
-from kiosk_app.sync_agent import apply_config
+from kiosk_app.sync_agent import MAX_TIMER_WAIT_S, apply_config
 
 from ..content_sync.sync.agent_harness import LANZHOU, NEW_TEXT, VENUE, change_venue_text, installed, make_channel
 from ..content_sync.sync.agent_harness import fetcher as harness_fetcher
@@ -159,6 +159,8 @@ def test_a_provisioned_kiosk_syncs_v2_behind_a_visitor_and_switches_it_in_at_the
         assert kiosk.sync.worker_threads and gui not in kiosk.sync.worker_threads
         # The next cycle is armed on the schedule (not now: all is well, the device's own slot).
         assert kiosk.sync.due is not None and kiosk.sync.due > channel.clock()
+        timer = kiosk.sync._timer  # one wait is capped, so a corrected device clock is noticed within minutes
+        assert timer.isActive() and 0 < timer.interval() <= MAX_TIMER_WAIT_S * 1000
 
         kiosk.idle.expire_now()  # the visitor walked away: the idle reset
         assert kiosk.ctx.store.content_version == 2
