@@ -107,8 +107,9 @@ def _is_channel_url(v: Any) -> str | None:
 def _is_group(v: Any) -> str | None:
     if v == "":
         return None
-    if not isinstance(v, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)*", v) or len(v) > 120:
-        return 'expected a kiosk group such as "lanzhou/station", or ""'
+    # The channel's own rule (content_sync.sync.repository.check_group): county/kind.
+    if not isinstance(v, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}/[a-z0-9][a-z0-9-]{0,39}", v):
+        return 'expected a kiosk group, county/kind such as "lanzhou/station", or ""'
     return None
 
 

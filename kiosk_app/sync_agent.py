@@ -76,6 +76,8 @@ def apply_config(data: DataDir, config: KioskConfig, clock: Callable[[], dt.date
     trusted_root = paths.metadata / "root.json"
     try:
         if url and group:
+            url = agent.check_url(url)  # as sync-setup stores it (no trailing slash)
+            check_group(group)
             if not trusted_root.exists():
                 if not root:
                     return Provisioning(url, group, "kiosk.toml names a channel but no root metadata (sync.root)")
@@ -83,8 +85,7 @@ def apply_config(data: DataDir, config: KioskConfig, clock: Callable[[], dt.date
             else:
                 with DeviceState(data.device_db) as device:
                     if device.get(agent.URL_SETTING) != url or device.get(agent.GROUP_SETTING) != group:
-                        check_group(group)
-                        device.set(agent.URL_SETTING, agent.check_url(url))
+                        device.set(agent.URL_SETTING, url)
                         device.set(agent.GROUP_SETTING, group)
                         if not device.get(agent.DEVICE_ID_SETTING):
                             import uuid

@@ -350,6 +350,12 @@ def test_kiosk_toml_sync_section_provisions_a_fresh_kiosk(tmp_path: Path, signin
     assert apply_config(fresh_data, load_config(toml), channel.clock).ready
     assert (fresh / "sync" / "metadata" / "root.json").read_bytes() == channel.root_file.read_bytes()
 
+    toml.write_text('[sync]\nurl = "http://cdn.example.org/channel/"\ngroup = "lanzhou"\n')
+    bad_group = load_config(toml)
+    assert [p.split(":")[0] for p in bad_group.problems] == ["sync.group"]  # listed on the operator page
+    kept = apply_config(data, bad_group, channel.clock)  # the group stays the one stored
+    assert kept.ready and kept.group == "tianshui/hotel-room"
+
     toml.write_text('[sync]\nurl = "ftp://x"\nenabled = false\n')
     off = load_config(toml)
     assert [p.split(":")[0] for p in off.problems] == ["sync.url"]
