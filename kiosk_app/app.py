@@ -34,6 +34,7 @@ from .runtime.memory import freeze_startup_objects, release_after_reset
 from .screens.base import Screen
 from .session import Session
 from .shell import KioskShell
+from .sync_agent import SyncAgent
 
 if TYPE_CHECKING:
     from .runtime.crash import NativeCrash
@@ -87,6 +88,14 @@ class Kiosk:
     idle: IdleWatcher
     lockdown: Lockdown
     filters: list[QObject] = field(default_factory=list)
+    sync: SyncAgent | None = None  # started by ``kiosk`` after the first frame (``main.run_kiosk``)
+
+    def switch_when_idle(self) -> None:
+        """A newer version was installed: switch it in now if nobody is at the screen (the attract
+        loop shows), else the idle reset does it. Never under a visitor's finger."""
+        if self.nav.current_name == self.nav.start_name:
+            log.info("new content installed while the attract loop shows: switching it in now")
+            self.shell.reset_session()
 
     def install_filters(self, app: QApplication) -> None:
         """Watch input on the kiosk's window, where every real touch and key arrives first.
@@ -166,7 +175,11 @@ def build_kiosk(
     shell = KioskShell(ctx, nav, idle, on_operator=lambda: nav.go("operator_pin"))
     shell.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
     shell.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
-    kiosk = Kiosk(ctx, nav, shell, idle, lockdown, [_CornerHold(shell)])
+    # The channel agent: made here (the operator page shows it), started after the first frame by
+    # ``kiosk`` (main.run_kiosk), never by a test that does not ask for it.
+    sync = SyncAgent(data, config, clock=ctx.clock, parent=shell)
+    kiosk = Kiosk(ctx, nav, shell, idle, lockdown, [_CornerHold(shell)], sync)
+    sync.installed.connect(kiosk.switch_when_idle)
     # Narration: silent at idle reset and when the visitor leaves the page (unless "keep listening").
     ctx.narration.setParent(shell)
     shell.on_reset.append(ctx.narration.reset)
@@ -189,6 +202,7 @@ def build_kiosk(
     def operator() -> Screen:  # built on first use, wired to the exit as it is made
         screen = build_operator()
         screen.exit_requested.connect(leave)  # type: ignore[attr-defined]
+        screen.attach_sync(sync)  # type: ignore[attr-defined]
         return screen
 
     factories["operator"] = operator

@@ -96,6 +96,23 @@ def _is_pin_hash(v: Any) -> str | None:
     return None
 
 
+def _is_channel_url(v: Any) -> str | None:
+    if v == "":
+        return None
+    if not isinstance(v, str) or not re.fullmatch(r"https?://[^\s<>\"'?#]+", v):
+        return 'expected an http:// or https:// address of a channel folder, or ""'
+    return None
+
+
+def _is_group(v: Any) -> str | None:
+    if v == "":
+        return None
+    # The channel's own rule (content_sync.sync.repository.check_group): county/kind.
+    if not isinstance(v, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}/[a-z0-9][a-z0-9-]{0,39}", v):
+        return 'expected a kiosk group, county/kind such as "lanzhou/station", or ""'
+    return None
+
+
 def _is_timezone(v: Any) -> str | None:
     from content_sync.core.hours import HoursError, zone
 
@@ -137,6 +154,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("audio.min_volume", 20, "Lowest volume a visitor may choose (percent).", _is_int(0, 100)),
     Setting("display.high_contrast", False, "Start in high-contrast mode.", _is_bool),
     Setting("display.large_text", False, "Start with large text.", _is_bool),
+    Setting("sync.enabled", True, "Check the content channel in the background when set up for one.", _is_bool),
+    Setting("sync.url", "", "Channel address; empty means the one 'kiosk-pack sync-setup' stored.", _is_channel_url),
+    Setting("sync.group", "", "Kiosk group, e.g. lanzhou/station; empty means the stored one.", _is_group),
+    Setting("sync.root", "", "Root metadata file, for a kiosk that trusts no channel yet.", _is_str(500)),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -129,11 +129,12 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from .app import Kiosk, build_kiosk
+    from .app import Kiosk, build_kiosk, kiosk_clock
     from .lockdown import Lockdown
     from .no_content import NoContentWindow
     from .runtime.memory import MainThreadGC, limit_malloc_arenas
     from .runtime.signals import SignalWatcher
+    from .sync_agent import SyncAgent
     from .web.engine import RemoteDebuggingEnabled, prepare_web_engine
 
     limit_malloc_arenas()  # before any thread starts
@@ -176,6 +177,8 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
         kiosk.nav.prebuild = True  # pages a visitor may tap next are built while the kiosk waits
         # The web engine starts once home is on screen, so the map opens at once when tapped.
         kiosk.nav.after_first_paint.append(kiosk.ctx.map.warm_up)
+        if kiosk.sync is not None:  # the channel is checked in the background, never before the first frame
+            kiosk.nav.after_first_paint.append(kiosk.sync.start)
         started["kiosk"] = kiosk
         show(kiosk.shell)
         return True
@@ -193,6 +196,7 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
     signals = SignalWatcher(parent=app)  # no Python handler runs while Qt waits (signal-in-qt-loop)
     signals.signalled.connect(leave)
     signals.activate()
+    waiting_agents: list[SyncAgent] = []
     if not start():
         # No content (a new kiosk whose pack was refused): say so to visitors, keep the
         # kiosk locked, and start as soon as an operator sideloads a pack. The application-wide
@@ -204,9 +208,15 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
             interval_ms=recheck_ms,
         )
 
+        # A kiosk set up for a channel fetches its first pack by itself (in the background); the
+        # window's check then starts the kiosk at once, whose own agent takes over.
+        first_sync = SyncAgent(data, config, clock=kiosk_clock(config), parent=waiting)
+        waiting_agents.append(first_sync)
+
         def ready() -> None:
             if start():
                 log.info("content can be shown now: the kiosk starts")
+                first_sync.stop(0)
                 waiting.stop()
                 app.removeEventFilter(lockdown)
                 waiting.hide()
@@ -214,11 +224,17 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
                 waiting.show_problem(problems["now"])
 
         waiting.ready.connect(ready)
+        first_sync.installed.connect(waiting.check)
+        first_sync.start(delay_s=0)
         show(waiting)
     code = app.exec()
+    for agent in waiting_agents:
+        agent.stop(3000)
     kiosk = started.get("kiosk")
     if kiosk is not None:
         kiosk.ctx.tasks.wait(3000)
+        if kiosk.sync is not None:
+            kiosk.sync.stop(3000)
         if kiosk.ctx.map is not None:
             kiosk.ctx.map.close()  # page before profile (webengine-page-before-profile)
     return code

@@ -87,12 +87,18 @@ def render_all(data: DataDir, out: Path, config: KioskConfig,
             folder.mkdir(parents=True, exist_ok=True)
             for stem, screen, params in screen_plan(kiosk):
                 try:
+                    if screen == "operator":
+                        kiosk.ctx.session.staff_access = True  # as after the PIN: the status page itself
                     kiosk.nav.go(screen, **params)
                     settle(app, kiosk)
                     if screen == "map":
                         wait_for_map(app, kiosk)
                     kiosk.shell.grab().save(str(folder / f"{stem}.png"))
                     count += 1
+                    if screen == "operator" and scroll_to(kiosk, "operator-sync-url"):
+                        settle(app, kiosk)
+                        kiosk.shell.grab().save(str(folder / "operator-channel.png"))  # the channel card
+                        count += 1
                 except Exception:
                     log.exception("screenshot %s/%s/%s failed", layout_name, lang, stem)
         kiosk.ctx.map.close()
@@ -100,6 +106,20 @@ def render_all(data: DataDir, out: Path, config: KioskConfig,
         kiosk.shell.deleteLater()
         app.processEvents()
     return count
+
+
+def scroll_to(kiosk: Any, name: str) -> bool:
+    """Scroll the page in view so the widget named ``name`` shows (a card below the fold)."""
+    from PySide6.QtWidgets import QScrollArea, QWidget
+
+    page = kiosk.nav.currentWidget()
+    target = page.findChild(QWidget, name)
+    area = page.findChild(QScrollArea)
+    if target is None or area is None:
+        return False
+    card = target.parentWidget() or target
+    area.ensureWidgetVisible(card, 0, 0)
+    return True
 
 
 def wait_for_map(app: Any, kiosk: Any, timeout_s: float = 20.0) -> None:

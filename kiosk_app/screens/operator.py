@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -28,9 +28,13 @@ from content_sync.device.state import DeviceState, InstallRecord
 from content_sync.store.content_store import ContentStore
 
 from ..strings import N_
+from ..sync_agent import NOT_SET_UP
 from ..theme import PORTRAIT
 from ..widgets.common import Card, ScrollPage, button, grid, text_label
 from .base import Screen
+
+if TYPE_CHECKING:
+    from ..sync_agent import SyncAgent
 
 log = logging.getLogger(__name__)
 
@@ -321,6 +325,19 @@ class OperatorScreen(Screen):
         self.status: DeviceStatus | None = None
         self._async_labels: dict[str, QLabel] = {}
         self._installs_box: QVBoxLayout | None = None
+        self.sync_agent: SyncAgent | None = None
+        self.sync_state: dict[str, Any] | None = None
+        self._sync_box: QVBoxLayout | None = None
+        self._sync_labels: dict[str, QLabel] = {}
+        self._sync_button: QPushButton | None = None
+        self._sync_progress: QLabel | None = None
+        self._page: QWidget | None = None
+
+    def attach_sync(self, agent: SyncAgent) -> None:
+        """The kiosk's sync agent: its status on this page, and "sync now" (the app wires it)."""
+        self.sync_agent = agent
+        agent.started.connect(self._sync_started)
+        agent.finished.connect(self._sync_finished)
 
     def title(self) -> str:
         return self.ctx.tr("operator.title")
@@ -369,6 +386,7 @@ class OperatorScreen(Screen):
         columns = 1 if ctx.layout == PORTRAIT else 2
         page.add(grid([self._kiosk_card(), self._content_card()], columns, m.gap))
         page.add(grid([self._config_card(), self._device_card()], columns, m.gap))
+        page.add(self._sync_card())
         page.finish()
         self.body.addWidget(page, 1)
 
@@ -389,6 +407,8 @@ class OperatorScreen(Screen):
             lambda exc: self._status_read(DeviceStatus(errors=[str(exc)])),
             owner=page,
         )
+        self._page = page
+        self._read_sync_state()
 
     def request_exit(self) -> None:
         """The app decides what leaving means (allow the close, close the window); this only asks."""
@@ -505,6 +525,150 @@ class OperatorScreen(Screen):
         layout.addStretch(1)
         return card
 
+    def _sync_card(self) -> Card:
+        """The content channel: where from, when last checked, what moved, what went wrong, "sync now"."""
+        tr, m = self.ctx.tr, self.ctx.metrics
+        card, layout = self._card(N_("operator.section.sync"))
+        self._sync_box = QVBoxLayout()  # notices: not set up, stale, the clock, a version waiting
+        self._sync_box.setSpacing(8)
+        layout.addLayout(self._sync_box)
+        before = dict(self._async_labels)
+        self._facts(layout, [
+            ("sync-url", N_("operator.sync_url"), "…"),
+            ("sync-group", N_("operator.sync_group"), "…"),
+            ("sync-last-check", N_("operator.sync_last_check"), "…"),
+            ("sync-last-success", N_("operator.sync_last_success"), "…"),
+            ("sync-next-check", N_("operator.sync_next_check"), "…"),
+            ("sync-bytes", N_("operator.sync_bytes"), "…"),
+            ("sync-last-result", N_("operator.sync_last_result"), "…"),
+            ("sync-last-error", N_("operator.sync_last_error"), "…"),
+        ])  # fmt: skip
+        # Filled by the sync state read, not the device status read.
+        self._sync_labels = {k: v for k, v in self._async_labels.items() if k not in before}
+        self._async_labels = before
+        actions = QHBoxLayout()
+        actions.setSpacing(m.gap)
+        self._sync_button = button(tr("operator.sync_now"), self.sync_now, name="operator-sync-now")
+        actions.addWidget(self._sync_button)
+        self._sync_progress = text_label("", "muted")
+        self._sync_progress.setObjectName("operator-sync-progress")
+        actions.addWidget(self._sync_progress, 1)
+        layout.addLayout(actions)
+        agent = self.sync_agent
+        if agent is None:
+            self._sync_button.setEnabled(False)
+        elif agent.running:
+            self._sync_started()
+        return card
+
+    def sync_now(self) -> None:
+        """Run a cycle in the background; the page shows it running, then its result."""
+        if self.granted and self.sync_agent is not None:
+            self.sync_agent.sync_now()
+
+    def _sync_started(self) -> None:
+        if self._sync_button is not None and shiboken6.isValid(self._sync_button):
+            self._sync_button.setEnabled(False)
+        if self._sync_progress is not None and shiboken6.isValid(self._sync_progress):
+            self._set_role(self._sync_progress, "muted")
+            self._sync_progress.setText(self.ctx.tr("operator.sync_running"))
+
+    def _sync_finished(self, result: Any) -> None:
+        button_ = self._sync_button
+        if button_ is None or not shiboken6.isValid(button_):
+            return  # the page is not built (or was left): nothing to show
+        button_.setEnabled(True)
+        tr = self.ctx.tr
+        progress = self._sync_progress
+        if progress is not None and shiboken6.isValid(progress):
+            if result is None:
+                progress.setText(tr("operator.sync_failed", message=tr("operator.sync_crashed")))
+                self._set_role(progress, "closed")
+            elif result.ok:
+                progress.setText(tr("operator.sync_done", message=result.message))
+                self._set_role(progress, "open")
+            elif result.outcome == "stale":  # not a failure: the kiosk keeps its content (the notice says why)
+                progress.setText(result.message)
+                self._set_role(progress, "closed")
+            else:
+                progress.setText(tr("operator.sync_failed", message=result.message))
+                self._set_role(progress, "closed")
+        self._read_sync_state()
+
+    @staticmethod
+    def _set_role(label: QLabel, role: str) -> None:
+        if label.property("role") != role:
+            label.setProperty("role", role)
+            label.style().unpolish(label)
+            label.style().polish(label)
+
+    def _read_sync_state(self) -> None:
+        from ..sync_agent import status
+
+        page = self._page
+        if page is None or not shiboken6.isValid(page) or not self.granted:
+            return
+        data = self.ctx.content.data
+        self.background(lambda: status(data), self._sync_read, lambda exc: self._sync_read({"error": str(exc)}),
+                        owner=page)  # fmt: skip
+
+    def _sync_read(self, state: dict[str, Any]) -> None:
+        """The sync state (read in a worker) into the channel card, in plain words."""
+        self.sync_state = state
+        box = self._sync_box
+        if box is None:
+            return
+        while box.count():
+            item = box.takeAt(0)
+            old = item.widget()
+            if old is not None:
+                old.hide()
+                old.deleteLater()
+        tr = self.ctx.tr
+        notices: list[tuple[str, str, str]] = []
+        if state.get("error"):
+            notices.append(("operator-sync-read-error", tr("operator.read_error", error=state["error"]), "closed"))
+        if not state.get("url") or not state.get("group"):
+            provisioning = self.sync_agent.provisioning if self.sync_agent is not None else None
+            why = provisioning.problem if provisioning is not None and provisioning.problem else ""
+            why = "" if why == NOT_SET_UP else why  # the notice says it already
+            notices.append(("operator-sync-not-set-up", tr("operator.sync_not_set_up", problem=why).strip(), "muted"))
+        if state.get("channel_state") == "stale":
+            since = self._when(str(state.get("stale_since") or ""))
+            notices.append(("operator-sync-stale", tr("operator.sync_stale", time=since), "closed"))
+        if state.get("clock_problem"):
+            notices.append(("operator-sync-clock", tr("operator.sync_clock", problem=state["clock_problem"]), "closed"))
+        installed, shown = state.get("installed_version"), self.ctx.store.content_version
+        if isinstance(installed, int) and installed > shown:
+            notices.append(("operator-sync-pending", tr("operator.sync_pending", v=installed), "open"))
+        for name, text, role in notices:
+            notice = text_label(text, role)
+            notice.setObjectName(name)
+            box.addWidget(notice)
+        never = tr("operator.sync_never")
+
+        def when(key: str) -> str:
+            value = state.get(key)
+            return self._when(str(value)) if value else never
+
+        values = {
+            "sync-url": str(state.get("url") or tr("operator.none")),
+            "sync-group": str(state.get("group") or tr("operator.none")),
+            "sync-last-check": when("last_check"),
+            "sync-last-success": when("last_success"),
+            "sync-next-check": when("next_check"),
+            "sync-bytes": tr("operator.sync_bytes_value", last=_size(state.get("bytes_last")),
+                             total=_size(state.get("bytes_total"))),
+            "sync-last-result": str(state.get("last_message") or never),
+            "sync-last-error": str(state.get("last_error") or tr("operator.none")),
+        }  # fmt: skip
+        for name, label in self._sync_labels.items():
+            if shiboken6.isValid(label):
+                label.setText(values.get(name, "?"))
+        error = self._sync_labels.get("sync-last-error")
+        if error is not None and shiboken6.isValid(error):
+            self._set_role(error, "closed" if state.get("last_error") else "")
+
     # -- results from the worker --------------------------------------------------------------------
     def _status_read(self, status: Any) -> None:
         self.status = status
@@ -562,3 +726,15 @@ class OperatorScreen(Screen):
         if moment.tzinfo is not None:
             moment = moment.astimezone(self.ctx.now().tzinfo)
         return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _size(count: object) -> str:
+    """Bytes for an operator: 0 B, 12.3 kB, 4.5 MB."""
+    n = count if isinstance(count, int) else 0
+    if n < 1000:
+        return f"{n} B"
+    if n < 1000**2:
+        return f"{n / 1000:.1f} kB"
+    if n < 1000**3:
+        return f"{n / 1000**2:.1f} MB"
+    return f"{n / 1000**3:.2f} GB"
