@@ -99,6 +99,19 @@ def _header_problem(path: Path, size: int, header: bytes, has_wal: bool) -> str 
     return None
 
 
+def _has_wal(path: Path) -> bool:
+    """Whether a non-empty write-ahead log sits beside ``path``.
+
+    Another connection closing removes the log at any moment (the kiosk and its sync agent
+    share device.db), so it is looked at once, and a log that has just gone counts as none.
+    """
+    try:
+        st = os.stat(path.with_name(path.name + "-wal"))
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size > 0
+
+
 def inspect_file(path: Path, what: str) -> Damage | None:
     """Checks that need no SQLite: kind of file, permission, size, header (None: looks fine).
 
@@ -120,8 +133,7 @@ def inspect_file(path: Path, what: str) -> Damage | None:
             header = fh.read(HEADER_SIZE)
     except OSError as exc:
         return Damage(path, what, plain_sqlite_error(exc))
-    wal = path.with_name(path.name + "-wal")
-    has_wal = wal.is_file() and wal.stat().st_size > 0
+    has_wal = _has_wal(path)
     problem = _header_problem(path, st.st_size, header, has_wal)
     return Damage(path, what, problem) if problem else None
 
