@@ -287,11 +287,14 @@ def _clean_staging(staging: Path, keep: str | None, *more: str) -> None:
                 path.unlink(missing_ok=True)
 
 
-def run_cycle(data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None) -> CycleResult:
+def run_cycle(
+    data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None, delta_share: float = DELTA_SHARE
+) -> CycleResult:
     """Run one sync cycle for the kiosk in ``data`` and record it in ``sync_state``; never raises a KioskError.
 
     ``fetcher`` is the kiosk's downloader (the background agent keeps one; tests inject a
     fetcher with recorded sleeps); by default a fresh one with the kiosk's policy.
+    ``delta_share``: deltas plus media are used only below this share of the full pack.
     """
     paths = SyncPaths(data)
     now = clock().astimezone(dt.UTC)
@@ -302,7 +305,7 @@ def run_cycle(data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None) ->
     try:
         with _device(data, clock) as device:
             try:
-                result = _cycle(data, paths, device, fetch, tuf, now, clock)
+                result = _cycle(data, paths, device, fetch, tuf, now, clock, delta_share)
             except OSError as exc:  # the kiosk's own disk: the sync folder cannot be written
                 where = f" ({exc.filename})" if exc.filename else ""
                 result = CycleResult(
@@ -340,6 +343,7 @@ def _cycle(
     tuf: _HintingTufFetcher,
     now: dt.datetime,
     clock: Clock,
+    delta_share: float = DELTA_SHARE,
 ) -> CycleResult:
     pointer = data.read_pointer()
     installed = pointer.content_version if pointer else None
@@ -394,6 +398,7 @@ def _cycle(
         choice.entry,
         target.length,
         channel,
+        share=delta_share,
     )
     if plan is not None:
         delta_start = fetch.bytes_received
@@ -573,7 +578,7 @@ def _delta_update(
                 wanted[name] = offered
         total = plan.size + sum(t.length for t in wanted.values())
         if total >= plan.budget:
-            return refused(f"deltas and media ({total} bytes) are not below {DELTA_SHARE:.0%} of the full pack")
+            return refused(f"deltas and media ({total} bytes) are not below the share allowed of the full pack")
         media: dict[str, Path] = {}
         for name, t in wanted.items():
             dest = paths.staging / _staged_name(t)

@@ -27,6 +27,7 @@ from content_sync.pack.manifest import CONTENT_DB, Manifest
 from content_sync.pack.reader import PackReader, verify_pack
 from content_sync.pack.signing import PublicKey
 from content_sync.sync.layout import (
+    DELTA_KIND,
     MEDIA_KIND,
     PACK_KIND,
     Entry,
@@ -206,6 +207,13 @@ def _publish_deltas(
         _extract_file(pack, name, blob)
         repo.add_target(group, blob, target_name, describe_media())
         media.append(f"{group}/{target_name}")
+    # Deltas that start before the oldest base are no longer offered: the group's signed
+    # metadata stays K deltas per version long, and a kiosk further behind takes the full pack.
+    oldest = min((g.entry.content_version for g in olds if g.entry), default=manifest.content_version)
+    for g in earlier:
+        e = g.entry
+        if e is not None and e.kind == DELTA_KIND and e.pack_id == manifest.pack_id and (e.from_version or 0) < oldest:
+            repo.remove_target(group, g.target.path.removeprefix(f"{group}/"))
     deltas: list[dict[str, Any]] = []
     for start, body, custom in made:
         file = work / f"delta-{start}.kdelta"
