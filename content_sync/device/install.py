@@ -411,9 +411,7 @@ class Installer:
             recover(self.data)
 
     # -- a version built on the kiosk from row deltas -----------------------------------------
-    def install_deltas(
-        self, deltas: Sequence[Delta], media: Mapping[str, Path], release: Release
-    ) -> InstallResult:
+    def install_deltas(self, deltas: Sequence[Delta], media: Mapping[str, Path], release: Release) -> InstallResult:
         """Build ``release`` from the installed version and ``deltas``, prove, vet and switch to it.
 
         The deltas are applied one after another into a private staging folder

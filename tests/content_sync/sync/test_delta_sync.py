@@ -49,9 +49,7 @@ NEW_IMAGE = "media/harbour.png"
 def add_image(source: Path) -> None:
     """v2 also adds one picture (12 KB of noise, so it does not compress away) to the bridge."""
     rng = random.Random(7)
-    Image.frombytes("RGB", (64, 64), bytes(rng.randrange(256) for _ in range(64 * 64 * 3))).save(
-        source / NEW_IMAGE
-    )
+    Image.frombytes("RGB", (64, 64), bytes(rng.randrange(256) for _ in range(64 * 64 * 3))).save(source / NEW_IMAGE)
     venues = source / "venues.yaml"
     text = venues.read_text(encoding="utf-8")
     anchor = "      licence: CC0-1.0\n"

@@ -96,7 +96,9 @@ def test_pinning_a_group_to_a_version_and_clearing_it(
     channel = make_channel(tmp_path)
     for version in (1, 2, 3):
         publish_pack(channel.repo, LANZHOU, make_pack(mini_source, version=version), [signing_key.public])
-    packs = [e.entry.content_version for e in group_entries(channel.repo, LANZHOU) if e.entry and e.entry.kind == "pack"]
+    packs = [
+        e.entry.content_version for e in group_entries(channel.repo, LANZHOU) if e.entry and e.entry.kind == "pack"
+    ]
     assert packs == [1, 2, 3]
     assert pin_version(channel.repo, LANZHOU, 2) == f"{LANZHOU}/packs/mini-test-2.kpack"
     pinned = [e.entry.content_version for e in group_entries(channel.repo, LANZHOU) if e.entry and e.entry.pinned]
