@@ -329,6 +329,17 @@ def run_cycle(
             fetch.close()
 
 
+_DELTA_FIELDS = ("outcome", "message", "target", "retry_after", "path", "delta_bytes", "delta_refused")
+
+
+def _merge(base: CycleResult, delta: CycleResult) -> CycleResult:
+    """``base`` (the channel's verdict, the installed version) with what the delta path did."""
+    changes = {k: getattr(delta, k) for k in _DELTA_FIELDS}
+    if delta.outcome == "installed":
+        changes.update(installed_version=delta.installed_version, previous_version=delta.previous_version)
+    return _with(base, **changes)
+
+
 def _with(result: CycleResult, **changes: Any) -> CycleResult:
     values = dict(result.__dict__)
     values.update(changes)
@@ -411,9 +422,9 @@ def _cycle(
                     "installed from the channel's deltas",
                 )  # fmt: skip
             _clean_staging(paths.staging, None)
-            return _with(base, **{k: v for k, v in tried.__dict__.items() if k not in ("channel_state",)})
+            return _merge(base, tried)
         if tried.delta_refused is None:  # a download cut or paused: resume the deltas next cycle
-            return _with(base, **{k: v for k, v in tried.__dict__.items() if k not in ("channel_state",)})
+            return _merge(base, tried)
     staged = _staged_name(target)
     _clean_staging(paths.staging, staged)
     paths.staging.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,7 @@ from .agent_harness import (
     sync_state,
 )
 from .agent_harness import installed as installed_venues
+from .faulty_proxy import FaultyProxy
 from .nginx_server import NginxServer
 
 NEW_IMAGE = "media/harbour.png"
@@ -342,3 +343,37 @@ def test_a_chain_over_the_share_of_the_pack_takes_the_full_pack(
         result = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock), delta_share=0.0)
     assert result.outcome == "installed" and result.path == "full" and result.delta_bytes == 0
     assert installed_venues(kiosk)[0] == 2
+
+
+def test_a_cut_delta_download_resumes_next_cycle_without_falling_back(
+    tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey
+) -> None:
+    """A link that drops mid-picture is not a refused delta: no full pack, the next cycle resumes."""
+    channel = make_channel(tmp_path)
+    trusted = [signing_key.public]
+    v1 = make_pack(mini_source, version=1)
+    change_venue_text(mini_source)
+    add_image(mini_source)
+    v2 = make_pack(mini_source, version=2)
+    with NginxServer(channel.dir) as nginx:
+        proxy = FaultyProxy(nginx.url)
+        try:
+            kiosk = channel.kiosk("kiosk", proxy.url, LANZHOU, signing_key)
+            publish_pack(channel.repo, LANZHOU, v1, trusted)
+            assert run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock)).outcome == "installed"
+            publish_pack(channel.repo, LANZHOU, v2, trusted)
+            channel.clock.advance(minutes=20)
+            proxy.cut_every = 9_000  # above every metadata file and the delta, below the 12 KB picture
+            cut = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock, max_attempts=1))
+            assert cut.outcome == "failed" and cut.path == "delta" and cut.delta_refused is None, cut.message
+            assert cut.bytes_moved < v2.stat().st_size * 0.5  # the full pack was not fetched
+            assert sync_state(kiosk)["installed_version"] == 1
+            assert any(p.name.endswith(".part") for p in kiosk.root.joinpath("sync", "staging").iterdir())
+            proxy.cut_every = None
+            channel.clock.advance(minutes=5)
+            resumed = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+        finally:
+            proxy.close()
+    assert resumed.outcome == "installed" and resumed.path == "delta", resumed.message
+    assert file_digest(current_db(kiosk)).value == release_digest(v2, tmp_path)
+    assert cut.bytes_moved + resumed.bytes_moved < v2.stat().st_size * 0.5
