@@ -604,7 +604,7 @@ def _delta_update(
         return _with(fail, message=f"download of a delta failed: {exc}")
     except DeltaError as exc:
         return refused(f"a delta was refused: {exc}")
-    release = Release(goal.pack_id, goal.content_version, channel, str(goal.digest), _expiry(full))
+    release = Release(goal.pack_id, goal.content_version, goal.channel or channel, str(goal.digest), _expiry(full))
     try:
         done = installer.install_deltas(deltas, media, release)
     except (DeltaError, PackError) as exc:
