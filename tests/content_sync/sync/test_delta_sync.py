@@ -122,8 +122,11 @@ def test_v2_and_v3_arrive_as_deltas_proven_equal_to_the_published_versions(
         assert second.outcome == "installed" and second.path == "delta", second.message
         assert second.installed_version == 2 and second.previous_version == 1
         # the delta and the one new picture, plus metadata: a small fraction of the pack
-        assert second.bytes_moved < v2.stat().st_size * 0.5, (second.bytes_moved, v2.stat().st_size)
-        assert second.delta_bytes <= second.bytes_moved
+        picture = (mini_source / NEW_IMAGE).stat().st_size
+        assert second.bytes_moved < v2.stat().st_size * 0.1, (second.bytes_moved, v2.stat().st_size)
+        delta_length = published.deltas[0]["length"]
+        assert second.delta_bytes == delta_length + picture  # the delta and the one picture, nothing else
+        assert second.bytes_moved - second.delta_bytes < 10_000  # plus the metadata
         assert file_digest(current_db(kiosk)).value == published.digest == release_digest(v2, tmp_path)
         assert media_complete(kiosk)
         version, venues = installed_venues(kiosk)
