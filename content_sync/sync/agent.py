@@ -26,6 +26,7 @@ import hashlib
 import json
 import random
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
 from content_sync.pack import delta_format
 from content_sync.pack.delta import Delta, DeltaError
+from content_sync.pack.digest import file_digest
 from content_sync.sync.fetch import Fetcher, FetchError, FetchRefused, ServerBusyError, TufFetcher
 from content_sync.sync.layout import DELTA_KIND, PACK_KIND, Entry, media_target_name, read_entry
 from content_sync.sync.repository import check_group
@@ -569,6 +571,17 @@ def _delta_update(
     def refused(why: str) -> CycleResult:
         return _with(fail, message=why, delta_refused=why)
 
+    start = plan.deltas[0][0].from_digest
+    pointer = data.read_pointer()
+    if start is not None and pointer is not None:
+        # A kiosk whose content is not exactly the release it names (repaired, damaged) would
+        # download deltas only to have them refused: the full pack straight away.
+        try:
+            have = file_digest(data.version_db(pointer.current)).value
+        except sqlite3.Error:
+            have = None
+        if have != start:
+            return refused("the installed content is not the release the deltas start from")
     deltas: list[Delta] = []
     staged: list[Path] = []
     try:

@@ -380,3 +380,26 @@ def test_a_cut_delta_download_resumes_next_cycle_without_falling_back(
     assert resumed.outcome == "installed" and resumed.path == "delta", resumed.message
     assert file_digest(current_db(kiosk)).value == release_digest(v2, tmp_path)
     assert cut.bytes_moved + resumed.bytes_moved < v2.stat().st_size * 0.5
+
+
+def test_a_kiosk_whose_content_is_not_the_release_it_names_takes_the_full_pack_without_fetching_deltas(
+    tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey
+) -> None:
+    channel = make_channel(tmp_path)
+    trusted = [signing_key.public]
+    v1 = make_pack(mini_source, version=1)
+    change_venue_text(mini_source)
+    v2 = make_pack(mini_source, version=2)
+    with NginxServer(channel.dir) as nginx:
+        kiosk = channel.kiosk("kiosk-a", nginx.url, LANZHOU, signing_key)
+        publish_pack(channel.repo, LANZHOU, v1, trusted)
+        assert run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock)).outcome == "installed"
+        with sqlite3.connect(current_db(kiosk)) as conn:  # edited by hand on the kiosk
+            conn.execute("UPDATE venues SET sort = sort + 1 WHERE id = ?", (GONE,))
+        conn.close()
+        published = publish_pack(channel.repo, LANZHOU, v2, trusted)
+        channel.clock.advance(minutes=20)
+        result = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+    assert result.outcome == "installed" and result.path == "delta-then-full", result.message
+    assert result.delta_bytes == 0 and "not the release" in str(result.delta_refused)
+    assert file_digest(current_db(kiosk)).value == published.digest
