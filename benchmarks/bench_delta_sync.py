@@ -7,7 +7,7 @@ bytes on the wire (delta + media + metadata, as the kiosk's fetcher counted them
 row changes (uncompressed JSON lines) plus the new media, the full pack; the delta cycle's
 time next to ``Installer.install`` of the same v2 pack on a copy of the v1 kiosk.
 
-    python -m benchmarks.bench_delta_sync [--venues 5000] [--media 300]
+    python -m benchmarks.bench_delta_sync [--venues 5000] [--media 300] [--only text|image]
 """
 
 from __future__ import annotations
@@ -144,6 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--venues", type=int, default=0, help="a synthetic city of N venues instead of the demo pack")
     parser.add_argument("--media", type=int, default=300, help="noise pictures of the synthetic city")
+    parser.add_argument("--only", choices=("text", "image"), help="run one of the two changes")
     args = parser.parse_args()
     if args.venues:
         from benchmarks.synthetic_city import CityConfig, ensure_source
@@ -159,6 +160,8 @@ def main() -> None:
     )
     print(head)
     for name, change in (("text", change_text), ("image", change_image)):
+        if args.only and name != args.only:
+            continue
         with tempfile.TemporaryDirectory(prefix="bench-delta-sync-") as tmp:
             f = scenario(Path(tmp), source, change)
         meta = f["wire_bytes"] - f["delta_media_bytes"]
