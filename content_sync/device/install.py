@@ -461,6 +461,15 @@ class Installer:
             raise PackError(f"refused: the release expired on {release.expires_at:%Y-%m-%d %H:%M} UTC")
         if not deltas or deltas[-1].to_version != release.content_version:
             raise DeltaError("the deltas do not lead to the release")
+        base_size = self.data.version_db(pointer.current).stat().st_size
+        copies = 2 if len(deltas) > 1 else 1  # a chain keeps one intermediate database at a time
+        needed = base_size * copies + sum(p.stat().st_size for p in media.values()) + self.reserve_bytes
+        free = shutil.disk_usage(self.data.content).free
+        if free < needed:
+            raise DiskFullError(
+                f"disk full: the update needs {needed // 2**20} MB of free space, {free // 2**20} MB are free; "
+                "nothing was installed"
+            )
         staging = self.data.content / f".staging-{uuid.uuid4().hex}"
         try:
             staging.mkdir()
