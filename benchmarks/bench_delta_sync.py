@@ -34,7 +34,7 @@ from content_sync.pack.delta import diff, encode
 from content_sync.pack.signing import SigningKey
 from content_sync.sync.agent import run_cycle, setup
 from content_sync.sync.fetch import Fetcher
-from content_sync.sync.publish import _extract_db, publish_pack
+from content_sync.sync.publish import extract_content_db, publish_pack
 from content_sync.sync.repository import create
 from tests.content_sync.sync.nginx_server import NginxServer
 from tests.support import DEMO_SOURCE, set_version
@@ -82,8 +82,8 @@ def change_image(src: Path) -> None:
 def raw_rows(v1: Path, v2: Path, work: Path) -> tuple[int, int]:
     """Uncompressed row changes and the bytes of the media v2 adds."""
     a_db, b_db = work / "a.db", work / "b.db"
-    _extract_db(v1, a_db)
-    _extract_db(v2, b_db)
+    extract_content_db(v1, a_db)
+    extract_content_db(v2, b_db)
     a, b = sqlite3.connect(a_db), sqlite3.connect(b_db)
     try:
         tables = diff(a, b)

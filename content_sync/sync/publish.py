@@ -128,7 +128,7 @@ def group_entries(repo: ChannelRepository, group: str) -> list[GroupEntry]:
     return sorted(found, key=lambda g: (g.entry is None, g.entry.content_version if g.entry else 0, g.target.path))
 
 
-def _extract_db(pack: Path, dest: Path) -> Manifest:
+def extract_content_db(pack: Path, dest: Path) -> Manifest:
     """The pack's content.db into ``dest`` (its hash checked as it is copied); returns the manifest."""
     with PackReader(pack) as reader:
         manifest = reader.manifest()
@@ -138,7 +138,8 @@ def _extract_db(pack: Path, dest: Path) -> Manifest:
     return manifest
 
 
-def _extract_file(pack: Path, name: str, dest: Path) -> None:
+def extract_pack_file(pack: Path, name: str, dest: Path) -> None:
+    """One file of the pack (a media file) into ``dest``, its hash checked as it is copied."""
     with PackReader(pack) as reader:
         manifest = reader.manifest()
         with open(dest, "wb") as fh:
@@ -160,7 +161,7 @@ def _publish_deltas(
     Returns the new release's content digest, the deltas and the media targets published.
     """
     new_db = work / "new.db"
-    _extract_db(pack, new_db)
+    extract_content_db(pack, new_db)
     digest = file_digest(new_db).value
     olds = [
         g
@@ -177,7 +178,7 @@ def _publish_deltas(
     for old in olds:
         assert old.entry is not None
         old_db = work / f"old-{old.entry.content_version}.db"
-        _extract_db(repo.dir / old.target.blob, old_db)
+        extract_content_db(repo.dir / old.target.blob, old_db)
         a = sqlite3.connect(f"file:{old_db}?mode=ro", uri=True)
         b = sqlite3.connect(f"file:{new_db}?mode=ro", uri=True)
         try:
@@ -204,7 +205,7 @@ def _publish_deltas(
         if f"{group}/{target_name}" in have_media or name not in manifest.files:
             continue
         blob = work / name.rsplit("/", 1)[-1]
-        _extract_file(pack, name, blob)
+        extract_pack_file(pack, name, blob)
         repo.add_target(group, blob, target_name, describe_media())
         media.append(f"{group}/{target_name}")
     # Deltas that start before the oldest base are no longer offered: the group's signed

@@ -26,7 +26,7 @@ from content_sync.pack.signing import SigningKey
 from content_sync.store import search
 from content_sync.sync.agent import plan_deltas, run_cycle
 from content_sync.sync.layout import Entry, delta_target_name
-from content_sync.sync.publish import _extract_db, group_entries, publish_pack
+from content_sync.sync.publish import extract_content_db, group_entries, publish_pack
 from content_sync.sync.trust import OfferedTarget
 
 from .agent_harness import (
@@ -72,7 +72,7 @@ def current_db(data: DataDir) -> Path:
 
 def release_digest(pack: Path, tmp: Path) -> str:
     db = tmp / f"{pack.stem}-digest.db"
-    _extract_db(pack, db)
+    extract_content_db(pack, db)
     try:
         return file_digest(db).value
     finally:
@@ -210,8 +210,8 @@ def test_a_forged_delta_is_refused_and_the_full_pack_installed_never_a_mix(
         published = publish_pack(channel.repo, LANZHOU, v2, trusted)
         [real] = [g for g in group_entries(channel.repo, LANZHOU) if g.entry and g.entry.kind == "delta"]
         old_db, new_db = tmp_path / "old.db", tmp_path / "new.db"
-        _extract_db(v1, old_db)
-        _extract_db(v2, new_db)
+        extract_content_db(v1, old_db)
+        extract_content_db(v2, new_db)
         with sqlite3.connect(old_db) as a, sqlite3.connect(new_db) as b:
             forged = make_delta(a, b)
         key, changed = forged.tables["venues"].updates[0]

@@ -18,7 +18,7 @@ from content_sync.device.layout import DataDir
 from content_sync.pack.delta import Delta, DeltaError, make_delta
 from content_sync.pack.digest import file_digest
 from content_sync.pack.signing import SigningKey
-from content_sync.sync.publish import _extract_db, _extract_file
+from content_sync.sync.publish import extract_content_db, extract_pack_file
 
 from .agent_harness import NEW_TEXT, VENUE, change_venue_text
 from .agent_harness import installed as installed_venues
@@ -47,8 +47,8 @@ def case(tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], sign
     installer = Installer(data, [signing_key.public], "stable", clock=lambda: NOW)
     installer.install(v1)
     a, b = tmp_path / "a.db", tmp_path / "b.db"
-    _extract_db(v1, a)
-    manifest = _extract_db(v2, b)
+    extract_content_db(v1, a)
+    manifest = extract_content_db(v2, b)
     with sqlite3.connect(a) as old, sqlite3.connect(b) as new:
         delta = make_delta(old, new)
     old.close()
@@ -57,7 +57,7 @@ def case(tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], sign
     for m in delta.media:
         name = str(m["path"])
         media[name] = tmp_path / name.rsplit("/", 1)[-1]
-        _extract_file(v2, name, media[name])
+        extract_pack_file(v2, name, media[name])
     assert len(media) == 1 and NEW_IMAGE not in media  # the picture travels under its hash name
     release = Release(manifest.pack_id, 2, "stable", delta.to_digest, manifest.expires_at)
     return Case(data, installer, delta, media, release, file_digest(a).value)
