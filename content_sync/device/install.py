@@ -48,6 +48,7 @@ from ..core.errors import (
 )
 from ..core.fsio import start_writeback_of, sync_dirs, sync_files
 from ..pack.delta import Delta, DeltaError, apply_delta
+from ..pack.digest import ContentDigest
 from ..pack.manifest import (
     CONTENT_DB,
     DEFAULT_LIMITS,
@@ -411,7 +412,14 @@ class Installer:
             recover(self.data)
 
     # -- a version built on the kiosk from row deltas -----------------------------------------
-    def install_deltas(self, deltas: Sequence[Delta], media: Mapping[str, Path], release: Release) -> InstallResult:
+    def install_deltas(
+        self,
+        deltas: Sequence[Delta],
+        media: Mapping[str, Path],
+        release: Release,
+        *,
+        base: tuple[str, ContentDigest] | None = None,
+    ) -> InstallResult:
         """Build ``release`` from the installed version and ``deltas``, prove, vet and switch to it.
 
         The deltas are applied one after another into a private staging folder
@@ -421,13 +429,17 @@ class Installer:
         (``media/<sha>.<ext>`` -> a downloaded file) brings the blobs the kiosk lacks, each
         checked against the hash in its name. Raises :class:`DeltaError` or
         :class:`PackError` (one line) and leaves the installed content untouched.
+
+        ``base``: a version folder's name and the content digest the caller just computed of
+        it; reused (not computed again) only if that folder is still the current version.
+        Each later step of a chain starts from the digest the previous step proved.
         """
         self.moved_aside = None
         self._damaged = None
         with install_lock(self.data):
             try:
                 recover(self.data)
-                return self._install_deltas_locked(list(deltas), media, release)
+                return self._install_deltas_locked(list(deltas), media, release, base)
             except (KioskError, KeyboardInterrupt, SystemExit):
                 raise
             except Exception as exc:
@@ -441,7 +453,13 @@ class Installer:
                     raise InstallError(f"could not write to the data folder ({exc.strerror or exc})") from None
                 raise DeltaError(f"refused: the delta is malformed ({type(exc).__name__})") from exc
 
-    def _install_deltas_locked(self, deltas: list[Delta], media: Mapping[str, Path], release: Release) -> InstallResult:
+    def _install_deltas_locked(
+        self,
+        deltas: list[Delta],
+        media: Mapping[str, Path],
+        release: Release,
+        known: tuple[str, ContentDigest] | None,
+    ) -> InstallResult:
         pointer = self.data.read_pointer()
         if pointer is None:
             raise DeltaError("no content is installed: a delta needs a base")
@@ -477,10 +495,14 @@ class Installer:
             staged_media.mkdir()
             db_path = staging / CONTENT_DB
             base = self.data.version_db(pointer.current)
+            digest = known[1] if known is not None and known[0] == pointer.current else None
             for n, delta in enumerate(deltas):
                 last = n == len(deltas) - 1
                 out = db_path if last else staging / f"step-{n}.db"
-                apply_delta(base, delta, out, expected_digest=release.digest if last else None)
+                step = apply_delta(
+                    base, delta, out, base_digest=digest, expected_digest=release.digest if last else None
+                )
+                digest = step.digest  # proven by this step: the next one starts from it
                 if base.parent == staging:
                     base.unlink()
                 base = out

@@ -42,7 +42,7 @@ from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
 from content_sync.pack import delta_format
 from content_sync.pack.delta import Delta, DeltaError
-from content_sync.pack.digest import file_digest
+from content_sync.pack.digest import ContentDigest, file_digest
 from content_sync.sync.fetch import Fetcher, FetchError, FetchRefused, ServerBusyError, TufFetcher
 from content_sync.sync.layout import DELTA_KIND, PACK_KIND, Entry, media_target_name, read_entry
 from content_sync.sync.repository import check_group
@@ -573,15 +573,18 @@ def _delta_update(
 
     start = plan.deltas[0][0].from_digest
     pointer = data.read_pointer()
+    known: tuple[str, ContentDigest] | None = None
     if start is not None and pointer is not None:
         # A kiosk whose content is not exactly the release it names (repaired, damaged) would
-        # download deltas only to have them refused: the full pack straight away.
+        # download deltas only to have them refused: the full pack straight away. The digest is
+        # handed to the installer, which reuses it while that version is still the current one.
         try:
-            have = file_digest(data.version_db(pointer.current)).value
+            have = file_digest(data.version_db(pointer.current))
         except sqlite3.Error:
-            have = None
-        if have != start:
+            return refused("the installed content cannot be read to start from")
+        if have.value != start:
             return refused("the installed content is not the release the deltas start from")
+        known = (pointer.current, have)
     deltas: list[Delta] = []
     staged: list[Path] = []
     try:
@@ -619,7 +622,7 @@ def _delta_update(
         return refused(f"a delta was refused: {exc}")
     release = Release(goal.pack_id, goal.content_version, goal.channel or channel, str(goal.digest), _expiry(full))
     try:
-        done = installer.install_deltas(deltas, media, release)
+        done = installer.install_deltas(deltas, media, release, base=known)
     except (DeltaError, PackError) as exc:
         for path in staged:
             path.unlink(missing_ok=True)

@@ -20,7 +20,7 @@ from content_sync.pack.digest import file_digest
 from content_sync.pack.signing import SigningKey
 from content_sync.sync.publish import extract_content_db, extract_pack_file
 
-from .agent_harness import NEW_TEXT, VENUE, change_venue_text
+from .agent_harness import GONE, NEW_TEXT, VENUE, change_venue_text, delete_venue
 from .agent_harness import installed as installed_venues
 from .test_delta_sync import NEW_IMAGE, add_image
 
@@ -125,3 +125,28 @@ def test_every_refusal_leaves_the_installed_content(
     with pytest.raises(error, match=words):
         installer.install_deltas([case.delta], media, release)
     assert unchanged(case)
+
+
+def test_a_chain_of_two_deltas_is_applied_one_after_the_other(
+    case: Case, tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path]
+) -> None:
+    delete_venue(mini_source)
+    v3 = make_pack(mini_source, version=3)
+    c = tmp_path / "c.db"
+    extract_content_db(v3, c)
+    with sqlite3.connect(tmp_path / "b.db") as v2_db, sqlite3.connect(c) as v3_db:
+        second = make_delta(v2_db, v3_db)
+    v2_db.close()
+    v3_db.close()
+    release = replace(case.release, content_version=3, digest=second.to_digest)
+    pointer = case.data.read_pointer()
+    assert pointer is not None
+    # a digest the caller computed of the current version is reused; one of another folder is not
+    stale = ("v-gone", file_digest(c))
+    done = case.installer.install_deltas([case.delta, second], case.media, release, base=stale)
+    assert done.content_version == 3 and done.previous_version == 1
+    version, venues = installed_venues(case.data)
+    assert version == 3 and GONE not in venues and NEW_TEXT in venues[VENUE]
+    now = case.data.read_pointer()
+    assert now is not None and file_digest(case.data.version_db(now.current)).value == second.to_digest
+    assert not list(case.data.content.glob(".staging-*"))
