@@ -27,12 +27,13 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import errno
+import hashlib
 import os
 import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,8 @@ from ..core.errors import (
     is_disk_full,
 )
 from ..core.fsio import start_writeback_of, sync_dirs, sync_files
+from ..pack.delta import Delta, DeltaError, apply_delta
+from ..pack.digest import ContentDigest
 from ..pack.manifest import (
     CONTENT_DB,
     DEFAULT_LIMITS,
@@ -56,6 +59,7 @@ from ..pack.manifest import (
     shown_text,
 )
 from ..pack.reader import PackReader
+from ..pack.schema import CONTENT_SCHEMA_VERSION
 from ..pack.signing import PublicKey
 from ..pack.vet import vet_content_db
 from .damage import CONTENT_WHAT, Damage, inspect_database, move_aside
@@ -171,6 +175,25 @@ def _collect_media(data: DataDir, keep_versions: set[str | None]) -> list[str]:
                 file.unlink(missing_ok=True)
                 removed.append(f"media/{file.name}")
     return removed
+
+
+@dataclass(frozen=True)
+class Release:
+    """A version as the channel's signed metadata states it, for a version built from deltas."""
+
+    pack_id: str
+    content_version: int
+    channel: str
+    digest: str  # the content digest (``pack.digest``) the result must have
+    expires_at: dt.datetime | None = None
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class Installer:
@@ -329,13 +352,7 @@ class Installer:
                 reused = len(kept) - len(repaired)
                 # Everything written reaches the disk before anything becomes visible.
                 sync_files([db_path, *(path for _, path in jobs)])
-                # Step 3: media into the shared store (invisible until the pointer moves).
-                touched = self._move_media(staged_media)
-                version_name = f"v{manifest.content_version:010d}-{uuid.uuid4().hex[:8]}"
-                self.data.versions.mkdir(parents=True, exist_ok=True)
-                staged_media.rmdir()
-                os.replace(staging, self.data.versions / version_name)
-                sync_dirs([*touched, self.data.media, self.data.versions])
+                version_name = self._store(staging, manifest.content_version)
             except PackError:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
@@ -348,18 +365,43 @@ class Installer:
                 raise InstallError(
                     f"could not write the new content ({exc.strerror or exc}); nothing changed"
                 ) from None
-        # Step 4: the switch. Reinstalling a version keeps the older one as "previous"; a
-        # damaged current version is never kept as "previous" (a rollback must not lead to it).
+        self._switch(pointer, version_name, manifest.pack_id, manifest.content_version)
+        return InstallResult(
+            pack_id=manifest.pack_id, content_version=manifest.content_version,
+            previous_version=pointer.content_version if pointer else None, version_dir=version_name,
+            files_written=len(jobs) + 1, media_reused=reused, texts_sanitised=sanitised, signed_by=key.key_id,
+            media_repaired=len(repaired),
+        )  # fmt: skip
+
+    def _store(self, staging: Path, content_version: int) -> str:
+        """Step 3: verified media into the shared store and ``staging`` into ``versions/``; the folder's name.
+
+        Invisible to a reader until the pointer moves. ``staging`` holds ``content.db`` and
+        ``media/<ab>/<file>``, every byte already verified and flushed.
+        """
+        staged_media = staging / "media"
+        touched = self._move_media(staged_media)
+        version_name = f"v{content_version:010d}-{uuid.uuid4().hex[:8]}"
+        self.data.versions.mkdir(parents=True, exist_ok=True)
+        staged_media.rmdir()
+        os.replace(staging, self.data.versions / version_name)
+        sync_dirs([*touched, self.data.media, self.data.versions])
+        return version_name
+
+    def _switch(self, pointer: Pointer | None, version_name: str, pack_id: str, content_version: int) -> None:
+        """Steps 4 and 5: the one atomic pointer rename, then tidying up (the same for packs and deltas)."""
+        # Reinstalling a version keeps the older one as "previous"; a damaged current
+        # version is never kept as "previous" (a rollback must not lead to it).
         damaged = self._damaged
         if pointer is None and os.path.lexists(self.data.pointer_path):
             # current.json itself is damaged: kept for a post-mortem, never overwritten.
             with contextlib.suppress(OSError):
                 self.moved_aside = move_aside(self.data.pointer_path, self.clock)
-        same = pointer is not None and pointer.content_version == manifest.content_version
+        same = pointer is not None and pointer.content_version == content_version
         previous = (pointer.previous if same or damaged else pointer.current) if pointer else None
         self.data.write_pointer(Pointer(
-            current=version_name, previous=previous, pack_id=manifest.pack_id,
-            content_version=manifest.content_version, installed_at=self.clock().replace(microsecond=0).isoformat(),
+            current=version_name, previous=previous, pack_id=pack_id,
+            content_version=content_version, installed_at=self.clock().replace(microsecond=0).isoformat(),
         ))  # fmt: skip
         if damaged is not None and pointer is not None:
             # Kept for a post-mortem next to current.json: its version folder is removed below.
@@ -368,12 +410,155 @@ class Installer:
         # Step 5: tidy up; failures here cost disk space, never content.
         with contextlib.suppress(OSError):
             recover(self.data)
+
+    # -- a version built on the kiosk from row deltas -----------------------------------------
+    def install_deltas(
+        self,
+        deltas: Sequence[Delta],
+        media: Mapping[str, Path],
+        release: Release,
+        *,
+        base: tuple[str, ContentDigest] | None = None,
+    ) -> InstallResult:
+        """Build ``release`` from the installed version and ``deltas``, prove, vet and switch to it.
+
+        The deltas are applied one after another into a private staging folder
+        (:func:`apply_delta` proves each step's digest); the result must have the digest
+        the channel's signed metadata states for the release. It is then vetted exactly like
+        a pack's database and switched in with the same atomic pointer rename; ``media``
+        (``media/<sha>.<ext>`` -> a downloaded file) brings the blobs the kiosk lacks, each
+        checked against the hash in its name. Raises :class:`DeltaError` or
+        :class:`PackError` (one line) and leaves the installed content untouched.
+
+        ``base``: a version folder's name and the content digest the caller just computed of
+        it; reused (not computed again) only if that folder is still the current version.
+        Each later step of a chain starts from the digest the previous step proved.
+        """
+        self.moved_aside = None
+        self._damaged = None
+        with install_lock(self.data):
+            try:
+                recover(self.data)
+                return self._install_deltas_locked(list(deltas), media, release, base)
+            except (KioskError, KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as exc:
+                with contextlib.suppress(OSError):
+                    recover(self.data)
+                if is_disk_full(exc):
+                    raise DiskFullError(f"{DISK_FULL}; the installed content was not changed") from None
+                if isinstance(exc, OSError) and exc.errno in READ_ONLY_ERRNOS:
+                    raise read_only_error(self.data) from None
+                if isinstance(exc, OSError):
+                    raise InstallError(f"could not write to the data folder ({exc.strerror or exc})") from None
+                raise DeltaError(f"refused: the delta is malformed ({type(exc).__name__})") from exc
+
+    def _install_deltas_locked(
+        self,
+        deltas: list[Delta],
+        media: Mapping[str, Path],
+        release: Release,
+        known: tuple[str, ContentDigest] | None,
+    ) -> InstallResult:
+        pointer = self.data.read_pointer()
+        if pointer is None:
+            raise DeltaError("no content is installed: a delta needs a base")
+        if release.channel != self.channel:
+            raise PackError(
+                f"refused: the release is for channel {shown_text(release.channel)} "
+                f"but this kiosk follows {shown_text(self.channel)}"
+            )
+        if release.pack_id != pointer.pack_id:
+            raise DeltaError(f"the delta is for pack {shown_text(release.pack_id)}, not the installed one")
+        if release.content_version <= pointer.content_version:
+            raise PackError(
+                f"refused: content version {release.content_version} is not newer than the installed "
+                f"{pointer.content_version}"
+            )
+        if release.expires_at is not None and release.expires_at <= self.clock():
+            raise PackError(f"refused: the release expired on {release.expires_at:%Y-%m-%d %H:%M} UTC")
+        if not deltas or deltas[-1].to_version != release.content_version:
+            raise DeltaError("the deltas do not lead to the release")
+        base_size = self.data.version_db(pointer.current).stat().st_size
+        copies = 2 if len(deltas) > 1 else 1  # a chain keeps one intermediate database at a time
+        needed = base_size * copies + sum(p.stat().st_size for p in media.values()) + self.reserve_bytes
+        free = shutil.disk_usage(self.data.content).free
+        if free < needed:
+            raise DiskFullError(
+                f"disk full: the update needs {needed // 2**20} MB of free space, {free // 2**20} MB are free; "
+                "nothing was installed"
+            )
+        staging = self.data.content / f".staging-{uuid.uuid4().hex}"
+        try:
+            staging.mkdir()
+            staged_media = staging / "media"
+            staged_media.mkdir()
+            db_path = staging / CONTENT_DB
+            base = self.data.version_db(pointer.current)
+            digest = known[1] if known is not None and known[0] == pointer.current else None
+            for n, delta in enumerate(deltas):
+                last = n == len(deltas) - 1
+                out = db_path if last else staging / f"step-{n}.db"
+                step = apply_delta(
+                    base, delta, out, base_digest=digest, expected_digest=release.digest if last else None
+                )
+                digest = step.digest  # proven by this step: the next one starts from it
+                if base.parent == staging:
+                    base.unlink()
+                base = out
+            manifest, jobs = self._delta_media(db_path, media, staged_media, release)
+            sanitised = vet_content_db(db_path, manifest)
+            sync_files([db_path, *jobs])
+            version_name = self._store(staging, release.content_version)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self._switch(pointer, version_name, release.pack_id, release.content_version)
         return InstallResult(
-            pack_id=manifest.pack_id, content_version=manifest.content_version,
-            previous_version=pointer.content_version if pointer else None, version_dir=version_name,
-            files_written=len(jobs) + 1, media_reused=reused, texts_sanitised=sanitised, signed_by=key.key_id,
-            media_repaired=len(repaired),
+            pack_id=release.pack_id, content_version=release.content_version,
+            previous_version=pointer.content_version, version_dir=version_name,
+            files_written=len(jobs) + 1, media_reused=len(manifest.files) - 1 - len(jobs),
+            texts_sanitised=sanitised, signed_by="channel", media_repaired=0,
         )  # fmt: skip
+
+    def _delta_media(
+        self, db_path: Path, media: Mapping[str, Path], staged_media: Path, release: Release
+    ) -> tuple[Manifest, list[Path]]:
+        """Every media file the new database names: in the store already, or a verified download.
+
+        Returns the manifest the vetting checks the database against (built from the proven
+        rows: their names and sizes) and the files staged.
+        """
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT sha256, path, size FROM media").fetchall()
+        finally:
+            conn.close()
+        files: dict[str, FileEntry] = {CONTENT_DB: FileEntry(CONTENT_DB, "", db_path.stat().st_size)}
+        staged: list[Path] = []
+        for sha, path, size in rows:
+            if not isinstance(path, str) or not MEDIA_NAME_RE.match(path) or not isinstance(size, int):
+                raise PackError(f"refused: content.db names media {shown_text(path)} this kiosk cannot store")
+            files[path] = FileEntry(path, sha, size)
+            have = self.data.media_path(path)
+            if have.is_file() and have.stat().st_size == size:
+                continue  # verified when its version was installed
+            source = media.get(path)
+            if source is None:
+                raise DeltaError(f"the media file {shown_text(path)} the new version needs was not downloaded")
+            if _sha256_of(source) != sha or source.stat().st_size != size:
+                raise PackError(f"refused: the media file {shown_text(path)} does not match its hash")
+            name = path.rsplit("/", 1)[-1]
+            dest = staged_media / name[:2] / name
+            dest.parent.mkdir(exist_ok=True)
+            shutil.copyfile(source, dest)
+            staged.append(dest)
+        manifest = Manifest(
+            raw=b"", pack_id=release.pack_id, content_version=release.content_version, channel=release.channel,
+            created_at=self.clock(), expires_at=release.expires_at, schema_version=CONTENT_SCHEMA_VERSION,
+            languages=(), files=files,
+        )  # fmt: skip
+        return manifest, staged
 
     def _move_media(self, staged_media: Path) -> list[Path]:
         """Move verified media from staging into the store; returns the store folders changed."""

@@ -26,6 +26,7 @@ import hashlib
 import json
 import random
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,16 +37,23 @@ from urllib.parse import urlsplit
 from tuf.api import exceptions as tuf_exceptions
 
 from content_sync.core.errors import KioskError, PackError
-from content_sync.device.install import Installer
+from content_sync.device.install import Installer, Release
 from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
-from content_sync.sync.fetch import Fetcher, FetchError, ServerBusyError, TufFetcher
-from content_sync.sync.layout import PACK_KIND, Entry, read_entry
+from content_sync.pack import delta_format
+from content_sync.pack.delta import Delta, DeltaError
+from content_sync.pack.digest import ContentDigest, file_digest
+from content_sync.sync.fetch import Fetcher, FetchError, FetchRefused, ServerBusyError, TufFetcher
+from content_sync.sync.layout import DELTA_KIND, PACK_KIND, Entry, media_target_name, read_entry
 from content_sync.sync.repository import check_group
 from content_sync.sync.trust import ChannelClient, ChannelConfigError, ChannelView, OfferedTarget, TrustError, provision
 
 Clock = Callable[[], dt.datetime]
 Outcome = Literal["installed", "up-to-date", "held", "stale", "failed"]
+SyncPath = Literal["delta", "full", "delta-then-full"]
+
+#: A delta chain (deltas plus the media the kiosk lacks) is used only below this share of the full pack.
+DELTA_SHARE = 0.5
 
 #: Settings (device state) a provisioned kiosk has.
 URL_SETTING = "sync_url"
@@ -65,6 +73,9 @@ STATE_KEYS = (
     "bytes_last",
     "bytes_total",
     "installed_version",
+    "last_path",
+    "delta_bytes",
+    "delta_refused",
     "failures",
     "retry_after",
     "next_check",
@@ -228,6 +239,9 @@ class CycleResult:
     stale_since: dt.datetime | None = None
     clock_problem: str | None = None
     checked_at: dt.datetime | None = None
+    path: SyncPath | None = None  # how new content came: row deltas, the full pack, or deltas refused then full
+    delta_bytes: int = 0  # bytes moved for deltas and media (part of bytes_moved)
+    delta_refused: str | None = None  # why a delta chain was not used after it was tried
 
     @property
     def ok(self) -> bool:
@@ -262,23 +276,27 @@ def _staged_name(target: OfferedTarget) -> str:
     return f"{target.sha256[:16]}-{target.path.rsplit('/', 1)[-1]}"
 
 
-def _clean_staging(staging: Path, keep: str | None) -> None:
+def _clean_staging(staging: Path, keep: str | None, *more: str) -> None:
     """Drop downloads of targets no longer wanted (an older pack's half-download)."""
     if not staging.is_dir():
         return
+    keeps = tuple(k for k in (keep, *more) if k)
     for path in staging.iterdir():
-        if keep is None or not path.name.startswith(keep):
+        if not keeps or not path.name.startswith(keeps):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
 
 
-def run_cycle(data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None) -> CycleResult:
+def run_cycle(
+    data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None, delta_share: float = DELTA_SHARE
+) -> CycleResult:
     """Run one sync cycle for the kiosk in ``data`` and record it in ``sync_state``; never raises a KioskError.
 
     ``fetcher`` is the kiosk's downloader (the background agent keeps one; tests inject a
     fetcher with recorded sleeps); by default a fresh one with the kiosk's policy.
+    ``delta_share``: deltas plus media are used only below this share of the full pack.
     """
     paths = SyncPaths(data)
     now = clock().astimezone(dt.UTC)
@@ -289,7 +307,7 @@ def run_cycle(data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None) ->
     try:
         with _device(data, clock) as device:
             try:
-                result = _cycle(data, paths, device, fetch, tuf, now, clock)
+                result = _cycle(data, paths, device, fetch, tuf, now, clock, delta_share)
             except OSError as exc:  # the kiosk's own disk: the sync folder cannot be written
                 where = f" ({exc.filename})" if exc.filename else ""
                 result = CycleResult(
@@ -313,6 +331,17 @@ def run_cycle(data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None) ->
             fetch.close()
 
 
+_DELTA_FIELDS = ("outcome", "message", "target", "retry_after", "path", "delta_bytes", "delta_refused")
+
+
+def _merge(base: CycleResult, delta: CycleResult) -> CycleResult:
+    """``base`` (the channel's verdict, the installed version) with what the delta path did."""
+    changes = {k: getattr(delta, k) for k in _DELTA_FIELDS}
+    if delta.outcome == "installed":
+        changes.update(installed_version=delta.installed_version, previous_version=delta.previous_version)
+    return _with(base, **changes)
+
+
 def _with(result: CycleResult, **changes: Any) -> CycleResult:
     values = dict(result.__dict__)
     values.update(changes)
@@ -327,6 +356,7 @@ def _cycle(
     tuf: _HintingTufFetcher,
     now: dt.datetime,
     clock: Clock,
+    delta_share: float = DELTA_SHARE,
 ) -> CycleResult:
     pointer = data.read_pointer()
     installed = pointer.content_version if pointer else None
@@ -370,6 +400,33 @@ def _cycle(
     refused = _sync_value(device, "refused")
     if isinstance(refused, dict) and {k: refused.get(k) for k in refusal} == refusal:
         return _with(base, outcome="failed", message=str(refused.get("message")), target=target.path)
+    installer = Installer(data, keys, channel, clock=clock)
+    tried: CycleResult | None = None
+    offers = {t.path: t for t in view.targets}
+    plan = plan_deltas(
+        _entries(view),
+        offers,
+        pointer.content_version if pointer else None,
+        pointer.pack_id if pointer else None,
+        choice.entry,
+        target.length,
+        channel,
+        share=delta_share,
+    )
+    if plan is not None:
+        delta_start = fetch.bytes_received
+        tried = _delta_update(data, paths, client, fetch, installer, plan, choice.entry, target, channel, group, offers)
+        tried = _with(tried, delta_bytes=fetch.bytes_received - delta_start)
+        if tried.outcome == "installed":
+            with contextlib.suppress(KioskError):
+                device.log_install(
+                    f"channel {group}: deltas", choice.entry.pack_id, choice.entry.content_version, True,
+                    "installed from the channel's deltas",
+                )  # fmt: skip
+            _clean_staging(paths.staging, None)
+            return _merge(base, tried)
+        if tried.delta_refused is None:  # a download cut or paused: resume the deltas next cycle
+            return _merge(base, tried)
     staged = _staged_name(target)
     _clean_staging(paths.staging, staged)
     paths.staging.mkdir(parents=True, exist_ok=True)
@@ -388,7 +445,10 @@ def _cycle(
         )
     except FetchError as exc:
         return _with(base, outcome="failed", message=f"download of {target.name} failed: {exc}", target=target.path)
-    installer = Installer(data, keys, channel, clock=clock)
+    if tried is not None:
+        base = _with(base, path="delta-then-full", delta_bytes=tried.delta_bytes, delta_refused=tried.delta_refused)
+    else:
+        base = _with(base, path="full")
     source = f"channel {group}: {target.name}"
     try:
         done = installer.install(dest)
@@ -417,6 +477,181 @@ def _cycle(
     )
 
 
+# --- the delta path ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeltaPlan:
+    """The deltas that lead from the installed version to the chosen one, smallest total first."""
+
+    deltas: list[tuple[Entry, OfferedTarget]]
+    size: int  # the deltas' bytes (media come on top once the deltas say which)
+    budget: int  # at most this many bytes of deltas plus media, else the full pack
+
+
+def plan_deltas(
+    entries: list[Entry],
+    targets: dict[str, OfferedTarget],
+    installed: int | None,
+    installed_pack: str | None,
+    goal: Entry,
+    full_length: int,
+    channel: str,
+    *,
+    share: float = DELTA_SHARE,
+) -> DeltaPlan | None:
+    """The cheapest chain of deltas from ``installed`` to ``goal``, or None (no chain, or too big).
+
+    Only deltas of the goal's pack and pack channel count; the last one must state the
+    goal's release digest, so the result can be proven to be what the channel published.
+    """
+    if installed is None or installed_pack != goal.pack_id or goal.digest is None or installed >= goal.content_version:
+        return None
+    edges: dict[int, list[tuple[Entry, OfferedTarget]]] = {}
+    for e in entries:
+        t = targets.get(e.path)
+        if e.kind != DELTA_KIND or e.from_version is None or t is None or e.pack_id != goal.pack_id:
+            continue
+        if e.channel is not None and e.channel != channel:
+            continue
+        if e.content_version > goal.content_version or e.digest is None:
+            continue
+        if e.content_version == goal.content_version and e.digest != goal.digest:
+            continue  # a delta to another content than the release states
+        edges.setdefault(e.from_version, []).append((e, t))
+    # Dijkstra over versions (a handful of nodes): bytes are the cost.
+    best: dict[int, tuple[int, list[tuple[Entry, OfferedTarget]]]] = {installed: (0, [])}
+    todo = {installed}
+    done: set[int] = set()
+    while todo:
+        here = min(todo, key=lambda v: best[v][0])
+        todo.discard(here)
+        done.add(here)
+        cost, chain = best[here]
+        for e, t in edges.get(here, []):
+            nxt = e.content_version
+            if nxt in done:
+                continue
+            if nxt not in best or cost + t.length < best[nxt][0]:
+                best[nxt] = (cost + t.length, [*chain, (e, t)])
+                todo.add(nxt)
+    if goal.content_version not in best:
+        return None
+    size, chain = best[goal.content_version]
+    budget = int(full_length * share)
+    if size >= budget:
+        return None
+    return DeltaPlan(chain, size, budget)
+
+
+def _delta_update(
+    data: DataDir,
+    paths: SyncPaths,
+    client: ChannelClient,
+    fetch: Fetcher,
+    installer: Installer,
+    plan: DeltaPlan,
+    goal: Entry,
+    full: OfferedTarget,
+    channel: str,
+    group: str,
+    offers: dict[str, OfferedTarget],
+) -> CycleResult:
+    """Download the deltas and the media the kiosk lacks, then build, prove, vet and switch.
+
+    Returns ``installed``; or ``failed`` with ``delta_refused`` set when the full pack should be
+    used instead (the chain is too big once media are counted, a file was refused, a delta
+    did not lead to the release); or ``failed`` without it when a download was only cut
+    (the next cycle resumes it).
+    """
+    paths.staging.mkdir(parents=True, exist_ok=True)
+    first = plan.deltas[0][0].from_version
+    fail = CycleResult("failed", "", target=full.path, path="delta")
+
+    def refused(why: str) -> CycleResult:
+        return _with(fail, message=why, delta_refused=why)
+
+    start = plan.deltas[0][0].from_digest
+    pointer = data.read_pointer()
+    known: tuple[str, ContentDigest] | None = None
+    if start is not None and pointer is not None:
+        # A kiosk whose content is not exactly the release it names (repaired, damaged) would
+        # download deltas only to have them refused: the full pack straight away. The digest is
+        # handed to the installer, which reuses it while that version is still the current one.
+        try:
+            have = file_digest(data.version_db(pointer.current))
+        except sqlite3.Error:
+            return refused("the installed content cannot be read to start from")
+        if have.value != start:
+            return refused("the installed content is not the release the deltas start from")
+        known = (pointer.current, have)
+    deltas: list[Delta] = []
+    staged: list[Path] = []
+    try:
+        for _entry, t in plan.deltas:
+            dest = paths.staging / _staged_name(t)
+            fetch.download(client.url_of(t), dest, expected_length=t.length, expected_sha256=t.sha256)
+            staged.append(dest)
+            deltas.append(delta_format.loads(dest.read_bytes()))
+        wanted: dict[str, OfferedTarget] = {}
+        for d in deltas:
+            for m in d.media:
+                name = str(m.get("path"))
+                if name in wanted or data.media_path(name).is_file():
+                    continue
+                offered = offers.get(f"{group}/{media_target_name(name)}")
+                if offered is None:
+                    return refused(f"the channel does not offer {name}, which the deltas need")
+                wanted[name] = offered
+        total = plan.size + sum(t.length for t in wanted.values())
+        if total >= plan.budget:
+            return refused(f"deltas and media ({total} bytes) are not below the share allowed of the full pack")
+        media: dict[str, Path] = {}
+        for name, t in wanted.items():
+            dest = paths.staging / _staged_name(t)
+            fetch.download(client.url_of(t), dest, expected_length=t.length, expected_sha256=t.sha256)
+            staged.append(dest)
+            media[name] = dest
+    except ServerBusyError as exc:
+        return _with(fail, message=f"download of a delta paused: {exc}", retry_after=exc.retry_in)
+    except FetchRefused as exc:
+        return refused(f"a delta was refused: {exc}")
+    except FetchError as exc:
+        return _with(fail, message=f"download of a delta failed: {exc}")
+    except DeltaError as exc:
+        return refused(f"a delta was refused: {exc}")
+    release = Release(goal.pack_id, goal.content_version, goal.channel or channel, str(goal.digest), _expiry(full))
+    try:
+        done = installer.install_deltas(deltas, media, release, base=known)
+    except (DeltaError, PackError) as exc:
+        for path in staged:
+            path.unlink(missing_ok=True)
+        return refused(f"the deltas were refused: {exc}")
+    except KioskError as exc:  # the kiosk's own state (disk full, busy): try again next cycle
+        return _with(fail, message=f"content version {goal.content_version} was not installed: {exc}")
+    before = f" (was {done.previous_version})"
+    steps = "delta" if len(deltas) == 1 else f"{len(deltas)} deltas"
+    return _with(
+        fail,
+        outcome="installed",
+        installed_version=done.content_version,
+        previous_version=done.previous_version,
+        target=plan.deltas[-1][1].path,
+        message=f"installed content version {done.content_version}{before} from {steps} (from version {first})",
+    )
+
+
+def _expiry(target: OfferedTarget) -> dt.datetime | None:
+    value = target.custom.get("expires_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # signed but unreadable: treat as expired
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def _entries(view: ChannelView) -> list[Entry]:
     found = (read_entry(t.path, t.custom) for t in view.targets)
     return [e for e in found if e is not None]
@@ -435,6 +670,9 @@ def _record(device: DeviceState, result: CycleResult) -> None:
         "bytes_last": result.bytes_moved,
         "bytes_total": total,
         "installed_version": result.installed_version,
+        "last_path": result.path,
+        "delta_bytes": result.delta_bytes,
+        "delta_refused": result.delta_refused,
         "failures": failures,
         "retry_after": result.retry_after,
     }

@@ -6,8 +6,13 @@ kiosk never parses names:
 
 - a full pack: ``GROUP/packs/<pack_id>-<version>.kpack`` with
   ``{"kind": "pack", "pack_id": ..., "content_version": N, "channel": ...}``;
-- a row delta (wired in a later step): ``GROUP/deltas/<pack_id>-<from>-to-<to>.kdelta`` with
-  ``{"kind": "delta", "pack_id": ..., "from_version": F, "to_version": T}``.
+  plus ``"digest"``, the release's content digest (:mod:`content_sync.pack.digest`), when the
+  publisher states it;
+- a row delta: ``GROUP/deltas/<pack_id>-<from>-to-<to>.kdelta`` with
+  ``{"kind": "delta", "pack_id": ..., "from_version": F, "to_version": T, "from_digest": ...,
+  "to_digest": ..., "channel": ...}``;
+- a media blob a delta needs: ``GROUP/media/<sha256>.<ext>`` (the very name the file has inside
+  a pack) with ``{"kind": "media"}``; its TUF length and hash are what a kiosk checks.
 
 A kiosk ignores a kind it does not know, so a channel can offer deltas (or anything new)
 before every kiosk understands them. ``pinned`` (set by ``repository.pin``) rides in the
@@ -23,8 +28,10 @@ from content_sync.sync.repository import PIN_FIELD
 
 PACK_KIND: Literal["pack"] = "pack"
 DELTA_KIND: Literal["delta"] = "delta"
+MEDIA_KIND: Literal["media"] = "media"
 PACKS_FOLDER = "packs"
 DELTAS_FOLDER = "deltas"
+MEDIA_FOLDER = "media"
 PACK_SUFFIX = ".kpack"
 DELTA_SUFFIX = ".kdelta"
 
@@ -39,14 +46,52 @@ def delta_target_name(pack_id: str, from_version: int, to_version: int) -> str:
     return f"{DELTAS_FOLDER}/{pack_id}-{int(from_version)}-to-{int(to_version)}{DELTA_SUFFIX}"
 
 
-def describe_pack(pack_id: str, content_version: int, channel: str) -> dict[str, Any]:
-    """The signed ``custom`` metadata of a full pack target."""
-    return {"kind": PACK_KIND, "pack_id": pack_id, "content_version": int(content_version), "channel": channel}
+def media_target_name(pack_path: str) -> str:
+    """The name (inside the group) of a media blob: its name in a pack, ``media/<sha256>.<ext>``."""
+    return pack_path
 
 
-def describe_delta(pack_id: str, from_version: int, to_version: int) -> dict[str, Any]:
-    """The signed ``custom`` metadata of a delta target (reserved for the delta step)."""
-    return {"kind": DELTA_KIND, "pack_id": pack_id, "from_version": int(from_version), "to_version": int(to_version)}
+def describe_pack(pack_id: str, content_version: int, channel: str, digest: str | None = None) -> dict[str, Any]:
+    """The signed ``custom`` metadata of a full pack target (``digest``: the release's content digest)."""
+    out: dict[str, Any] = {
+        "kind": PACK_KIND,
+        "pack_id": pack_id,
+        "content_version": int(content_version),
+        "channel": channel,
+    }
+    if digest is not None:
+        out["digest"] = digest
+    return out
+
+
+def describe_delta(
+    pack_id: str,
+    from_version: int,
+    to_version: int,
+    *,
+    from_digest: str | None = None,
+    to_digest: str | None = None,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """The signed ``custom`` metadata of a delta target: both versions and both content digests."""
+    out: dict[str, Any] = {
+        "kind": DELTA_KIND,
+        "pack_id": pack_id,
+        "from_version": int(from_version),
+        "to_version": int(to_version),
+    }
+    if from_digest is not None:
+        out["from_digest"] = from_digest
+    if to_digest is not None:
+        out["to_digest"] = to_digest
+    if channel is not None:
+        out["channel"] = channel
+    return out
+
+
+def describe_media() -> dict[str, Any]:
+    """The signed ``custom`` metadata of a media blob."""
+    return {"kind": MEDIA_KIND}
 
 
 @dataclass(frozen=True)
@@ -60,6 +105,13 @@ class Entry:
     from_version: int | None = None  # deltas only
     channel: str | None = None
     pinned: bool = False
+    digest: str | None = None  # packs: the release's content digest; deltas: the result's
+    from_digest: str | None = None  # deltas only: the content digest the delta starts from
+
+
+def _hex(value: object) -> str | None:
+    ok = isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    return value if ok and isinstance(value, str) else None
 
 
 def _int(value: object) -> int | None:
@@ -84,11 +136,28 @@ def read_entry(path: str, custom: dict[str, Any]) -> Entry | None:
             return None
         channel = custom.get("channel")
         return Entry(
-            path, PACK_KIND, pack_id, version, channel=channel if isinstance(channel, str) else None, pinned=pinned
+            path,
+            PACK_KIND,
+            pack_id,
+            version,
+            channel=channel if isinstance(channel, str) else None,
+            pinned=pinned,
+            digest=_hex(custom.get("digest")),
         )
     if kind == DELTA_KIND:
         start, end = _int(custom.get("from_version")), _int(custom.get("to_version"))
         if start is None or end is None or end <= start:
             return None
-        return Entry(path, DELTA_KIND, pack_id, end, from_version=start, pinned=pinned)
+        channel = custom.get("channel")
+        return Entry(
+            path,
+            DELTA_KIND,
+            pack_id,
+            end,
+            from_version=start,
+            channel=channel if isinstance(channel, str) else None,
+            pinned=pinned,
+            digest=_hex(custom.get("to_digest")),
+            from_digest=_hex(custom.get("from_digest")),
+        )
     return None

@@ -10,18 +10,39 @@ and descriptions of targets are :mod:`content_sync.sync.layout`'s; signing is
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import sqlite3
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from content_sync.core.errors import KioskError
-from content_sync.pack.manifest import Manifest
-from content_sync.pack.reader import verify_pack
+from content_sync.pack import delta_format
+from content_sync.pack.delta import make_delta
+from content_sync.pack.digest import file_digest
+from content_sync.pack.manifest import CONTENT_DB, Manifest
+from content_sync.pack.reader import PackReader, verify_pack
 from content_sync.pack.signing import PublicKey
-from content_sync.sync.layout import PACK_KIND, Entry, describe_pack, pack_target_name, read_entry
+from content_sync.sync.layout import (
+    DELTA_KIND,
+    MEDIA_KIND,
+    PACK_KIND,
+    Entry,
+    delta_target_name,
+    describe_delta,
+    describe_media,
+    describe_pack,
+    media_target_name,
+    pack_target_name,
+    read_entry,
+)
 from content_sync.sync.repository import ChannelError, ChannelRepository, PublishedTarget, check_group
+
+#: How many of a group's most recent published versions get a delta to each new version.
+DELTA_BASES = 3
 
 #: Where ``repo init --trust`` keeps the public keys packs must be signed with (inside KEYDIR).
 PACK_KEYS_FOLDER = "pack-keys"
@@ -43,6 +64,9 @@ class PublishResult:
     sha256: str
     signed_by: str
     already: bool = False
+    digest: str | None = None  # the release's content digest, stated in the signed metadata
+    deltas: list[dict[str, Any]] = field(default_factory=list)  # path, from_version, length
+    media: list[str] = field(default_factory=list)  # media targets newly published for the deltas
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -104,12 +128,113 @@ def group_entries(repo: ChannelRepository, group: str) -> list[GroupEntry]:
     return sorted(found, key=lambda g: (g.entry is None, g.entry.content_version if g.entry else 0, g.target.path))
 
 
-def publish_pack(repo: ChannelRepository, group: str, pack: Path, trusted: Sequence[PublicKey]) -> PublishResult:
-    """Verify ``pack`` against ``trusted`` pack keys, then offer it to ``group``.
+def extract_content_db(pack: Path, dest: Path) -> Manifest:
+    """The pack's content.db into ``dest`` (its hash checked as it is copied); returns the manifest."""
+    with PackReader(pack) as reader:
+        manifest = reader.manifest()
+        reader.check_structure(manifest)
+        with open(dest, "wb") as fh:
+            reader.copy_verified(manifest.files[CONTENT_DB], fh)
+    return manifest
+
+
+def extract_pack_file(pack: Path, name: str, dest: Path) -> None:
+    """One file of the pack (a media file) into ``dest``, its hash checked as it is copied."""
+    with PackReader(pack) as reader:
+        manifest = reader.manifest()
+        with open(dest, "wb") as fh:
+            reader.copy_verified(manifest.files[name], fh)
+
+
+def _publish_deltas(
+    repo: ChannelRepository,
+    group: str,
+    pack: Path,
+    manifest: Manifest,
+    earlier: list[GroupEntry],
+    bases: int,
+    work: Path,
+) -> tuple[str, list[dict[str, Any]], list[str]]:
+    """Deltas from the group's last ``bases`` versions to the new pack, and the media they add.
+
+    Media go first, then deltas: a kiosk that sees a delta can always fetch what it needs.
+    Returns the new release's content digest, the deltas and the media targets published.
+    """
+    new_db = work / "new.db"
+    extract_content_db(pack, new_db)
+    digest = file_digest(new_db).value
+    olds = [
+        g
+        for g in earlier
+        if g.entry is not None
+        and g.entry.kind == PACK_KIND
+        and g.entry.pack_id == manifest.pack_id
+        and g.entry.content_version < manifest.content_version
+    ]
+    olds = sorted(olds, key=lambda g: g.entry.content_version if g.entry else 0)[-bases:] if bases > 0 else []
+    have_media = {g.target.path for g in group_entries(repo, group) if g.target.custom.get("kind") == MEDIA_KIND}
+    made: list[tuple[int, bytes, dict[str, Any]]] = []
+    needed: dict[str, None] = {}
+    for old in olds:
+        assert old.entry is not None
+        old_db = work / f"old-{old.entry.content_version}.db"
+        extract_content_db(repo.dir / old.target.blob, old_db)
+        a = sqlite3.connect(f"file:{old_db}?mode=ro", uri=True)
+        b = sqlite3.connect(f"file:{new_db}?mode=ro", uri=True)
+        try:
+            delta = make_delta(a, b)
+        finally:
+            a.close()
+            b.close()
+        if old.entry.digest is not None and delta.from_digest != old.entry.digest:
+            continue  # the published file is not the release its metadata states: no delta from it
+        for m in delta.media:
+            needed[str(m["path"])] = None
+        custom = describe_delta(
+            manifest.pack_id,
+            old.entry.content_version,
+            manifest.content_version,
+            from_digest=delta.from_digest,
+            to_digest=delta.to_digest,
+            channel=manifest.channel,
+        )
+        made.append((old.entry.content_version, delta_format.dumps(delta), custom))
+    media: list[str] = []
+    for name in needed:
+        target_name = media_target_name(name)
+        if f"{group}/{target_name}" in have_media or name not in manifest.files:
+            continue
+        blob = work / name.rsplit("/", 1)[-1]
+        extract_pack_file(pack, name, blob)
+        repo.add_target(group, blob, target_name, describe_media())
+        media.append(f"{group}/{target_name}")
+    # Deltas that start before the oldest base are no longer offered: the group's signed
+    # metadata stays K deltas per version long, and a kiosk further behind takes the full pack.
+    oldest = min((g.entry.content_version for g in olds if g.entry), default=manifest.content_version)
+    for g in earlier:
+        e = g.entry
+        if e is not None and e.kind == DELTA_KIND and e.pack_id == manifest.pack_id and (e.from_version or 0) < oldest:
+            repo.remove_target(group, g.target.path.removeprefix(f"{group}/"))
+    deltas: list[dict[str, Any]] = []
+    for start, body, custom in made:
+        file = work / f"delta-{start}.kdelta"
+        file.write_bytes(body)
+        name = delta_target_name(manifest.pack_id, start, manifest.content_version)
+        target = repo.add_target(group, file, name, custom)
+        deltas.append({"path": target.path, "from_version": start, "length": target.length})
+    return digest, deltas, media
+
+
+def publish_pack(
+    repo: ChannelRepository, group: str, pack: Path, trusted: Sequence[PublicKey], *, delta_bases: int = DELTA_BASES
+) -> PublishResult:
+    """Verify ``pack`` against ``trusted`` pack keys, then offer it to ``group`` with deltas to it.
 
     Publishing the same file again is a no-op (``already``); another file under a version
     the group already has is refused: a kiosk that installed version N must be able to trust
-    that N names one content.
+    that N names one content. Deltas from the group's last ``delta_bases`` versions and the
+    media they add are published before the pack (docs/sync.md, "Delta updates"); the
+    pack's target states the release's content digest.
     """
     pack = Path(pack)
     if not trusted:
@@ -126,7 +251,8 @@ def publish_pack(repo: ChannelRepository, group: str, pack: Path, trusted: Seque
     name = pack_target_name(manifest.pack_id, manifest.content_version)
     path = f"{group}/{name}"
     digest = _sha256(pack)
-    for existing in group_entries(repo, group):
+    earlier = group_entries(repo, group)
+    for existing in earlier:
         entry = existing.entry
         if entry is None or entry.kind != PACK_KIND or entry.content_version != manifest.content_version:
             continue
@@ -136,11 +262,18 @@ def publish_pack(repo: ChannelRepository, group: str, pack: Path, trusted: Seque
             f"group {group} already has content version {manifest.content_version} ({existing.target.path}) "
             "with other bytes; build the pack with a higher content_version"
         )
-    target = repo.add_target(
-        group, pack, name, describe_pack(manifest.pack_id, manifest.content_version, manifest.channel)
-    )
+    with tempfile.TemporaryDirectory(prefix="kiosk-publish-") as tmp:
+        try:
+            release, deltas, media = _publish_deltas(repo, group, pack, manifest, earlier, delta_bases, Path(tmp))
+        except (KioskError, sqlite3.Error, OSError) as exc:
+            raise PublishError(f"not published: the deltas could not be made ({exc})") from None
+    custom = describe_pack(manifest.pack_id, manifest.content_version, manifest.channel, release)
+    if manifest.expires_at is not None:  # the delta path checks it as the installer checks a pack's
+        custom["expires_at"] = manifest.expires_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    target = repo.add_target(group, pack, name, custom)
     assert target.path == path
-    return _result(group, target, manifest, key, already=False)
+    result = _result(group, target, manifest, key, already=False)
+    return PublishResult(**{**result.__dict__, "digest": release, "deltas": deltas, "media": media})
 
 
 def _result(group: str, target: PublishedTarget, manifest: Manifest, key: PublicKey, *, already: bool) -> PublishResult:

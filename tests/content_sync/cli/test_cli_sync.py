@@ -105,14 +105,19 @@ def test_operator_publishes_and_a_kiosk_syncs_with_the_cli(
         assert installed(data)[0] == 2
 
     listed = json.loads(run("repo", "list", repo, "--json").output)
-    assert [e["content_version"] for e in listed["groups"][GROUP]] == [1, 2]
+    assert [e["content_version"] for e in listed["groups"][GROUP] if e["kind"] == "pack"] == [1, 2]
+    assert [(e["from_version"], e["content_version"]) for e in listed["groups"][GROUP] if e["kind"] == "delta"] == [
+        (1, 2)
+    ]
     assert listed["groups"][OTHER] == []
     plain = run("repo", "list", repo)
     assert plain.exit_code == 0 and "packs/mini-test-2.kpack  pack v2" in plain.output
 
     status = json.loads(run("sync-status", "--data-dir", data.root, "--json").output)
     assert status["group"] == GROUP and status["installed_version"] == 2 and status["last_error"] is None
-    assert status["bytes_total"] > v1.stat().st_size + v2.stat().st_size
+    # v1 came as the full pack, v2 as a delta (docs/sync.md, "Delta updates")
+    assert v1.stat().st_size < status["bytes_total"] < v1.stat().st_size + v2.stat().st_size / 2
+    assert status["last_path"] == "delta"
 
     stamped = run("repo", "timestamp", repo, "--keys", keys, "--json")
     assert stamped.exit_code == 0 and json.loads(stamped.output)["timestamp_version"] > 1

@@ -34,7 +34,11 @@ def test_a_published_pack_is_a_signed_target_described_for_kiosks(
     assert result.path == f"{LANZHOU}/packs/mini-test-1.kpack" and not result.already
     assert result.length == v1.stat().st_size and result.signed_by == signing_key.public.key_id
     [entry] = group_entries(channel.repo, LANZHOU)
-    assert entry.target.custom == {"kind": "pack", "pack_id": "mini-test", "content_version": 1, "channel": "stable"}
+    custom = dict(entry.target.custom)
+    # the release's content digest and the pack's expiry ride along for the delta path
+    assert custom.pop("digest") == result.digest and len(str(result.digest)) == 64
+    assert str(custom.pop("expires_at")).endswith("Z")
+    assert custom == {"kind": "pack", "pack_id": "mini-test", "content_version": 1, "channel": "stable"}
     assert read_entry(entry.target.path, entry.target.custom) == entry.entry
     blob = channel.dir / entry.target.blob
     assert blob.read_bytes() == v1.read_bytes() and blob.name.startswith(result.sha256)
@@ -92,7 +96,10 @@ def test_pinning_a_group_to_a_version_and_clearing_it(
     channel = make_channel(tmp_path)
     for version in (1, 2, 3):
         publish_pack(channel.repo, LANZHOU, make_pack(mini_source, version=version), [signing_key.public])
-    assert [e.entry.content_version for e in group_entries(channel.repo, LANZHOU) if e.entry] == [1, 2, 3]
+    packs = [
+        e.entry.content_version for e in group_entries(channel.repo, LANZHOU) if e.entry and e.entry.kind == "pack"
+    ]
+    assert packs == [1, 2, 3]
     assert pin_version(channel.repo, LANZHOU, 2) == f"{LANZHOU}/packs/mini-test-2.kpack"
     pinned = [e.entry.content_version for e in group_entries(channel.repo, LANZHOU) if e.entry and e.entry.pinned]
     assert pinned == [2]

@@ -1,0 +1,152 @@
+"""``Installer.install_deltas`` on its own: a version built from deltas on a real data directory is
+proven, vetted and switched like a pack, keeps the old version for a rollback, and every refusal
+leaves the installed content and no staging behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from content_sync.core.errors import DiskFullError, PackError
+from content_sync.device.install import Installer, Release, rollback
+from content_sync.device.layout import DataDir
+from content_sync.pack.delta import Delta, DeltaError, make_delta
+from content_sync.pack.digest import file_digest
+from content_sync.pack.signing import SigningKey
+from content_sync.sync.publish import extract_content_db, extract_pack_file
+
+from .agent_harness import GONE, NEW_TEXT, VENUE, change_venue_text, delete_venue
+from .agent_harness import installed as installed_venues
+from .test_delta_sync import NEW_IMAGE, add_image
+
+NOW = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Case:
+    data: DataDir
+    installer: Installer
+    delta: Delta
+    media: dict[str, Path]
+    release: Release
+    v1_digest: str
+
+
+@pytest.fixture
+def case(tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey) -> Case:
+    v1 = make_pack(mini_source, version=1)
+    change_venue_text(mini_source)
+    add_image(mini_source)
+    v2 = make_pack(mini_source, version=2)
+    data = DataDir(tmp_path / "kiosk")
+    installer = Installer(data, [signing_key.public], "stable", clock=lambda: NOW)
+    installer.install(v1)
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    extract_content_db(v1, a)
+    manifest = extract_content_db(v2, b)
+    with sqlite3.connect(a) as old, sqlite3.connect(b) as new:
+        delta = make_delta(old, new)
+    old.close()
+    new.close()
+    media: dict[str, Path] = {}
+    for m in delta.media:
+        name = str(m["path"])
+        media[name] = tmp_path / name.rsplit("/", 1)[-1]
+        extract_pack_file(v2, name, media[name])
+    assert len(media) == 1 and NEW_IMAGE not in media  # the picture travels under its hash name
+    release = Release(manifest.pack_id, 2, "stable", delta.to_digest, manifest.expires_at)
+    return Case(data, installer, delta, media, release, file_digest(a).value)
+
+
+def unchanged(case: Case) -> bool:
+    pointer = case.data.read_pointer()
+    assert pointer is not None
+    return (
+        pointer.content_version == 1
+        and file_digest(case.data.version_db(pointer.current)).value == case.v1_digest
+        and not list(case.data.content.glob(".staging-*"))
+    )
+
+
+def test_a_version_built_from_a_delta_is_switched_in_and_rolls_back(case: Case) -> None:
+    done = case.installer.install_deltas([case.delta], case.media, case.release)
+    assert done.content_version == 2 and done.previous_version == 1 and done.files_written == 2
+    pointer = case.data.read_pointer()
+    assert pointer is not None and pointer.previous is not None
+    assert file_digest(case.data.version_db(pointer.current)).value == case.release.digest
+    [(name, _)] = case.media.items()
+    assert case.data.media_path(name).read_bytes() == case.media[name].read_bytes()
+    assert NEW_TEXT in installed_venues(case.data)[1][VENUE]
+    back = rollback(case.data, clock=lambda: NOW)  # the operator's undo reaches the old version
+    assert back.content_version == 1 and NEW_TEXT not in installed_venues(case.data)[1][VENUE]
+
+
+@pytest.mark.parametrize(
+    ("spoil", "error", "words"),
+    [
+        ("digest", DeltaError, "other content than the release states"),
+        ("channel", PackError, "for channel"),
+        ("version", PackError, "not newer"),
+        ("expired", PackError, "expired"),
+        ("pack", DeltaError, "not the installed one"),
+        ("no media", DeltaError, "was not downloaded"),
+        ("bad media", PackError, "does not match its hash"),
+        ("disk", DiskFullError, "disk full"),
+    ],
+)
+def test_every_refusal_leaves_the_installed_content(
+    case: Case, spoil: str, error: type[Exception], words: str, tmp_path: Path
+) -> None:
+    release, media, installer = case.release, dict(case.media), case.installer
+    if spoil == "digest":
+        release = replace(release, digest="0" * 64)
+    elif spoil == "channel":
+        release = replace(release, channel="beta")
+    elif spoil == "version":
+        release = replace(release, content_version=1)
+    elif spoil == "expired":
+        release = replace(release, expires_at=NOW - dt.timedelta(days=1))
+    elif spoil == "pack":
+        release = replace(release, pack_id="another-pack")
+    elif spoil == "no media":
+        media = {}
+    elif spoil == "bad media":
+        [(name, path)] = media.items()
+        forged = tmp_path / "forged.png"
+        forged.write_bytes(b"x" * path.stat().st_size)
+        media[name] = forged
+    elif spoil == "disk":
+        installer = Installer(case.data, installer.trusted_keys, "stable", clock=lambda: NOW, reserve_bytes=10**15)
+    with pytest.raises(error, match=words):
+        installer.install_deltas([case.delta], media, release)
+    assert unchanged(case)
+
+
+def test_a_chain_of_two_deltas_is_applied_one_after_the_other(
+    case: Case, tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path]
+) -> None:
+    delete_venue(mini_source)
+    v3 = make_pack(mini_source, version=3)
+    c = tmp_path / "c.db"
+    extract_content_db(v3, c)
+    with sqlite3.connect(tmp_path / "b.db") as v2_db, sqlite3.connect(c) as v3_db:
+        second = make_delta(v2_db, v3_db)
+    v2_db.close()
+    v3_db.close()
+    release = replace(case.release, content_version=3, digest=second.to_digest)
+    pointer = case.data.read_pointer()
+    assert pointer is not None
+    # a digest the caller computed of the current version is reused; one of another folder is not
+    stale = ("v-gone", file_digest(c))
+    done = case.installer.install_deltas([case.delta, second], case.media, release, base=stale)
+    assert done.content_version == 3 and done.previous_version == 1
+    version, venues = installed_venues(case.data)
+    assert version == 3 and GONE not in venues and NEW_TEXT in venues[VENUE]
+    now = case.data.read_pointer()
+    assert now is not None and file_digest(case.data.version_db(now.current)).value == second.to_digest
+    assert not list(case.data.content.glob(".staging-*"))
