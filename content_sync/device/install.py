@@ -229,15 +229,25 @@ class Installer:
             except MemoryError:
                 raise InstallError("the pack is too large for this kiosk's memory; nothing changed") from None
             except Exception as exc:  # a hostile pack must never surface as a traceback
-                with contextlib.suppress(OSError):
-                    recover(self.data)
-                if is_disk_full(exc):
-                    raise DiskFullError(f"{DISK_FULL}; the installed content was not changed") from None
-                if isinstance(exc, OSError) and exc.errno in READ_ONLY_ERRNOS:
-                    raise read_only_error(self.data) from None
-                if isinstance(exc, OSError):
-                    raise InstallError(f"could not write to the data folder ({exc.strerror or exc})") from None
-                raise PackError(f"refused: the pack is malformed ({type(exc).__name__})") from exc
+                malformed = PackError(f"refused: the pack is malformed ({type(exc).__name__})")
+                failure = self._plain_failure(exc, malformed)
+                raise failure from (exc if failure is malformed else None)
+
+    def _plain_failure(self, exc: Exception, malformed: KioskError) -> KioskError:
+        """An unexpected failure of an install, in one plain line (the staging is recovered first).
+
+        A full disk, a read-only folder and other write errors are said as such; anything
+        else means the pack or delta was malformed: ``malformed`` is returned.
+        """
+        with contextlib.suppress(OSError):
+            recover(self.data)
+        if is_disk_full(exc):
+            return DiskFullError(f"{DISK_FULL}; the installed content was not changed")
+        if isinstance(exc, OSError) and exc.errno in READ_ONLY_ERRNOS:
+            return read_only_error(self.data)
+        if isinstance(exc, OSError):
+            return InstallError(f"could not write to the data folder ({exc.strerror or exc})")
+        return malformed
 
     def current_damage(self) -> Damage | None:
         """The installed content database's damage, if any (a repair may then install the same version)."""
@@ -442,16 +452,10 @@ class Installer:
                 return self._install_deltas_locked(list(deltas), media, release, base)
             except (KioskError, KeyboardInterrupt, SystemExit):
                 raise
-            except Exception as exc:
-                with contextlib.suppress(OSError):
-                    recover(self.data)
-                if is_disk_full(exc):
-                    raise DiskFullError(f"{DISK_FULL}; the installed content was not changed") from None
-                if isinstance(exc, OSError) and exc.errno in READ_ONLY_ERRNOS:
-                    raise read_only_error(self.data) from None
-                if isinstance(exc, OSError):
-                    raise InstallError(f"could not write to the data folder ({exc.strerror or exc})") from None
-                raise DeltaError(f"refused: the delta is malformed ({type(exc).__name__})") from exc
+            except Exception as exc:  # a hostile delta must never surface as a traceback either
+                malformed = DeltaError(f"refused: the delta is malformed ({type(exc).__name__})")
+                failure = self._plain_failure(exc, malformed)
+                raise failure from (exc if failure is malformed else None)
 
     def _install_deltas_locked(
         self,

@@ -307,6 +307,11 @@ class I18n(Type):
         clean = check_i18n_object(data, self.max_len, self.multiline, self.required)
         return value if clean is data else i18n.dumps(clean)
 
+    def describe(self) -> str:
+        lines = "paragraphs" if self.multiline else "one line"
+        need = "required" if self.required else "optional"
+        return f"multilingual text ({need}), {lines}, up to {self.max_len} characters per language"
+
 
 # The fast path for multilingual text as the builder writes it (compact JSON, no escapes but
 # "\n"): one regular expression for its structure, tags and lengths, one character class for
@@ -338,11 +343,6 @@ def _clean_i18n_json(value: str, structure: re.Pattern[str], max_len: int, multi
     if multiline and "\\n" in value and any(s in value for s in _LINE_EDGES):
         return False
     return unicodedata.is_normalized("NFC", value)
-
-    def describe(self) -> str:
-        lines = "paragraphs" if self.multiline else "one line"
-        need = "required" if self.required else "optional"
-        return f"multilingual text ({need}), {lines}, up to {self.max_len} characters per language"
 
 
 def _json(value: str) -> Any:

@@ -354,6 +354,15 @@ def test_the_limits_table_in_the_docs_is_the_one_the_schema_generates() -> None:
     assert doc[start:end] == content_schema.limits_table(), "regenerate it: python -m content_sync.pack.content_schema"
 
 
+def test_every_declared_column_and_meta_key_says_what_it_accepts() -> None:
+    """The docs' limits table has a description for every column (multilingual text had none)."""
+    for table in content_schema.TABLES.values():
+        for column, kind in table.columns.items():
+            assert kind.describe().strip(), f"{table.name}.{column} has no description"
+    for key, kind in content_schema.META.items():
+        assert kind.describe().strip(), f"meta {key} has no description"
+
+
 def test_time_zones_are_those_of_the_shipped_tzdata() -> None:
     assert content_schema.check_time_zone("Asia/Shanghai") == "Asia/Shanghai"
     assert content_schema.check_time_zone("UTC") == "UTC"
