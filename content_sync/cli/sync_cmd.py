@@ -160,7 +160,12 @@ def repo_list(repo_dir: Path, as_json: bool) -> None:
         echo(f"{group}: {len(entries)} target(s)")
         for e in entries:
             pin = "  PINNED" if e["pinned"] else ""
-            what = f"{e['kind']} v{e['content_version']}" if e["kind"] else "unknown kind"
+            if e["kind"]:
+                what = f"{e['kind']} v{e['content_version']}"
+            elif e["path"].split("/")[2:3] == ["feeds"]:
+                what = "live feed (docs/feeds.md)"
+            else:
+                what = "unknown kind"
             echo(f"  {e['path']}  {what}  {e['length']} bytes{pin}")
 
 
