@@ -733,30 +733,36 @@ def run_feed_cycle(data: DataDir, *, clock: Clock, fetcher: Fetcher | None = Non
     now = clock().astimezone(dt.UTC)
     own = fetcher is None
     fetch = fetcher if fetcher is not None else Fetcher(now=clock)
+    start = fetch.bytes_received
     try:
-        with _device(data, clock) as device:
-            url, group = device.get(URL_SETTING), device.get(GROUP_SETTING)
-            if not url or not group:
-                return FeedCycleResult(False, "this kiosk is not set up for a channel", checked_at=now)
-            paths = SyncPaths(data)
-            try:
-                client = ChannelClient(paths.metadata, str(url), str(group), clock=clock, fetcher=TufFetcher(fetch))
-                view = client.refresh()
-            except KioskError as exc:
-                record_feed_failure(device, str(exc), now)
-                return FeedCycleResult(False, str(exc), checked_at=now)
-            except OSError as exc:
-                message = f"cannot write the kiosk's sync folder: {exc.strerror or exc}"
-                record_feed_failure(device, message, now)
-                return FeedCycleResult(False, message, checked_at=now)
-            feeds = refresh_feeds(device, client, view, paths.feeds, now)
-            ok = all(f.outcome != "failed" for f in feeds)
-            return FeedCycleResult(ok, "; ".join(f.message for f in feeds), feeds, now)
+        result = _feed_cycle(data, fetch, clock, now)
     except KioskError as exc:  # the device database cannot be opened or written
-        return FeedCycleResult(False, f"sync state cannot be written: {exc}", checked_at=now)
+        result = FeedCycleResult(False, f"sync state cannot be written: {exc}", checked_at=now)
     finally:
         if own:
             fetch.close()
+    return FeedCycleResult(result.ok, result.message, result.feeds, now, fetch.bytes_received - start)
+
+
+def _feed_cycle(data: DataDir, fetch: Fetcher, clock: Clock, now: dt.datetime) -> FeedCycleResult:
+    with _device(data, clock) as device:
+        url, group = device.get(URL_SETTING), device.get(GROUP_SETTING)
+        if not url or not group:
+            return FeedCycleResult(False, "this kiosk is not set up for a channel", checked_at=now)
+        paths = SyncPaths(data)
+        try:
+            client = ChannelClient(paths.metadata, str(url), str(group), clock=clock, fetcher=TufFetcher(fetch))
+            view = client.refresh()
+        except KioskError as exc:
+            record_feed_failure(device, str(exc), now)
+            return FeedCycleResult(False, str(exc), checked_at=now)
+        except OSError as exc:
+            message = f"cannot write the kiosk's sync folder: {exc.strerror or exc}"
+            record_feed_failure(device, message, now)
+            return FeedCycleResult(False, message, checked_at=now)
+        feeds = refresh_feeds(device, client, view, paths.feeds, now)
+        ok = all(f.outcome != "failed" for f in feeds)
+        return FeedCycleResult(ok, "; ".join(f.message for f in feeds), feeds, now)
 
 
 # --- when to run the next cycle ---------------------------------------------------------------

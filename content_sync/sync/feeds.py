@@ -257,6 +257,7 @@ class FeedCycleResult:
     message: str
     feeds: list[FeedOutcome] = field(default_factory=list)
     checked_at: dt.datetime | None = None
+    bytes_moved: int = 0  # metadata and feed files together
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -264,6 +265,7 @@ class FeedCycleResult:
             "message": self.message,
             "feeds": [f.to_json() for f in self.feeds],
             "checked_at": _iso(self.checked_at) if self.checked_at else None,
+            "bytes_moved": self.bytes_moved,
         }
 
 

@@ -81,6 +81,7 @@ def test_a_feed_reaches_the_kiosk_with_content_and_on_its_own_and_a_newer_one_re
         same = run_feed_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
         assert same.ok and [f.outcome for f in same.feeds] == ["unchanged", "unchanged"], same.message
         assert len(_feed_requests(nginx)) == 2
+        assert 0 < same.bytes_moved < 10_000  # timestamp, snapshot and the group's role: a few kilobytes
         assert _status(kiosk, "weather")["checked_at"] == samples.iso(channel.clock())
 
         # A newer forecast replaces the stored one at the next feed cycle; the content stays.
@@ -184,6 +185,16 @@ def test_a_malformed_feed_signed_by_the_county_is_refused_by_the_kiosk_too(
         refused = run_feed_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
         assert refused.feeds[0].outcome == "failed"
         assert "current.condition: [en] text of 100 characters, more than 40" in refused.feeds[0].message
+        assert _stored(kiosk, "weather")["data"]["current"]["temp_c"] == 7.4
+
+        # A signed feed larger than a feed may be is not even downloaded.
+        huge = tmp_path / "huge.json"
+        huge.write_bytes(b" " * (64 * 1024 + 1))
+        channel.repo.add_target(LANZHOU, huge, name="feeds/weather.json", custom={"kind": "feed", "feed": "weather"})
+        asked = len(_feed_requests(nginx))
+        big = run_feed_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+        assert "65537 bytes signed, more than the 65536 a feed may have" in big.feeds[0].message
+        assert len(_feed_requests(nginx)) == asked
         assert _stored(kiosk, "weather")["data"]["current"]["temp_c"] == 7.4
 
 
