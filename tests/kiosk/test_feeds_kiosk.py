@@ -300,10 +300,20 @@ def test_the_agent_fetches_feeds_on_their_own_interval_and_the_strip_follows(
                     timeout=10_000)  # fmt: skip
     label = child(page, QLabel, "operator-feed-weather")
     assert label.property("role") == "closed"
+    shoot_channel_card(kiosk, qtbot, label, "en")
+    kiosk.ctx.session.set_language("zh-Hans")
+    page = kiosk.nav.currentWidget()
+    qtbot.waitUntil(lambda: "上次错误" in child(page, QLabel, "operator-feed-weather").text(), timeout=10_000)
+    assert child(page, QLabel, "operator-feed-transport").text().startswith("尚未收到\n上次错误：")
+    assert child(page, QLabel, "operator-sync-last-error").text() == "没有错误"
+    shoot_channel_card(kiosk, qtbot, child(page, QLabel, "operator-feed-weather"), "zh-Hans")
+    kiosk.sync.stop()
+
+
+def shoot_channel_card(kiosk: Any, qtbot: Any, label: QLabel, lang: str) -> None:
     from kiosk_app.widgets.common import Card
 
-    channel_card = label
-    while not isinstance(channel_card, Card):
-        channel_card = channel_card.parentWidget()
-    shot(channel_card, "operator-feeds-en")
-    kiosk.sync.stop()
+    card: Any = label
+    while not isinstance(card, Card):
+        card = card.parentWidget()
+    shot(card, f"operator-feeds-{lang}")
