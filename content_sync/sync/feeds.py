@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tuf.api.metadata import Targets
+
 from content_sync.core.errors import KioskError
 from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
@@ -44,7 +46,7 @@ from content_sync.sync.feed_format import (
     issued_at,
     valid_until,
 )
-from content_sync.sync.repository import ChannelRepository, PublishedTarget
+from content_sync.sync.repository import ChannelRepository, PublishedTarget, role_for_group
 from content_sync.sync.trust import ChannelClient, ChannelView, OfferedTarget, TrustError
 
 Clock = Callable[[], dt.datetime]
@@ -114,12 +116,31 @@ def publish_feed(repo: ChannelRepository, group: str, kind: str, source: Path, *
     until = valid_until(feed)
     if until is not None and until <= now:
         raise FeedError(f"{kind} feed: valid_until {feed['valid_until']} has passed (now {_iso(now)})")
+    published = _published_issued_at(repo, group, name)
+    if published is not None and issued < published:
+        raise FeedError(
+            f"{kind} feed: issued_at {feed['issued_at']} is older than the feed already published"
+            f" (issued {_iso(published)}); a feed is only ever replaced by a newer one"
+        )
     custom = {"kind": FEED_KIND_FIELD, FEED_KIND_FIELD: kind, "issued_at": _iso(issued)}
     with tempfile.TemporaryDirectory(prefix="kiosk-feed-") as tmp:
         path = Path(tmp) / f"{kind}.json"
         path.write_bytes(dumps(feed))
         target: PublishedTarget = repo.add_target(group, path, name=name, custom=custom)
     return FeedPublished(group, kind, target.path, target.length, target.sha256, _iso(issued))
+
+
+def _published_issued_at(repo: ChannelRepository, group: str, name: str) -> dt.datetime | None:
+    """When the group's current feed of this name was issued, from its signed custom metadata."""
+    if group not in repo.groups():
+        return None  # add_target says so in its own words
+    signed = repo.open(role_for_group(group)).signed
+    target = signed.targets.get(f"{group}/{name}") if isinstance(signed, Targets) else None
+    custom = target.custom if target is not None and isinstance(target.custom, dict) else {}
+    try:
+        return dt.datetime.strptime(str(custom.get("issued_at")), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
 
 
 # --- the kiosk side ---------------------------------------------------------------------------
@@ -212,6 +233,12 @@ def _refresh_one(
         _mark(device, kind, now, message)
         return FeedOutcome(kind, "failed", message)
     issued = _iso(issued_at(feed))
+    if isinstance(stored, dict) and isinstance(stored.get("issued_at"), str) and issued < stored["issued_at"]:
+        # Both are UTC "...Z" strings, so they compare as times. A signed feed older than the
+        # one shown is a replay or a publisher's mistake: keep the newer one.
+        message = f"{kind} feed refused: issued {issued}, older than the one kept (issued {stored['issued_at']})"
+        _mark(device, kind, now, message)
+        return FeedOutcome(kind, "failed", message)
     device.set_sync(
         feed_key(kind),
         {

@@ -146,3 +146,15 @@ def test_feed_publish_refuses_an_unknown_group_a_missing_key_folder_and_an_unkno
     bad_kind = run("feed", "publish", source, "--repo", repo, "--keys", keys, "--group", GROUP, "--kind", "tides")
     assert bad_kind.exit_code == 2 and "'tides' is not one of 'weather', 'transport'" in bad_kind.output
     assert "Traceback" not in bad_kind.output
+
+
+def test_feed_publish_refuses_a_feed_older_than_the_one_published(tmp_path: Path, channel: tuple[Path, Path]) -> None:
+    now = _now()
+    newer = samples.write(tmp_path / "newer.json", samples.weather(now - dt.timedelta(minutes=1)))
+    older = samples.write(tmp_path / "older.json", samples.weather(now - dt.timedelta(minutes=30)))
+    assert _publish(channel, newer).exit_code == 0
+    before = _snapshot(channel[0])
+    line = one_line_error(_publish(channel, older))
+    assert "is older than the feed already published" in line, line
+    assert _snapshot(channel[0]) == before
+    assert _publish(channel, newer).exit_code == 0  # the same issue again is fine (a correction)

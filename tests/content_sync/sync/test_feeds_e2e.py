@@ -187,6 +187,13 @@ def test_a_malformed_feed_signed_by_the_county_is_refused_by_the_kiosk_too(
         assert "current.condition: [en] text of 100 characters, more than 40" in refused.feeds[0].message
         assert _stored(kiosk, "weather")["data"]["current"]["temp_c"] == 7.4
 
+        # A signed feed older than the one kept (a replay, bypassing feed publish): the newer stays.
+        replay = samples.write(tmp_path / "replay.json", samples.weather(t0 - dt.timedelta(hours=1), temp=-20))
+        channel.repo.add_target(LANZHOU, replay, name="feeds/weather.json", custom={"kind": "feed", "feed": "weather"})
+        replayed = run_feed_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+        assert "older than the one kept" in replayed.feeds[0].message, replayed.feeds[0].message
+        assert _stored(kiosk, "weather")["data"]["current"]["temp_c"] == 7.4
+
         # A signed feed larger than a feed may be is not even downloaded.
         huge = tmp_path / "huge.json"
         huge.write_bytes(b" " * (64 * 1024 + 1))
