@@ -53,6 +53,8 @@ Clock = Callable[[], dt.datetime]
 FEED_KIND_FIELD = "feed"  # the signed custom metadata of a feed target: {"kind": "feed", "feed": KIND, ...}
 #: How far in the future a feed's issued_at may lie at publish time (a publisher's clock a little ahead).
 FUTURE_SKEW = dt.timedelta(minutes=10)
+#: A kept feed issued further ahead of the kiosk's clock than this does not block an older one.
+STORED_AHEAD = dt.timedelta(hours=1)
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -233,10 +235,12 @@ def _refresh_one(
         _mark(device, kind, now, message)
         return FeedOutcome(kind, "failed", message)
     issued = _iso(issued_at(feed))
-    if isinstance(stored, dict) and isinstance(stored.get("issued_at"), str) and issued < stored["issued_at"]:
+    kept = stored.get("issued_at") if isinstance(stored, dict) else None
+    if isinstance(kept, str) and issued < kept <= _iso(now + STORED_AHEAD):
         # Both are UTC "...Z" strings, so they compare as times. A signed feed older than the
-        # one shown is a replay or a publisher's mistake: keep the newer one.
-        message = f"{kind} feed refused: issued {issued}, older than the one kept (issued {stored['issued_at']})"
+        # one shown is a replay or a publisher's mistake: keep the newer one (unless the kept
+        # one claims a time far ahead of this kiosk: it must not block every feed after it).
+        message = f"{kind} feed refused: issued {issued}, older than the one kept (issued {kept})"
         _mark(device, kind, now, message)
         return FeedOutcome(kind, "failed", message)
     device.set_sync(

@@ -204,6 +204,15 @@ def test_a_malformed_feed_signed_by_the_county_is_refused_by_the_kiosk_too(
         assert len(_feed_requests(nginx)) == asked
         assert _stored(kiosk, "weather")["data"]["current"]["temp_c"] == 7.4
 
+        # A feed issued a day ahead (a publisher's wrong clock) is kept but does not block the next one.
+        ahead = samples.write(tmp_path / "ahead.json", samples.weather(t0 + dt.timedelta(days=1), temp=1))
+        channel.repo.add_target(LANZHOU, ahead, name="feeds/weather.json", custom={"kind": "feed", "feed": "weather"})
+        assert run_feed_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock)).ok
+        assert current_weather(_stored(kiosk, "weather"), channel.clock(), SIX_HOURS) is None  # its age cannot be told
+        _publish(channel, LANZHOU, "weather", samples.weather(t0 + dt.timedelta(minutes=1), temp=2), "fixed")
+        assert run_feed_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock)).ok
+        assert _stored(kiosk, "weather")["data"]["current"]["temp_c"] == 2
+
 
 def test_a_stale_channel_keeps_the_stored_feeds_and_says_why(tmp_path: Path, signing_key: SigningKey) -> None:
     channel = make_channel(tmp_path)
