@@ -668,7 +668,7 @@ class OperatorScreen(Screen):
         feeds = state.get("feeds") if isinstance(state.get("feeds"), dict) else {}
         feed_errors = {}
         for kind in ("weather", "transport"):
-            values[f"feed-{kind}"], feed_errors[f"feed-{kind}"] = self._feed_text(feeds.get(kind))
+            values[f"feed-{kind}"], feed_errors[f"feed-{kind}"] = self._feed_text(kind, feeds.get(kind))
         for name, label in self._sync_labels.items():
             if shiboken6.isValid(label):
                 label.setText(values.get(name, "?"))
@@ -680,21 +680,27 @@ class OperatorScreen(Screen):
             if label is not None and shiboken6.isValid(label):
                 self._set_role(label, "closed" if failed else "")
 
-    def _feed_text(self, entry: Any) -> tuple[str, bool]:
-        """A live feed for the operator: how old it is and when it came, and its last error (True when one)."""
-        tr = self.ctx.tr
+    def _feed_text(self, kind: str, entry: Any) -> tuple[str, bool]:
+        """A live feed for the operator: how old it is, when it came, whether visitors still see it, and its
+        last error (True when hidden or failed: the line is shown in red)."""
+        tr, now = self.ctx.tr, self.ctx.now()
         entry = entry if isinstance(entry, dict) else {}
         stored = entry.get("feed") if isinstance(entry.get("feed"), dict) else {}
         status = entry.get("status") if isinstance(entry.get("status"), dict) else {}
         issued, fetched = parse_moment(stored.get("issued_at")), stored.get("fetched_at")
+        hidden = False
         if issued is None:
             text = tr("operator.feed_none")
         else:
-            text = tr("operator.feed_value", age=age_text(tr, issued, self.ctx.now()), fetched=self._when(str(fetched)))
+            text = tr("operator.feed_value", age=age_text(tr, issued, now), fetched=self._when(str(fetched)))
+            hours = self.ctx.config[f"feeds.{kind}_max_age_hours"]
+            hidden = now - issued > dt.timedelta(hours=hours)
+            if hidden:
+                text += "\n" + tr("operator.feed_hidden", hours=hours)
         error = status.get("error")
         if error:
             text += "\n" + tr("operator.feed_error", error=str(error))
-        return text, bool(error)
+        return text, bool(error) or hidden
 
     # -- results from the worker --------------------------------------------------------------------
     def _status_read(self, status: Any) -> None:

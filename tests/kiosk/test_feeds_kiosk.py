@@ -300,12 +300,20 @@ def test_the_agent_fetches_feeds_on_their_own_interval_and_the_strip_follows(
                     timeout=10_000)  # fmt: skip
     label = child(page, QLabel, "operator-feed-weather")
     assert label.property("role") == "closed"
+    channel.clock.advance(hours=7)  # the weather is now older than feeds.weather_max_age_hours: the operator is told
+    page.render()
+    hidden = "Hidden from visitors: older than 6 h"
+    qtbot.waitUntil(lambda: hidden in child(page, QLabel, "operator-feed-weather").text(), timeout=10_000)
+    kiosk.shell.refresh_status()  # the strip's 20-second timer, at once
+    assert forecast.text() == "No weather data yet"
+    label = child(page, QLabel, "operator-feed-weather")
     shoot_channel_card(kiosk, qtbot, label, "en")
     kiosk.ctx.session.set_language("zh-Hans")
     page = kiosk.nav.currentWidget()
     qtbot.waitUntil(lambda: "上次错误" in child(page, QLabel, "operator-feed-weather").text(), timeout=10_000)
     assert child(page, QLabel, "operator-feed-transport").text().startswith("尚未收到\n上次错误：")
     assert child(page, QLabel, "operator-sync-last-error").text() == "没有错误"
+    assert "已对游客隐藏：超过 6 小时" in child(page, QLabel, "operator-feed-weather").text()
     shoot_channel_card(kiosk, qtbot, child(page, QLabel, "operator-feed-weather"), "zh-Hans")
     kiosk.sync.stop()
 
