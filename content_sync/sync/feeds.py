@@ -107,7 +107,8 @@ def publish_feed(repo: ChannelRepository, group: str, kind: str, source: Path, *
     """Check the feed in ``source`` and sign it as ``GROUP/feeds/KIND.json`` (replacing the previous one).
 
     Refused (channel unchanged): a file that fails the format, an ``issued_at`` in the
-    future, a feed already past its ``valid_until``.
+    future or older than the published feed's (a cron replaying an old file), a feed already
+    past its ``valid_until``.
     """
     name = feed_target_name(kind)
     feed = read_feed_file(Path(source), kind)
@@ -169,10 +170,7 @@ def _sync_value(device: DeviceState, key: str) -> Any:
 
 
 def _mark(device: DeviceState, kind: str, now: dt.datetime, error: str | None) -> None:
-    previous = _sync_value(device, status_key(kind))
-    status: dict[str, Any] = {"checked_at": _iso(now), "error": error, "error_at": _iso(now) if error else None}
-    if error is None and isinstance(previous, dict):
-        status["last_error"] = previous.get("error") or previous.get("last_error")
+    status = {"checked_at": _iso(now), "error": error, "error_at": _iso(now) if error else None}
     device.set_sync(status_key(kind), status)
 
 
