@@ -181,7 +181,15 @@ def build_kiosk(
     sync = SyncAgent(data, config, clock=ctx.clock, parent=shell)
     kiosk = Kiosk(ctx, nav, shell, idle, lockdown, [_CornerHold(shell)], sync)
     sync.installed.connect(kiosk.switch_when_idle)
-    sync.feeds_updated.connect(lambda _result: shell.refresh_status())  # new weather on the strip at once
+
+    def feeds_arrived(_result: object) -> None:
+        """New weather on the strip at once; new notices when the transport page is next shown."""
+        shell.refresh_status()
+        for screen in nav.all_screens():
+            if screen.name == "transport":
+                screen.stale = True
+
+    sync.feeds_updated.connect(feeds_arrived)
     # Narration: silent at idle reset and when the visitor leaves the page (unless "keep listening").
     ctx.narration.setParent(shell)
     shell.on_reset.append(ctx.narration.reset)
