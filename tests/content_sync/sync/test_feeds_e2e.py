@@ -142,6 +142,18 @@ def test_forged_unsigned_and_other_group_feeds_are_refused_and_nothing_changes(
         assert _status(kiosk, "weather")["error"] == forged.feeds[0].message
         assert installed(kiosk)[0] == 1
 
+        # A blob longer than signed: the download stops at the signed length and is refused.
+        channel.clock.advance(minutes=5)
+        _publish(channel, LANZHOU, "weather", samples.weather(channel.clock(), temp=-6.5), "longer")
+        feeds_dir = channel.dir / "targets" / "lanzhou" / "station" / "feeds"
+        blob = next(p for p in feeds_dir.iterdir() if "-6.5" in p.read_text())
+        blob.write_bytes(blob.read_bytes() + b" " * 50_000)
+        longer = run_feed_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+        assert longer.feeds[0].outcome == "failed", longer.message
+        assert "more bytes than signed" in longer.feeds[0].message, longer.message
+        assert longer.bytes_moved < 20_000  # not the 50 kB added
+        assert _stored(kiosk, "weather") == good
+
         # A feed target added to the group's role without the county's key: the metadata is refused.
         tuf = TufChannel(tmp_path, channel.repo, channel.clock, nginx.url)
         trusted_before = (kiosk.root / "sync" / "metadata" / "timestamp.json").read_bytes()
