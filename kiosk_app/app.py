@@ -11,7 +11,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -147,10 +147,11 @@ def build_kiosk(
 
     synced = SyncStateReader(data.device_db)
 
-    def weather() -> dict | None:
+    def feed(kind: str) -> Any:
+        """The last good live feed the sync agent stored (kiosk_app.feeds checks every value it shows)."""
         try:
-            return synced.get("weather")
-        except Exception:
+            return synced.get(f"feed.{kind}")
+        except Exception:  # a locked, damaged or missing database: no feed, never a broken strip
             return None
 
     extra = {cls.name: cls for cls in extra_screens}
@@ -159,7 +160,7 @@ def build_kiosk(
     nav = Navigator(per_params=frozenset(per_params))
     ctx = AppContext(
         config=config, session=session, content=content, tasks=tasks, images=ImageCache(tasks),
-        clock=clock or kiosk_clock(config), router=nav, weather=weather, native_crash=native_crash,
+        clock=clock or kiosk_clock(config), router=nav, feed=feed, native_crash=native_crash,
         # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
         narration=NarrationPlayer(config, tasks, data.root / "cache" / "narration"),
         # QtWebEngine is imported only when the map first starts.
@@ -180,6 +181,15 @@ def build_kiosk(
     sync = SyncAgent(data, config, clock=ctx.clock, parent=shell)
     kiosk = Kiosk(ctx, nav, shell, idle, lockdown, [_CornerHold(shell)], sync)
     sync.installed.connect(kiosk.switch_when_idle)
+
+    def feeds_arrived(_result: object) -> None:
+        """New weather on the strip at once; new notices when the transport page is next shown."""
+        shell.refresh_status()
+        for screen in nav.all_screens():
+            if screen.name == "transport":
+                screen.stale = True
+
+    sync.feeds_updated.connect(feeds_arrived)
     # Narration: silent at idle reset and when the visitor leaves the page (unless "keep listening").
     ctx.narration.setParent(shell)
     shell.on_reset.append(ctx.narration.reset)

@@ -158,6 +158,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sync.url", "", "Channel address; empty means the one 'kiosk-pack sync-setup' stored.", _is_channel_url),
     Setting("sync.group", "", "Kiosk group, e.g. lanzhou/station; empty means the stored one.", _is_group),
     Setting("sync.root", "", "Root metadata file, for a kiosk that trusts no channel yet.", _is_str(500)),
+    Setting(
+        "sync.feed_interval_minutes",
+        5,
+        "How often the live feeds (weather, transport notices) are checked, apart from content.",
+        _is_int(1, 1440),
+    ),
+    Setting("feeds.weather_max_age_hours", 6, "Hide the weather once it is older than this.", _is_int(1, 72)),
+    Setting(
+        "feeds.transport_max_age_hours",
+        12,
+        "Hide transport notices when their feed is older.",
+        _is_int(1, 168),
+    ),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 

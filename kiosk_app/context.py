@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize
 
@@ -45,7 +45,7 @@ class AppContext:
     router: Router
     map: MapService  # the kiosk's web map; QtWebEngine starts after home is painted, or never without a basemap
     narration: NarrationPlayer  # the kiosk's one narration player (kiosk_app.narration)
-    weather: Callable[[], dict | None]
+    feed: Callable[[str], Any]  # the stored live feed of a kind ("weather", "transport"), as kiosk_app.feeds reads it
     layout: str = LANDSCAPE
     screen_size: QSize = field(default_factory=lambda: QSize(LAYOUTS[LANDSCAPE]))
     native_crash: NativeCrash | None = None  # the last run's native crash, if any, for the operator

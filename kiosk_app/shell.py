@@ -5,6 +5,7 @@ It wires pieces together and forwards events; it holds no content logic.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -68,7 +69,11 @@ class KioskShell(QWidget):
         )
         # Narration kept playing while browsing can be paused or stopped from any page.
         self.now_playing = NowPlayingBar(ctx, self._panel_in_view)
-        self.status = StatusStrip(ctx.now, ctx.weather)
+        self.status = StatusStrip(
+            ctx.now,
+            lambda: ctx.feed("weather"),
+            max_age=dt.timedelta(hours=ctx.config["feeds.weather_max_age_hours"]),
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -162,6 +167,10 @@ class KioskShell(QWidget):
             read_aloud_available=ctx.narration.has_voice(ctx.lang) is not False,
         )
         self.status.update_texts(ctx.tr, ctx.store.content_version)
+
+    def refresh_status(self) -> None:
+        """The status strip again (new weather from the sync agent), without touching the header."""
+        self.status.update_texts(self.ctx.tr, self.ctx.store.content_version)
 
     def _warn(self, seconds: int) -> None:
         self.overlay.message.setText(self.ctx.tr.n("idle.warning", seconds))

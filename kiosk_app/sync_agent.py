@@ -8,6 +8,11 @@ hold a thread the photos and the PIN check need). The library (``content_sync.sy
 with python-tuf and requests) is imported there too, on the first cycle, not on the way
 to the first screen.
 
+The live feeds (weather, transport notices) have their own, shorter interval
+(``sync.feed_interval_minutes``): a feed cycle refreshes the channel's metadata and the feeds
+only (``run_feed_cycle``), on the same worker, so it never runs beside a content cycle; a
+content cycle refreshes the feeds too and restarts the feed interval.
+
 A newly installed version is only *installed* by a cycle: the screens go on reading the
 version they opened until the next idle moment (the idle reset, or at once while the
 attract loop shows and nobody is at the screen), where :class:`ContentHolder` swaps it in.
@@ -31,6 +36,7 @@ from .config import KioskConfig
 
 if TYPE_CHECKING:
     from content_sync.sync.agent import CycleResult, PollPolicy
+    from content_sync.sync.feeds import FeedCycleResult
     from content_sync.sync.fetch import Fetcher
 
 log = logging.getLogger(__name__)
@@ -106,12 +112,15 @@ class SyncAgent(QObject):
     """Runs sync cycles in the background on the poll schedule; tells the GUI thread what happened.
 
     ``started`` when a cycle begins, ``finished(CycleResult)`` when it ends, ``installed`` when
-    it installed a newer version (to be switched in at the next idle moment).
+    it installed a newer version (to be switched in at the next idle moment), ``feeds_updated``
+    after every cycle that looked at the feeds (a content cycle, or a feed cycle with its
+    ``FeedCycleResult``).
     """
 
     started = Signal()
     finished = Signal(object)
     installed = Signal()
+    feeds_updated = Signal(object)
 
     def __init__(
         self,
@@ -141,6 +150,12 @@ class SyncAgent(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
+        self.feeds_running = False
+        self.last_feeds: FeedCycleResult | None = None
+        self.feed_due: dt.datetime | None = None
+        self._feed_timer = QTimer(self)
+        self._feed_timer.setSingleShot(True)
+        self._feed_timer.timeout.connect(self._feed_tick)
 
     # -- life cycle -------------------------------------------------------------------------------
     def start(self, delay_s: float = FIRST_CYCLE_DELAY_S) -> None:
@@ -154,6 +169,7 @@ class SyncAgent(QObject):
         """No further cycles; wait for one in flight (shutdown and tests)."""
         self._stopped = True
         self._timer.stop()
+        self._feed_timer.stop()
         idle = self.tasks.wait(wait_ms)
         if idle and self._fetcher is not None:  # a download still running keeps its session
             self._fetcher.close()
@@ -164,6 +180,7 @@ class SyncAgent(QObject):
         if provisioning.ready:
             log.info("sync: channel %s, group %s", provisioning.url, provisioning.group)
             self._arm(delay_s)
+            self._arm_feeds(self.feed_interval())  # the first content cycle brings the feeds
         else:
             log.info("sync: %s", provisioning.problem)
             # sync-setup may be run while the kiosk runs: look again once an interval.
@@ -171,6 +188,59 @@ class SyncAgent(QObject):
 
     def _interval(self) -> float:
         return self.policy.interval if self.policy is not None else 15 * 60.0
+
+    def feed_interval(self) -> float:
+        """Seconds between feed cycles (kiosk.toml ``sync.feed_interval_minutes``)."""
+        return 60.0 * float(self.config.values.get("sync.feed_interval_minutes", 5))
+
+    def _arm_feeds(self, seconds: float) -> None:
+        if self._stopped:
+            return
+        self.feed_due = self.clock() + dt.timedelta(seconds=seconds)
+        self._feed_timer.start(int(max(0.0, min(seconds, MAX_TIMER_WAIT_S)) * 1000))
+
+    def _feed_tick(self) -> None:
+        if self.feed_due is not None:
+            left = (self.feed_due - self.clock()).total_seconds()
+            if left > 0.5:  # woke early (timer cap) or the clock moved: wait the rest
+                self._arm_feeds(left)
+                return
+        if not self.refresh_feeds():
+            self._arm_feeds(self.feed_interval())
+
+    def refresh_feeds(self) -> bool:
+        """Run a feed cycle now, in the background; False while any cycle runs, unprovisioned or stopped."""
+        if self._stopped or self.running or self.feeds_running:
+            return False
+        if self.provisioning is None or not self.provisioning.ready:
+            return False
+        self.feeds_running = True
+        self._feed_timer.stop()
+        self.tasks.run(self._feed_cycle, self._feeds_done, self._feeds_failed)
+        return True
+
+    def _feed_cycle(self) -> FeedCycleResult:
+        """The feeds only (worker thread): the channel's metadata and the feed files, a few kilobytes."""
+        from content_sync.sync.agent import run_feed_cycle
+        from content_sync.sync.fetch import Fetcher
+
+        self.worker_threads.add(threading.get_ident())
+        if self._fetcher is None:
+            self._fetcher = self.make_fetcher() if self.make_fetcher is not None else Fetcher(now=self.clock)
+        return run_feed_cycle(self.data, clock=self.clock, fetcher=self._fetcher)
+
+    def _feeds_done(self, result: FeedCycleResult) -> None:
+        self.feeds_running = False
+        self.last_feeds = result
+        log.info("sync: feeds: %s", result.message)
+        self.feeds_updated.emit(result)
+        self._arm_feeds(self.feed_interval())
+
+    def _feeds_failed(self, exc: Exception) -> None:
+        """A bug, not a network problem (run_feed_cycle says those in words): log it, try again later."""
+        self.feeds_running = False
+        log.error("feed cycle failed: %s", exc, exc_info=exc)
+        self._arm_feeds(self.feed_interval())
 
     def _arm(self, seconds: float, *, recheck: bool = False) -> None:
         if self._stopped:
@@ -225,6 +295,9 @@ class SyncAgent(QObject):
         self.due = due
         log.info("sync: %s: %s", result.outcome, result.message)
         self.finished.emit(result)
+        if result.feeds:  # the content cycle refreshed the feeds: their interval starts again
+            self.feeds_updated.emit(result)
+            self._arm_feeds(self.feed_interval())
         if result.outcome == "installed":
             self.installed.emit()
         if self.provisioning is not None and self.provisioning.ready:

@@ -1,7 +1,8 @@
 """``kiosk-pack repo | publish | sync-setup | sync | sync-status``: channels, publishing, and a kiosk's sync.
 
 Platform side: ``repo init`` makes a channel folder and its keys, ``publish`` offers a built
-pack to a group, ``repo timestamp`` re-signs the timestamp (cron), ``repo pin``, ``repo list``,
+pack to a group, ``feed publish`` a live feed (weather, transport notices; docs/feeds.md),
+``repo timestamp`` re-signs the timestamp (cron), ``repo pin``, ``repo list``,
 ``repo add-group`` and ``repo rotate-key``. Kiosk side: ``sync-setup`` provisions a data
 directory (URL, group, root metadata), ``sync --once`` runs one cycle (the same code as the
 kiosk's agent), ``sync-status`` shows what the last cycles recorded. Every command takes
@@ -20,6 +21,8 @@ import click
 
 from ..device.layout import DataDir
 from ..sync.agent import run_cycle, run_forever, setup, sync_status
+from ..sync.feed_format import FEED_KINDS
+from ..sync.feeds import publish_feed
 from ..sync.publish import add_pack_key, group_entries, pack_keys, pin_version, publish_pack
 from ..sync.repository import ChannelRepository, create, now_utc, open_repository
 from .common import data_dir_option, echo, echo_json, fail
@@ -157,7 +160,12 @@ def repo_list(repo_dir: Path, as_json: bool) -> None:
         echo(f"{group}: {len(entries)} target(s)")
         for e in entries:
             pin = "  PINNED" if e["pinned"] else ""
-            what = f"{e['kind']} v{e['content_version']}" if e["kind"] else "unknown kind"
+            if e["kind"]:
+                what = f"{e['kind']} v{e['content_version']}"
+            elif e["path"].split("/")[2:3] == ["feeds"]:
+                what = "live feed (docs/feeds.md)"
+            else:
+                what = "unknown kind"
             echo(f"  {e['path']}  {what}  {e['length']} bytes{pin}")
 
 
@@ -244,6 +252,8 @@ def sync(data_dir: Path, once: bool, as_json: bool) -> None:
         echo_json(result.to_json())
     elif result.ok or result.outcome == "stale":
         echo(f"{result.outcome}: {result.message}")
+    if result.feeds and not as_json:
+        echo("feeds: " + "; ".join(f.message for f in result.feeds))
     if not result.ok and result.outcome != "stale":
         fail("sync failed (see the JSON above)" if as_json else result.message)
 
@@ -259,8 +269,39 @@ def sync_status_command(data_dir: Path, as_json: bool) -> None:
     if as_json:
         echo_json(status)
         return
+    feeds = status.pop("feeds", None) or {}
     for key, value in status.items():
         echo(f"{key:<18} {'-' if value is None else value}")
+    for kind, feed in feeds.items():
+        stored, checked = feed.get("feed") or {}, feed.get("status") or {}
+        echo(
+            f"{'feed ' + kind:<18} issued {stored.get('issued_at') or '-'}, fetched {stored.get('fetched_at') or '-'},"
+            f" checked {checked.get('checked_at') or '-'}, last error {checked.get('error') or '-'}"
+        )
 
 
-COMMANDS = (repo_group, publish, sync_setup, sync, sync_status_command)
+@click.group("feed")
+def feed_group() -> None:
+    """Live feeds (weather, transport notices): small signed files kiosks fetch more often than content."""
+
+
+@feed_group.command("publish")
+@click.argument("feed_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.option(
+    "--repo", "repo_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="The channel folder."
+)
+@keys_option
+@click.option("--group", required=True, help="The kiosk group to offer the feed to.")
+@click.option("--kind", required=True, type=click.Choice(FEED_KINDS), help="What the feed is (docs/feeds.md).")
+@json_option
+def feed_publish(feed_file: Path, repo_dir: Path, key_dir: Path, group: str, kind: str, as_json: bool) -> None:
+    """Check FILE (the documented JSON of its kind) and sign it as GROUP's KIND feed, replacing the previous one."""
+    result = publish_feed(_open(repo_dir, key_dir), group, kind, feed_file, clock=now_utc)
+    _done(
+        as_json,
+        result.to_json(),
+        f"{kind} feed issued {result.issued_at} published as {result.path} ({result.length} bytes)",
+    )
+
+
+COMMANDS = (repo_group, publish, feed_group, sync_setup, sync, sync_status_command)

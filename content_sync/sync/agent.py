@@ -43,6 +43,7 @@ from content_sync.device.state import DeviceState
 from content_sync.pack import delta_format
 from content_sync.pack.delta import Delta, DeltaError
 from content_sync.pack.digest import ContentDigest, file_digest
+from content_sync.sync.feeds import FeedCycleResult, FeedOutcome, feed_status, record_feed_failure, refresh_feeds
 from content_sync.sync.fetch import Fetcher, FetchError, FetchRefused, ServerBusyError, TufFetcher
 from content_sync.sync.layout import DELTA_KIND, PACK_KIND, Entry, media_target_name, read_entry
 from content_sync.sync.repository import check_group
@@ -109,6 +110,11 @@ class SyncPaths:
     def staging(self) -> Path:
         """Downloads in progress (``*.part`` resumes) and complete packs waiting to be installed."""
         return self.root / "staging"
+
+    @property
+    def feeds(self) -> Path:
+        """Where a live feed is downloaded before its check (it is then kept in the device database)."""
+        return self.root / "feeds"
 
 
 # --- provisioning ---------------------------------------------------------------------------
@@ -242,6 +248,7 @@ class CycleResult:
     path: SyncPath | None = None  # how new content came: row deltas, the full pack, or deltas refused then full
     delta_bytes: int = 0  # bytes moved for deltas and media (part of bytes_moved)
     delta_refused: str | None = None  # why a delta chain was not used after it was tried
+    feeds: tuple[FeedOutcome, ...] = ()  # the live feeds refreshed with the channel (content_sync.sync.feeds)
 
     @property
     def ok(self) -> bool:
@@ -251,6 +258,7 @@ class CycleResult:
         out = dict(self.__dict__)
         out["stale_since"] = _iso(self.stale_since)
         out["checked_at"] = _iso(self.checked_at)
+        out["feeds"] = [f.to_json() for f in self.feeds]
         out["ok"] = self.ok
         return out
 
@@ -369,9 +377,13 @@ def _cycle(
         client = ChannelClient(paths.metadata, url, group, clock=clock, fetcher=tuf)
         view = client.refresh()
     except TrustError as exc:
+        record_feed_failure(device, str(exc), now)
         return CycleResult("failed", str(exc), installed_version=installed, retry_after=tuf.retry_in)
     except KioskError as exc:
+        record_feed_failure(device, str(exc), now)
         return CycleResult("failed", str(exc), installed_version=installed)
+    # The live feeds first: small, and fresh even while a long pack download follows.
+    feeds = tuple(refresh_feeds(device, client, view, paths.feeds, now))
     base = CycleResult(
         "up-to-date",
         view.message,
@@ -379,6 +391,7 @@ def _cycle(
         installed_version=installed,
         clock_problem=view.clock_problem,
         stale_since=view.expires if view.state == "stale" else None,
+        feeds=feeds,
     )
     if view.state == "stale":
         return _with(
@@ -704,7 +717,52 @@ def sync_status(data: DataDir) -> dict[str, Any]:
         out: dict[str, Any] = {"url": device.get(URL_SETTING), "group": device.get(GROUP_SETTING)}
         for key in STATE_KEYS:
             out[key] = _sync_value(device, key)
+    out["feeds"] = feed_status(data)
     return out
+
+
+# --- the live feeds' own cycle ------------------------------------------------------------
+
+
+def run_feed_cycle(data: DataDir, *, clock: Clock, fetcher: Fetcher | None = None) -> FeedCycleResult:
+    """Refresh the channel's metadata and the feeds only (the kiosk's short feed interval); never raises a KioskError.
+
+    ``fetcher`` is the kiosk's :class:`~content_sync.sync.fetch.Fetcher` (one session for
+    every cycle); by default a fresh one.
+    """
+    now = clock().astimezone(dt.UTC)
+    own = fetcher is None
+    fetch = fetcher if fetcher is not None else Fetcher(now=clock)
+    start = fetch.bytes_received
+    try:
+        result = _feed_cycle(data, fetch, clock, now)
+    except KioskError as exc:  # the device database cannot be opened or written
+        result = FeedCycleResult(False, f"sync state cannot be written: {exc}", checked_at=now)
+    finally:
+        if own:
+            fetch.close()
+    return FeedCycleResult(result.ok, result.message, result.feeds, now, fetch.bytes_received - start)
+
+
+def _feed_cycle(data: DataDir, fetch: Fetcher, clock: Clock, now: dt.datetime) -> FeedCycleResult:
+    with _device(data, clock) as device:
+        url, group = device.get(URL_SETTING), device.get(GROUP_SETTING)
+        if not url or not group:
+            return FeedCycleResult(False, "this kiosk is not set up for a channel", checked_at=now)
+        paths = SyncPaths(data)
+        try:
+            client = ChannelClient(paths.metadata, str(url), str(group), clock=clock, fetcher=TufFetcher(fetch))
+            view = client.refresh()
+        except KioskError as exc:
+            record_feed_failure(device, str(exc), now)
+            return FeedCycleResult(False, str(exc), checked_at=now)
+        except OSError as exc:
+            message = f"cannot write the kiosk's sync folder: {exc.strerror or exc}"
+            record_feed_failure(device, message, now)
+            return FeedCycleResult(False, message, checked_at=now)
+        feeds = refresh_feeds(device, client, view, paths.feeds, now)
+        ok = all(f.outcome != "failed" for f in feeds)
+        return FeedCycleResult(ok, "; ".join(f.message for f in feeds), feeds, now)
 
 
 # --- when to run the next cycle ---------------------------------------------------------------

@@ -27,6 +27,7 @@ from content_sync.device.layout import DataDir, Pointer
 from content_sync.device.state import DeviceState, InstallRecord
 from content_sync.store.content_store import ContentStore
 
+from ..feeds import age_text, parse_moment
 from ..strings import N_
 from ..sync_agent import NOT_SET_UP
 from ..theme import PORTRAIT
@@ -542,6 +543,8 @@ class OperatorScreen(Screen):
             ("sync-bytes", N_("operator.sync_bytes"), "…"),
             ("sync-last-result", N_("operator.sync_last_result"), "…"),
             ("sync-last-error", N_("operator.sync_last_error"), "…"),
+            ("feed-weather", N_("operator.feed_weather"), "…"),
+            ("feed-transport", N_("operator.feed_transport"), "…"),
         ])  # fmt: skip
         # Filled by the sync state read, not the device status read.
         self._sync_labels = {k: v for k, v in self._async_labels.items() if k not in before}
@@ -660,14 +663,44 @@ class OperatorScreen(Screen):
             "sync-bytes": tr("operator.sync_bytes_value", last=_size(state.get("bytes_last")),
                              total=_size(state.get("bytes_total"))),
             "sync-last-result": str(state.get("last_message") or never),
-            "sync-last-error": str(state.get("last_error") or tr("operator.none")),
+            "sync-last-error": str(state.get("last_error") or tr("operator.sync_no_errors")),
         }  # fmt: skip
+        feeds = state.get("feeds") if isinstance(state.get("feeds"), dict) else {}
+        feed_errors = {}
+        for kind in ("weather", "transport"):
+            values[f"feed-{kind}"], feed_errors[f"feed-{kind}"] = self._feed_text(kind, feeds.get(kind))
         for name, label in self._sync_labels.items():
             if shiboken6.isValid(label):
                 label.setText(values.get(name, "?"))
         error = self._sync_labels.get("sync-last-error")
         if error is not None and shiboken6.isValid(error):
             self._set_role(error, "closed" if state.get("last_error") else "")
+        for name, failed in feed_errors.items():
+            label = self._sync_labels.get(name)
+            if label is not None and shiboken6.isValid(label):
+                self._set_role(label, "closed" if failed else "")
+
+    def _feed_text(self, kind: str, entry: Any) -> tuple[str, bool]:
+        """A live feed for the operator: how old it is, when it came, whether visitors still see it, and its
+        last error (True when hidden or failed: the line is shown in red)."""
+        tr, now = self.ctx.tr, self.ctx.now()
+        entry = entry if isinstance(entry, dict) else {}
+        stored = entry.get("feed") if isinstance(entry.get("feed"), dict) else {}
+        status = entry.get("status") if isinstance(entry.get("status"), dict) else {}
+        issued, fetched = parse_moment(stored.get("issued_at")), stored.get("fetched_at")
+        hidden = False
+        if issued is None:
+            text = tr("operator.feed_none")
+        else:
+            text = tr("operator.feed_value", age=age_text(tr, issued, now), fetched=self._when(str(fetched)))
+            hours = self.ctx.config[f"feeds.{kind}_max_age_hours"]
+            hidden = now - issued > dt.timedelta(hours=hours)
+            if hidden:
+                text += "\n" + tr("operator.feed_hidden", hours=hours)
+        error = status.get("error")
+        if error:
+            text += "\n" + tr("operator.feed_error", error=str(error))
+        return text, bool(error) or hidden
 
     # -- results from the worker --------------------------------------------------------------------
     def _status_read(self, status: Any) -> None:

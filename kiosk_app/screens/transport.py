@@ -1,7 +1,9 @@
-"""Getting around: airports, stations and lines, grouped by kind, nearest to this kiosk first."""
+"""Getting around: the transport notices in force (live feed), then airports, stations and lines,
+grouped by kind, nearest to this kiosk first."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QPoint
@@ -10,11 +12,21 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from content_sync.store.content_store import distance_km
 
 from .. import format as fmt
+from ..feeds import Notice, age_text, current_notices
+from ..strings import N_
 from ..widgets.common import Card, ChipRow, ScrollPage, button, text_label
 from .base import Screen
 
 # The order a traveller looks for things: how to leave the city first, then how to move in it.
 KIND_ORDER = ("airport", "rail_station", "bus_station", "metro", "brt", "tram", "bus", "ferry")
+SEVERITY_NAMES = {
+    "alert": N_("transport.severity.alert"), "warning": N_("transport.severity.warning"),
+    "info": N_("transport.severity.info"),
+}  # fmt: skip
+MODE_NAMES = {
+    "air": N_("transport.mode.air"), "rail": N_("transport.mode.rail"), "metro": N_("transport.mode.metro"),
+    "bus": N_("transport.mode.bus"), "ferry": N_("transport.mode.ferry"),
+}  # fmt: skip
 
 
 class TransportScreen(Screen):
@@ -50,11 +62,28 @@ class TransportScreen(Screen):
         # sorted() is stable: items without coordinates keep the pack's editorial order, last.
         return [(kind, sorted(by_kind[kind], key=nearest)) for kind in kinds]
 
+    def notices(self) -> list[Notice]:
+        """The live feed's notices in force now (the kiosk's clock), most urgent first; none past the limit."""
+        try:
+            record = self.ctx.feed("transport")
+        except Exception:  # an unreadable device database: no notices, the page still shows
+            record = None
+        limit = dt.timedelta(hours=self.ctx.config["feeds.transport_max_age_hours"])
+        return current_notices(record, self.ctx.now(), limit)
+
     def render(self) -> None:
         self.clear_body()
         tr, m = self.ctx.tr, self.ctx.metrics
         page = ScrollPage(m.margin, m.gap)
         self.groups = self.grouped()
+        notices = self.notices()
+        if notices:
+            heading = text_label(tr("transport.notices"), "heading")
+            heading.setObjectName("transport-notices")
+            page.add(heading)
+            now = self.ctx.now()
+            for notice in notices:
+                page.add(self._notice_card(notice, now))
         if not self.groups:
             page.add(text_label(tr("transport.none"), "heading"))
         elif len(self.groups) > 1:
@@ -110,6 +139,34 @@ class TransportScreen(Screen):
         if heading is not None:
             y = heading.mapTo(page.widget(), QPoint(0, 0)).y()
             page.verticalScrollBar().setValue(y - self.ctx.metrics.gap)
+
+    def _notice_card(self, notice: Notice, now: dt.datetime) -> Card:
+        """One notice: how urgent and for what, its title and text, until when, and how old it is."""
+        tr = self.ctx.tr
+        card = Card()
+        card.setObjectName(f"transport-notice-{notice.id}")
+        card.setProperty("severity", notice.severity)
+        layout = QVBoxLayout(card)
+        layout.setContentsMargins(20, 14, 20, 14)
+        layout.setSpacing(6)
+        role = {"alert": "closed", "warning": "closed", "info": "open"}[notice.severity]
+        kind = text_label(f"{tr(SEVERITY_NAMES[notice.severity])} · {tr(MODE_NAMES[notice.mode])}", role)
+        kind.setObjectName("transport-notice-kind")
+        layout.addWidget(kind)
+        title = text_label(tr.content(notice.title), "heading")
+        title.setObjectName("transport-notice-title")
+        layout.addWidget(title)
+        body = tr.content(notice.body).strip() if notice.body else ""
+        if body:
+            layout.addWidget(text_label(body))
+        until = notice.valid_until.astimezone(now.tzinfo)
+        shown = f"{until:%H:%M}" if until.date() == now.date() else f"{until:%Y-%m-%d %H:%M}"
+        until_text = tr("transport.notice_until", time=shown)
+        facts = f"{until_text} · {age_text(tr, notice.updated_at, now)}"
+        age = text_label(facts, "muted")
+        age.setObjectName("transport-notice-age")
+        layout.addWidget(age)
+        return card
 
     def _card(self, item: dict[str, Any]) -> Card:
         tr = self.ctx.tr

@@ -188,21 +188,26 @@ def test_the_status_strip_shows_synced_weather_with_its_age_and_follows_new_sync
     db = kiosk.ctx.content.data.device_db
     forecast = kiosk.shell.status.forecast
     try:
+
+        def stored(temp: float, condition: dict[str, str], issued: str) -> dict[str, object]:
+            """A weather feed as the sync agent keeps it (content_sync.sync.feeds)."""
+            data = {"kind": "weather", "format": 1, "issued_at": issued,
+                    "current": {"temp_c": temp, "condition": condition}, "forecast": []}  # fmt: skip
+            return {"kind": "weather", "data": data, "issued_at": issued, "fetched_at": issued, "sha256": "0" * 64}
+
         with DeviceState(db) as device:
-            device.set_sync("weather", {"temp_c": 7.4, "condition": {"zh-Hans": "晴", "en": "Sunny"},
-                                        "updated_at": "2026-11-21T09:45:00+08:00"})  # fmt: skip
+            device.set_sync("feed.weather", stored(7.4, {"zh-Hans": "晴", "en": "Sunny"}, "2026-11-21T09:45:00+08:00"))
         kiosk.ctx.session.set_language("en")
         kiosk.nav.go("home")
         text = forecast.text()
         assert "7" in text and "Sunny" in text and "45" in text, text  # 10:30 now: 45 minutes old
         with DeviceState(db) as device:
-            device.set_sync("weather", {"temp_c": -2, "condition": {"en": "Snow"},
-                                        "updated_at": "2026-11-21T10:20:00+08:00"})  # fmt: skip
+            device.set_sync("feed.weather", stored(-2, {"en": "Snow"}, "2026-11-21T10:20:00+08:00"))
         kiosk.nav.go("search")
         assert "Snow" in forecast.text() and "-2" in forecast.text() and "10" in forecast.text()
     finally:  # the demo data is shared by the whole session
         with sqlite3.connect(db) as conn:
-            conn.execute("DELETE FROM sync_state WHERE key = 'weather'")
+            conn.execute("DELETE FROM sync_state WHERE key = 'feed.weather'")
     kiosk.nav.go("home")
     assert "Snow" not in forecast.text()
 
