@@ -214,7 +214,7 @@ def test_read_only_data_folder_shows_content_and_refuses_installs(data_dir: Data
         if not ok:
             pytest.skip("cannot make a read-only folder here")
         data = DataDir(view)
-        report = ensure_content(data, installed)
+        report = ensure_content(data, installed, clock=lambda: INSTALLED_AT)
         assert report.read_only and any("read-only" in p for p in report.problems)
         with ContentStore.open(data) as store:  # the installed content is still shown
             assert store.counts()["venues"] == 3

@@ -761,7 +761,9 @@ def installed(installer: Installer, data_dir: DataDir, ctx: Ctx) -> dict[str, st
 def installer_for(case_: Case, installer: Installer) -> Installer:
     if case_.limits is None:
         return installer
-    return Installer(installer.data, installer.trusted_keys, installer.channel, limits=case_.limits)
+    return Installer(
+        installer.data, installer.trusted_keys, installer.channel, limits=case_.limits, clock=installer.clock
+    )
 
 
 def refusal(case_: Case, ctx: Ctx, installer: Installer) -> str:
