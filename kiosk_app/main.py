@@ -8,11 +8,13 @@ installed), then the window. The app itself never touches the network.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import logging
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from content_sync.core.errors import KioskError
@@ -56,7 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, clock: Callable[[], dt.datetime] | None = None) -> int:
+    """``clock``: what provisioning judges the bundled pack's expiry by (the real clock unless a test
+    runs the kiosk at a fixed moment, so that no result depends on the year)."""
     args = parse_args(argv)
     if args.describe_config:
         print(describe(), end="")
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config or data.root / "kiosk.toml")
         for problem in config.problems:
             log.warning("configuration: %s", problem)
-        report = ensure_content(data, args.bundled_pack)
+        report = ensure_content(data, args.bundled_pack, clock=clock)
         log.info("content: %s", report.message)
         for problem in report.problems:
             log.error("store: %s", problem)

@@ -30,6 +30,10 @@ from .support import DEMO_NOW
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="POSIX signals")
 
+KIOSK_AT = (
+    "import datetime as dt, sys\nfrom kiosk_app.main import main\n"
+    "at = dt.datetime.fromisoformat(sys.argv.pop(1))\nsys.exit(main(sys.argv[1:], clock=lambda: at))\n"
+)
 CONTENT_KINDS = ["truncate", "zero-first-page", "zero-middle-page", "bad-header", "garbage", "folder"]
 DEVICE_KINDS = ["truncate-pages", "zero-middle-page", "garbage", "lose-wal", "stale-journal"]
 
@@ -43,8 +47,10 @@ class RunningKiosk:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KIOSK_RECHECK_SECONDS": "0.3"}
         if bundled is not None:
             env["KIOSK_BUNDLED_PACK"] = str(bundled)
+        # ``kiosk`` with its provisioning clock at INSTALLED_AT: the bundled pack's expiry never meets the year.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk_app.main", "--data-dir", str(root), "--windowed", "800x600"],
+            [sys.executable, "-c", KIOSK_AT, INSTALLED_AT.isoformat(), "--data-dir", str(root),
+             "--windowed", "800x600"],
             stdout=self.file, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
 

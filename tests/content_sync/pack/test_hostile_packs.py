@@ -42,7 +42,7 @@ from content_sync.pack.manifest import PackLimits
 from content_sync.pack.reader import verify_pack
 from content_sync.pack.signing import SigningKey
 from content_sync.store.content_store import ContentStore
-from tests.support import MINI_SOURCE, set_version, tree_digest
+from tests.support import BUILT_AT, MINI_SOURCE, set_version, tree_digest
 
 MANIFEST = "manifest.json"
 SIGNATURES = "signatures.json"
@@ -738,7 +738,7 @@ def good_packs(tmp_path_factory: pytest.TempPathFactory, signing_key: SigningKey
     for version in (1, 2, 3):
         set_version(source, version)
         packs[version] = root / f"good-v{version}.kpack"
-        build_pack(source, packs[version], keys=[signing_key])
+        build_pack(source, packs[version], keys=[signing_key], now=BUILT_AT)
     return packs
 
 
