@@ -94,6 +94,31 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
+def _file_powers(keep: bool | None) -> int:
+    """Drop root's file powers from this thread's effective capabilities (``keep`` False), raise them
+    again from the permitted set (True), or only read them (None); returns the effective set before."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    header, data = _CapHeader(_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget failed")
+    before = int(data[0].effective)
+    powers = (1 << _CAP_DAC_OVERRIDE) | (1 << _CAP_DAC_READ_SEARCH)
+    if keep is not None:
+        data[0].effective = (before | (data[0].permitted & powers)) if keep else (before & ~powers)
+        if libc.capset(ctypes.byref(header), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset failed")
+    return before
+
+
+def drop_root_powers() -> None:
+    """For a whole child process (call it before any thread starts): files are met as any user meets them.
+
+    A kiosk runs as an ordinary user; a test kiosk started as root (CI) otherwise reads what it could not.
+    """
+    if is_root():
+        _file_powers(keep=False)
+
+
 @contextmanager
 def without_root_powers() -> Iterator[None]:
     """This thread meets file permissions as any user does, even as root (CI runs as root).
@@ -105,21 +130,11 @@ def without_root_powers() -> Iterator[None]:
     if not is_root():
         yield
         return
-    libc = ctypes.CDLL(None, use_errno=True)
-    header, data = _CapHeader(_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
-    if libc.capget(ctypes.byref(header), data) != 0:
-        raise OSError(ctypes.get_errno(), "capget failed")
-    saved = data[0].effective
-    data[0].effective &= ~((1 << _CAP_DAC_OVERRIDE) | (1 << _CAP_DAC_READ_SEARCH))
-    if libc.capset(ctypes.byref(header), data) != 0:
-        raise OSError(ctypes.get_errno(), "capset failed")
+    _file_powers(keep=False)
     try:
         yield
     finally:
-        data[0].effective = saved
-        header.version, header.pid = _CAPABILITY_VERSION_3, 0
-        if libc.capset(ctypes.byref(header), data) != 0:
-            raise OSError(ctypes.get_errno(), "capset failed: the test process keeps reduced powers")
+        _file_powers(keep=True)
 
 
 def read_anyway(path: Path) -> bytes:

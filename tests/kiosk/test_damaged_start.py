@@ -30,11 +30,15 @@ from .support import DEMO_NOW
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="POSIX signals")
 
+# ``kiosk`` as a kiosk runs it, even when the tests run as root: without root's power over files (so an
+# unreadable file is unreadable), and with its provisioning clock at INSTALLED_AT (a bundled pack's expiry
+# never meets the year).
 KIOSK_AT = (
-    "import datetime as dt, sys\nfrom kiosk_app.main import main\n"
+    "import datetime as dt, sys\nfrom tests.damaging import drop_root_powers\ndrop_root_powers()\n"
+    "from kiosk_app.main import main\n"
     "at = dt.datetime.fromisoformat(sys.argv.pop(1))\nsys.exit(main(sys.argv[1:], clock=lambda: at))\n"
 )
-CONTENT_KINDS = ["truncate", "zero-first-page", "zero-middle-page", "bad-header", "garbage", "folder"]
+CONTENT_KINDS = ["truncate", "zero-first-page", "zero-middle-page", "bad-header", "garbage", "folder", "unreadable"]
 DEVICE_KINDS = ["truncate-pages", "zero-middle-page", "garbage", "lose-wal", "stale-journal"]
 
 
@@ -47,7 +51,6 @@ class RunningKiosk:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KIOSK_RECHECK_SECONDS": "0.3"}
         if bundled is not None:
             env["KIOSK_BUNDLED_PACK"] = str(bundled)
-        # ``kiosk`` with its provisioning clock at INSTALLED_AT: the bundled pack's expiry never meets the year.
         self.proc = subprocess.Popen(
             [sys.executable, "-c", KIOSK_AT, INSTALLED_AT.isoformat(), "--data-dir", str(root),
              "--windowed", "800x600"],
@@ -114,8 +117,11 @@ def test_damaged_content_shows_the_staff_page_keeps_running_and_a_good_pack_brin
     with kiosk_on(data_dir.root, tmp_path / "kiosk.out") as kiosk:
         kiosk.wait_for("cannot show content")
         assert "is damaged" in kiosk.text and "'please ask staff' page" in kiosk.text
+        if kind == "unreadable":  # as root too: the kiosk runs without root's power over files
+            assert "it cannot be read (permission denied)" in kiosk.text, kiosk.text
         kiosk.still_running_after(2.0)  # several rechecks: no exit, no restart loop
-        Installer(data_dir, [signing_key.public], "stable", clock=lambda: INSTALLED_AT).install(installed)
+        with damaging.without_root_powers():  # the operator's install meets the file as the kiosk does
+            Installer(data_dir, [signing_key.public], "stable", clock=lambda: INSTALLED_AT).install(installed)
         kiosk.wait_for("content can be shown now")
         kiosk.still_running_after(1.0)
         assert kiosk.stop() == 0, kiosk.text
