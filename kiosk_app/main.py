@@ -8,11 +8,13 @@ installed), then the window. The app itself never touches the network.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import logging
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from content_sync.core.errors import KioskError
@@ -56,7 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, clock: Callable[[], dt.datetime] | None = None) -> int:
+    """``clock``: what provisioning judges the bundled pack's expiry by (the real clock unless a test
+    runs the kiosk at a fixed moment, so that no result depends on the year)."""
     args = parse_args(argv)
     if args.describe_config:
         print(describe(), end="")
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config or data.root / "kiosk.toml")
         for problem in config.problems:
             log.warning("configuration: %s", problem)
-        report = ensure_content(data, args.bundled_pack)
+        report = ensure_content(data, args.bundled_pack, clock=clock)
         log.info("content: %s", report.message)
         for problem in report.problems:
             log.error("store: %s", problem)
@@ -99,9 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             count = render_all(data, args.screenshots, config)
             print(f"kiosk: wrote {count} screenshots to {args.screenshots}")
             return 0
-        damaged = report.action == "damaged"  # provisioning read every page of the content database
+        # Provisioning read every page of the content database: what it found is not looked for again.
+        damage = f"{report.content_damage}; {REPAIR_ADVICE}" if report.content_damage else None
         return run_kiosk(data, config, args.windowed, crash_log, hooks, recheck_ms=int(args.recheck_seconds * 1000),
-                         damaged=damaged)  # fmt: skip
+                         damage=damage)  # fmt: skip
     finally:
         uninstall_qt_message_handler(previous)  # what Qt says while Python shuts down goes to stderr
 
@@ -109,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
 def content_problem(data: DataDir, *, thorough: bool = True) -> str | None:
     """Why the installed content cannot be shown, in plain words (None: it can, or nothing is installed).
 
-    ``thorough`` reads every page (about 1.5 ms per MB from the page cache); the start path
-    does it once, in provisioning, and again only while the content is known to be damaged.
+    ``thorough`` reads every page (about 1.5 ms per MB from the page cache): provisioning does it
+    once before the window, and the "please ask staff" window's looks do it on a background thread.
     """
     for damage in store_damage(data, thorough=thorough):
         if damage.what != DEVICE_WHAT:
@@ -119,8 +124,10 @@ def content_problem(data: DataDir, *, thorough: bool = True) -> str | None:
 
 
 def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_log: CrashLog, hooks: ExceptionHooks,
-              *, recheck_ms: int = int(RECHECK_SECONDS * 1000), damaged: bool = False) -> int:  # fmt: skip
+              *, recheck_ms: int = int(RECHECK_SECONDS * 1000), damage: str | None = None) -> int:  # fmt: skip
     """The window and its event loop, until the operator's exit or SIGTERM.
+
+    ``damage``: what provisioning found wrong with the installed content (None: nothing).
 
     Content that cannot be opened (none yet, or damaged) never ends the process: the
     "please ask staff" page shows, with what is wrong for staff, and the content is looked at
@@ -131,7 +138,7 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
 
     from .app import Kiosk, build_kiosk, kiosk_clock
     from .lockdown import Lockdown
-    from .no_content import NoContentWindow
+    from .no_content import ContentLook, NoContentWindow
     from .runtime.memory import MainThreadGC, limit_malloc_arenas
     from .runtime.signals import SignalWatcher
     from .sync_agent import SyncAgent
@@ -157,10 +164,16 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
         else:
             widget.showFullScreen()
 
-    problems: dict[str, str | None] = {"now": "damaged" if damaged else None}
+    problems: dict[str, str | None] = {"now": None}
 
-    def start() -> bool:
-        problem = content_problem(data, thorough=problems["now"] is not None)
+    def note(problem: str) -> None:
+        """Log what keeps the content off screen once, not at every look."""
+        if problem != problems["now"]:
+            log.error("cannot show content: %s; showing the 'please ask staff' page", problem)
+        problems["now"] = problem
+
+    def start(problem: str | None) -> bool:
+        """Show the kiosk unless ``problem`` (what the last look at the content found) says it cannot."""
         if problem is None:
             try:
                 # The last run's native crash, if any, is reported on the operator's status page.
@@ -168,9 +181,7 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
             except (KioskError, sqlite3.Error) as exc:
                 problem = str(exc) if isinstance(exc, KioskError) else f"the content cannot be read ({exc})"
         if problem is not None:
-            if problem != problems["now"]:
-                log.error("cannot show content: %s; showing the 'please ask staff' page", problem)
-            problems["now"] = problem
+            note(problem)
             return False
         kiosk.install_filters(app)
         hooks.show_errors_on(kiosk.nav)
@@ -197,24 +208,36 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
     signals.signalled.connect(leave)
     signals.activate()
     waiting_agents: list[SyncAgent] = []
-    if not start():
-        # No content (a new kiosk whose pack was refused): say so to visitors, keep the
-        # kiosk locked, and start as soon as an operator sideloads a pack. The application-wide
-        # filter goes before the web engine can start (app-event-filter-crash).
+    waiting_windows: list[NoContentWindow] = []
+    # Provisioning read every page of the content database just now: damage it found is not looked
+    # for again before the first frame, and otherwise the schema is read (cheap) before building.
+    if not start(damage if damage is not None else content_problem(data, thorough=False)):
+        # No content (a new kiosk whose pack was refused, or damaged content): say so to visitors, keep
+        # the kiosk locked, and start as soon as an operator sideloads or repairs a pack. The
+        # application-wide filter goes before the web engine can start (app-event-filter-crash).
         app.installEventFilter(lockdown)
+
+        def look() -> ContentLook:
+            """On the waiting window's background runner: this reads every page of the content database."""
+            problem = content_problem(data)
+            if problem is None and data.read_pointer() is None:
+                return ContentLook(False)  # nothing installed yet
+            return ContentLook(problem is None, problem)
+
         waiting = NoContentWindow(
-            lambda: data.read_pointer() is not None and content_problem(data) is None,
-            problem=lambda: problems["now"] if os.path.lexists(data.pointer_path) else None,
+            look,
+            problem=problems["now"] if os.path.lexists(data.pointer_path) else None,
             interval_ms=recheck_ms,
         )
 
         # A kiosk set up for a channel fetches its first pack by itself (in the background); the
-        # window's check then starts the kiosk at once, whose own agent takes over.
+        # window's look then starts the kiosk at once, whose own agent takes over.
         first_sync = SyncAgent(data, config, clock=kiosk_clock(config), parent=waiting)
         waiting_agents.append(first_sync)
+        waiting_windows.append(waiting)
 
-        def ready() -> None:
-            if start():
+        def ready() -> None:  # the look just found content that can be shown
+            if start(None):
                 log.info("content can be shown now: the kiosk starts")
                 first_sync.stop(0)
                 waiting.stop()
@@ -223,13 +246,20 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
             else:
                 waiting.show_problem(problems["now"])
 
+        def looked(found: ContentLook) -> None:
+            if found.problem is not None:
+                note(found.problem)
+
         waiting.ready.connect(ready)
+        waiting.looked.connect(looked)
         first_sync.installed.connect(waiting.check)
         first_sync.start(delay_s=0)
         show(waiting)
     code = app.exec()
     for agent in waiting_agents:
         agent.stop(3000)
+    for window in waiting_windows:
+        window.tasks.wait(3000)
     kiosk = started.get("kiosk")
     if kiosk is not None:
         kiosk.ctx.tasks.wait(3000)

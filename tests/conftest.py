@@ -82,4 +82,7 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     build_pack(DEMO_SOURCE, root / "demo.kpack", keys=[key], now=BUILT_AT)
     data = DataDir(root / "data")
     Installer(data, [key.public], "stable", clock=lambda: INSTALLED_AT).install(root / "demo.kpack")
+    # A provisioned kiosk has its device database: made here, not by whichever test happens to run first.
+    with DeviceState(data.device_db, lambda: INSTALLED_AT.isoformat()) as device:
+        device.trust(key.public)
     return data

@@ -6,6 +6,7 @@ takes the database's path and damages it in place; nothing here is a mock.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import random
 import shutil
@@ -77,8 +78,75 @@ def folder(path: Path) -> None:
 
 
 def unreadable(path: Path) -> None:
-    """No read permission (root reads anyway: tests using it skip as root)."""
+    """No read permission. Root reads anyway: the code under test runs :func:`without_root_powers`."""
     path.chmod(0)
+
+
+_CAPABILITY_VERSION_3 = 0x20080522
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _file_powers(keep: bool | None) -> int:
+    """Drop root's file powers from this thread's effective capabilities (``keep`` False), raise them
+    again from the permitted set (True), or only read them (None); returns the effective set before."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    header, data = _CapHeader(_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget failed")
+    before = int(data[0].effective)
+    powers = (1 << _CAP_DAC_OVERRIDE) | (1 << _CAP_DAC_READ_SEARCH)
+    if keep is not None:
+        data[0].effective = (before | (data[0].permitted & powers)) if keep else (before & ~powers)
+        if libc.capset(ctypes.byref(header), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset failed")
+    return before
+
+
+def drop_root_powers() -> None:
+    """For a whole child process (call it before any thread starts): files are met as any user meets them.
+
+    A kiosk runs as an ordinary user; a test kiosk started as root (CI) otherwise reads what it could not.
+    """
+    if is_root():
+        _file_powers(keep=False)
+
+
+@contextmanager
+def without_root_powers() -> Iterator[None]:
+    """This thread meets file permissions as any user does, even as root (CI runs as root).
+
+    Root's power to read and write any file is two capabilities (capabilities(7)); they leave this
+    thread's effective set (and threads it starts) for the block, and come back from its permitted set.
+    A file without read permission is then refused as on a kiosk whose files another user copied.
+    """
+    if not is_root():
+        yield
+        return
+    _file_powers(keep=False)
+    try:
+        yield
+    finally:
+        _file_powers(keep=True)
+
+
+def read_anyway(path: Path) -> bytes:
+    """A file's bytes even without read permission (its owner may lend it back for the read)."""
+    mode = path.stat().st_mode
+    if os.access(path, os.R_OK):
+        return path.read_bytes()
+    path.chmod(mode | 0o400)
+    try:
+        return path.read_bytes()
+    finally:
+        path.chmod(mode)
 
 
 def stale_journal(path: Path) -> None:

@@ -8,6 +8,7 @@ import json
 import shutil
 import sqlite3
 import stat
+import sys
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +25,24 @@ REALDATA = ROOT / "tests" / "data" / "realdata"
 # The shared fixtures build and install packs at these moments, never at the real time.
 BUILT_AT = dt.datetime(2026, 11, 1, 2, 0, tzinfo=dt.UTC)
 INSTALLED_AT = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # unchanged copies of shared/realdata (see its README)
+
+# ``kiosk-pack`` as a process whose clock is INSTALLED_AT: a pack the fixtures built at BUILT_AT is
+# judged (its expiry) at the same moment whatever year the tests run in (faketime runs them in others).
+_KIOSK_PACK_AT = (
+    "import datetime as dt, sys\nfrom content_sync.cli import main\n"
+    "at = dt.datetime.fromisoformat(sys.argv.pop(1))\n"
+    "main(sys.argv[1:], prog_name='kiosk-pack', obj={'clock': lambda: at})\n"
+)
+
+
+def kiosk_pack_command(*args: object, at: dt.datetime = INSTALLED_AT) -> list[str]:
+    """The command line of ``kiosk-pack ARGS`` run with its clock at ``at`` (never the wall clock)."""
+    return [sys.executable, "-c", _KIOSK_PACK_AT, at.isoformat(), *map(str, args)]
+
+
+def kiosk_pack_clock(at: dt.datetime = INSTALLED_AT) -> dict[str, object]:
+    """``obj`` for an in-process ``CliRunner().invoke(cli, args, obj=...)`` whose clock is ``at``."""
+    return {"clock": lambda: at}
 
 
 def set_version(source: Path, version: int) -> None:

@@ -21,7 +21,8 @@ from .common import KioskGroup
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """Build, sign, verify and install kiosk content packs, and inspect a kiosk's content."""
-    ctx.obj = {"debug": debug}
+    # ``obj`` may come from whoever runs the tool in-process (``main(obj={"clock": ...})``, the tests).
+    ctx.obj = {**(ctx.obj or {}), "debug": debug}
 
 
 for command in (

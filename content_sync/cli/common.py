@@ -8,6 +8,7 @@ clear or reorder the operator's terminal. Such characters are shown escaped (``\
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import traceback
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -35,6 +37,18 @@ data_dir_option = click.option(
     required=True,
     help="The kiosk's data directory (default: $KIOSK_DATA_DIR).",
 )
+
+
+def command_clock() -> Callable[[], dt.datetime]:
+    """The clock a command judges dates by (a pack's expiry, an install's time): the real one, unless
+    whoever runs the tool in-process passes another as ``main(obj={"clock": ...})``.
+
+    The tests do, so that no result depends on the year they run in; an operator has no option for it.
+    """
+    ctx = click.get_current_context(silent=True)
+    clock = (ctx.obj or {}).get("clock") if ctx is not None else None
+    return clock or (lambda: dt.datetime.now(dt.UTC))
+
 
 # Categories a terminal may act on or that hide or reorder text: controls (C0, C1, DEL), format
 # characters (bidi overrides and isolates, zero-width), surrogates, private use, unassigned,

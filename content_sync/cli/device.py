@@ -20,7 +20,7 @@ from ..device.state import DEVICE_ADVICE, DeviceState, open_device_state
 from ..pack.manifest import shown_text
 from ..pack.signing import PublicKey
 from ..store.content_store import ContentStore
-from .common import EXIT_REFUSED, data_dir_option, echo, echo_json, fail
+from .common import EXIT_REFUSED, command_clock, data_dir_option, echo, echo_json, fail
 
 
 @click.group()
@@ -98,11 +98,12 @@ def install(pack: Path, data_dir: Path, reinstall: bool, as_json: bool) -> None:
             raise
     if not writable(data.root):
         raise read_only_error(data)
-    device, note = open_device_state(data.device_db)
+    clock = command_clock()
+    device, note = open_device_state(data.device_db, aside_clock=clock)
     if note:
         echo(f"kiosk-pack: {note}", err=True)
     with device:
-        installer = Installer(data, device.trusted_keys(), device.get("channel", "stable"))
+        installer = Installer(data, device.trusted_keys(), device.get("channel", "stable"), clock=clock)
         try:
             result = installer.install(pack, reinstall=reinstall)
         except KioskError as exc:
@@ -133,7 +134,7 @@ def install(pack: Path, data_dir: Path, reinstall: bool, as_json: bool) -> None:
 @data_dir_option
 def rollback_command(data_dir: Path) -> None:
     """Switch back to the previously installed content version."""
-    pointer = rollback(DataDir(data_dir))
+    pointer = rollback(DataDir(data_dir), command_clock())
     echo(f"now showing {pointer.pack_id} content version {pointer.content_version}")
 
 

@@ -31,6 +31,16 @@ class ProvisionReport:
     problems: tuple[str, ...] = ()  # damage and a read-only folder, in plain words (for the operator)
     read_only: bool = False
 
+    @property
+    def content_damage(self) -> str | None:
+        """What is wrong with the installed content (its pointer or database), None if nothing is."""
+        return next((p for p in self.problems if is_content_damage(p)), None)
+
+
+def is_content_damage(problem: str) -> bool:
+    """Whether one of a report's ``problems`` is about the content rather than the device database or folder."""
+    return CONTENT_WHAT in problem or "content pointer" in problem
+
 
 def ensure_content(
     data: DataDir, bundled_pack: Path | None, *, clock: Callable[[], dt.datetime] | None = None
@@ -47,7 +57,7 @@ def ensure_content(
     if read_only:
         problems.append(f"the data folder {data.root} is read-only: installs are impossible")
     pointer = data.read_pointer()
-    content_damaged = any(CONTENT_WHAT in p or "content pointer" in p for p in problems)
+    content_damaged = any(is_content_damage(p) for p in problems)
     kept = "damaged" if content_damaged else "kept"
     version = pointer.content_version if pointer else None
 

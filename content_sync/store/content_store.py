@@ -8,7 +8,10 @@ Rows are read one by one and tolerantly: a signature says who made a pack, not t
 value in it makes sense, so a row whose value surprises the reader (JSON of the wrong shape,
 a date that is not a date, hours a screen cannot use, a missing id, coordinates off the
 globe, an unknown time zone) is left out of what screens get and logged once, naming its
-table, id and field. One bad row never costs a whole list, section or page.
+table, id and field. One bad row never costs a whole list, section or page. Where the store
+re-checks a declared value (time zones, moments, coordinates, tickets, aliases, accessibility,
+language lists) it uses the content schema's own checks (``pack.content_schema``), the one
+description the builder and installer vet with.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import json
 import logging
 import math
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from ..core.errors import StoreError
 from ..device.damage import CONTENT_WHAT, REPAIR_ADVICE, Damage, inspect_file, plain_sqlite_error
 from ..device.layout import DataDir, Pointer
 from ..maps.basemap import Basemap
+from ..pack import content_schema as schema
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +150,6 @@ class BadValue(ValueError):
         self.problem = problem
 
 
-COLOUR_RE = re.compile(r"#[0-9A-Fa-f]{6}")
-# Moments screens compute with: far enough from year 1 and 9999 that a day's arithmetic and a
-# change of time zone can never overflow.
-EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
-LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 MAX_MINUTES = 100_000  # a stay or a route of more than ten weeks is not a value, it is a typo
 
 
@@ -212,36 +210,40 @@ def _integer(value: Any, field: str, lo: int, hi: int) -> int:
     return value
 
 
+def _declared(check: Callable[[Any], T], value: Any, field: str) -> T:
+    """``value`` read by the content schema's own check (what install vetted it with), or BadValue.
+
+    One description of every value (``pack.content_schema``): the store re-checks with it rather
+    than with rules of its own, for a database that did not come through an install (or an older one).
+    """
+    try:
+        return check(value)
+    except schema.Invalid as exc:
+        raise BadValue(field, str(exc)) from None
+    except (TypeError, ValueError, RecursionError):  # a part of the wrong type where a check iterates
+        raise BadValue(field, "has parts of the wrong type") from None
+
+
 def _lat_lon(lat: Any, lon: Any) -> tuple[float, float]:
-    return float(_number(lat, "lat", -90, 90)), float(_number(lon, "lon", -180, 180))
+    return float(_declared(schema.LAT.check, lat, "lat")), float(_declared(schema.LON.check, lon, "lon"))
 
 
 @functools.lru_cache(maxsize=512)
 def _known_zone(name: str) -> bool:
     try:
-        hours_mod.zone(name)
-    except Exception:  # ZoneInfo may raise more than it documents for strange names
+        schema.check_time_zone(name)
+    except schema.Invalid:
         return False
     return True
 
 
 def _zone_name(value: Any, field: str = "timezone") -> str:
-    if not isinstance(value, str) or not _known_zone(value):
-        raise BadValue(field, "is not a known time zone")
-    return value
+    return _declared(schema.check_time_zone, value, field)
 
 
 def _moment(value: Any, field: str) -> dt.datetime:
-    """An aware ISO date and time, within years screens can compute with."""
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise BadValue(field, "is not a date and time") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise BadValue(field, "has no time zone offset")
-    if not (EARLIEST <= moment <= LATEST):
-        raise BadValue(field, "is out of range")
-    return moment
+    """An ISO date and time with its UTC offset, within the schema's years (screens compute with it)."""
+    return _declared(schema.check_timestamp, value, field)
 
 
 def _opt_moment(value: Any, field: str) -> dt.datetime | None:
@@ -255,7 +257,7 @@ def _opt_date(value: Any, field: str) -> dt.date | None:
         day = dt.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise BadValue(field, "is not a date") from None
-    return day  # only ever compared with days, so any real date will do
+    return day  # only ever compared with days, so any real date will do (wider than the schema's years)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -277,17 +279,8 @@ def _hours(value: str) -> dict[str, Any]:
 
 
 def _tickets(value: Any) -> list[dict[str, Any]]:
-    tickets = _json(value, "tickets", list)
-    for i, ticket in enumerate(tickets):
-        where = f"tickets[{i}]"
-        if not isinstance(ticket, dict):
-            raise BadValue(where, "expected {label, price_cny, note}")
-        _i18n_node(ticket.get("label", {}), f"{where}.label")
-        if ticket.get("price_cny") is not None:
-            _number(ticket["price_cny"], f"{where}.price_cny", 0, 1e9)
-        if ticket.get("note"):
-            _i18n_node(ticket["note"], f"{where}.note")
-    return tickets
+    result: list[dict[str, Any]] = _declared(schema.tickets_shape, _json(value, "tickets", list), "tickets")
+    return result
 
 
 def _string_map(value: Any, field: str) -> dict[str, str]:
@@ -298,17 +291,14 @@ def _string_map(value: Any, field: str) -> dict[str, str]:
 
 
 def _aliases(value: Any) -> dict[str, list[str]]:
-    data = _json(value, "aliases", dict)
-    if not all(isinstance(v, list) and all(isinstance(n, str) for n in v) for v in data.values()):
-        raise BadValue("aliases", "expected lists of names")
-    return data
+    result: dict[str, list[str]] = _declared(schema.aliases_shape, _json(value, "aliases", dict), "aliases")
+    return result
 
 
 def _accessibility(value: Any) -> dict[str, Any]:
     data = _json(value, "accessibility", dict)
-    if data.get("note"):
-        _i18n_node(data["note"], "accessibility.note")
-    return data
+    result: dict[str, Any] = _declared(schema.accessibility_shape, data, "accessibility")
+    return result
 
 
 def _texts(value: Any, field: str) -> list[str]:
@@ -319,10 +309,8 @@ def _texts(value: Any, field: str) -> list[str]:
 
 
 def _language_list(value: Any, field: str) -> list[str]:
-    data = _texts(value, field)
-    if not all(i18n.is_language_tag(tag) for tag in data):
-        raise BadValue(field, "expected a list of language tags")
-    return data
+    result: list[str] = _declared(schema.language_list, _json(value, field, list), field)
+    return result
 
 
 def _shown(value: Any) -> str:
@@ -454,7 +442,7 @@ class ContentStore:
     def themes(self) -> list[dict[str, Any]]:
         def parse(row: Sequence[Any]) -> dict[str, Any]:
             i, n, d, c = row
-            if not isinstance(c, str) or not COLOUR_RE.fullmatch(c):
+            if not isinstance(c, str) or not schema.COLOR_RE.fullmatch(c):
                 raise BadValue("color", 'expected a colour like "#1F6FB2"')
             return {"id": _ident(i), "name": _i18n(n, "name"), "description": _i18n(d, "description"), "color": c}
 

@@ -34,14 +34,14 @@ def test_home_theme_venue_and_qr(kiosk, qtbot) -> None:  # type: ignore[no-untyp
 
 def test_a_kiosk_without_content_says_so_and_starts_when_a_pack_arrives(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from content_sync.device.layout import DataDir
-    from kiosk_app.no_content import NoContentWindow
+    from kiosk_app.no_content import ContentLook, NoContentWindow
 
     data = DataDir(tmp_path / "empty")
-    window = NoContentWindow(lambda: data.read_pointer() is not None)
+    window = NoContentWindow(lambda: ContentLook(data.read_pointer() is not None))
     qtbot.addWidget(window)
     texts = [label.text() for label in window.findChildren(QLabel)]
     assert any("工作人员" in t for t in texts) and any("staff" in t for t in texts)
-    with qtbot.assertNotEmitted(window.ready):
+    with qtbot.assertNotEmitted(window.ready), qtbot.waitSignal(window.looked, timeout=1000):
         window.check()
     data.content.mkdir(parents=True)
     data.pointer_path.write_text('{"current": "v1", "previous": null, "pack_id": "x", "content_version": 1, '

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,15 @@ from .support import DEMO_NOW
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="POSIX signals")
 
-CONTENT_KINDS = ["truncate", "zero-first-page", "zero-middle-page", "bad-header", "garbage", "folder"]
+# ``kiosk`` as a kiosk runs it, even when the tests run as root: without root's power over files (so an
+# unreadable file is unreadable), and with its provisioning clock at INSTALLED_AT (a bundled pack's expiry
+# never meets the year).
+KIOSK_AT = (
+    "import datetime as dt, sys\nfrom tests.damaging import drop_root_powers\ndrop_root_powers()\n"
+    "from kiosk_app.main import main\n"
+    "at = dt.datetime.fromisoformat(sys.argv.pop(1))\nsys.exit(main(sys.argv[1:], clock=lambda: at))\n"
+)
+CONTENT_KINDS = ["truncate", "zero-first-page", "zero-middle-page", "bad-header", "garbage", "folder", "unreadable"]
 DEVICE_KINDS = ["truncate-pages", "zero-middle-page", "garbage", "lose-wal", "stale-journal"]
 
 
@@ -43,7 +52,8 @@ class RunningKiosk:
         if bundled is not None:
             env["KIOSK_BUNDLED_PACK"] = str(bundled)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk_app.main", "--data-dir", str(root), "--windowed", "800x600"],
+            [sys.executable, "-c", KIOSK_AT, INSTALLED_AT.isoformat(), "--data-dir", str(root),
+             "--windowed", "800x600"],
             stdout=self.file, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
 
@@ -107,8 +117,11 @@ def test_damaged_content_shows_the_staff_page_keeps_running_and_a_good_pack_brin
     with kiosk_on(data_dir.root, tmp_path / "kiosk.out") as kiosk:
         kiosk.wait_for("cannot show content")
         assert "is damaged" in kiosk.text and "'please ask staff' page" in kiosk.text
+        if kind == "unreadable":  # as root too: the kiosk runs without root's power over files
+            assert "it cannot be read (permission denied)" in kiosk.text, kiosk.text
         kiosk.still_running_after(2.0)  # several rechecks: no exit, no restart loop
-        Installer(data_dir, [signing_key.public], "stable", clock=lambda: INSTALLED_AT).install(installed)
+        with damaging.without_root_powers():  # the operator's install meets the file as the kiosk does
+            Installer(data_dir, [signing_key.public], "stable", clock=lambda: INSTALLED_AT).install(installed)
         kiosk.wait_for("content can be shown now")
         kiosk.still_running_after(1.0)
         assert kiosk.stop() == 0, kiosk.text
@@ -155,18 +168,24 @@ def test_a_read_only_data_folder_shows_the_installed_content(data_dir: DataDir, 
 
 
 def test_the_staff_page_says_what_is_wrong_and_keeps_checking(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from kiosk_app.no_content import NoContentWindow
+    from kiosk_app.no_content import ContentLook, NoContentWindow
     from kiosk_app.strings import Translator
 
-    state = {"ok": False, "problem": "the content database /x/content.db is damaged: it starts with zeros"}
-    window = NoContentWindow(lambda: state["ok"], problem=lambda: state["problem"], interval_ms=20)
+    first = "the content database /x/content.db is damaged: it starts with zeros"
+    state = {"ok": False, "problem": "the device database is damaged"}
+    looked_on: set[int] = set()
+
+    def look() -> ContentLook:  # stands for content_problem(thorough=True): every page read, seconds on a big pack
+        looked_on.add(threading.get_ident())
+        return ContentLook(bool(state["ok"]), None if state["ok"] else str(state["problem"]))
+
+    window = NoContentWindow(look, problem=first, interval_ms=20)
     qtbot.addWidget(window)
     window.show()
     labels = {label.text() for label in window.findChildren(QLabel) if label.isVisibleTo(window)}
     assert Translator("zh-Hans")("error.content_unavailable") in labels
     assert Translator("en")("error.content_unavailable") in labels
-    assert window.staff_line.text() == f"For staff: {state['problem']}"
-    state["problem"] = "the device database is damaged"
+    assert window.staff_line.text() == f"For staff: {first}"
     qtbot.waitUntil(lambda: window.staff_line.text() == "For staff: the device database is damaged", timeout=2000)
     assert window.timer.isActive()
     state["ok"] = True
@@ -174,6 +193,33 @@ def test_the_staff_page_says_what_is_wrong_and_keeps_checking(qtbot, tmp_path: P
         pass
     window.stop()
     assert not window.timer.isActive()
+    assert looked_on and threading.get_ident() not in looked_on  # never on the GUI thread
+    window.tasks.wait(2000)
+
+
+def test_a_slow_look_never_holds_the_gui_thread_and_is_never_doubled(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A look that takes long (a big damaged pack) leaves the window responsive, and ticks meanwhile start no other."""
+    from kiosk_app.no_content import ContentLook, NoContentWindow
+
+    release = threading.Event()
+    started: list[int] = []
+
+    def look() -> ContentLook:
+        started.append(threading.get_ident())
+        release.wait(10)
+        return ContentLook(True)
+
+    window = NoContentWindow(look, problem="damaged", interval_ms=10)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: bool(started), timeout=2000)
+    ticks = {"n": 0}
+    window.timer.timeout.connect(lambda: ticks.__setitem__("n", ticks["n"] + 1))
+    qtbot.waitUntil(lambda: ticks["n"] >= 5, timeout=2000)  # the event loop runs while the look does
+    assert len(started) == 1 and started[0] != threading.get_ident()
+    with qtbot.waitSignal(window.ready, timeout=5000):
+        release.set()
+    window.stop()
+    window.tasks.wait(2000)
 
 
 @contextmanager

@@ -35,7 +35,7 @@ from kiosk_app.web.engine import RemoteDebuggingEnabled, prepare_web_engine, rem
 from kiosk_app.web.map_html import MapPin, build_map_html
 from kiosk_app.web.surface import map_data
 from tests.kiosk.support import DEMO_NOW
-from tests.support import MINI_SOURCE, REALDATA
+from tests.support import BUILT_AT, INSTALLED_AT, MINI_SOURCE, REALDATA
 
 # An unchanged copy of shared/realdata/world_countries_z0-4.mbtiles (see tests/data/realdata/README.md).
 WORLD = REALDATA / "world_countries_z0-4.mbtiles"
@@ -111,9 +111,9 @@ def world_data(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     (source / "maps").mkdir(exist_ok=True)
     shutil.copy(WORLD, source / "maps" / "world.mbtiles")
     key = SigningKey.generate("map-tests")
-    build_pack(source, root / "world.kpack", keys=[key])
+    build_pack(source, root / "world.kpack", keys=[key], now=BUILT_AT)
     data = DataDir(root / "data")
-    Installer(data, [key.public], "stable").install(root / "world.kpack")
+    Installer(data, [key.public], "stable", clock=lambda: INSTALLED_AT).install(root / "world.kpack")
     return data
 
 

@@ -383,7 +383,7 @@ def test_a_new_kiosk_waiting_for_content_gets_its_first_pack_from_the_channel(
 ) -> None:
     """As ``kiosk`` wires it with no content: the "please ask staff" window, and an agent whose
     install makes the window's check say the kiosk can start."""
-    from kiosk_app.no_content import NoContentWindow
+    from kiosk_app.no_content import ContentLook, NoContentWindow
     from kiosk_app.sync_agent import SyncAgent
 
     channel = make_channel(tmp_path)
@@ -392,7 +392,7 @@ def test_a_new_kiosk_waiting_for_content_gets_its_first_pack_from_the_channel(
         data = channel.kiosk("kiosk-new", server.url, LANZHOU, signing_key)
         publish_pack(channel.repo, LANZHOU, v1, [signing_key.public])
         assert data.read_pointer() is None
-        waiting = NoContentWindow(lambda: data.read_pointer() is not None, interval_ms=3_600_000)
+        waiting = NoContentWindow(lambda: ContentLook(data.read_pointer() is not None), interval_ms=3_600_000)
         qtbot.addWidget(waiting)
         agent = SyncAgent(data, load_config(None), clock=channel.clock, parent=waiting,
                           make_fetcher=lambda: recording_fetcher(channel.clock))  # fmt: skip

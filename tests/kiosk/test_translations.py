@@ -21,7 +21,7 @@ from babel.messages.plurals import get_plural
 
 from kiosk_app import translations as catalogs
 from kiosk_app.strings import LANGUAGE_NAMES, REQUIRED_LANGUAGES, SOURCE_LANGUAGE, Translator
-from tests.support import MINI_SOURCE
+from tests.support import BUILT_AT, INSTALLED_AT, MINI_SOURCE
 
 LANGUAGES = catalogs.languages()
 ENGLISH = catalogs.messages(catalogs.read_catalog(SOURCE_LANGUAGE))
@@ -299,9 +299,9 @@ class TestOpenNowOnTheMiniPack:
 
         root = tmp_path_factory.mktemp("mini-kiosk")
         key = SigningKey.generate("translation-tests")
-        build_pack(MINI_SOURCE, root / "mini.kpack", keys=[key])
+        build_pack(MINI_SOURCE, root / "mini.kpack", keys=[key], now=BUILT_AT)
         data = DataDir(root / "data")
-        Installer(data, [key.public], "stable").install(root / "mini.kpack")
+        Installer(data, [key.public], "stable", clock=lambda: INSTALLED_AT).install(root / "mini.kpack")
         return data
 
     def test_one_place_open_is_singular(self, make_kiosk, lobby_config) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from content_sync.device.layout import DataDir
 from content_sync.pack.signing import SigningKey
 from tests import damaging
 from tests.content_sync.pack.test_hostile_packs import Repack
+from tests.support import kiosk_pack_command
 
 # No NUL, "<" or "&": those made the installer re-sanitise text before issue 11; this must be escaped anyway.
 HOSTILE = "\x1b[2J\x1b]0;owned\x07\u202etxt.exe\u200b\u2066x\u2069\x9b1m"
@@ -30,7 +30,7 @@ REORDERING = "\u202etxt.exe\u200b\u2066x\u2069\ufeff"
 def kp(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     import os
 
-    return subprocess.run([sys.executable, "-m", "content_sync.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run(kiosk_pack_command(*args), capture_output=True, text=True,
                           timeout=300, env={**os.environ, **(env or {})})  # fmt: skip
 
 

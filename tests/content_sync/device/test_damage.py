@@ -32,11 +32,6 @@ DAMAGING = [pytest.param(f, id=name) for name, f in damaging.DAMAGING.items()]
 HARMLESS = [pytest.param(f, id=name) for name, f in damaging.HARMLESS.items()]
 
 
-def _skip_if_root(damage: Callable[[Path], None]) -> None:
-    if damage is damaging.unreadable and damaging.is_root():
-        pytest.skip("root reads a file without read permission")
-
-
 @pytest.fixture
 def installed(data_dir: DataDir, installer: Installer, make_pack: Callable[..., Path], mini_source: Path) -> Path:
     """A kiosk with the mini pack installed; returns the pack (a good one, to repair with)."""
@@ -52,7 +47,7 @@ def current_db(data: DataDir) -> Path:
 
 
 def snapshot(path: Path) -> bytes | list[str]:
-    return sorted(p.name for p in path.iterdir()) if path.is_dir() else path.read_bytes()
+    return sorted(p.name for p in path.iterdir()) if path.is_dir() else damaging.read_anyway(path)
 
 
 # -- the content database -------------------------------------------------------------------------------
@@ -62,21 +57,23 @@ def snapshot(path: Path) -> bytes | list[str]:
 def test_damaged_content_is_said_plainly_and_a_good_pack_repairs_it(
     damage: Callable[[Path], None], data_dir: DataDir, installed: Path, signing_key: SigningKey
 ) -> None:
-    _skip_if_root(damage)
     db = current_db(data_dir)
     damage(db)
     before = snapshot(db)
-    found = store_damage(data_dir)
-    assert [d.what for d in found] == ["content database"]
-    assert "damaged" in str(found[0]) and "Error" not in str(found[0])
-    try:  # the cheap check at open sees most kinds; a zeroed page in the middle only quick_check finds
-        ContentStore.open(data_dir).close()
-    except DamagedStoreError as exc:
-        assert "install a good pack" in str(exc) and exc.path == str(db)
+    with damaging.without_root_powers():  # the kiosk as it meets an unreadable file, root or not
+        found = store_damage(data_dir)
+        assert [d.what for d in found] == ["content database"]
+        assert "damaged" in str(found[0]) and "Error" not in str(found[0])
+        if damage is damaging.unreadable:
+            assert "it cannot be read (permission denied)" in str(found[0])
+        try:  # the cheap check at open sees most kinds; a zeroed page in the middle only quick_check finds
+            ContentStore.open(data_dir).close()
+        except DamagedStoreError as exc:
+            assert "install a good pack" in str(exc) and exc.path == str(db)
 
-    # The same version repairs it (no --reinstall needed), and the damaged file is kept aside.
-    repairer = Installer(data_dir, [signing_key.public], "stable", clock=lambda: AT)
-    result = repairer.install(installed)
+        # The same version repairs it (no --reinstall needed), and the damaged file is kept aside.
+        repairer = Installer(data_dir, [signing_key.public], "stable", clock=lambda: AT)
+        result = repairer.install(installed)
     assert result.content_version == 1
     assert repairer.moved_aside == data_dir.content / "content.db.damaged-20261103T040506Z"
     assert snapshot(repairer.moved_aside) == before  # the damaged bytes, for a post-mortem
@@ -141,18 +138,19 @@ def test_a_bundled_pack_repairs_damaged_content_at_start(data_dir: DataDir, inst
 @pytest.mark.parametrize("damage", DAMAGING)
 def test_damaged_device_state_is_said_plainly_and_made_anew(damage: Callable[[Path], None], data_dir: DataDir,
                                                             signing_key: SigningKey) -> None:  # fmt: skip
-    _skip_if_root(damage)
     damage(data_dir.device_db)
-    with pytest.raises(DamagedStoreError) as raised:
-        DeviceState(data_dir.device_db)
-    assert "device database" in str(raised.value) and "damaged" in str(raised.value)
-    assert "DatabaseError" not in str(raised.value)
     before = snapshot(data_dir.device_db)
-
-    state, note = open_device_state(data_dir.device_db, aside_clock=lambda: AT)
-    with state:
-        kept = [k.key_id for k in state.trusted_keys()]
-        logged = state.install_log(1)[0].message
+    with damaging.without_root_powers():  # the kiosk as it meets an unreadable file, root or not
+        with pytest.raises(DamagedStoreError) as raised:
+            DeviceState(data_dir.device_db)
+        assert "device database" in str(raised.value) and "damaged" in str(raised.value)
+        assert "DatabaseError" not in str(raised.value)
+        if damage is damaging.unreadable:
+            assert "permission denied" in str(raised.value)
+        state, note = open_device_state(data_dir.device_db, aside_clock=lambda: AT)
+        with state:
+            kept = [k.key_id for k in state.trusted_keys()]
+            logged = state.install_log(1)[0].message
     aside = data_dir.root / "device.db.damaged-20261103T040506Z"
     assert snapshot(aside) == before
     assert note is not None and str(aside) in note and logged == note
@@ -214,7 +212,7 @@ def test_read_only_data_folder_shows_content_and_refuses_installs(data_dir: Data
         if not ok:
             pytest.skip("cannot make a read-only folder here")
         data = DataDir(view)
-        report = ensure_content(data, installed)
+        report = ensure_content(data, installed, clock=lambda: INSTALLED_AT)
         assert report.read_only and any("read-only" in p for p in report.problems)
         with ContentStore.open(data) as store:  # the installed content is still shown
             assert store.counts()["venues"] == 3

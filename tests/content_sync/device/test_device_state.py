@@ -14,6 +14,7 @@ from content_sync.device.layout import DataDir
 from content_sync.device.provision import ensure_content
 from content_sync.device.state import DEVICE_SCHEMA_VERSION, DeviceState
 from content_sync.device.sync_state import SyncStateReader
+from tests.support import INSTALLED_AT
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -49,13 +50,14 @@ def test_device_state_is_kept_apart_from_content(
 
 def test_first_start_installs_the_bundled_pack(make_pack, mini_source: Path, data_dir: DataDir) -> None:
     pack = make_pack(mini_source, version=3)
-    report = ensure_content(data_dir, pack)
+    at = lambda: INSTALLED_AT  # noqa: E731 - the pack's expiry judged at a fixed moment, never the year
+    report = ensure_content(data_dir, pack, clock=at)
     assert report.action == "installed-bundled" and report.installed_version == 3
-    again = ensure_content(data_dir, pack)
+    again = ensure_content(data_dir, pack, clock=at)
     assert again.action == "kept"
     broken = data_dir.root / "broken.kpack"
     broken.write_bytes(b"not a pack")
-    assert ensure_content(data_dir, broken).action == "kept"
+    assert ensure_content(data_dir, broken, clock=at).action == "kept"
 
 
 def test_sync_state_reader_rereads_only_after_a_write_and_never_creates_the_file(tmp_path: Path) -> None:

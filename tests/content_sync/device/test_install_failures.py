@@ -14,7 +14,7 @@ from content_sync.device.install import Installer, install_lock
 from content_sync.device.layout import DataDir
 from content_sync.pack.signing import SigningKey
 from content_sync.store.content_store import ContentStore
-from tests.support import tree_digest
+from tests.support import INSTALLED_AT, tree_digest
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def installed_v1(installer: Installer, make_pack, mini_source: Path, data_dir: D
 def test_not_enough_disk_space_is_refused_before_writing(
     installed_v1: dict[str, str], data_dir: DataDir, signing_key: SigningKey, make_pack, mini_source: Path
 ) -> None:
-    tight = Installer(data_dir, [signing_key.public], "stable", reserve_bytes=10**15)
+    tight = Installer(data_dir, [signing_key.public], "stable", reserve_bytes=10**15, clock=lambda: INSTALLED_AT)
     with pytest.raises(InstallError, match=r"disk full: the pack needs \d+ MB of free space, \d+ MB are free"):
         tight.install(make_pack(mini_source, version=2))
     assert tree_digest(data_dir.root) == installed_v1
@@ -34,14 +34,15 @@ def test_not_enough_disk_space_is_refused_before_writing(
 
 WRITE_LIMITED_INSTALL = textwrap.dedent(
     """
-    import resource, signal, sys
+    import datetime as dt, resource, signal, sys
     from content_sync.core.errors import KioskError
     from content_sync.device.install import Installer
     from content_sync.device.layout import DataDir
     from content_sync.pack.signing import PublicKey
+    AT = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # INSTALLED_AT: never the wall clock
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[4]), int(sys.argv[4])))
-    installer = Installer(DataDir(sys.argv[1]), [PublicKey.load(sys.argv[3])], "stable")
+    installer = Installer(DataDir(sys.argv[1]), [PublicKey.load(sys.argv[3])], "stable", clock=lambda: AT)
     try:
         installer.install(sys.argv[2])
     except KioskError as exc:
@@ -71,7 +72,7 @@ def test_write_failure_mid_install_leaves_content_intact(
     with ContentStore.open(data_dir) as store:
         assert store.content_version == 1
     # Once the disk has room again, the same pack installs.
-    Installer(data_dir, [signing_key.public], "stable").install(pack)
+    Installer(data_dir, [signing_key.public], "stable", clock=lambda: INSTALLED_AT).install(pack)
     with ContentStore.open(data_dir) as store:
         assert store.content_version == 2
 

@@ -26,6 +26,7 @@ from content_sync.pack.manifest import CONTENT_DB
 from content_sync.pack.reader import PackReader
 from content_sync.pack.signing import SigningKey
 from content_sync.store.content_store import ContentStore
+from tests.support import INSTALLED_AT
 
 
 def _media_exact(data: DataDir) -> list[str]:
@@ -107,7 +108,7 @@ def test_install_onto_tmpfs_which_refuses_o_direct(signing_key: SigningKey, make
     root.mkdir()
     try:
         data = DataDir(root)
-        result = Installer(data, [signing_key.public], "stable").install(pack)
+        result = Installer(data, [signing_key.public], "stable", clock=lambda: INSTALLED_AT).install(pack)
         assert result.content_version == 1
         assert _media_exact(data) == []
     finally:

@@ -15,7 +15,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from content_sync.device.layout import DataDir
 from content_sync.pack.build import build_pack
 from content_sync.pack.signing import SigningKey
 from content_sync.store.content_store import ContentStore
-from tests.support import set_version
+from tests.support import BUILT_AT, kiosk_pack_command, set_version
 
 ROUNDS = 30
 WAV_BYTES = 384 * 1024
@@ -56,7 +55,7 @@ def _big_source(src: Path, venues: int = 60) -> None:
 
 
 def _install_cmd(pack: Path, data: DataDir) -> list[str]:
-    return [sys.executable, "-m", "content_sync.cli", "install", str(pack), "--data-dir", str(data.root)]
+    return kiosk_pack_command("install", pack, "--data-dir", data.root)
 
 
 def _check_consistent(data: DataDir) -> int:
@@ -86,7 +85,7 @@ def test_sigkill_at_any_moment_leaves_old_or_new_content(
     _big_source(mini_source)
     set_version(mini_source, 2)
     v2 = tmp_path / "v2.kpack"
-    build_pack(mini_source, v2, keys=[signing_key])
+    build_pack(mini_source, v2, keys=[signing_key], now=BUILT_AT)
     pristine = tmp_path / "pristine"
     shutil.copytree(data_dir.root, pristine)
 

@@ -7,6 +7,7 @@ not. Here the kiosk's copies are damaged by hand between two installs.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,10 @@ from click.testing import CliRunner
 from content_sync.cli import main as cli
 from content_sync.device.install import Installer
 from content_sync.device.layout import DataDir
+from content_sync.pack.reader import PackReader
 from content_sync.store.content_store import ContentStore
 from tests.content_sync.device.test_install_io import _add_odd_sizes
+from tests.support import kiosk_pack_clock
 
 
 def media_files(data: DataDir) -> dict[str, Path]:
@@ -93,6 +96,23 @@ def test_kiosk_pack_install_says_how_many_media_it_replaced(
     first, second = packs
     installer.install(first)
     damage(next(iter(media_files(data_dir).values())))
-    result = CliRunner().invoke(cli, ["install", str(second), "--data-dir", str(data_dir.root), "--json"])
+    args = ["install", str(second), "--data-dir", str(data_dir.root), "--json"]
+    result = CliRunner().invoke(cli, args, obj=kiosk_pack_clock())  # the pack's expiry judged at INSTALLED_AT
     assert result.exit_code == 0, result.output
     assert '"media_repaired": 1' in result.output
+
+
+def test_kiosk_pack_install_judges_expiry_by_the_clock_it_is_given(
+    data_dir: DataDir, packs: tuple[Path, Path], installer: Installer
+) -> None:
+    """What keeps the test above off the wall clock: the command's clock, not the year it runs in."""
+    first, second = packs
+    installer.install(first)
+    with PackReader(second) as reader:
+        expires = reader.manifest().expires_at
+    assert expires is not None
+    args = ["install", str(second), "--data-dir", str(data_dir.root)]
+    late = CliRunner().invoke(cli, args, obj=kiosk_pack_clock(expires + dt.timedelta(seconds=1)))
+    assert late.exit_code == 1 and "expired" in late.output, late.output
+    on_time = CliRunner().invoke(cli, args, obj=kiosk_pack_clock(expires - dt.timedelta(seconds=1)))
+    assert on_time.exit_code == 0, on_time.output

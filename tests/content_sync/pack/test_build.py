@@ -18,6 +18,7 @@ from content_sync.pack.content_db import write_content_db
 from content_sync.pack.manifest import MANIFEST, parse_manifest
 from content_sync.pack.signing import SigningKey
 from content_sync.pack.source import load_source
+from tests.support import BUILT_AT
 
 
 def edit_yaml(path: Path, change) -> None:
@@ -41,7 +42,7 @@ def test_every_problem_is_reported_with_file_and_field(mini_source: Path, tmp_pa
     (mini_source / "notices.yaml").write_text("- id: x\n  title: {en: [unclosed\n", encoding="utf-8")
     out = tmp_path / "out.kpack"
     with pytest.raises(BuildError) as caught:
-        build_pack(mini_source, out)
+        build_pack(mini_source, out, now=BUILT_AT)
     text = "\n".join(str(p) for p in caught.value.problems)
     expected = [
         "venues.yaml: zhongshan-iron-bridge.name.en: missing translation",
@@ -63,7 +64,7 @@ def test_every_problem_is_reported_with_file_and_field(mini_source: Path, tmp_pa
 def test_media_must_be_what_its_name_says(mini_source: Path, tmp_path: Path) -> None:
     (mini_source / "media" / "bridge.png").write_bytes(b"#!/bin/sh\necho not an image\n")
     with pytest.raises(BuildError) as caught:
-        build_pack(mini_source, tmp_path / "out.kpack")
+        build_pack(mini_source, tmp_path / "out.kpack", now=BUILT_AT)
     assert any("content is not a PNG file" in p.message for p in caught.value.problems)
 
 
@@ -73,7 +74,7 @@ def test_markup_is_stripped_at_build_with_a_warning(mini_source: Path, tmp_path:
         lambda v: v[0]["description"].update(en="Lovely <script>alert(1)</script><b>bridge</b>"),
     )
     out = tmp_path / "out.kpack"
-    _manifest, problems = build_pack(mini_source, out, keys=[signing_key])
+    _manifest, problems = build_pack(mini_source, out, keys=[signing_key], now=BUILT_AT)
     assert any(p.warning and "markup removed" in p.message for p in problems)
     with zipfile.ZipFile(out) as zf:
         db_bytes = zf.read("content.db")
@@ -82,7 +83,7 @@ def test_markup_is_stripped_at_build_with_a_warning(mini_source: Path, tmp_path:
 
 def test_manifest_lists_every_file_with_hash_and_size(mini_source: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.kpack"
-    build_pack(mini_source, out)
+    build_pack(mini_source, out, now=BUILT_AT)
     with zipfile.ZipFile(out) as zf:
         manifest = parse_manifest(zf.read(MANIFEST))
         names = set(zf.namelist())

@@ -12,7 +12,7 @@ from content_sync.device.layout import DataDir
 from content_sync.pack.build import build_pack
 from content_sync.pack.signing import SigningKey
 from content_sync.store.content_store import ContentStore
-from tests.support import DEMO_SOURCE
+from tests.support import BUILT_AT, DEMO_SOURCE, INSTALLED_AT
 
 SH = ZoneInfo("Asia/Shanghai")
 LANZHOU = (35.5, 37.2, 102.9, 104.6)  # lat/lon box of Lanzhou municipality
@@ -23,10 +23,10 @@ TIANSHUI = (34.1, 35.2, 104.5, 106.8)
 def demo(tmp_path_factory: pytest.TempPathFactory) -> ContentStore:
     root = tmp_path_factory.mktemp("demo")
     key = SigningKey.generate("demo-test")
-    _manifest, problems = build_pack(DEMO_SOURCE, root / "demo.kpack", keys=[key])
+    _manifest, problems = build_pack(DEMO_SOURCE, root / "demo.kpack", keys=[key], now=BUILT_AT)
     assert problems == [], [str(p) for p in problems]
     data = DataDir(root / "kiosk")
-    Installer(data, [key.public], "stable").install(root / "demo.kpack")
+    Installer(data, [key.public], "stable", clock=lambda: INSTALLED_AT).install(root / "demo.kpack")
     with ContentStore.open(data) as store:
         yield store
 

@@ -42,7 +42,7 @@ from content_sync.pack.manifest import PackLimits
 from content_sync.pack.reader import verify_pack
 from content_sync.pack.signing import SigningKey
 from content_sync.store.content_store import ContentStore
-from tests.support import MINI_SOURCE, set_version, tree_digest
+from tests.support import BUILT_AT, MINI_SOURCE, set_version, tree_digest
 
 MANIFEST = "manifest.json"
 SIGNATURES = "signatures.json"
@@ -738,7 +738,7 @@ def good_packs(tmp_path_factory: pytest.TempPathFactory, signing_key: SigningKey
     for version in (1, 2, 3):
         set_version(source, version)
         packs[version] = root / f"good-v{version}.kpack"
-        build_pack(source, packs[version], keys=[signing_key])
+        build_pack(source, packs[version], keys=[signing_key], now=BUILT_AT)
     return packs
 
 
@@ -761,7 +761,9 @@ def installed(installer: Installer, data_dir: DataDir, ctx: Ctx) -> dict[str, st
 def installer_for(case_: Case, installer: Installer) -> Installer:
     if case_.limits is None:
         return installer
-    return Installer(installer.data, installer.trusted_keys, installer.channel, limits=case_.limits)
+    return Installer(
+        installer.data, installer.trusted_keys, installer.channel, limits=case_.limits, clock=installer.clock
+    )
 
 
 def refusal(case_: Case, ctx: Ctx, installer: Installer) -> str:

@@ -70,6 +70,10 @@ VENUE_CASES = {
     "coordinates that are text": ("lat", "north"),
     "a NULL id": ("id", None),
     "tags that are not texts": ("tags", "[1, 2]"),
+    # The store reads with the content schema's own checks (the one description install vets with):
+    "a ticket with a key the schema does not know": ("tickets", '[{"label": {"en": "Adult"}, "fee": "secret"}]'),
+    "a ticket price beyond the schema's range": ("tickets", '[{"label": {"en": "Adult"}, "price_cny": 500000}]'),
+    "aliases under something that is not a language tag": ("aliases", '{"not a tag!": ["Museum"]}'),
 }  # fmt: skip
 
 
