@@ -48,7 +48,7 @@ from tuf.api.serialization import DeserializationError
 from tuf.repository import Repository
 
 from content_sync.core.errors import KioskError
-from content_sync.core.fsio import fsync_dir
+from content_sync.core.fsio import fsync_dir, fsync_file
 
 try:
     import fcntl
@@ -251,12 +251,18 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _copy_blob(source: Path, blob: Path) -> None:
-    """Copy a target's file to its served blob (world-readable)."""
+    """Copy a target's file to its served blob, flushed to disk with its folder entry.
+
+    Done before the metadata that names the blob is signed: after a power cut on the
+    publisher, signed metadata never names a truncated or missing blob.
+    """
     served_dir(blob.parent)
     tmp = blob.with_name(f".tmp-{blob.name}")
     shutil.copyfile(source, tmp)
     os.chmod(tmp, SERVED_FILE_MODE)
+    fsync_file(tmp)
     os.replace(tmp, blob)
+    fsync_dir(blob.parent)
 
 
 def _is_inside(child: Path, parent: Path) -> bool:

@@ -1,4 +1,4 @@
-"""What a channel leaves on the publisher's disk: modes a web server can read."""
+"""What a channel leaves on the publisher's disk: modes a web server can read, blobs flushed before signing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from content_sync.sync.repository import create
+from content_sync.sync.repository import create, role_for_group
 from tests.content_sync.sync.test_tuf_channel import LANZHOU, FakeClock
 
 
@@ -41,3 +41,31 @@ def test_every_served_file_is_world_readable_and_every_folder_listable(tmp_path:
     assert not [p for p in repo.dir.rglob(".tmp-*")]
     for key in (tmp_path / "keys").glob("*.pem"):  # private keys stay the publisher's own
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_a_blob_is_on_disk_before_the_metadata_naming_it_is_signed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A power cut between the two must never leave signed metadata naming a truncated blob:
+    # the blob's bytes and its folder entry are flushed before the group's metadata is written.
+    repo = create(tmp_path / "channel", tmp_path / "keys", clock=FakeClock(), groups=(LANZHOU,))
+    flushed: list[int] = []  # inodes, in the order they were fsynced
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        flushed.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    source = tmp_path / "pack-2.kpack"
+    source.write_bytes(b"new pack" * 1000)
+    target = repo.add_target(LANZHOU, source, "packs/demo-2.kpack", {"kind": "pack"})
+    blob = repo.dir / target.blob
+    group_md = sorted(
+        repo.metadata_dir.glob(f"*.{role_for_group(LANZHOU)}.json"), key=lambda p: int(p.name.split(".")[0])
+    )
+    newest_group = group_md[-1].stat().st_ino
+    assert blob.stat().st_ino in flushed, "the blob was never flushed"
+    assert blob.parent.stat().st_ino in flushed, "the blob's folder entry was never flushed"
+    assert flushed.index(blob.stat().st_ino) < flushed.index(newest_group)
+    assert flushed.index(blob.parent.stat().st_ino) < flushed.index(newest_group)
