@@ -190,7 +190,8 @@ class Choice:
 def choose(entries: list[Entry], installed: int | None, channel: str) -> Choice:
     """Pick the pack for this kiosk: the pin if any, else the newest; never below ``installed``.
 
-    Targets of other kinds (deltas, for now) and packs of another pack channel are skipped.
+    Only full packs of this pack channel are candidates: deltas are a way to reach the chosen
+    pack (:func:`plan_deltas`), media and other kinds are what deltas need or newer publishers offer.
     """
     packs = [e for e in entries if e.kind == PACK_KIND and (e.channel is None or e.channel == channel)]
     pinned = next((e for e in packs if e.pinned), None)
