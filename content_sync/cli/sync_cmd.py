@@ -157,7 +157,8 @@ def repo_list(repo_dir: Path, as_json: bool) -> None:
         echo(f"{group}: {len(entries)} target(s)")
         for e in entries:
             pin = "  PINNED" if e["pinned"] else ""
-            what = f"{e['kind']} v{e['content_version']}" if e["kind"] else "unknown kind"
+            version = f" v{e['content_version']}" if e["content_version"] is not None else ""
+            what = f"{e['kind']}{version}" if e["kind"] else "unknown kind"
             echo(f"  {e['path']}  {what}  {e['length']} bytes{pin}")
 
 

@@ -43,8 +43,16 @@ from content_sync.device.state import DeviceState
 from content_sync.pack import delta_format
 from content_sync.pack.delta import Delta, DeltaError
 from content_sync.pack.digest import ContentDigest, file_digest
+from content_sync.pack.release import vouched_manifest
 from content_sync.sync.fetch import Fetcher, FetchError, FetchRefused, ServerBusyError, TufFetcher
-from content_sync.sync.layout import DELTA_KIND, PACK_KIND, Entry, media_target_name, read_entry
+from content_sync.sync.layout import (
+    DELTA_KIND,
+    PACK_KIND,
+    Entry,
+    media_target_name,
+    read_entry,
+    release_target_name,
+)
 from content_sync.sync.repository import check_group
 from content_sync.sync.trust import ChannelClient, ChannelConfigError, ChannelView, OfferedTarget, TrustError, provision
 
@@ -586,8 +594,38 @@ def _delta_update(
         if have.value != start:
             return refused("the installed content is not the release the deltas start from")
         known = (pointer.current, have)
+    # What the pack key signed for the goal: checked before a delta is downloaded (and again by
+    # the installer before switching), so a channel key alone can never decide the content.
+    statement_target = offers.get(f"{group}/{release_target_name(goal.pack_id, goal.content_version)}")
+    if statement_target is None:
+        return refused(f"the channel offers no signed release statement for content version {goal.content_version}")
+    statement_file = paths.staging / _staged_name(statement_target)
+    try:
+        fetch.download(
+            client.url_of(statement_target),
+            statement_file,
+            expected_length=statement_target.length,
+            expected_sha256=statement_target.sha256,
+        )
+        vouched_manifest(
+            statement_file,
+            installer.trusted_keys,
+            pack_id=goal.pack_id,
+            content_version=goal.content_version,
+            channel=installer.channel,
+            now=installer.clock(),
+        )
+    except ServerBusyError as exc:
+        return _with(fail, message=f"download of a delta paused: {exc}", retry_after=exc.retry_in)
+    except FetchRefused as exc:
+        return refused(f"the release statement was refused: {exc}")
+    except FetchError as exc:
+        return _with(fail, message=f"download of a delta failed: {exc}")
+    except PackError as exc:
+        statement_file.unlink(missing_ok=True)
+        return refused(f"the deltas' release is not vouched for by a trusted pack key: {exc}")
     deltas: list[Delta] = []
-    staged: list[Path] = []
+    staged: list[Path] = [statement_file]
     try:
         for _entry, t in plan.deltas:
             dest = paths.staging / _staged_name(t)
@@ -604,7 +642,7 @@ def _delta_update(
                 if offered is None:
                     return refused(f"the channel does not offer {name}, which the deltas need")
                 wanted[name] = offered
-        total = plan.size + sum(t.length for t in wanted.values())
+        total = plan.size + statement_target.length + sum(t.length for t in wanted.values())
         if total >= plan.budget:
             return refused(f"deltas and media ({total} bytes) are not below the share allowed of the full pack")
         media: dict[str, Path] = {}
@@ -621,7 +659,9 @@ def _delta_update(
         return _with(fail, message=f"download of a delta failed: {exc}")
     except DeltaError as exc:
         return refused(f"a delta was refused: {exc}")
-    release = Release(goal.pack_id, goal.content_version, goal.channel or channel, str(goal.digest), _expiry(full))
+    release = Release(
+        goal.pack_id, goal.content_version, goal.channel or channel, str(goal.digest), _expiry(full), statement_file
+    )
     try:
         done = installer.install_deltas(deltas, media, release, base=known)
     except (DeltaError, PackError) as exc:
