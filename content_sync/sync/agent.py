@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from tuf.api import exceptions as tuf_exceptions
 
 from content_sync.core.errors import KioskError, PackError
+from content_sync.device.fallback import failed_version
 from content_sync.device.install import Installer, Release
 from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
@@ -399,6 +400,19 @@ def _cycle(
     if choice.entry is None:
         _clean_staging(paths.staging, None)
         return _with(base, outcome=choice.outcome, message=choice.message)
+    failed = failed_version(device)
+    if failed and (failed.get("pack_id"), failed.get("content_version")) == (
+        choice.entry.pack_id,
+        choice.entry.content_version,
+    ):  # this kiosk went back from that version: switching to it again would fail again
+        _clean_staging(paths.staging, None)
+        return _with(
+            base,
+            outcome="held",
+            message=f"content version {choice.entry.content_version} could not be opened on this kiosk"
+            f" ({failed.get('why')}); it stays on version {installed} until a newer version is published"
+            " (or an operator installs one with 'kiosk-pack install')",
+        )
     target = next(t for t in view.targets if t.path == choice.entry.path)
     channel = str(device.get("channel", "stable"))
     keys = device.trusted_keys()
