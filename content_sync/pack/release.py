@@ -3,11 +3,12 @@
 A kiosk that builds a version from row deltas never holds the pack, so nothing the pack key
 signed would reach it; a channel's group key alone would decide what it shows. The
 statement closes that gap: it is the pack's very ``manifest.json`` and ``signatures.json``
-bytes in a small ZIP (about half the manifest's size), published beside the deltas. Before switching in a version built
-from deltas, the kiosk checks the statement exactly as it checks a pack (a trusted pack key's
-signature, pack id, version, channel, expiry) and requires the content it built to have the
-manifest's ``content_digest``. A manifest without one (built before it was recorded) is
-never reached by deltas. See docs/deltas.md, "Who vouches for a delta".
+bytes in a small deflated ZIP (3.6 KB for the demo pack's 11.5 KB manifest), published
+beside the deltas. Before switching in a version built from deltas, the kiosk checks the
+statement exactly as it checks a pack (a trusted pack key's signature, pack id, version,
+channel, expiry) and requires the content it built to have the manifest's
+``content_digest``. A manifest without one (built before it was recorded) is never reached
+by deltas. See docs/deltas.md, "Who vouches for a delta".
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def write_statement(pack: Path, out: Path) -> None:
     """The release statement of a (verified) pack into ``out``: its manifest and signature file, byte for byte.
 
     A ZIP like the pack itself (so the same bounded, hostile-input reader opens it), deflated:
-    a manifest is mostly hex hashes, which compress to about half.
+    a manifest is mostly hex hashes and JSON keys, which compress to about a third.
     """
     with PackReader(pack) as reader:
         manifest = reader.manifest_bytes()
