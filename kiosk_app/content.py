@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from content_sync.device.fallback import Fallback, return_to_last_good
 from content_sync.device.layout import DataDir
 from content_sync.store.content_store import ContentStore
+
+if TYPE_CHECKING:
+    from .background import BackgroundTasks
+
+log = logging.getLogger(__name__)
 
 
 class ContentHolder:
@@ -47,3 +55,25 @@ class ContentHolder:
         for listener in list(self.listeners):
             listener()
         return True
+
+    def return_to_last_good(self, why: str, tasks: BackgroundTasks) -> None:
+        """The newly switched-in version failed to open: go back to the previous one on disk.
+
+        In a worker (every page of the previous version is read first); the screens keep the
+        version they show, which is what the kiosk returns to, so nothing on screen changes.
+        """
+        pointer = self.data.read_pointer()
+        if pointer is None or pointer.current == self.store.pointer.current:
+            return
+        failed, data = pointer.current, self.data
+        tasks.run(
+            lambda: return_to_last_good(data, why, failed=failed),
+            self._returned,
+            lambda exc: log.error("could not go back to the previous content version: %s", exc),
+        )
+
+    def _returned(self, done: Fallback | None) -> None:
+        if done is None:
+            log.error("the new content could not be opened and there is no intact previous version to go back to")
+        else:
+            log.warning("%s", done.message)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from content_sync.core.errors import KioskError
 from content_sync.device.damage import DEVICE_WHAT, REPAIR_ADVICE, store_damage
+from content_sync.device.fallback import return_to_last_good
 from content_sync.device.layout import DataDir
 from content_sync.device.provision import ensure_content
 
@@ -172,6 +173,18 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
             log.error("cannot show content: %s; showing the 'please ask staff' page", problem)
         problems["now"] = problem
 
+    def returned_to_last_good(problem: str) -> bool:
+        """The installed content cannot be opened: back to the previous version kept on disk, if intact."""
+        try:
+            done = return_to_last_good(data, problem)
+        except KioskError as exc:
+            log.error("could not go back to the previous content version: %s", exc)
+            return False
+        if done is not None:
+            log.warning("%s", done.message)
+            problems["now"] = None
+        return done is not None
+
     def start(problem: str | None) -> bool:
         """Show the kiosk unless ``problem`` (what the last look at the content found) says it cannot."""
         if problem is None:
@@ -180,6 +193,10 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
                 kiosk = build_kiosk(config, data, native_crash=crash_log.previous)
             except (KioskError, sqlite3.Error) as exc:
                 problem = str(exc) if isinstance(exc, KioskError) else f"the content cannot be read ({exc})"
+        if problem is not None and returned_to_last_good(problem):
+            # the previous version is current now (and none is kept behind it: no loop); the fallback
+            # read its every page already, so the schema look is enough
+            return start(content_problem(data, thorough=False))
         if problem is not None:
             note(problem)
             return False

@@ -128,8 +128,10 @@ class KioskShell(QWidget):
                 log.info("switched to content version %s", self.ctx.store.content_version)
                 for screen in self.nav.all_screens():
                     screen.stale = True
-        except Exception:
-            log.exception("reloading content failed; keeping the current version")
+        except Exception as exc:
+            log.exception("reloading content failed; keeping the current version on screen")
+            # ... and on disk: the kiosk goes back to the version it shows (content_sync.device.fallback).
+            self.ctx.content.return_to_last_good(str(exc) or type(exc).__name__, self.ctx.tasks)
         self.ctx.images.clear()
         self.ctx.session.reset()  # restyles and re-renders through the session listener
         self.nav.reset()

@@ -2,7 +2,8 @@
 
 Platform side: ``repo init`` makes a channel folder and its keys, ``publish`` offers a built
 pack to a group, ``feed publish`` a live feed (weather, transport notices; docs/feeds.md),
-``repo timestamp`` re-signs the timestamp (cron), ``repo pin``, ``repo list``,
+``repo timestamp`` re-signs the timestamp (cron), ``repo renew`` re-signs roles near their
+expiry (monthly cron), ``repo prune`` deletes old metadata versions, ``repo pin``, ``repo list``,
 ``repo add-group`` and ``repo rotate-key``. Kiosk side: ``sync-setup`` provisions a data
 directory (URL, group, root metadata), ``sync --once`` runs one cycle (the same code as the
 kiosk's agent), ``sync-status`` shows what the last cycles recorded. Every command takes
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,11 @@ keys_option = click.option(
 
 def _open(repo_dir: Path, key_dir: Path) -> ChannelRepository:
     return open_repository(repo_dir, key_dir, clock=now_utc)
+
+
+def _without_keys(repo_dir: Path) -> ChannelRepository:
+    """For commands that sign nothing: a key folder that does not exist stands in (outside the channel folder)."""
+    return open_repository(repo_dir, Path(repo_dir).resolve().parent / f".{Path(repo_dir).name}-no-keys", clock=now_utc)
 
 
 def _done(as_json: bool, data: dict[str, Any], line: str) -> None:
@@ -126,6 +133,58 @@ def repo_timestamp(repo_dir: Path, key_dir: Path, as_json: bool) -> None:
     )
 
 
+@repo_group.command("renew")
+@click.argument("repo_dir", type=click.Path(file_okay=False, path_type=Path))
+@keys_option
+@click.option(
+    "--within-days",
+    "within_days",
+    type=click.IntRange(min=0, max=3650),
+    default=30,
+    show_default=True,
+    help="Re-sign every role that expires within this many days.",
+)
+@json_option
+def repo_renew(repo_dir: Path, key_dir: Path, within_days: int, as_json: bool) -> None:
+    """Re-sign root, targets and group roles that expire soon (a monthly cron job).
+
+    Roles whose keys are not in KEYDIR (root's offline keys, a county's key) are named and
+    the command fails, so cron reports it: an operator must bring those keys.
+    """
+    renewed, missing = _open(repo_dir, key_dir).renew_expiring(timedelta(days=within_days))
+    done = (
+        f"renewed {', '.join(renewed)}" if renewed else f"no role with its keys here expires within {within_days} days"
+    )
+    if as_json:
+        echo_json({"renewed": renewed, "missing_keys": missing, "within_days": within_days})
+    elif not missing:
+        echo(done)
+    if missing:
+        why = f"{', '.join(missing)} expire within {within_days} days but their keys are not in {key_dir}"
+        fail(f"{why} (see the JSON above)" if as_json else f"{done}; {why}: bring those keys and run it again")
+
+
+@repo_group.command("prune")
+@click.argument("repo_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--keep",
+    "keep_snapshots",
+    type=int,
+    default=10,
+    show_default=True,
+    help="How many of the newest snapshots (and the metadata they name) to keep.",
+)
+@json_option
+def repo_prune(repo_dir: Path, keep_snapshots: int, as_json: bool) -> None:
+    """Delete old metadata versions no kiosk can still ask for (every root and every blob stay)."""
+    removed = _without_keys(repo_dir).prune(keep_snapshots)  # signs nothing
+    _done(
+        as_json,
+        {"removed": removed, "keep_snapshots": keep_snapshots},
+        f"removed {len(removed)} old metadata file(s); the newest {keep_snapshots} snapshot(s) are kept",
+    )
+
+
 @repo_group.command("pin")
 @click.argument("repo_dir", type=click.Path(file_okay=False, path_type=Path))
 @keys_option
@@ -147,8 +206,7 @@ def repo_pin(repo_dir: Path, key_dir: Path, group: str, version: int | None, cle
 @json_option
 def repo_list(repo_dir: Path, as_json: bool) -> None:
     """What a channel holds: every group's published versions and pins, every role's version and expiry."""
-    # Listing signs nothing: a key folder that does not exist stands in (kept outside the channel folder).
-    repo = open_repository(repo_dir, Path(repo_dir).resolve().parent / f".{Path(repo_dir).name}-no-keys", clock=now_utc)
+    repo = _without_keys(repo_dir)
     listing = repo.listing()
     groups = {g: [e.to_json() for e in group_entries(repo, g)] for g in sorted(listing.groups)}
     if as_json:
@@ -160,8 +218,9 @@ def repo_list(repo_dir: Path, as_json: bool) -> None:
         echo(f"{group}: {len(entries)} target(s)")
         for e in entries:
             pin = "  PINNED" if e["pinned"] else ""
+            version = f" v{e['content_version']}" if e["content_version"] is not None else ""
             if e["kind"]:
-                what = f"{e['kind']} v{e['content_version']}"
+                what = f"{e['kind']}{version}"
             elif e["path"].split("/")[2:3] == ["feeds"]:
                 what = "live feed (docs/feeds.md)"
             else:

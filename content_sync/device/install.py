@@ -59,6 +59,7 @@ from ..pack.manifest import (
     shown_text,
 )
 from ..pack.reader import PackReader
+from ..pack.release import vouched_manifest
 from ..pack.schema import CONTENT_SCHEMA_VERSION
 from ..pack.signing import PublicKey
 from ..pack.vet import vet_content_db
@@ -186,6 +187,8 @@ class Release:
     channel: str
     digest: str  # the content digest (``pack.digest``) the result must have
     expires_at: dt.datetime | None = None
+    # The full pack's signed manifest (``pack.release``): the result must have its content digest.
+    statement: Path | None = None
 
 
 def _sha256_of(path: Path) -> str:
@@ -483,6 +486,13 @@ class Installer:
             raise PackError(f"refused: the release expired on {release.expires_at:%Y-%m-%d %H:%M} UTC")
         if not deltas or deltas[-1].to_version != release.content_version:
             raise DeltaError("the deltas do not lead to the release")
+        # The pack key vouches for the result as it does for a pack; the channel's word alone is not enough.
+        signed, key = vouched_manifest(
+            release.statement, self.trusted_keys, pack_id=release.pack_id,
+            content_version=release.content_version, channel=self.channel, now=self.clock(),
+        )  # fmt: skip
+        if signed.content_digest != release.digest:
+            raise DeltaError("the channel states other content than the pack key signed for this release")
         base_size = self.data.version_db(pointer.current).stat().st_size
         copies = 2 if len(deltas) > 1 else 1  # a chain keeps one intermediate database at a time
         needed = base_size * copies + sum(p.stat().st_size for p in media.values()) + self.reserve_bytes
@@ -504,7 +514,7 @@ class Installer:
                 last = n == len(deltas) - 1
                 out = db_path if last else staging / f"step-{n}.db"
                 step = apply_delta(
-                    base, delta, out, base_digest=digest, expected_digest=release.digest if last else None
+                    base, delta, out, base_digest=digest, expected_digest=signed.content_digest if last else None
                 )
                 digest = step.digest  # proven by this step: the next one starts from it
                 if base.parent == staging:
@@ -522,7 +532,7 @@ class Installer:
             pack_id=release.pack_id, content_version=release.content_version,
             previous_version=pointer.content_version, version_dir=version_name,
             files_written=len(jobs) + 1, media_reused=len(manifest.files) - 1 - len(jobs),
-            texts_sanitised=sanitised, signed_by="channel", media_repaired=0,
+            texts_sanitised=sanitised, signed_by=key.key_id, media_repaired=0,
         )  # fmt: skip
 
     def _delta_media(

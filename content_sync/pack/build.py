@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import BuildError
 from ..core.fsio import fsync_file
 from .content_db import write_content_db
+from .digest import file_digest
 from .manifest import (
     ALGORITHM,
     CHUNK,
@@ -71,7 +72,10 @@ def build_pack(
             files[media.pack_path] = (
                 hash_file(media.source) if media.size > CHUNK_SIZE else FileDigest(media.sha256, media.size)
             )
-        raw_manifest = manifest_bytes(source.pack, files, created_at, expires_at)
+        # The row digest lets a kiosk that builds this version from deltas prove, under this
+        # signature, that it holds what was signed (docs/deltas.md, "Who vouches for a delta").
+        content_digest = file_digest(db_path).value
+        raw_manifest = manifest_bytes(source.pack, files, created_at, expires_at, content_digest)
         partial = Path(tmp) / "pack.partial"
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
             zf.writestr(_info(MANIFEST), raw_manifest)

@@ -1,8 +1,9 @@
 """The pack's manifest and signature file: what a pack holds, and who vouches for it.
 
 ``manifest.json`` names the format and schema version, the pack id, content version,
-channel, created-at, expiry, and the SHA-256 and size of every other file (plus chunk
-hashes for large files); ``signatures.json`` holds Ed25519 signatures over the exact
+channel, created-at, expiry, the SHA-256 and size of every other file (plus chunk
+hashes for large files) and the row digest of ``content.db`` (``content_digest``, what a
+kiosk building this version from deltas must reach); ``signatures.json`` holds Ed25519 signatures over the exact
 bytes of ``manifest.json``. Writing and parsing both live here so they cannot drift apart.
 """
 
@@ -42,7 +43,7 @@ SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 MAX_JSON_DEPTH = 8  # the manifest nests 4 levels, the signature file 3
 MANIFEST_FIELDS = frozenset({
     "format", "format_version", "schema_version", "pack_id", "content_version", "channel",
-    "created_at", "expires_at", "languages", "chunk_size", "files",
+    "created_at", "expires_at", "languages", "chunk_size", "files", "content_digest",
 })  # fmt: skip
 FILE_FIELDS = frozenset({"sha256", "size", "chunks"})
 SIGNATURE_FIELDS = frozenset({"alg", "key_id", "sig"})
@@ -104,6 +105,9 @@ class Manifest:
     languages: tuple[str, ...]
     files: dict[str, FileEntry]
     chunk_size: int = 0
+    # The row digest of content.db (:mod:`content_sync.pack.digest`): what a kiosk that builds
+    # this version from deltas must reach. None in packs built before it was recorded.
+    content_digest: str | None = None
 
     @property
     def total_size(self) -> int:
@@ -131,9 +135,13 @@ def _file_entry(digest: FileDigest) -> dict[str, Any]:
 
 
 def manifest_bytes(
-    pack: dict[str, Any], files: dict[str, FileDigest], created_at: dt.datetime, expires_at: dt.datetime | None
+    pack: dict[str, Any],
+    files: dict[str, FileDigest],
+    created_at: dt.datetime,
+    expires_at: dt.datetime | None,
+    content_digest: str | None = None,
 ) -> bytes:
-    manifest = {
+    manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "schema_version": schema.CONTENT_SCHEMA_VERSION,
@@ -146,6 +154,8 @@ def manifest_bytes(
         "chunk_size": CHUNK_SIZE,
         "files": {name: _file_entry(digest) for name, digest in sorted(files.items())},
     }
+    if content_digest is not None:
+        manifest["content_digest"] = content_digest
     return json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
 
 
@@ -317,8 +327,11 @@ def parse_manifest(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Manifest:
         isinstance(x, str) and len(x) < 36 and i18n.is_language_tag(x) for x in languages
     ):
         raise PackError("the manifest's language list is malformed")
+    content_digest = data.get("content_digest")
+    if content_digest is not None and (type(content_digest) is not str or not SHA_RE.fullmatch(content_digest)):
+        raise PackError("the manifest's content digest is malformed")
     return Manifest(raw, pack_id, version, channel, created_at, expires_at, schema_version,
-                    tuple(str(x) for x in languages), files, chunk_size)  # fmt: skip
+                    tuple(str(x) for x in languages), files, chunk_size, content_digest)  # fmt: skip
 
 
 def shown_text(value: object, limit: int = 80) -> str:

@@ -37,15 +37,24 @@ from urllib.parse import urlsplit
 from tuf.api import exceptions as tuf_exceptions
 
 from content_sync.core.errors import KioskError, PackError
+from content_sync.device.fallback import failed_version
 from content_sync.device.install import Installer, Release
 from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
 from content_sync.pack import delta_format
 from content_sync.pack.delta import Delta, DeltaError
 from content_sync.pack.digest import ContentDigest, file_digest
+from content_sync.pack.release import vouched_manifest
 from content_sync.sync.feeds import FeedCycleResult, FeedOutcome, feed_status, record_feed_failure, refresh_feeds
 from content_sync.sync.fetch import Fetcher, FetchError, FetchRefused, ServerBusyError, TufFetcher
-from content_sync.sync.layout import DELTA_KIND, PACK_KIND, Entry, media_target_name, read_entry
+from content_sync.sync.layout import (
+    DELTA_KIND,
+    PACK_KIND,
+    Entry,
+    media_target_name,
+    read_entry,
+    release_target_name,
+)
 from content_sync.sync.repository import check_group
 from content_sync.sync.trust import ChannelClient, ChannelConfigError, ChannelView, OfferedTarget, TrustError, provision
 
@@ -196,7 +205,8 @@ class Choice:
 def choose(entries: list[Entry], installed: int | None, channel: str) -> Choice:
     """Pick the pack for this kiosk: the pin if any, else the newest; never below ``installed``.
 
-    Targets of other kinds (deltas, for now) and packs of another pack channel are skipped.
+    Only full packs of this pack channel are candidates: deltas are a way to reach the chosen
+    pack (:func:`plan_deltas`), media and other kinds are what deltas need or newer publishers offer.
     """
     packs = [e for e in entries if e.kind == PACK_KIND and (e.channel is None or e.channel == channel)]
     pinned = next((e for e in packs if e.pinned), None)
@@ -403,6 +413,19 @@ def _cycle(
     if choice.entry is None:
         _clean_staging(paths.staging, None)
         return _with(base, outcome=choice.outcome, message=choice.message)
+    failed = failed_version(device)
+    if failed and (failed.get("pack_id"), failed.get("content_version")) == (
+        choice.entry.pack_id,
+        choice.entry.content_version,
+    ):  # this kiosk went back from that version: switching to it again would fail again
+        _clean_staging(paths.staging, None)
+        return _with(
+            base,
+            outcome="held",
+            message=f"content version {choice.entry.content_version} could not be opened on this kiosk"
+            f" ({failed.get('why')}); it stays on version {installed} until a newer version is published"
+            " (or an operator installs one with 'kiosk-pack install')",
+        )
     target = next(t for t in view.targets if t.path == choice.entry.path)
     channel = str(device.get("channel", "stable"))
     keys = device.trusted_keys()
@@ -598,8 +621,38 @@ def _delta_update(
         if have.value != start:
             return refused("the installed content is not the release the deltas start from")
         known = (pointer.current, have)
+    # What the pack key signed for the goal: checked before a delta is downloaded (and again by
+    # the installer before switching), so a channel key alone can never decide the content.
+    statement_target = offers.get(f"{group}/{release_target_name(goal.pack_id, goal.content_version)}")
+    if statement_target is None:
+        return refused(f"the channel offers no signed release statement for content version {goal.content_version}")
+    statement_file = paths.staging / _staged_name(statement_target)
+    try:
+        fetch.download(
+            client.url_of(statement_target),
+            statement_file,
+            expected_length=statement_target.length,
+            expected_sha256=statement_target.sha256,
+        )
+        vouched_manifest(
+            statement_file,
+            installer.trusted_keys,
+            pack_id=goal.pack_id,
+            content_version=goal.content_version,
+            channel=installer.channel,
+            now=installer.clock(),
+        )
+    except ServerBusyError as exc:
+        return _with(fail, message=f"download of a delta paused: {exc}", retry_after=exc.retry_in)
+    except FetchRefused as exc:
+        return refused(f"the release statement was refused: {exc}")
+    except FetchError as exc:
+        return _with(fail, message=f"download of a delta failed: {exc}")
+    except PackError as exc:
+        statement_file.unlink(missing_ok=True)
+        return refused(f"the deltas' release is not vouched for by a trusted pack key: {exc}")
     deltas: list[Delta] = []
-    staged: list[Path] = []
+    staged: list[Path] = [statement_file]
     try:
         for _entry, t in plan.deltas:
             dest = paths.staging / _staged_name(t)
@@ -616,7 +669,7 @@ def _delta_update(
                 if offered is None:
                     return refused(f"the channel does not offer {name}, which the deltas need")
                 wanted[name] = offered
-        total = plan.size + sum(t.length for t in wanted.values())
+        total = plan.size + statement_target.length + sum(t.length for t in wanted.values())
         if total >= plan.budget:
             return refused(f"deltas and media ({total} bytes) are not below the share allowed of the full pack")
         media: dict[str, Path] = {}
@@ -633,7 +686,9 @@ def _delta_update(
         return _with(fail, message=f"download of a delta failed: {exc}")
     except DeltaError as exc:
         return refused(f"a delta was refused: {exc}")
-    release = Release(goal.pack_id, goal.content_version, goal.channel or channel, str(goal.digest), _expiry(full))
+    release = Release(
+        goal.pack_id, goal.content_version, goal.channel or channel, str(goal.digest), _expiry(full), statement_file
+    )
     try:
         done = installer.install_deltas(deltas, media, release, base=known)
     except (DeltaError, PackError) as exc:

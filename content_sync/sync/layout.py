@@ -11,6 +11,9 @@ kiosk never parses names:
 - a row delta: ``GROUP/deltas/<pack_id>-<from>-to-<to>.kdelta`` with
   ``{"kind": "delta", "pack_id": ..., "from_version": F, "to_version": T, "from_digest": ...,
   "to_digest": ..., "channel": ...}``;
+- the full pack's signed manifest, for kiosks that build that version from deltas (a release
+  statement, :mod:`content_sync.pack.release`): ``GROUP/releases/<pack_id>-<version>.release``
+  with ``{"kind": "release", "pack_id": ..., "content_version": N}``;
 - a media blob a delta needs: ``GROUP/media/<sha256>.<ext>`` (the very name the file has inside
   a pack) with ``{"kind": "media"}``; its TUF length and hash are what a kiosk checks.
 
@@ -29,9 +32,12 @@ from content_sync.sync.repository import PIN_FIELD
 PACK_KIND: Literal["pack"] = "pack"
 DELTA_KIND: Literal["delta"] = "delta"
 MEDIA_KIND: Literal["media"] = "media"
+RELEASE_KIND: Literal["release"] = "release"
 PACKS_FOLDER = "packs"
 DELTAS_FOLDER = "deltas"
 MEDIA_FOLDER = "media"
+RELEASES_FOLDER = "releases"
+RELEASE_SUFFIX = ".release"
 PACK_SUFFIX = ".kpack"
 DELTA_SUFFIX = ".kdelta"
 
@@ -44,6 +50,16 @@ def pack_target_name(pack_id: str, content_version: int) -> str:
 def delta_target_name(pack_id: str, from_version: int, to_version: int) -> str:
     """The name (inside the group) of a delta: ``deltas/<pack_id>-<from>-to-<to>.kdelta``."""
     return f"{DELTAS_FOLDER}/{pack_id}-{int(from_version)}-to-{int(to_version)}{DELTA_SUFFIX}"
+
+
+def release_target_name(pack_id: str, content_version: int) -> str:
+    """The name (inside the group) of a release statement: ``releases/<pack_id>-<version>.release``."""
+    return f"{RELEASES_FOLDER}/{pack_id}-{int(content_version)}{RELEASE_SUFFIX}"
+
+
+def describe_release(pack_id: str, content_version: int) -> dict[str, Any]:
+    """The signed ``custom`` metadata of a release statement (kiosks find it by its name)."""
+    return {"kind": RELEASE_KIND, "pack_id": pack_id, "content_version": int(content_version)}
 
 
 def media_target_name(pack_path: str) -> str:

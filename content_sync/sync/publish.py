@@ -25,6 +25,7 @@ from content_sync.pack.delta import make_delta
 from content_sync.pack.digest import file_digest
 from content_sync.pack.manifest import CONTENT_DB, Manifest
 from content_sync.pack.reader import PackReader, verify_pack
+from content_sync.pack.release import write_statement
 from content_sync.pack.signing import PublicKey
 from content_sync.sync.layout import (
     DELTA_KIND,
@@ -35,9 +36,11 @@ from content_sync.sync.layout import (
     describe_delta,
     describe_media,
     describe_pack,
+    describe_release,
     media_target_name,
     pack_target_name,
     read_entry,
+    release_target_name,
 )
 from content_sync.sync.repository import ChannelError, ChannelRepository, PublishedTarget, check_group
 
@@ -81,11 +84,13 @@ class GroupEntry:
 
     def to_json(self) -> dict[str, Any]:
         e = self.entry
+        custom = self.target.custom
+        stated = custom.get("content_version")  # a release statement's version (media have none)
         return {
             "path": self.target.path,
-            "kind": e.kind if e else None,
+            "kind": e.kind if e else (custom.get("kind") if isinstance(custom.get("kind"), str) else None),
             "pack_id": e.pack_id if e else None,
-            "content_version": e.content_version if e else None,
+            "content_version": e.content_version if e else (stated if type(stated) is int else None),
             "from_version": e.from_version if e else None,
             "pinned": self.target.pinned,
             "length": self.target.length,
@@ -163,6 +168,14 @@ def _publish_deltas(
     new_db = work / "new.db"
     extract_content_db(pack, new_db)
     digest = file_digest(new_db).value
+    if manifest.content_digest is not None and manifest.content_digest != digest:
+        raise PublishError(
+            "not published: the content digest the pack's signed manifest states is not its content.db's"
+        )
+    if manifest.content_digest is None:
+        # Nothing the pack key signed says what a kiosk building this version from deltas
+        # must reach: no deltas to it, kiosks take the full pack (docs/deltas.md).
+        bases = 0
     olds = [
         g
         for g in earlier
@@ -215,6 +228,11 @@ def _publish_deltas(
         e = g.entry
         if e is not None and e.kind == DELTA_KIND and e.pack_id == manifest.pack_id and (e.from_version or 0) < oldest:
             repo.remove_target(group, g.target.path.removeprefix(f"{group}/"))
+    if made:  # the pack's own signed manifest, which a kiosk checks before switching to deltas' result
+        statement = work / "release.zip"
+        write_statement(pack, statement)
+        name = release_target_name(manifest.pack_id, manifest.content_version)
+        repo.add_target(group, statement, name, describe_release(manifest.pack_id, manifest.content_version))
     deltas: list[dict[str, Any]] = []
     for start, body, custom in made:
         file = work / f"delta-{start}.kdelta"
@@ -233,8 +251,10 @@ def publish_pack(
     Publishing the same file again is a no-op (``already``); another file under a version
     the group already has is refused: a kiosk that installed version N must be able to trust
     that N names one content. Deltas from the group's last ``delta_bases`` versions and the
-    media they add are published before the pack (docs/sync.md, "Delta updates"); the
-    pack's target states the release's content digest.
+    media they add are published before the pack (docs/sync.md, "Delta updates"), with the
+    pack's signed manifest as a release statement (the pack key vouches for what the deltas
+    build, docs/deltas.md); a pack whose manifest states no content digest gets no deltas.
+    The pack's target states the release's content digest.
     """
     pack = Path(pack)
     if not trusted:
@@ -265,6 +285,8 @@ def publish_pack(
     with tempfile.TemporaryDirectory(prefix="kiosk-publish-") as tmp:
         try:
             release, deltas, media = _publish_deltas(repo, group, pack, manifest, earlier, delta_bases, Path(tmp))
+        except PublishError:
+            raise
         except (KioskError, sqlite3.Error, OSError) as exc:
             raise PublishError(f"not published: the deltas could not be made ({exc})") from None
     custom = describe_pack(manifest.pack_id, manifest.content_version, manifest.channel, release)

@@ -48,6 +48,7 @@ from tuf.api.serialization import DeserializationError
 from tuf.repository import Repository
 
 from content_sync.core.errors import KioskError
+from content_sync.core.fsio import fsync_dir, fsync_file
 
 try:
     import fcntl
@@ -214,19 +215,54 @@ def _utc(clock: Clock) -> datetime:
     return now.astimezone(UTC).replace(microsecond=0)
 
 
+#: Modes of everything in the served folder: a web server running as another user (nginx as
+#: ``www-data``) must read every file and list every folder. Set explicitly, whatever the umask.
+SERVED_FILE_MODE = 0o644
+SERVED_DIR_MODE = 0o755
+
+
+def served_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) as world-readable folders of the served tree."""
+    missing = []
+    here = path
+    while not here.exists():
+        missing.append(here)
+        here = here.parent
+    path.mkdir(parents=True, exist_ok=True)
+    for folder in missing:
+        os.chmod(folder, SERVED_DIR_MODE)
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write a served file so a web server never serves half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    """Write a served file so a web server never serves half of it (world-readable, flushed)."""
+    served_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # mkstemp makes it 0600
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
+            os.fchmod(out.fileno(), SERVED_FILE_MODE)
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
+
+
+def _copy_blob(source: Path, blob: Path) -> None:
+    """Copy a target's file to its served blob, flushed to disk with its folder entry.
+
+    Done before the metadata that names the blob is signed: after a power cut on the
+    publisher, signed metadata never names a truncated or missing blob.
+    """
+    served_dir(blob.parent)
+    tmp = blob.with_name(f".tmp-{blob.name}")
+    shutil.copyfile(source, tmp)
+    os.chmod(tmp, SERVED_FILE_MODE)
+    fsync_file(tmp)
+    os.replace(tmp, blob)
+    fsync_dir(blob.parent)
 
 
 def _is_inside(child: Path, parent: Path) -> bool:
@@ -610,10 +646,7 @@ class ChannelRepository(Repository):
         self._require_keys(role, Snapshot.type, Timestamp.type)
         with self._writing():
             if not blob.exists():
-                tmp = blob.with_name(f".tmp-{blob.name}")
-                blob.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, tmp)
-                os.replace(tmp, blob)
+                _copy_blob(source, blob)
             with self.edit_targets(role) as targets:
                 targets.targets[path] = target
             self._publish()
@@ -880,8 +913,8 @@ def create(
     try:
         root_signers = [keys.load_or_generate(f"root-{i}") for i in range(1, root_keys + 1)]
         online = {role: keys.load_or_generate(role) for role in (Targets.type, Snapshot.type, Timestamp.type)}
-        repo.metadata_dir.mkdir(parents=True, exist_ok=True)
-        repo.targets_dir.mkdir(parents=True, exist_ok=True)
+        served_dir(repo.metadata_dir)
+        served_dir(repo.targets_dir)
         with repo._writing():
             with repo.edit_root() as root:
                 for signer in root_signers:

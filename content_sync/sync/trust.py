@@ -84,7 +84,7 @@ class OfferedTarget:
 
     @property
     def name(self) -> str:
-        """The name inside the group (``pack-3.kpack`` for ``lanzhou/station/pack-3.kpack``)."""
+        """The name inside the group (``packs/demo-3.kpack`` for ``lanzhou/station/packs/demo-3.kpack``)."""
         return self.path.split("/", 2)[2]
 
     @property

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from content_sync.device.layout import DataDir
 from content_sync.pack import delta_format
 from content_sync.pack.delta import make_delta
 from content_sync.pack.digest import file_digest
+from content_sync.pack.manifest import signatures_bytes
 from content_sync.pack.signing import SigningKey
 from content_sync.store import search
 from content_sync.sync.agent import plan_deltas, run_cycle
@@ -125,7 +127,10 @@ def test_v2_and_v3_arrive_as_deltas_proven_equal_to_the_published_versions(
         picture = (mini_source / NEW_IMAGE).stat().st_size
         assert second.bytes_moved < v2.stat().st_size * 0.1, (second.bytes_moved, v2.stat().st_size)
         delta_length = published.deltas[0]["length"]
-        assert second.delta_bytes == delta_length + picture  # the delta and the one picture, nothing else
+        [statement] = [g.target for g in group_entries(channel.repo, LANZHOU) if g.target.custom["kind"] == "release"]
+        assert statement.path == f"{LANZHOU}/releases/mini-test-2.release"
+        # the delta, the one picture and the pack's signed manifest (its release statement), nothing else
+        assert second.delta_bytes == delta_length + picture + statement.length
         assert second.bytes_moved - second.delta_bytes < 10_000  # plus the metadata
         assert file_digest(current_db(kiosk)).value == published.digest == release_digest(v2, tmp_path)
         assert media_complete(kiosk)
@@ -230,6 +235,87 @@ def test_a_forged_delta_is_refused_and_the_full_pack_installed_never_a_mix(
     assert not list(kiosk.content.glob(".staging-*"))  # nothing of the refused build is left
     state = sync_state(kiosk)
     assert state["last_path"] == "delta-then-full" and "digest" in str(state["delta_refused"])
+
+
+def test_a_leaked_group_key_cannot_install_content_the_pack_key_did_not_sign(
+    tmp_path: Path,
+    mini_source: Path,
+    make_pack: Callable[..., Path],
+    signing_key: SigningKey,
+    other_key: SigningKey,
+) -> None:
+    """The county key and the online snapshot/timestamp keys sign forged v2 deltas: refused, v1 stays.
+
+    The attacker has every key of the channel but not the pack key: they build v2 with their
+    own text, sign it with a key of their own and publish it through the ordinary publish
+    path (deltas, media, release statement, full pack), all validly signed metadata.
+    """
+    channel = make_channel(tmp_path)
+    v1 = make_pack(mini_source, version=1)
+    change_venue_text(mini_source)
+    venues = mini_source / "venues.yaml"
+    venues.write_text(venues.read_text(encoding="utf-8").replace(NEW_TEXT, "FORGED by a leaked key"), "utf-8")
+    forged = make_pack(mini_source, version=2, keys=[other_key])
+    with NginxServer(channel.dir) as nginx:
+        kiosk = channel.kiosk("kiosk-a", nginx.url, LANZHOU, signing_key)
+        publish_pack(channel.repo, LANZHOU, v1, [signing_key.public])
+        assert run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock)).outcome == "installed"
+        before = file_digest(current_db(kiosk)).value
+        published = publish_pack(channel.repo, LANZHOU, forged, [other_key.public])  # the attacker's publish
+        assert [d["from_version"] for d in published.deltas] == [1]
+        channel.clock.advance(minutes=20)
+        result = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+    assert result.outcome == "failed" and result.path == "delta-then-full", result.message
+    assert result.delta_refused == (
+        "the deltas' release is not vouched for by a trusted pack key: refused: the pack is signed by a key"
+        f" this kiosk does not trust (key {other_key.public.key_id})"
+    )
+    assert result.message == (  # and the full pack is refused for its own signature
+        "content version 2 was not installed: refused: the pack is signed by a key this kiosk does not trust"
+        f" (key {other_key.public.key_id})"
+    )
+    assert "\n" not in result.message and "\n" not in result.delta_refused
+    version, venues_now = installed_venues(kiosk)
+    assert version == 1 and not any("FORGED" in text for text in venues_now.values())
+    assert file_digest(current_db(kiosk)).value == before
+    assert not list(kiosk.content.glob(".staging-*"))
+
+
+def test_a_pack_without_a_signed_content_digest_is_never_reached_by_deltas(
+    tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey
+) -> None:
+    """A pack built before the manifest stated its content digest: no deltas to it, the full pack."""
+    channel = make_channel(tmp_path)
+    v1 = make_pack(mini_source, version=1)
+    change_venue_text(mini_source)
+    v2 = make_pack(mini_source, version=2)
+    old_style = tmp_path / "old-style-v2.kpack"
+    with zipfile.ZipFile(v2) as src, zipfile.ZipFile(old_style, "w") as out:
+        for info in src.infolist():
+            out.writestr(info, src.read(info))
+    with zipfile.ZipFile(old_style) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    del manifest["content_digest"]
+    raw = json.dumps(manifest).encode()
+    rewritten = tmp_path / "old-style-signed.kpack"
+    with zipfile.ZipFile(old_style) as src, zipfile.ZipFile(rewritten, "w") as out:
+        for info in src.infolist():
+            if info.filename == "manifest.json":
+                out.writestr(info, raw)
+            elif info.filename == "signatures.json":
+                out.writestr(info, signatures_bytes(raw, [signing_key]))
+            else:
+                out.writestr(info, src.read(info))
+    with NginxServer(channel.dir) as nginx:
+        kiosk = channel.kiosk("kiosk-a", nginx.url, LANZHOU, signing_key)
+        publish_pack(channel.repo, LANZHOU, v1, [signing_key.public])
+        assert run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock)).outcome == "installed"
+        published = publish_pack(channel.repo, LANZHOU, rewritten, [signing_key.public])
+        assert published.deltas == [] and published.media == []
+        channel.clock.advance(minutes=20)
+        result = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+    assert result.outcome == "installed" and result.path == "full", result.message
+    assert installed_venues(kiosk)[0] == 2
 
 
 def _offer(path: str, length: int) -> OfferedTarget:

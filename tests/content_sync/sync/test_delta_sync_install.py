@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from content_sync.device.install import Installer, Release, rollback
 from content_sync.device.layout import DataDir
 from content_sync.pack.delta import Delta, DeltaError, make_delta
 from content_sync.pack.digest import file_digest
+from content_sync.pack.release import write_statement, write_statement_of
 from content_sync.pack.signing import SigningKey
 from content_sync.sync.publish import extract_content_db, extract_pack_file
 
@@ -35,10 +37,14 @@ class Case:
     media: dict[str, Path]
     release: Release
     v1_digest: str
+    v1_statement: Path | None = None
+    stranger_statement: Path | None = None
 
 
 @pytest.fixture
-def case(tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey) -> Case:
+def case(
+    tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey, other_key: SigningKey
+) -> Case:
     v1 = make_pack(mini_source, version=1)
     change_venue_text(mini_source)
     add_image(mini_source)
@@ -59,8 +65,16 @@ def case(tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], sign
         media[name] = tmp_path / name.rsplit("/", 1)[-1]
         extract_pack_file(v2, name, media[name])
     assert len(media) == 1 and NEW_IMAGE not in media  # the picture travels under its hash name
-    release = Release(manifest.pack_id, 2, "stable", delta.to_digest, manifest.expires_at)
-    return Case(data, installer, delta, media, release, file_digest(a).value)
+    release = Release(manifest.pack_id, 2, "stable", delta.to_digest, manifest.expires_at, statement(v2))
+    stranger = statement(make_pack(mini_source, version=2, keys=[other_key]))
+    return Case(data, installer, delta, media, release, file_digest(a).value, statement(v1), stranger)
+
+
+def statement(pack: Path) -> Path:
+    """The release statement publish.py makes of ``pack`` (its signed manifest), beside it."""
+    out = pack.with_suffix(".release")
+    write_statement(pack, out)
+    return out
 
 
 def unchanged(case: Case) -> bool:
@@ -89,7 +103,11 @@ def test_a_version_built_from_a_delta_is_switched_in_and_rolls_back(case: Case) 
 @pytest.mark.parametrize(
     ("spoil", "error", "words"),
     [
-        ("digest", DeltaError, "other content than the release states"),
+        ("digest", DeltaError, "^the channel states other content than the pack key signed for this release$"),
+        ("no statement", PackError, "^refused: no release statement signed by a pack key came with the deltas$"),
+        ("tampered statement", PackError, r"does not match the pack \(tampered manifest\)$"),
+        ("stranger's statement", PackError, "signed by a key this kiosk does not trust"),
+        ("v1's statement", PackError, "is pack 'mini-test' version 1, not pack 'mini-test' version 2$"),
         ("channel", PackError, "for channel"),
         ("version", PackError, "not newer"),
         ("expired", PackError, "expired"),
@@ -113,6 +131,19 @@ def test_every_refusal_leaves_the_installed_content(
         release = replace(release, expires_at=NOW - dt.timedelta(days=1))
     elif spoil == "pack":
         release = replace(release, pack_id="another-pack")
+    elif spoil == "no statement":
+        release = replace(release, statement=None)
+    elif spoil == "tampered statement":  # a leaked channel key cannot restate what the pack key signed
+        assert release.statement is not None
+        with zipfile.ZipFile(release.statement) as zf:
+            manifest, signatures = zf.read("manifest.json"), zf.read("signatures.json")
+        tampered = tmp_path / "tampered.release"
+        write_statement_of(manifest.replace(case.release.digest.encode(), b"0" * 64), signatures, tampered)
+        release = replace(release, statement=tampered)
+    elif spoil == "stranger's statement":
+        release = replace(release, statement=case.stranger_statement)
+    elif spoil == "v1's statement":
+        release = replace(release, statement=case.v1_statement)
     elif spoil == "no media":
         media = {}
     elif spoil == "bad media":
@@ -138,7 +169,7 @@ def test_a_chain_of_two_deltas_is_applied_one_after_the_other(
         second = make_delta(v2_db, v3_db)
     v2_db.close()
     v3_db.close()
-    release = replace(case.release, content_version=3, digest=second.to_digest)
+    release = replace(case.release, content_version=3, digest=second.to_digest, statement=statement(v3))
     pointer = case.data.read_pointer()
     assert pointer is not None
     # a digest the caller computed of the current version is reused; one of another folder is not
