@@ -60,7 +60,7 @@ def test_an_operator_publishes_feeds_and_a_kiosk_gets_them_with_sync_once(
     assert line.exit_code == 0 and line.output.startswith("transport feed issued "), line.output
     listed = open_repository(repo, keys, clock=_now).listing().groups[GROUP]
     assert {t.path for t in listed} == {f"{GROUP}/feeds/weather.json", f"{GROUP}/feeds/transport.json"}
-    assert "feeds/weather.json  live feed" in run("repo", "list", repo).output
+    assert "feeds/weather.json  feed  " in run("repo", "list", repo).output
 
     data = DataDir(tmp_path / "kiosk")
     data.root.mkdir()
