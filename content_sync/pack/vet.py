@@ -8,7 +8,9 @@ and every text value sanitised to plain text once more, without exception.
 
 Each table is read once; SQLite's structural check and foreign-key check run on other
 threads meanwhile. Text takes the sanitiser's fast path (one compiled regular expression)
-unless it holds something the sanitiser would change, so vetting stays cheap for large packs.
+unless it holds something the sanitiser would change, and each batch of rows is checked
+column by column (:func:`.content_schema.check_batch`: a few C-level passes per column, the
+per-row check only for rows a column test flags), so vetting stays cheap for large packs.
 """
 
 from __future__ import annotations
@@ -44,10 +46,8 @@ def _check_table(conn: sqlite3.Connection, table: content_schema.Table) -> dict[
     try:
         cursor = conn.execute(f"SELECT {', '.join(columns)} FROM {table.name}")
         while rows := cursor.fetchmany(_BATCH):
-            for row in rows:
-                changed = content_schema.check_values(table, row)
-                if changed:
-                    changes[tuple(row[i] for i in positions)] = changed
+            for at, changed in content_schema.check_batch(table, rows):
+                changes[tuple(rows[at][i] for i in positions)] = changed
     except sqlite3.OperationalError as exc:
         if "decode" not in str(exc) or conn.text_factory is _text:
             raise
