@@ -11,6 +11,10 @@ threads meanwhile. Text takes the sanitiser's fast path (one compiled regular ex
 unless it holds something the sanitiser would change, and each batch of rows is checked
 column by column (:func:`.content_schema.check_batch`: a few C-level passes per column, the
 per-row check only for rows a column test flags), so vetting stays cheap for large packs.
+
+A version built on the kiosk from deltas is vetted the same way for what the deltas touched
+(``touched``): the schema, meta and media list whole, and the touched rows, their foreign
+keys both ways and their search index rows; its other rows are the installed version's.
 """
 
 from __future__ import annotations
