@@ -505,9 +505,12 @@ class Installer:
             # The installed version's row hashes (saved beside it, else worked out once and
             # saved): each step's digest then follows from the rows it touches alone.
             hashes: RowHashes | None
-            hashes, digest = installed_row_hashes(base)
-            if digest.value != deltas[0].from_digest:  # saved hashes of other rows: the rows decide
-                hashes, digest = installed_row_hashes(base, recompute=True)
+            try:
+                hashes, digest = installed_row_hashes(base)
+                if digest.value != deltas[0].from_digest:  # saved hashes of other rows: the rows decide
+                    hashes, digest = installed_row_hashes(base, recompute=True)
+            except sqlite3.DatabaseError:
+                raise DeltaError("the installed content cannot be read to start a delta from") from None
             touched: dict[str, set[tuple[object, ...]]] = {}
             for n, delta in enumerate(deltas):
                 last = n == len(deltas) - 1

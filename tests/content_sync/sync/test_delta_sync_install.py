@@ -245,3 +245,13 @@ def test_saved_row_hashes_that_are_wrong_never_pass_a_delta(case: Case, tmp_path
     assert done.content_version == 2
     pointer = case.data.read_pointer()
     assert pointer is not None and file_digest(case.data.version_db(pointer.current)).value == case.release.digest
+
+
+def test_an_installed_database_that_cannot_be_read_refuses_the_delta_in_plain_words(case: Case) -> None:
+    pointer = case.data.read_pointer()
+    assert pointer is not None
+    db = case.data.version_db(pointer.current)
+    db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    with pytest.raises(DeltaError, match="installed content cannot be read"):
+        case.installer.install_deltas([case.delta], case.media, case.release)
+    assert not list(case.data.content.glob(".staging-*"))
