@@ -32,7 +32,7 @@ import apsw
 from benchmarks.synthetic_city import DEFAULT_MEDIA, DEFAULT_SEED, OUT_ROOT, REPO, CityConfig, ensure_content_db
 from content_sync.pack import delta_format, search_index
 from content_sync.pack.delta import Delta, _copy_file, _write_rows, apply_delta, encode, make_delta
-from content_sync.pack.digest import ContentDigest, content_digest
+from content_sync.pack.digest import ContentDigest, RowHashes, content_digest
 from content_sync.pack.schema import CONTENT_TABLES
 
 WORK = OUT_ROOT / "delta"
@@ -197,10 +197,14 @@ def run_city(venues: int, db: Path, reps: int, log: Callable[[str], None]) -> No
     t0 = time.perf_counter()
     a_digest = content_digest(conn)
     digest_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    a_hashes = RowHashes.of(conn)  # what a kiosk keeps beside its installed version
+    hashes_s = time.perf_counter() - t0
+    assert a_hashes.digest() == a_digest
     conn.close()
     per_table = "; ".join(f"{t} {s:.2f}" for t, s in _table_times(a).items() if s > 0.05)
     log(f"\n== {venues:,} venues: content.db {db_size / 2**20:.1f} MiB, pack {(db_size + media_bytes) / 2**20:.1f} MiB")
-    log(f"content digest of A: {digest_s:.2f} s (tables over 0.05 s: {per_table})")
+    log(f"content digest of A: {digest_s:.2f} s (tables over 0.05 s: {per_table}); row hashes {hashes_s:.2f} s")
     full_copy = best(reps, lambda: copy_baseline(a, work / "copy.db"))
     log(f"full content.db copy (read/write loop + fsync), best of {reps}: {full_copy:.2f} s")
     header = f"{'case':<18} {'form':<24} {'bytes':>11} {'x raw':>7} {'apply s':>8} {'x copy':>7} {'rows s':>7}"
@@ -233,8 +237,9 @@ def run_city(venues: int, db: Path, reps: int, log: Callable[[str], None]) -> No
 
             def own(wire: bytes = wire, out: Path = out) -> float:
                 out.unlink(missing_ok=True)
-                t = timed(lambda: apply_delta(a, delta_format.loads(wire), out, base_digest=a_digest))
-                return t
+                return timed(
+                    lambda: apply_delta(a, delta_format.loads(wire), out, base_digest=a_digest, base_hashes=a_hashes)
+                )
 
             row(
                 f"kiosk-delta {codec}",

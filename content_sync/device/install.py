@@ -48,7 +48,7 @@ from ..core.errors import (
 )
 from ..core.fsio import start_writeback_of, sync_dirs, sync_files
 from ..pack.delta import Delta, DeltaError, apply_delta
-from ..pack.digest import ContentDigest
+from ..pack.digest import ROW_HASHES_FILE, ContentDigest, RowHashes, installed_row_hashes
 from ..pack.manifest import (
     CONTENT_DB,
     DEFAULT_LIMITS,
@@ -443,9 +443,12 @@ class Installer:
         checked against the hash in its name. Raises :class:`DeltaError` or
         :class:`PackError` (one line) and leaves the installed content untouched.
 
-        ``base``: a version folder's name and the content digest the caller just computed of
-        it; reused (not computed again) only if that folder is still the current version.
-        Each later step of a chain starts from the digest the previous step proved.
+        ``base``: a version folder's name and the content digest the caller computed of it
+        (kept for callers; the installer now starts from the row hashes saved beside the
+        installed version, or works them out once, and the rows decide when the saved
+        hashes do not lead to the first delta's base digest). Each later step of a chain
+        starts from the hashes and digest the previous step proved; the result's hashes are
+        saved beside it for the next delta (``docs/deltas.md``).
         """
         self.moved_aside = None
         self._damaged = None
@@ -465,7 +468,7 @@ class Installer:
         deltas: list[Delta],
         media: Mapping[str, Path],
         release: Release,
-        known: tuple[str, ContentDigest] | None,
+        known: tuple[str, ContentDigest] | None,  # kept for callers: see install_deltas
     ) -> InstallResult:
         pointer = self.data.read_pointer()
         if pointer is None:
@@ -509,19 +512,36 @@ class Installer:
             staged_media.mkdir()
             db_path = staging / CONTENT_DB
             base = self.data.version_db(pointer.current)
-            digest = known[1] if known is not None and known[0] == pointer.current else None
+            # The installed version's row hashes (saved beside it, else worked out once and
+            # saved): each step's digest then follows from the rows it touches alone.
+            hashes: RowHashes | None
+            try:
+                hashes, digest = installed_row_hashes(base)
+                if digest.value != deltas[0].from_digest:  # saved hashes of other rows: the rows decide
+                    hashes, digest = installed_row_hashes(base, recompute=True)
+            except sqlite3.DatabaseError:
+                raise DeltaError("the installed content cannot be read to start a delta from") from None
+            touched: dict[str, set[tuple[object, ...]]] = {}
             for n, delta in enumerate(deltas):
                 last = n == len(deltas) - 1
                 out = db_path if last else staging / f"step-{n}.db"
                 step = apply_delta(
-                    base, delta, out, base_digest=digest, expected_digest=signed.content_digest if last else None
-                )
+                    base, delta, out, base_digest=digest, base_hashes=hashes,
+                    expected_digest=signed.content_digest if last else None,
+                )  # fmt: skip
                 digest = step.digest  # proven by this step: the next one starts from it
+                hashes = step.hashes
+                for table, keys in (step.touched or {}).items():
+                    touched.setdefault(table, set()).update(keys)
                 if base.parent == staging:
                     base.unlink()
                 base = out
             manifest, jobs = self._delta_media(db_path, media, staged_media, release)
-            sanitised = vet_content_db(db_path, manifest)
+            # Vetted like a pack's database, row by row for every row the deltas touched; the
+            # rows they did not touch are the installed version's, vetted when it was installed.
+            sanitised = vet_content_db(db_path, manifest, touched=touched)
+            if hashes is not None and not sanitised:
+                hashes.save(staging / ROW_HASHES_FILE, digest)  # the next delta starts from them
             sync_files([db_path, *jobs])
             version_name = self._store(staging, release.content_version)
         except BaseException:

@@ -28,7 +28,7 @@ from typing import Any
 
 from . import search_index
 from .delta_format import Delta, DeltaError, Row, TableDelta, table_lines
-from .digest import ContentDigest, content_digest
+from .digest import ContentDigest, RowHashes, content_digest, row_hashes_of, schema_digest
 from .manifest import CONTENT_DB
 from .reader import PackReader
 from .schema import CONTENT_SCHEMA_VERSION, CONTENT_TABLES, primary_key
@@ -150,14 +150,24 @@ def encode(delta: dict[str, TableDelta]) -> bytes:
 # --- applying a delta -------------------------------------------------------------------------
 
 
+Keys = dict[str, set[tuple[Any, ...]]]
+
+
 @dataclass
 class ApplyResult:
-    """What :func:`apply_delta` did: rows written, documents re-indexed, media the new version needs."""
+    """What :func:`apply_delta` did: rows written, documents re-indexed, media the new version needs.
+
+    ``hashes``: the new version's row hashes when the base's were given (save them for the
+    next delta); ``touched``: the keys of every row deleted, updated or inserted, per table
+    (what an incremental vetting must look at).
+    """
 
     rows: int
     documents: int
     media: list[dict[str, Any]]
     digest: ContentDigest
+    hashes: RowHashes | None = None
+    touched: Keys | None = None
 
 
 def _copy_file(src: Path, dst: Path) -> None:
@@ -206,8 +216,8 @@ def _write_rows(conn: sqlite3.Connection, delta: Delta) -> tuple[int, set[tuple[
         rows += len(td.deletes)
     for table, td in delta.tables.items():
         for key, changed in td.updates:
-            if not changed or any(c not in td.columns for c in changed):
-                raise DeltaError(f"the delta has an empty or unknown column update in {table}")
+            if not changed or any(c not in td.columns or c in td.key for c in changed):
+                raise DeltaError(f"the delta has an empty, unknown or key column update in {table}")
             sets = ", ".join(f"{c} = ?" for c in changed)
             cur = conn.execute(f"UPDATE {table} SET {sets} WHERE {where[table]}", (*changed.values(), *key))
             _check(cur, f"no {table} row {key!r} to update")
@@ -230,6 +240,43 @@ def _write_rows(conn: sqlite3.Connection, delta: Delta) -> tuple[int, set[tuple[
     return rows, docs
 
 
+def _touched(delta: Delta) -> Keys:
+    """The keys of the rows a delta deletes, updates or inserts, per table."""
+    out: Keys = {}
+    for table, td in delta.tables.items():
+        key_idx = [td.columns.index(k) for k in td.key]
+        keys = {tuple(k) for k in td.deletes} | {tuple(k) for k, _ in td.updates}
+        keys |= {tuple(row[i] for i in key_idx) for row in td.inserts}
+        out[table] = keys
+    return out
+
+
+def rows_by_key(conn: sqlite3.Connection, table: str, columns: list[str], key: list[str], keys: Any) -> list[Row]:
+    """The rows of ``table`` with the given key values (those that exist), whole, in declared column order."""
+    where = " AND ".join(f"{k} = ?" for k in key)
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"
+    return [row for k in keys for row in conn.execute(sql, tuple(k)).fetchall()]
+
+
+def _rehash(conn: sqlite3.Connection, delta: Delta, hashes: RowHashes, sign: int) -> None:
+    """Take out (``sign`` -1, before writing) or put in (+1, after) the hashes of the rows a delta touches.
+
+    A row taken out must be one of the base's: otherwise the saved hashes are not this base's.
+    """
+    for table, keys in _touched(delta).items():
+        td = delta.tables[table]
+        counts = hashes.tables[table]
+        for h in row_hashes_of(rows_by_key(conn, table, td.columns, td.key, keys)):
+            if sign < 0:
+                if counts[h] <= 0:
+                    raise DeltaError("the base does not hold the rows this delta changes; refused")
+                counts[h] -= 1
+                if not counts[h]:
+                    del counts[h]
+            else:
+                counts[h] += 1
+
+
 def apply_delta(
     base_db: Path,
     delta: Delta,
@@ -237,6 +284,7 @@ def apply_delta(
     *,
     base_digest: ContentDigest | None = None,
     expected_digest: str | None = None,
+    base_hashes: RowHashes | None = None,
 ) -> ApplyResult:
     """Write ``out_db`` (a new file) = ``base_db`` + ``delta``, proven to have ``delta.to_digest``.
 
@@ -245,7 +293,10 @@ def apply_delta(
     content digest must equal the delta's (and ``expected_digest``, the one a signed
     release states, when given) before the file is flushed and renamed to ``out_db``.
     ``base_digest`` is the base's digest when the caller already knows it (a kiosk keeps
-    its installed version's); otherwise it is computed. Any failure raises
+    its installed version's); otherwise it is computed. With ``base_hashes`` (the base's
+    row hashes, whose digest ``base_digest`` is when both are given) the new digest is
+    worked out from the hashes of the touched rows alone, and returned with the new
+    version's hashes; without, the touched tables are hashed again whole. Any failure raises
     :class:`DeltaError` with one plain line and leaves no ``out_db``; a process killed
     mid-way leaves at most the ``.partial-*`` file, which the caller's clean-up removes.
     """
@@ -269,7 +320,11 @@ def apply_delta(
         try:
             conn.execute("PRAGMA journal_mode = MEMORY")  # a killed apply leaves a partial file, never a base
             conn.execute("PRAGMA synchronous = OFF")  # flushed once, below, before the rename
-            before = base_digest if base_digest is not None else content_digest(conn)
+            hashes = base_hashes.copy() if base_hashes is not None else None
+            if hashes is not None:
+                before = base_digest if base_digest is not None else hashes.digest()
+            else:
+                before = base_digest if base_digest is not None else content_digest(conn)
             if before.value != delta.from_digest:
                 raise DeltaError(
                     f"the base content (version {_content_version(conn)}) is not the version this delta starts "
@@ -277,9 +332,16 @@ def apply_delta(
                 )
             conn.execute("BEGIN IMMEDIATE")
             try:
+                if hashes is not None:
+                    _rehash(conn, delta, hashes, -1)
                 rows, docs = _write_rows(conn, delta)
                 documents = search_index.update_documents(conn, docs)
-                after = content_digest(conn, reuse=before, changed=delta.tables)
+                if hashes is not None:
+                    _rehash(conn, delta, hashes, +1)
+                    hashes.schema = schema_digest(conn)
+                    after = hashes.digest(only=delta.tables, reuse=before)
+                else:
+                    after = content_digest(conn, reuse=before, changed=delta.tables)
             except (sqlite3.Error, OverflowError, TypeError, ValueError) as exc:
                 conn.execute("ROLLBACK")
                 raise DeltaError(f"the delta could not be applied: {str(exc)[:200]}") from None
@@ -302,7 +364,7 @@ def apply_delta(
             finally:
                 os.close(dir_fd)
         ok = True
-        return ApplyResult(rows, documents, list(delta.media), after)
+        return ApplyResult(rows, documents, list(delta.media), after, hashes, _touched(delta))
     except OSError as exc:
         raise DeltaError(f"could not write {out_db.name}: {exc.strerror or exc}") from None
     except sqlite3.Error as exc:

@@ -4,7 +4,7 @@
 
     kiosk-delta 1 <codec>\\n            (codec: zlib or xz)
     <compressed>:
-      {"format":"kiosk-delta","format_version":1,"schema_version":1,"digest_alg":"sha256-rows-v1",
+      {"format":"kiosk-delta","format_version":1,"schema_version":1,"digest_alg":"sha256-rows-v2",
        "from":{"content_version":6,"digest":"…"},"to":{"content_version":7,"digest":"…"},
        "media":[{"sha256":"…","path":"media/….png","size":123}]}\\n
       {"table":"venues","columns":[…],"key":["id"],

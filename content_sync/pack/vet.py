@@ -8,13 +8,20 @@ and every text value sanitised to plain text once more, without exception.
 
 Each table is read once; SQLite's structural check and foreign-key check run on other
 threads meanwhile. Text takes the sanitiser's fast path (one compiled regular expression)
-unless it holds something the sanitiser would change, so vetting stays cheap for large packs.
+unless it holds something the sanitiser would change, and each batch of rows is checked
+column by column (:func:`.content_schema.check_batch`: a few C-level passes per column, the
+per-row check only for rows a column test flags), so vetting stays cheap for large packs.
+
+A version built on the kiosk from deltas is vetted the same way for what the deltas touched
+(``touched``): the schema, meta and media list whole, and the touched rows, their foreign
+keys both ways and their search index rows; its other rows are the installed version's.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import sqlite3
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +51,8 @@ def _check_table(conn: sqlite3.Connection, table: content_schema.Table) -> dict[
     try:
         cursor = conn.execute(f"SELECT {', '.join(columns)} FROM {table.name}")
         while rows := cursor.fetchmany(_BATCH):
-            for row in rows:
-                changed = content_schema.check_values(table, row)
-                if changed:
-                    changes[tuple(row[i] for i in positions)] = changed
+            for at, changed in content_schema.check_batch(table, rows):
+                changes[tuple(rows[at][i] for i in positions)] = changed
     except sqlite3.OperationalError as exc:
         if "decode" not in str(exc) or conn.text_factory is _text:
             raise
@@ -126,17 +131,92 @@ def _check_header_rows(conn: sqlite3.Connection, manifest: Manifest) -> dict[str
     return cleaned
 
 
-def vet_content_db(path: Path, manifest: Manifest) -> int:
+def _check_touched_table(
+    conn: sqlite3.Connection, table: content_schema.Table, keys: Collection[tuple[Any, ...]]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The rows of ``table`` with these keys (those that still exist) against their declared types."""
+    columns = list(table.columns)
+    positions = [columns.index(k) for k in table.key]
+    where = " AND ".join(f"{k} = ?" for k in table.key)
+    sql = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {where}"
+    rows = [row for key in keys for row in conn.execute(sql, tuple(key)).fetchall()]
+    return {tuple(rows[at][i] for i in positions): changed for at, changed in content_schema.check_batch(table, rows)}
+
+
+def _check_touched_keys(conn: sqlite3.Connection, touched: Mapping[str, Collection[tuple[Any, ...]]]) -> None:
+    """Foreign keys of the touched rows, both ways: what they refer to exists, nothing refers to a row gone.
+
+    Every key the schema refers to is a one-column primary key named in the reference, and a
+    delta cannot change a key column, so a row gone is a deleted key no row of its table has.
+    """
+    broken = PackError("refused: content.db refers to venues, themes or media that it does not contain")
+    references = {
+        child: conn.execute(f"PRAGMA foreign_key_list({child})").fetchall()
+        for child, table in content_schema.TABLES.items()
+        if not table.derived
+    }
+    for name, keys in touched.items():
+        table = content_schema.TABLES[name]
+        where = " AND ".join(f"{k} = ?" for k in table.key)
+        for _, _, parent, column, target, *_ in references[name]:
+            if target is None:  # a reference to the parent's key by default: check the table whole
+                if conn.execute(f"PRAGMA foreign_key_check({name})").fetchone():
+                    raise broken
+                continue
+            sql = f"SELECT 1 FROM {name} c WHERE {where} AND c.{column} IS NOT NULL AND NOT EXISTS "
+            sql += f"(SELECT 1 FROM {parent} p WHERE p.{target} = c.{column})"
+            if any(conn.execute(sql, tuple(key)).fetchone() for key in keys):
+                raise broken
+        if len(table.key) != 1:
+            continue
+        gone = [key[0] for key in keys if not conn.execute(f"SELECT 1 FROM {name} WHERE {where}", key).fetchone()]
+        for child, refs in references.items() if gone else ():
+            for _, _, parent, column, target, *_ in refs:
+                if parent == name and target in (None, table.key[0]):
+                    sql = f"SELECT 1 FROM {child} WHERE {column} = ? LIMIT 1"
+                    if any(conn.execute(sql, (value,)).fetchone() for value in gone):
+                        raise broken
+
+
+def _check_touched_documents(
+    conn: sqlite3.Connection, touched: Mapping[str, Collection[tuple[Any, ...]]]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The search index rows of the touched documents: of their declared types, and only for rows that exist."""
+    kinds = ", ".join(f"'{k}'" for k in _SEARCH_KINDS)
+    if conn.execute(f"SELECT 1 FROM search_docs WHERE kind NOT IN ({kinds}) LIMIT 1").fetchone():
+        raise PackError("refused: the search index refers to unknown kinds of content")
+    docs = content_schema.TABLES["search_docs"]
+    sql = f"SELECT {', '.join(docs.columns)} FROM search_docs WHERE kind = ? AND ref_id = ?"
+    rows = []
+    for kind, name in _SEARCH_KINDS.items():
+        for (ref_id,) in touched.get(name, ()):
+            found = conn.execute(sql, (kind, ref_id)).fetchall()
+            if found and not conn.execute(f"SELECT 1 FROM {name} WHERE id = ?", (ref_id,)).fetchone():
+                raise PackError(f"refused: the search index refers to a missing {kind} {shown_text(ref_id, 60)}")
+            rows += found
+    return {(rows[at][0],): changed for at, changed in content_schema.check_batch(docs, rows)}
+
+
+def vet_content_db(
+    path: Path, manifest: Manifest, *, touched: Mapping[str, Collection[tuple[Any, ...]]] | None = None
+) -> int:
     """Refuse a database that is not exactly what a builder makes; re-sanitise its text.
 
     Every row of every table is checked against the declared content schema
     (:mod:`.content_schema`) and every text value is sanitised again. Returns how many
     cells were changed by sanitising. Raises PackError with one plain line.
+
+    ``touched`` (a version built from deltas: table -> keys of the rows deleted, updated
+    or inserted): the schema, meta and media list are checked whole as for a pack, but only
+    those rows, the foreign keys from and to them and their documents' search index rows;
+    every other row is the installed version's, vetted when it was installed.
     """
-    damaged = PackError("refused: content.db is damaged (SQLite integrity check failed)")
     with open(path, "rb") as fh:
         if fh.read(16) != b"SQLite format 3\x00":
             raise PackError("refused: content.db is not a SQLite database")
+    if touched is not None:
+        return _vet_touched(path, manifest, touched)
+    damaged = PackError("refused: content.db is damaged (SQLite integrity check failed)")
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         structure_ok = pool.submit(_quick_check, path)
         conn = sqlite3.connect(path, isolation_level=None)
@@ -169,6 +249,34 @@ def vet_content_db(path: Path, manifest: Manifest) -> int:
             return _write_changes(conn, meta, changes)
         finally:
             conn.close()
+
+
+def _vet_touched(path: Path, manifest: Manifest, touched: Mapping[str, Collection[tuple[Any, ...]]]) -> int:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA trusted_schema = OFF")
+        conn.execute("PRAGMA cell_size_check = ON")
+        try:
+            meta = _check_header_rows(conn, manifest)
+            unknown = sorted(set(touched) - set(content_schema.TABLES) - {"meta"})
+            if unknown:
+                raise PackError(f"refused: content.db has a table this kiosk does not expect: {shown_text(unknown[0])}")
+            changes = {
+                name: _check_touched_table(conn, content_schema.TABLES[name], keys)
+                for name, keys in touched.items()
+                if name != "meta" and not content_schema.TABLES[name].derived  # meta: with the header rows
+            }
+            _check_touched_keys(conn, {n: k for n, k in touched.items() if n in changes})
+            changes["search_docs"] = _check_touched_documents(conn, touched)
+        except content_schema.SchemaError as exc:
+            raise PackError(f"refused: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise PackError(f"refused: content.db cannot be read ({shown_text(exc, 100)})") from None
+        except (ValueError, TypeError):
+            raise PackError("refused: content.db holds malformed values") from None
+        return _write_changes(conn, meta, changes)
+    finally:
+        conn.close()
 
 
 def _write_changes(

@@ -43,7 +43,7 @@ from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
 from content_sync.pack import delta_format
 from content_sync.pack.delta import Delta, DeltaError
-from content_sync.pack.digest import ContentDigest, file_digest
+from content_sync.pack.digest import ContentDigest, installed_digest
 from content_sync.pack.release import vouched_manifest
 from content_sync.sync.feeds import FeedCycleResult, FeedOutcome, feed_status, record_feed_failure, refresh_feeds
 from content_sync.sync.fetch import Fetcher, FetchError, FetchRefused, ServerBusyError, TufFetcher
@@ -615,7 +615,7 @@ def _delta_update(
         # download deltas only to have them refused: the full pack straight away. The digest is
         # handed to the installer, which reuses it while that version is still the current one.
         try:
-            have = file_digest(data.version_db(pointer.current))
+            have = installed_digest(data.version_db(pointer.current))
         except sqlite3.Error:
             return refused("the installed content cannot be read to start from")
         if have.value != start:

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import sqlite3
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -491,3 +492,74 @@ def test_build_refuses_a_pack_id_with_escape_sequences_in_the_installers_words(
         "error: pack.yaml: pack.id: not an id (lowercase letters, digits and '-', up to 80): "
         "'mini-test\\n\\x1b[31mkiosk: content ready'"
     ]
+
+
+# --- the column-wise check agrees with the per-row check ------------------------------------------
+
+_cells = st.one_of(
+    st.none(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False),
+    st.binary(max_size=8),
+    _texts,
+    st.sampled_from(["Asia/Shanghai", "Mars/Olympus", "venue:a-b:1", "image/png", "2027-06-22", "12:30", "#1F6FB2"]),
+    st.dictionaries(_tags, _texts, max_size=2).map(content_schema.i18n.dumps),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    table=st.sampled_from(sorted(content_schema.TABLES)),
+    column_seed=st.integers(min_value=0, max_value=10**6),
+    values=st.lists(_cells, min_size=1, max_size=12),
+)
+def test_a_column_passed_whole_is_one_every_value_of_which_checks_unchanged(
+    table: str, column_seed: int, values: list[object]
+) -> None:
+    """batch_ok is the installer's fast path: it may only pass values the per-value check keeps as they are."""
+    kinds = list(content_schema.TABLES[table].columns.values())
+    kind = kinds[column_seed % len(kinds)]
+    present = [v for v in values if v is not None]
+    if kind.batch_ok(present):
+        for value in present:
+            assert kind.check(value) is value
+
+
+@pytest.fixture(scope="module")
+def mini_content_rows(packs: dict[int, Path]) -> tuple[content_schema.Table, list[tuple[object, ...]]]:
+    """The venues rows of a genuine pack's content database, as the installer's scan reads them."""
+    table = content_schema.TABLES["venues"]
+    with zipfile.ZipFile(packs[1]) as zf:
+        data = zf.read("content.db")
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.deserialize(data)
+        return table, conn.execute(f"SELECT {', '.join(table.columns)} FROM venues").fetchall()
+    finally:
+        conn.close()
+
+
+@settings(max_examples=150, deadline=None)
+@given(column=st.integers(min_value=0, max_value=22), row=st.integers(min_value=0, max_value=50), value=_cells)
+def test_the_column_wise_check_finds_what_the_row_check_finds(
+    mini_content_rows: tuple[content_schema.Table, list[tuple[object, ...]]], column: int, row: int, value: object
+) -> None:
+    """One changed cell anywhere: check_batch refuses with the same line, or cleans the same cells, as row by row."""
+    table, rows = mini_content_rows
+    rows = list(rows)
+    at, column = row % len(rows), column % len(table.columns)
+    rows[at] = (*rows[at][:column], value, *rows[at][column + 1 :])
+
+    def row_by_row() -> object:
+        try:
+            return [(i, c) for i, r in enumerate(rows) if (c := content_schema.check_values(table, r))]
+        except content_schema.SchemaError as exc:
+            return str(exc)
+
+    def column_wise() -> object:
+        try:
+            return list(content_schema.check_batch(table, rows))
+        except content_schema.SchemaError as exc:
+            return str(exc)
+
+    assert column_wise() == row_by_row()

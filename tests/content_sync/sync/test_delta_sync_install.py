@@ -16,6 +16,7 @@ import pytest
 from content_sync.core.errors import DiskFullError, PackError
 from content_sync.device.install import Installer, Release, rollback
 from content_sync.device.layout import DataDir
+from content_sync.pack import digest as digest_mod
 from content_sync.pack.delta import Delta, DeltaError, make_delta
 from content_sync.pack.digest import file_digest
 from content_sync.pack.release import write_statement, write_statement_of
@@ -180,4 +181,108 @@ def test_a_chain_of_two_deltas_is_applied_one_after_the_other(
     assert version == 3 and GONE not in venues and NEW_TEXT in venues[VENUE]
     now = case.data.read_pointer()
     assert now is not None and file_digest(case.data.version_db(now.current)).value == second.to_digest
+    assert not list(case.data.content.glob(".staging-*"))
+
+
+# --- incremental proof and vetting ---------------------------------------------------------------
+
+
+def _hostile_delta(case: Case, tmp_path: Path, *sql: str) -> tuple[Delta, Release]:
+    """A delta from v1 to v1 edited by ``sql`` (as version 2) with its true digests: only vetting can refuse it."""
+    a, b = tmp_path / "a.db", tmp_path / "hostile.db"
+    b.write_bytes(a.read_bytes())
+    with sqlite3.connect(b) as conn:
+        for statement in (*sql, "UPDATE meta SET value = '2' WHERE key = 'content_version'"):
+            conn.execute(statement)
+    conn.close()
+    with sqlite3.connect(a) as old, sqlite3.connect(b) as new:
+        delta = make_delta(old, new)
+    old.close()
+    new.close()
+    return delta, replace(case.release, digest=delta.to_digest)
+
+
+@pytest.mark.parametrize(
+    ("sql", "words"),
+    [
+        ((f"UPDATE venues SET timezone = 'Mars/Olympus' WHERE id = '{VENUE}'",), "venues row .* 'timezone'"),
+        ((f"UPDATE venues SET category = 'no-such-category' WHERE id = '{VENUE}'",), "refers to"),
+        ((f"DELETE FROM venues WHERE id = '{VENUE}'",), "refers to|search index"),
+        (("DELETE FROM themes WHERE id IN (SELECT theme_id FROM venue_themes LIMIT 1)",), "refers to"),
+        ((f"UPDATE venues SET lat = 91.5 WHERE id = '{VENUE}'",), "venues row .* 'lat'"),
+    ],
+)
+def test_a_delta_is_vetted_row_by_row_for_what_it_touches(
+    case: Case, tmp_path: Path, sql: tuple[str, ...], words: str
+) -> None:
+    """The digest proves what was published; vetting still refuses a published value the kiosk cannot show."""
+    delta, release = _hostile_delta(case, tmp_path, *sql)
+    with pytest.raises(PackError, match=words):
+        case.installer.install_deltas([delta], {}, release)
+    assert unchanged(case)
+
+
+def test_a_version_built_from_a_delta_keeps_row_hashes_the_next_delta_starts_from(
+    case: Case, tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case.installer.install_deltas([case.delta], case.media, case.release)
+    pointer = case.data.read_pointer()
+    assert pointer is not None
+    side = case.data.version_db(pointer.current).with_name(digest_mod.ROW_HASHES_FILE)
+    loaded = digest_mod.RowHashes.load(side)
+    assert loaded is not None and loaded[1].value == case.release.digest
+    with sqlite3.connect(case.data.version_db(pointer.current)) as conn:
+        assert loaded[0].tables == digest_mod.RowHashes.of(conn).tables  # equal to the rows, hashed whole
+    conn.close()
+    delete_venue(mini_source)
+    v3 = make_pack(mini_source, version=3)
+    c = tmp_path / "c.db"
+    extract_content_db(v3, c)
+    with sqlite3.connect(tmp_path / "b.db") as v2_db, sqlite3.connect(c) as v3_db:
+        second = make_delta(v2_db, v3_db)
+    v2_db.close()
+    v3_db.close()
+
+    def no_full_hashing(conn: sqlite3.Connection) -> None:
+        raise AssertionError("the whole database was hashed again")
+
+    monkeypatch.setattr(digest_mod.RowHashes, "of", classmethod(lambda cls, conn: no_full_hashing(conn)))
+    release = replace(case.release, content_version=3, digest=second.to_digest)
+    done = case.installer.install_deltas([second], {}, release)
+    assert done.content_version == 3 and GONE not in installed_venues(case.data)[1]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other rows"])
+def test_saved_row_hashes_that_are_wrong_never_pass_a_delta(case: Case, tmp_path: Path, damage: str) -> None:
+    """Row hashes beside the installed version that are not its rows: ignored, or the delta is refused."""
+    pointer = case.data.read_pointer()
+    assert pointer is not None
+    db = case.data.version_db(pointer.current)
+    side = db.with_name(digest_mod.ROW_HASHES_FILE)
+    if damage == "garbage":
+        side.write_bytes(b"kiosk-rowhashes 2\n{}\n" + b"\x00" * 64)
+        done = case.installer.install_deltas([case.delta], case.media, case.release)  # worked out again
+        assert done.content_version == 2
+        return
+    # self-consistent hashes of other rows (v1 with one venue's text changed): their digest is not v1's
+    other = tmp_path / "other.db"
+    other.write_bytes(db.read_bytes())
+    with sqlite3.connect(other) as conn:
+        conn.execute(f"UPDATE venues SET summary = '{{\"en\":\"Other\"}}' WHERE id = '{VENUE}'")
+        hashes = digest_mod.RowHashes.of(conn)
+    conn.close()
+    hashes.save(side, hashes.digest())
+    done = case.installer.install_deltas([case.delta], case.media, case.release)  # v1's hashes worked out again
+    assert done.content_version == 2
+    pointer = case.data.read_pointer()
+    assert pointer is not None and file_digest(case.data.version_db(pointer.current)).value == case.release.digest
+
+
+def test_an_installed_database_that_cannot_be_read_refuses_the_delta_in_plain_words(case: Case) -> None:
+    pointer = case.data.read_pointer()
+    assert pointer is not None
+    db = case.data.version_db(pointer.current)
+    db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    with pytest.raises(DeltaError, match="installed content cannot be read"):
+        case.installer.install_deltas([case.delta], case.media, case.release)
     assert not list(case.data.content.glob(".staging-*"))
