@@ -19,6 +19,7 @@ from content_sync.device.layout import DataDir
 from content_sync.pack import digest as digest_mod
 from content_sync.pack.delta import Delta, DeltaError, make_delta
 from content_sync.pack.digest import file_digest
+from content_sync.pack.manifest import MANIFEST, signatures_bytes
 from content_sync.pack.release import write_statement, write_statement_of
 from content_sync.pack.signing import SigningKey
 from content_sync.sync.publish import extract_content_db, extract_pack_file
@@ -187,7 +188,7 @@ def test_a_chain_of_two_deltas_is_applied_one_after_the_other(
 # --- incremental proof and vetting ---------------------------------------------------------------
 
 
-def _hostile_delta(case: Case, tmp_path: Path, *sql: str) -> tuple[Delta, Release]:
+def _hostile_delta(case: Case, tmp_path: Path, signing_key: SigningKey, *sql: str) -> tuple[Delta, Release]:
     """A delta from v1 to v1 edited by ``sql`` (as version 2) with its true digests: only vetting can refuse it."""
     a, b = tmp_path / "a.db", tmp_path / "hostile.db"
     b.write_bytes(a.read_bytes())
@@ -199,7 +200,14 @@ def _hostile_delta(case: Case, tmp_path: Path, *sql: str) -> tuple[Delta, Releas
         delta = make_delta(old, new)
     old.close()
     new.close()
-    return delta, replace(case.release, digest=delta.to_digest)
+    # The pack key itself vouches for the hostile content (a careless publisher, a leaked pack
+    # key): the release statement is v2's manifest with this digest, signed by the trusted key.
+    assert case.release.statement is not None
+    with zipfile.ZipFile(case.release.statement) as zf:
+        manifest = zf.read(MANIFEST).replace(case.release.digest.encode(), delta.to_digest.encode())
+    vouched = tmp_path / "hostile.release"
+    write_statement_of(manifest, signatures_bytes(manifest, [signing_key]), vouched)
+    return delta, replace(case.release, digest=delta.to_digest, statement=vouched)
 
 
 @pytest.mark.parametrize(
@@ -213,10 +221,10 @@ def _hostile_delta(case: Case, tmp_path: Path, *sql: str) -> tuple[Delta, Releas
     ],
 )
 def test_a_delta_is_vetted_row_by_row_for_what_it_touches(
-    case: Case, tmp_path: Path, sql: tuple[str, ...], words: str
+    case: Case, tmp_path: Path, signing_key: SigningKey, sql: tuple[str, ...], words: str
 ) -> None:
     """The digest proves what was published; vetting still refuses a published value the kiosk cannot show."""
-    delta, release = _hostile_delta(case, tmp_path, *sql)
+    delta, release = _hostile_delta(case, tmp_path, signing_key, *sql)
     with pytest.raises(PackError, match=words):
         case.installer.install_deltas([delta], {}, release)
     assert unchanged(case)
@@ -247,7 +255,7 @@ def test_a_version_built_from_a_delta_keeps_row_hashes_the_next_delta_starts_fro
         raise AssertionError("the whole database was hashed again")
 
     monkeypatch.setattr(digest_mod.RowHashes, "of", classmethod(lambda cls, conn: no_full_hashing(conn)))
-    release = replace(case.release, content_version=3, digest=second.to_digest)
+    release = replace(case.release, content_version=3, digest=second.to_digest, statement=statement(v3))
     done = case.installer.install_deltas([second], {}, release)
     assert done.content_version == 3 and GONE not in installed_venues(case.data)[1]
 
