@@ -158,6 +158,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sync.url", "", "Channel address; empty means the one 'kiosk-pack sync-setup' stored.", _is_channel_url),
     Setting("sync.group", "", "Kiosk group, e.g. lanzhou/station; empty means the stored one.", _is_group),
     Setting("sync.root", "", "Root metadata file, for a kiosk that trusts no channel yet.", _is_str(500)),
+    Setting(
+        "outbox.url", "", "Platform ingest address (…/api/v1/ingest); empty keeps events on the kiosk.", _is_channel_url
+    ),
+    Setting("outbox.token", "", "This kiosk's platform token; empty keeps events on the kiosk.", _is_str(500)),
+    Setting("outbox.heartbeat_minutes", 15, "Minutes between heartbeats (and upload attempts).", _is_int(1, 1440)),
+    Setting(
+        "outbox.budget_mb", 8, "Usage events kept before the oldest fold into daily counts (MB).", _is_int(1, 1024)
+    ),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -186,31 +186,50 @@ class Outbox:
         return str(device_id)
 
     # -- recording ---------------------------------------------------------------------------------
-    def record(self, kind: str, type_: str, subject: str = "", data: Mapping[str, Any] | None = None) -> str:
-        """Commit one event durably and return its id (feedback goes through :meth:`feedback`)."""
+    def record(
+        self,
+        kind: str,
+        type_: str,
+        subject: str = "",
+        data: Mapping[str, Any] | None = None,
+        *,
+        at: dt.datetime | None = None,
+    ) -> str:
+        """Commit one event durably and return its id (feedback goes through :meth:`feedback`).
+
+        ``at`` is when it happened, when that was before this call (a queued write); else now.
+        """
         if kind == "usage" and type_ not in USAGE_TYPES:
             raise OutboxError(f"{type_!r} is not a usage event ({', '.join(sorted(USAGE_TYPES))})")
         if kind not in KINDS:
             raise OutboxError(f"{kind!r} is not an outbox kind ({', '.join(KINDS)})")
         subject = normalise_term(subject) if type_ == "search" else _subject(subject)
-        return self._insert(kind, type_, subject, dict(data or {}), None)
+        return self._insert(kind, type_, subject, dict(data or {}), None, at)
 
-    def usage(self, type_: str, subject: str = "", **data: Any) -> str:
-        return self.record("usage", type_, subject, data)
+    def usage(self, type_: str, subject: str = "", *, at: dt.datetime | None = None, **data: Any) -> str:
+        return self.record("usage", type_, subject, data, at=at)
 
     def heartbeat(self, data: Mapping[str, Any]) -> str:
         return self.record("heartbeat", "heartbeat", "", data)
 
-    def feedback(self, feedback: Feedback) -> str:
+    def beat(self, data_root: Path, **facts: Any) -> str:
+        """Record a heartbeat made from the device state now (``facts``: see :func:`heartbeat_data`)."""
+        with self._lock:
+            data = heartbeat_data(self.state, data_root, **facts)
+        return self.heartbeat(data)
+
+    def feedback(self, feedback: Feedback, *, at: dt.datetime | None = None) -> str:
         """Commit a visitor's feedback durably; only then may the screen say "thank you"."""
         fb = feedback.checked()
         data = {"rating": fb.rating, "category": fb.category, "text": fb.text, "language": fb.language}
         data["contact_given"] = fb.contact is not None
-        return self._insert("feedback", "feedback", fb.about, data, fb.contact)
+        return self._insert("feedback", "feedback", fb.about, data, fb.contact, at)
 
-    def _insert(self, kind: str, type_: str, subject: str, data: dict[str, Any], contact: str | None) -> str:
+    def _insert(
+        self, kind: str, type_: str, subject: str, data: dict[str, Any], contact: str | None, when: dt.datetime | None
+    ) -> str:
         event_id = self.make_id()
-        at = _iso(self.clock())
+        at = _iso(when or self.clock())
         event = {"id": event_id, "kind": kind, "type": type_, "at": at, "subject": subject, "data": data}
         text = json.dumps(event, ensure_ascii=False, sort_keys=True)
         size = len(text.encode())
