@@ -74,6 +74,8 @@ DEFAULT_BUDGET_BYTES = 8 * 1024 * 1024
 FOLD_TO = 0.75
 #: At most this many search terms a day are kept by name in daily counts; the rest count as "".
 MAX_TERMS_PER_DAY = 200
+#: Daily counts kept before the oldest days lose their subjects (one row per day and type remains).
+MAX_COUNT_ROWS = 20_000
 
 
 class OutboxError(KioskError):
@@ -157,10 +159,12 @@ class Outbox:
         clock: Clock,
         *,
         budget_bytes: int = DEFAULT_BUDGET_BYTES,
+        max_count_rows: int = MAX_COUNT_ROWS,
         make_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         self.clock = clock
         self.budget_bytes = budget_bytes
+        self.max_count_rows = max_count_rows
         self.make_id = make_id
         self._lock = threading.Lock()
         self.state = DeviceState(path, lambda: _iso(clock()))
@@ -295,10 +299,35 @@ class Outbox:
                     (self.make_id(), day, type_, subject, count, total, len(visits)),
                 )
             conn.executemany("DELETE FROM outbox WHERE id = ?", [(r[0],) for r in rows])
+            self._cap_counts(conn)
             self._budget_used = used
         if rows:
             log.info("outbox: folded %d old events into daily counts", len(rows))
         return len(rows)
+
+    def _cap_counts(self, conn: sqlite3.Connection) -> None:
+        """Past ``max_count_rows``, the oldest days keep one count per type, without subjects.
+
+        So years offline stay bounded too: what is lost is which place or term, never how many.
+        Sealed rows (in a batch whose answer is awaited) are left as they are.
+        """
+        while int(conn.execute("SELECT COUNT(*) FROM daily_counts").fetchone()[0]) > self.max_count_rows:
+            (day,) = conn.execute("SELECT MIN(day) FROM daily_counts WHERE sealed = 0 AND subject != ''").fetchone()
+            if day is None:
+                return
+            merged = conn.execute(
+                "SELECT type, SUM(count), SUM(total), SUM(visits) FROM daily_counts "
+                "WHERE day = ? AND sealed = 0 AND subject != '' GROUP BY type",
+                (day,),
+            ).fetchall()
+            conn.execute("DELETE FROM daily_counts WHERE day = ? AND sealed = 0 AND subject != ''", (day,))
+            for type_, count, total, visits in merged:
+                conn.execute(
+                    "INSERT INTO daily_counts (event_id, day, type, subject, count, total, visits) "
+                    "VALUES (?, ?, ?, '', ?, ?, ?) ON CONFLICT (day, type, subject) WHERE sealed = 0 DO UPDATE SET "
+                    "count = count + excluded.count, total = total + excluded.total, visits = visits + excluded.visits",
+                    (self.make_id(), day, type_, count, total, visits),
+                )
 
     @staticmethod
     def _term_kept(conn: sqlite3.Connection, day: str, term: str) -> bool:

@@ -117,3 +117,22 @@ def test_a_heartbeat_says_how_the_kiosk_is(tmp_path: Path, qtbot) -> None:  # ty
     assert beat["data"]["content_version"] == 7 and beat["data"]["software_version"]
     assert beat["data"]["device_id"] == recorder.outbox().device_id
     recorder.close()
+
+
+def test_a_kiosk_with_a_platform_sends_at_each_heartbeat(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ..platform_double import Platform
+
+    platform = Platform()
+    try:
+        moment = dt.datetime(*DEMO_NOW, tzinfo=ZoneInfo("Asia/Shanghai"))
+        recorder = Recorder(DataDir(tmp_path), lambda: moment, send_url=platform.url, send_token="kiosk-7-token")
+        recorder.screen_shown("home", {})
+        recorder.beat()
+        assert recorder.wait()
+        assert recorder.outbox().waiting() == 0
+        kinds = sorted(e["kind"] for e in platform.events.values())
+        assert kinds == ["heartbeat", "usage"]
+        assert platform.requests[0]["auth"] == "Bearer kiosk-7-token"
+        recorder.close()
+    finally:
+        platform.close()

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +27,8 @@ from content_sync.device.outbox import (
     retry_after_seconds,
 )
 from content_sync.device.state import DeviceState
+
+from ...platform_double import Platform
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[3]
@@ -57,69 +56,6 @@ def clock() -> FakeClock:
 def outbox(tmp_path: Path, clock: FakeClock) -> Iterator[Outbox]:
     with Outbox(tmp_path / "device.db", clock) as box:
         yield box
-
-
-class Platform:
-    """A stand-in ingest API on a real HTTP server: keeps each event id once, as the platform must.
-
-    ``lose_answers`` answers that many requests by closing the connection after storing the
-    events (the answer lost on the way back); ``refuse`` answers with that status first.
-    """
-
-    def __init__(self) -> None:
-        self.events: dict[str, dict[str, Any]] = {}
-        self.requests: list[dict[str, Any]] = []
-        self.lose_answers = 0
-        self.refuse: list[tuple[int, dict[str, str]]] = []
-        self.reject_ids: set[str] = set()
-        self.lock = threading.Lock()
-        platform = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with platform.lock:
-                    platform.requests.append({"auth": self.headers.get("Authorization"), "body": body})
-                    if platform.refuse:
-                        status, headers = platform.refuse.pop(0)
-                        self.send_response(status)
-                        for name, value in headers.items():
-                            self.send_header(name, value)
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                    answer: dict[str, list[Any]] = {"accepted": [], "duplicate": [], "rejected": []}
-                    for event in body["events"]:
-                        if event["id"] in platform.reject_ids:
-                            answer["rejected"].append({"id": event["id"], "reason": "unknown venue"})
-                        elif event["id"] in platform.events:
-                            answer["duplicate"].append(event["id"])
-                        else:
-                            platform.events[event["id"]] = event
-                            answer["accepted"].append(event["id"])
-                    if platform.lose_answers:
-                        platform.lose_answers -= 1
-                        self.close_connection = True
-                        self.connection.shutdown(2)  # committed, but the kiosk never hears it
-                        return
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v1/ingest"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -217,6 +153,19 @@ def test_old_usage_folds_into_daily_counts_within_the_budget(tmp_path: Path, clo
         assert {c["subject"] for c in searched} == {"museum"} and all(c["visits"] == 1 for c in searched)
         # the newest events are kept as they are
         assert box.pending("usage")[-1]["type"] == "search"
+
+
+def test_years_offline_keep_daily_counts_bounded_without_losing_a_count(tmp_path: Path, clock: FakeClock) -> None:
+    with Outbox(tmp_path / "device.db", clock, budget_bytes=1, max_count_rows=50) as box:
+        for _day in range(20):
+            for i in range(10):
+                box.usage("item_viewed", f"venue:v{i}")  # each folds at once (budget of one byte)
+            clock.advance(days=1)
+        counts = box.daily_counts()
+        assert len(counts) <= 50
+        assert sum(c["count"] for c in counts) == 200
+        assert {c["subject"] for c in counts if c["day"] == "2026-05-01"} == {""}  # the oldest: how many, not which
+        assert len({c["subject"] for c in counts if c["day"] == "2026-05-20"}) == 10  # the newest: by place
 
 
 def test_feedback_is_never_folded_or_dropped(tmp_path: Path, clock: FakeClock) -> None:
@@ -341,3 +290,15 @@ def test_the_device_id_is_the_sync_agents(tmp_path: Path, clock: FakeClock) -> N
         state.set(DEVICE_ID_SETTING, "kiosk-42")
     with Outbox(tmp_path / "device.db", clock) as box:
         assert box.device_id == "kiosk-42"
+
+
+def test_a_batch_too_large_for_the_platform_goes_again_in_halves(
+    outbox: Outbox, platform: Platform, clock: FakeClock
+) -> None:
+    ids = [outbox.usage("screen_shown", f"s{i}") for i in range(8)]
+    sender = sender_for(outbox, platform, max_events=8)
+    platform.refuse = [(413, {}), (413, {})]
+    assert [r.outcome for r in sender.send_due()] == ["failed"]
+    assert sender.send_due()[0].outcome == "failed" and sender.max_events == 2
+    assert [r.outcome for r in sender.send_due()] == ["sent"] * 4 + ["empty"]
+    assert set(platform.events) == set(ids) and [len(r["body"]["events"]) for r in platform.requests[2:]] == [2] * 4
