@@ -122,7 +122,9 @@ class Feedback:
         contact = (self.contact or "").strip()[:MAX_CONTACT] or None
         if contact and not self.consent:
             contact = None  # never stored without the visitor's explicit consent
-        return Feedback(_subject(self.about) or "kiosk", self.rating, self.category, text, self.language, contact, True)
+        consent = self.consent and contact is not None
+        about = _subject(self.about) or "kiosk"
+        return Feedback(about, self.rating, self.category, text, self.language, contact, consent)
 
 
 @dataclass(frozen=True)

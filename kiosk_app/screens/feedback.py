@@ -188,7 +188,7 @@ class FeedbackScreen(Screen):
             half = ctx.screen_size.width() // 2
             form.setFixedWidth(half)
             outer.addWidget(form)
-            side.addWidget(self._field_heading("text"))
+            side.addWidget(self._words_heading())
             side.addWidget(self._text_field(), 1)
             side.addWidget(self._keyboard(half - 2 * m.margin), 0, Qt.AlignmentFlag.AlignHCenter)
             outer.addWidget(keyboard_side, 1)
@@ -230,7 +230,7 @@ class FeedbackScreen(Screen):
             chips.append(chip)
         form.add(grid(chips, 2 if ctx.layout != PORTRAIT else 3, max(8, m.gap // 2)))
         if ctx.layout == PORTRAIT:
-            form.add(self._field_heading("text"))
+            form.add(self._words_heading())
             form.add(self._text_field())
         self.consent_button = TapField(self._toggle_consent, "feedback-consent", min_height=m.touch)
         form.add(self.consent_button)
@@ -243,7 +243,7 @@ class FeedbackScreen(Screen):
         form.add(self.send_button)
         form.finish()
 
-    def _field_heading(self, which: str) -> QLabel:
+    def _words_heading(self) -> QLabel:
         return text_label(self.ctx.tr("feedback.text"), "heading")
 
     def _text_field(self) -> TapField:
