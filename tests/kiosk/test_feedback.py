@@ -33,7 +33,7 @@ def find(parent: QWidget, name: str, kind: type = QPushButton) -> Any:
 
 def tap(qtbot, parent: QWidget, name: str) -> None:  # type: ignore[no-untyped-def]
     widget = find(parent, name, QWidget)
-    assert widget.isVisible(), name
+    qtbot.waitUntil(widget.isVisible, timeout=2000)  # a widget added to a shown page shows on the next turn
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 

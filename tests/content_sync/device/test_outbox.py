@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -302,3 +303,23 @@ def test_a_batch_too_large_for_the_platform_goes_again_in_halves(
     assert sender.send_due()[0].outcome == "failed" and sender.max_events == 2
     assert [r.outcome for r in sender.send_due()] == ["sent"] * 4 + ["empty"]
     assert set(platform.events) == set(ids) and [len(r["body"]["events"]) for r in platform.requests[2:]] == [2] * 4
+
+
+def test_the_documented_batch_and_answer_are_what_the_kiosk_sends_and_reads(outbox: Outbox) -> None:
+    import re
+
+    from content_sync.device.outbox import FEEDBACK_CATEGORIES, KINDS, USAGE_TYPES, Batch
+
+    doc = (ROOT / "docs" / "outbox.md").read_text(encoding="utf-8")
+    body, answer = (json.loads(block) for block in re.findall(r"```json\n(.*?)```", doc, re.S))
+    assert set(body) == set(Batch("b", []).body("d"))
+    for event in body["events"]:
+        assert set(event) - {"contact"} == {"id", "kind", "type", "at", "subject", "data"}
+        assert event["kind"] in (*KINDS, "daily_count")
+        if event["kind"] == "usage":
+            assert event["type"] in USAGE_TYPES
+        if event["kind"] == "feedback":
+            assert event["data"]["category"] in FEEDBACK_CATEGORIES
+    outbox.usage("screen_shown", "home")
+    assert set(outbox.pending()[0]) == {"id", "kind", "type", "at", "subject", "data"}
+    assert set(answer) == {"accepted", "duplicate", "rejected"} and set(answer["rejected"][0]) == {"id", "reason"}
