@@ -60,17 +60,12 @@ def test_a_visit_is_recorded_screen_by_screen(make_kiosk, qtbot) -> None:  # typ
     qtbot.waitUntil(lambda: screen.results_for == "bridge", timeout=10_000)
     found = len(screen.results or [])
     kiosk.nav.go("home")  # leaving the search counts it, once, with its result count
-    item = NarrationItem(f"venue:{BRIDGE}", "Bridge", "A bridge.", "en")
-    kiosk.ctx.narration.item_changed.emit(item)
-    kiosk.ctx.narration.finished.emit(item)
     events = recorded_since(kiosk, since)
     said = [(e["type"], e["subject"]) for e in events]
     assert ("screen_shown", "home") in said
     assert ("language_chosen", "en") in said
     assert ("item_viewed", f"venue:{BRIDGE}") in said
     assert ("qr_shown", f"venue:{BRIDGE}") in said
-    assert ("narration_started", f"venue:{BRIDGE}") in said
-    assert ("narration_finished", f"venue:{BRIDGE}") in said
     searches = [e for e in events if e["type"] == "search"]
     assert [(e["subject"], e["data"]["results"]) for e in searches] == [("bridge", found)] and found > 0
     assert all(e["kind"] == "usage" and len(e["id"]) == 32 for e in events)
@@ -136,3 +131,22 @@ def test_a_kiosk_with_a_platform_sends_at_each_heartbeat(tmp_path: Path, qtbot) 
         recorder.close()
     finally:
         platform.close()
+
+
+def test_a_narration_played_to_its_end_is_counted_started_and_finished(kiosk, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from .test_narration import WAIT, espeak_wav
+
+    since = last_row(kiosk.ctx.content.data)
+    recording = espeak_wav(tmp_path / "bridge.wav", "The iron bridge.")
+    player = kiosk.ctx.narration
+    player.play(NarrationItem(f"venue:{BRIDGE}", "Bridge", "The iron bridge.", "en", recording))
+    qtbot.waitUntil(lambda: player.media.position() > 0, timeout=WAIT)
+    qtbot.waitUntil(lambda: player.current is None, timeout=WAIT)  # the end of the file
+    player.play(NarrationItem("route:r1", "Route", "A route.", "en", recording))
+    player.stop()  # stopped by the visitor: started, never finished
+    said = [(e["type"], e["subject"], e["data"]) for e in recorded_since(kiosk, since)]
+    assert said == [
+        ("narration_started", f"venue:{BRIDGE}", {"language": "en"}),
+        ("narration_finished", f"venue:{BRIDGE}", {"language": "en"}),
+        ("narration_started", "route:r1", {"language": "en"}),
+    ]
