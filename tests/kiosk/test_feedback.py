@@ -170,9 +170,20 @@ def test_a_failed_write_keeps_the_form_and_never_says_thank_you(kiosk, qtbot, tm
     kiosk.ctx.recorder.close()
 
 
-@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920), (1280, 800)])
-def test_feedback_is_reachable_from_home_in_every_layout(make_kiosk, qtbot, size) -> None:  # type: ignore[no-untyped-def]
-    kiosk = make_kiosk(size=size)
+@pytest.mark.parametrize(
+    ("size", "profile"),
+    [
+        ((1920, 1080), "station"),
+        ((1080, 1920), "scenic_spot"),
+        ((1280, 800), "hotel_room"),
+        ((1920, 1080), "hotel_lobby"),
+    ],
+)
+def test_feedback_is_reachable_from_home_in_every_layout(make_kiosk, qtbot, tmp_path: Path, size, profile) -> None:  # type: ignore[no-untyped-def]
+    from kiosk_app.config import load_config
+
+    (tmp_path / "kiosk.toml").write_text(f'[kiosk]\nprofile = "{profile}"\n', encoding="utf-8")
+    kiosk = make_kiosk(size=size, config=load_config(tmp_path / "kiosk.toml"))
     kiosk.nav.go("home")
     tap(qtbot, kiosk.nav.currentWidget(), "home-feedback")
     screen = kiosk.nav.currentWidget()
