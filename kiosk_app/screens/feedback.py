@@ -81,8 +81,9 @@ class FaceButton(TapButton):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 10, 8, 10)
         layout.setSpacing(4)
+        self.level, self.face_px, self.colour = level, round(touch * 0.75), ""
         self.face = QLabel()
-        self.face.setPixmap(face_pixmap(level, round(touch * 0.75), colour))
+        self.paint(colour)
         self.face.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.font_px = font_px
         self.word = text_label(word, wrap=False)
@@ -95,6 +96,12 @@ class FaceButton(TapButton):
         height = round(touch * 0.75) + self.word.sizeHint().height() + 28
         self.setStyleSheet(f"QPushButton#{self.objectName()} {{ min-height: {height}px; padding: 0; }}")
         self.setMinimumWidth(touch)
+
+    def paint(self, colour: str) -> None:
+        """Draw the face in ``colour`` (the text colour, or the accent's text colour once chosen)."""
+        if colour != self.colour:
+            self.colour = colour
+            self.face.setPixmap(face_pixmap(self.level, self.face_px, colour))
 
 
 class TapField(Card):
@@ -319,6 +326,7 @@ class FeedbackScreen(Screen):
         tr, palette = self.ctx.tr, self.ctx.palette
         for level, face in self.faces.items():
             face.setChecked(self.rating == level)
+            face.paint(palette.accent_text if face.isChecked() else palette.text)
             face.word.setStyleSheet(
                 f"background: transparent; font-size: {face.font_px}px;"
                 f" color: {palette.accent_text if face.isChecked() else palette.text};"
