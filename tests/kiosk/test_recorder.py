@@ -142,11 +142,8 @@ def test_a_narration_played_to_its_end_is_counted_started_and_finished(kiosk, qt
     player.play(NarrationItem(f"venue:{BRIDGE}", "Bridge", "The iron bridge.", "en", recording))
     qtbot.waitUntil(lambda: player.media.position() > 0, timeout=WAIT)
     qtbot.waitUntil(lambda: player.current is None, timeout=WAIT)  # the end of the file
-    player.play(NarrationItem("route:r1", "Route", "A route.", "en", recording))
-    player.stop()  # stopped by the visitor: started, never finished
     said = [(e["type"], e["subject"], e["data"]) for e in recorded_since(kiosk, since)]
     assert said == [
         ("narration_started", f"venue:{BRIDGE}", {"language": "en"}),
         ("narration_finished", f"venue:{BRIDGE}", {"language": "en"}),
-        ("narration_started", "route:r1", {"language": "en"}),
     ]
