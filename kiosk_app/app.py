@@ -30,6 +30,7 @@ from .map_service import MapService
 from .narration import NarrationPlayer
 from .navigator import Navigator
 from .read_aloud import ReadAloud
+from .recorder import Recorder
 from .runtime.memory import freeze_startup_objects, release_after_reset
 from .screens.base import Screen
 from .session import Session
@@ -53,6 +54,7 @@ SCREENS: dict[str, tuple[str, str, bool]] = {
     "practical": ("pages", "PracticalScreen", False), "page": ("pages", "PageScreen", True),
     "hotel_room": ("hotel_room", "HotelRoomScreen", False), "operator_pin": ("operator", "OperatorPinScreen", False),
     "operator": ("operator", "OperatorScreen", False), "error": ("error", "ErrorScreen", False),
+    "feedback": ("feedback", "FeedbackScreen", False),
 }  # fmt: skip
 
 
@@ -158,9 +160,16 @@ def build_kiosk(
     per_params = {n for n, entry in SCREENS.items() if entry[2]} | {n for n, c in extra.items() if c.per_params}
     # The navigator first (empty): it is every screen's router, so screens are added once the context exists.
     nav = Navigator(per_params=frozenset(per_params))
+    kiosk_time = clock or kiosk_clock(config)
+    idle_s = config["idle.timeout_seconds"] + config["idle.warning_seconds"]
+    recorder = Recorder(
+        data, kiosk_time, start_name=nav.start_name, idle_s=idle_s, budget_bytes=config["outbox.budget_mb"] << 20,
+        heartbeat_s=config["outbox.heartbeat_minutes"] * 60.0, send_url=config["outbox.url"],
+        send_token=config["outbox.token"], content_version=lambda: content.store.content_version,
+    )  # fmt: skip
     ctx = AppContext(
         config=config, session=session, content=content, tasks=tasks, images=ImageCache(tasks),
-        clock=clock or kiosk_clock(config), router=nav, feed=feed, native_crash=native_crash,
+        clock=kiosk_time, router=nav, feed=feed, native_crash=native_crash, recorder=recorder,
         # One narration player for the whole kiosk; QtMultimedia itself loads on the first play.
         narration=NarrationPlayer(config, tasks, data.root / "cache" / "narration"),
         # QtWebEngine is imported only when the map first starts.
@@ -197,6 +206,15 @@ def build_kiosk(
     shell.on_reset.append(release_after_reset)  # the last visit's freed memory back to the system
     nav.changed.connect(ctx.narration.page_changed)
     ReadAloud(ctx, nav, parent=shell)
+    # What visitors use goes to the outbox (kiosk_app/recorder.py), heartbeats after the first frame.
+    recorder.setParent(shell)
+    nav.changed.connect(lambda name: recorder.screen_shown(name, nav.current[1] if nav.current else {}))
+    recorder.session_changed(session)
+    session.listeners.append(recorder.session_changed)
+    ctx.narration.item_changed.connect(recorder.narration_started)
+    ctx.narration.finished.connect(recorder.narration_finished)
+    shell.on_reset.insert(0, recorder.visit_ended)
+    nav.after_first_paint.append(recorder.start)
 
     def leave() -> None:
         """The operator's exit: the only way out of the kiosk."""

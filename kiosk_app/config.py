@@ -171,6 +171,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Hide transport notices when their feed is older.",
         _is_int(1, 168),
     ),
+    Setting(
+        "outbox.url", "", "Platform ingest address (…/api/v1/ingest); empty keeps events on the kiosk.", _is_channel_url
+    ),
+    Setting("outbox.token", "", "This kiosk's platform token; empty keeps events on the kiosk.", _is_str(500)),
+    Setting("outbox.heartbeat_minutes", 15, "Minutes between heartbeats (and upload attempts).", _is_int(1, 1440)),
+    Setting(
+        "outbox.budget_mb", 8, "Usage events kept before the oldest fold into daily counts (MB).", _is_int(1, 1024)
+    ),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .map_service import MapService
     from .narration import NarrationPlayer
     from .qr_codes import QrCodes
+    from .recorder import Recorder
     from .router import Router
     from .runtime.crash import NativeCrash
 
@@ -46,6 +47,7 @@ class AppContext:
     map: MapService  # the kiosk's web map; QtWebEngine starts after home is painted, or never without a basemap
     narration: NarrationPlayer  # the kiosk's one narration player (kiosk_app.narration)
     feed: Callable[[str], Any]  # the stored live feed of a kind ("weather", "transport"), as kiosk_app.feeds reads it
+    recorder: Recorder  # usage, feedback and heartbeats into the outbox, off the GUI thread (docs/outbox.md)
     layout: str = LANDSCAPE
     screen_size: QSize = field(default_factory=lambda: QSize(LAYOUTS[LANDSCAPE]))
     native_crash: NativeCrash | None = None  # the last run's native crash, if any, for the operator
@@ -55,7 +57,7 @@ class AppContext:
         """QR codes, made and cached when a page first shows one (not on the way to home)."""
         from .qr_codes import QrCodes
 
-        return QrCodes(self.tasks)
+        return QrCodes(self.tasks, on_shown=self.recorder.qr_shown)
 
     @property
     def store(self) -> ContentStore:

@@ -280,6 +280,7 @@ def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_lo
     kiosk = started.get("kiosk")
     if kiosk is not None:
         kiosk.ctx.tasks.wait(3000)
+        kiosk.ctx.recorder.close()  # a usage event queued in the last moment is written before exit
         if kiosk.sync is not None:
             kiosk.sync.stop(3000)
         if kiosk.ctx.map is not None:

@@ -113,6 +113,7 @@ class NarrationPlayer(QObject):
     volume_changed = Signal(int)  # percent
     keep_listening_changed = Signal(bool)
     failed = Signal(str, str)  # key of the item, reason (for the log); widgets show narration.error
+    finished = Signal(object)  # NarrationItem played to its end (the recorder counts completions)
     voices_known = Signal()
 
     def __init__(
@@ -386,6 +387,7 @@ class NarrationPlayer(QObject):
         if not self._on_current:
             return
         if status == QMediaPlayer.MediaStatus.EndOfMedia and self.current is not None:
+            self.finished.emit(self.current)
             self.stop()
         elif status == QMediaPlayer.MediaStatus.InvalidMedia and self.current is not None:
             self._fail(f"cannot play {self.current.key}: invalid media")

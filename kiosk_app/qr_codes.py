@@ -42,10 +42,18 @@ def qr_image(payload: str, size: int) -> QImage:
 class QrCodes:
     """QR images made on a worker thread (encoding takes tens of milliseconds) and cached."""
 
-    def __init__(self, tasks: BackgroundTasks, capacity: int = 64) -> None:
+    def __init__(
+        self, tasks: BackgroundTasks, capacity: int = 64, on_shown: Callable[[str], object] | None = None
+    ) -> None:
         self.tasks = tasks
         self.capacity = capacity
+        self.on_shown = on_shown  # told what a code on screen hands over (the recorder's qr_shown)
         self._cache: OrderedDict[tuple[str, int], QImage] = OrderedDict()
+
+    def shown(self, subject: str) -> None:
+        """Codes for ``subject`` (``venue:<id>``) came into view: tell whoever counts it."""
+        if self.on_shown is not None and subject:
+            self.on_shown(subject)
 
     def get(self, payload: str, size: int, callback: Callable[[QImage], object], owner: QObject | None = None) -> None:
         """``callback`` with the code's image, now if cached, else once made (while ``owner`` exists)."""

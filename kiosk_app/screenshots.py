@@ -44,6 +44,7 @@ def screen_plan(kiosk: Any) -> list[tuple[str, str, dict[str, Any]]]:
         ("practical", {}),
         ("hotel_room", {}),
         ("operator", {}),
+        ("feedback", {"about": f"venue:{venues[0].id}" if venues else "kiosk"}),
         ("error", {}),
     ):
         if params is not None and name in kiosk.nav.factories:

@@ -11,6 +11,7 @@ import datetime as dt
 import errno
 import json
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -60,6 +61,30 @@ MIGRATIONS: tuple[str, ...] = (
         message TEXT NOT NULL
     );
     """,
+    # 2: the outbox's events get a unique id the platform de-duplicates on (content_sync.device.outbox),
+    # their size (for the storage budget), the visitor's contact apart from the event (erased with the
+    # row once delivered), a refusal; old usage events fold into daily counts, themselves sent as events.
+    """
+    ALTER TABLE outbox ADD COLUMN event_id TEXT;
+    UPDATE outbox SET event_id = lower(hex(randomblob(16))) WHERE event_id IS NULL;
+    CREATE UNIQUE INDEX outbox_event_id ON outbox (event_id);
+    ALTER TABLE outbox ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+    UPDATE outbox SET size = length(payload);
+    ALTER TABLE outbox ADD COLUMN contact TEXT;
+    ALTER TABLE outbox ADD COLUMN rejected TEXT;
+    CREATE INDEX outbox_kind ON outbox (kind, id);
+    CREATE TABLE daily_counts (
+        event_id TEXT PRIMARY KEY,
+        day TEXT NOT NULL,
+        type TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        total REAL NOT NULL DEFAULT 0,
+        visits INTEGER NOT NULL DEFAULT 0,
+        sealed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX daily_counts_open ON daily_counts (day, type, subject) WHERE sealed = 0
+    """,
 )
 DEVICE_SCHEMA_VERSION = len(MIGRATIONS)
 DEVICE_ADVICE = "'kiosk-pack install' of a good pack or 'kiosk-pack trust add' recreates it"
@@ -105,9 +130,13 @@ class DeviceState:
                 self.conn = _connect_readonly(self.path)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                # Not bound to one thread: the kiosk's outbox is written by one worker and read by
+                # another, always under its own lock (content_sync.device.outbox).
+                self.conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = FULL")
+                # A delivered visitor's contact is overwritten on disk, not only unlinked from the tree.
+                self.conn.execute("PRAGMA secure_delete = ON")
             # Every page's structure, once per open: the file is small, and a page zeroed by a
             # power cut is found here rather than by the query that happens to touch it.
             checked = [row[0] for row in self.conn.execute("PRAGMA quick_check(3)")]
@@ -218,10 +247,12 @@ class DeviceState:
             )
 
     def enqueue(self, kind: str, payload: dict[str, Any]) -> int:
+        """A raw row (tests, tools); the kiosk records through :class:`content_sync.device.outbox.Outbox`."""
+        text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         with self._tx() as conn:
             cur = conn.execute(
-                "INSERT INTO outbox (kind, payload, created_at) VALUES (?, ?, ?)",
-                (kind, json.dumps(payload, ensure_ascii=False, sort_keys=True), self.clock()),
+                "INSERT INTO outbox (kind, payload, created_at, event_id, size) VALUES (?, ?, ?, ?, ?)",
+                (kind, text, self.clock(), uuid.uuid4().hex, len(text.encode())),
             )
             return int(cur.lastrowid or 0)
 
@@ -230,7 +261,11 @@ class DeviceState:
         return [(i, k, json.loads(p)) for i, k, p in rows]
 
     def outbox_count(self) -> int:
-        return self.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        """Events waiting for upload: outbox rows and daily counts (the operator's "N waiting")."""
+        waiting = int(self.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        with suppress(sqlite3.OperationalError):  # a database of schema 1, read without migrating
+            waiting += int(self.conn.execute("SELECT COUNT(*) FROM daily_counts").fetchone()[0])
+        return waiting
 
     def acknowledge(self, ids: list[int]) -> None:
         with self._tx() as conn:

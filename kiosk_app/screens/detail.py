@@ -126,4 +126,5 @@ class DetailScreen(Screen):
         self.qr_payloads = [payload for payload, _ in codes]
         compact = ctx.layout == COMPACT
         page.add(qr_block(ctx.qr, ctx.tr("venue.take_away"), codes, size=200 if compact else 250,
-                          spacing=ctx.metrics.gap, horizontal=not compact))  # fmt: skip
+                          spacing=ctx.metrics.gap, horizontal=not compact,
+                          subject=f"{self.name}:{self.params.get('id', '')}"))  # fmt: skip

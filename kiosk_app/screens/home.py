@@ -36,6 +36,9 @@ class HomeScreen(Screen):
         sections = ctx.config.home_sections
         tiles = [t for s in sections if (t := self.guarded("tile", s, lambda s=s: self._tile(s))) is not None]
         tiles.append(self._make_tile(N_("home.all_places"), "", lambda: ctx.go("venues"), "home-all-places"))
+        if ctx.router.has("feedback"):  # about the kiosk and the city's information; works offline
+            tiles.append(self._make_tile(N_("home.feedback"), "", lambda: ctx.go("feedback", about="kiosk"),
+                                         "home-feedback"))  # fmt: skip
         page.add(grid(tiles, m.columns if m.columns > 2 else 2, m.gap))
         builders = [(s, b) for s in sections if (b := getattr(self, f"_section_{s}", None)) is not None]
         if builders:

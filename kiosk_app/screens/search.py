@@ -85,6 +85,7 @@ class SearchScreen(Screen):
         self.text = ""
         self.results: list[SearchResult] | None = None  # what the list shows; None before any search
         self.results_for = ""  # the text those results answer
+        self.recorded_for = ""  # the search last counted (kiosk_app/recorder.py)
         self.seq = 0
         self.display: QLineEdit | None = None
         self.count: QLabel | None = None
@@ -269,8 +270,20 @@ class SearchScreen(Screen):
         self._arrived(seq, text, [])
 
     # -- visitor lifecycle ------------------------------------------------------------------
+    def left(self) -> None:
+        """The search the visitor ended on is the one counted (not each letter typed on the way)."""
+        self._record()
+        super().left()
+
+    def _record(self) -> None:
+        if self.results_for and self.results_for != self.recorded_for:
+            self.ctx.recorder.search(self.results_for, len(self.results or []))
+            self.recorded_for = self.results_for
+
     def reset(self) -> None:
         """Idle reset: the next visitor must not see what this one typed."""
+        self._record()
+        self.recorded_for = ""
         self.timer.stop()
         self.seq += 1
         self.text = ""

@@ -9,7 +9,7 @@ from content_sync.store.content_store import Venue
 
 from .. import format as fmt
 from ..strings import N_
-from ..widgets.common import ScrollPage, text_label
+from ..widgets.common import ScrollPage, button, text_label
 from ..widgets.qr import geo_uri
 from .detail import DetailScreen, Part
 
@@ -37,10 +37,10 @@ class VenueDetailScreen(DetailScreen):
         return self.venue is not None
 
     def portrait_parts(self) -> list[Part]:
-        return [self.first_picture, self.facts, self.codes]
+        return [self.first_picture, self.facts, self.codes, self.feedback]
 
     def column_parts(self) -> tuple[list[Part], list[Part]]:
-        return [self.first_picture, self.codes], [self.facts]
+        return [self.first_picture, self.codes, self.feedback], [self.facts]
 
     def first_picture(self, page: ScrollPage, width: int) -> None:
         assert self.venue is not None
@@ -95,6 +95,14 @@ class VenueDetailScreen(DetailScreen):
                             colour=colour)  # fmt: skip
         for paragraph in tr.content(venue.description).split("\n\n"):
             page.add(text_label(paragraph))
+
+    def feedback(self, page: ScrollPage, width: int) -> None:
+        """A way to tell the city about this place (a complaint, a rating), offline too."""
+        ctx, venue = self.ctx, self.venue
+        assert venue is not None
+        if ctx.router.has("feedback"):
+            page.add(button(ctx.tr("venue.feedback"), lambda: ctx.go("feedback", about=f"venue:{venue.id}"),
+                            name="venue-feedback"))  # fmt: skip
 
     def codes(self, page: ScrollPage, width: int) -> None:
         ctx, tr = self.ctx, self.ctx.tr

@@ -29,12 +29,27 @@ def qr_label(codes: QrCodes, payload: str, size: int) -> QLabel:
     return label
 
 
+class QrBlock(QWidget):
+    """The codes of one page; each time they come into view, ``codes.shown(subject)``."""
+
+    def __init__(self, codes: QrCodes, subject: str) -> None:
+        super().__init__()
+        self.codes = codes
+        self.subject = subject
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        if not event.spontaneous():
+            self.codes.shown(self.subject)
+
+
 def qr_block(qr: QrCodes, heading: str, codes: list[tuple[str, str]], *, size: int, spacing: int,
-             horizontal: bool) -> QWidget:  # fmt: skip
-    """ "Take it with you": each (payload, caption) as a code with its caption beneath."""
+             horizontal: bool, subject: str = "") -> QWidget:  # fmt: skip
+    """ "Take it with you": each (payload, caption) as a code with its caption beneath;
+    ``subject`` (``venue:<id>``) is what the recorder counts as a QR code shown."""
     from .common import text_label
 
-    box = QWidget()
+    box = QrBlock(qr, subject)
     box.setObjectName("qr-block")
     if not codes:
         box.hide()

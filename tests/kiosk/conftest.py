@@ -79,6 +79,7 @@ def make_kiosk(qtbot, demo_data: DataDir, kiosk_config):  # type: ignore[no-unty
     for built in built_all:
         built.remove_filters(app)
         built.ctx.tasks.wait(5000)
+        built.ctx.recorder.close()  # its writes committed, its connection closed
         if built.ctx.map is not None:
             built.ctx.map.close()  # the web page before its profile, while the shell still exists
 
