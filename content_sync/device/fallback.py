@@ -29,7 +29,6 @@ from typing import Any
 
 from ..core.errors import KioskError
 from .damage import CONTENT_WHAT, inspect_database
-from .install import install_lock
 from .layout import DataDir, Pointer
 from .state import DeviceState
 
@@ -92,6 +91,10 @@ def return_to_last_good(
     Reads every page of the previous version first (it is only switched to if intact). Raises
     :class:`KioskError` (one line) when the data folder cannot be written or an install runs.
     """
+    # The installer (signing, vetting, readers) loads only when a version fails: the kiosk's start
+    # path imports this module and stays light.
+    from .install import install_lock
+
     with install_lock(data):
         pointer = data.read_pointer()
         if pointer is None or (failed is not None and pointer.current != failed):
