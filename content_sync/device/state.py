@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -114,10 +115,14 @@ class DeviceState:
     data folder :class:`ReadOnlyStoreError` unless opened with ``readonly=True``.
     """
 
-    def __init__(self, path: Path, clock: Callable[[], str] = _now, *, readonly: bool = False) -> None:
+    def __init__(
+        self, path: Path, clock: Callable[[], str] = _now, *, readonly: bool = False, _whole: bool = True
+    ) -> None:
         self.path = Path(path)
         self.clock = clock
         self.readonly = readonly
+        if _whole and not readonly and not os.path.lexists(self.path) and writable(self.path.parent):
+            self._create_whole()
         damage = inspect_file(self.path, DEVICE_WHAT)
         if damage is not None:
             raise damage.error(DEVICE_ADVICE)
@@ -147,6 +152,43 @@ class DeviceState:
             if not readonly:
                 self._migrate()
         except (sqlite3.Error, OSError) as exc:
+            raise self._plain(exc) from None
+
+    def _create_whole(self) -> None:
+        """Make a new device database beside its place, then link it in with its schema written.
+
+        SQLite creates a file empty and writes its header later; a reader on another thread
+        (the kiosk's sync agent beside its recorder) or a power cut in between would find a
+        0-byte ``device.db``, which reads as damage. Linked in whole, it is either absent or
+        complete; if another writer linked one in first, that one is kept.
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = self.path.with_name(f".{self.path.name}.new-{uuid.uuid4().hex}")
+            try:
+                DeviceState(fresh, self.clock, _whole=False).close()
+                fd = os.open(fresh, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                try:
+                    os.link(fresh, self.path)
+                except FileExistsError:
+                    pass  # another writer's complete database is in place: it is kept
+                except OSError:  # a file system without hard links: a rename (it replaces nothing there)
+                    if not os.path.lexists(self.path):
+                        os.rename(fresh, self.path)
+            finally:
+                for leftover in (fresh, fresh.with_name(fresh.name + "-wal"), fresh.with_name(fresh.name + "-shm")):
+                    with suppress(FileNotFoundError):
+                        os.unlink(leftover)
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
             raise self._plain(exc) from None
 
     def _plain(self, exc: BaseException) -> KioskError:

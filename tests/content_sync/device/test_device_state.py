@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -81,3 +82,53 @@ def test_sync_state_reader_rereads_only_after_a_write_and_never_creates_the_file
     path.write_bytes(b"not a database at all")
     with pytest.raises(sqlite3.DatabaseError):
         reader.get("weather")  # the caller (the status strip) shows "no weather" for any error
+
+
+def test_a_new_device_database_appears_whole_never_as_an_empty_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kiosk's recorder may create device.db while its sync agent reads it: no reader, and no
+    power cut, may ever meet the 0-byte file SQLite starts with (it reads as damage)."""
+    import content_sync.device.state as state_mod
+
+    path = tmp_path / "data" / "device.db"
+    seen: list[tuple[bool, int]] = []
+    real_link = state_mod.os.link
+
+    def link(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        seen.append((os.path.lexists(dst), os.path.getsize(src)))
+        with DeviceState(Path(src), readonly=True) as fresh:  # already complete, schema and all
+            assert fresh.get("anything") is None
+        real_link(src, dst)
+
+    monkeypatch.setattr(state_mod.os, "link", link)
+    with DeviceState(path) as device:
+        device.set("k", "v")
+    assert seen and seen[0][0] is False and seen[0][1] > 0
+    assert sorted(p.name for p in path.parent.iterdir() if not p.name.startswith("device.db")) == []
+
+
+def test_writers_creating_the_device_database_at_once_share_one_file(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "device.db"
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def create(i: int) -> None:
+        try:
+            start.wait()
+            with DeviceState(path) as device:
+                device.set(f"writer-{i}", i)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with DeviceState(path, readonly=True) as device:
+        assert [device.get(f"writer-{i}") for i in range(6)] == list(range(6))
+    assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []
