@@ -46,6 +46,7 @@ from content_sync.pack.build import build_pack, sign_pack
 from content_sync.pack.manifest import CONTENT_DB
 from content_sync.pack.reader import verify_pack
 from content_sync.pack.signing import SigningKey
+from content_sync.pack.vet_worker import VetChild
 
 from .synthetic_city import DEFAULT_MEDIA, DEFAULT_SEED, DEFAULT_VENUES, OUT_ROOT, CityConfig, ensure_source
 
@@ -337,7 +338,7 @@ def _run(cfg: CityConfig, source: Path, work: Path, installs: int, profile: bool
     steps: dict[str, float] = defaultdict(float)
     data = fresh_data_dir(work, "data-timed")
     with (
-        timed_calls(install_mod, "vet_content_db", steps, "vet_content_db (beside media; quick_check, scans)"),
+        timed_calls(VetChild, "vet", steps, "vet_content_db (child process, beside media; waits included)"),
         timed_calls(install_mod, "sync_files", steps, "sync_files: everything written to disk (syncfs)"),
     ):
         t0 = time.perf_counter()
