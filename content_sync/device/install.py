@@ -63,6 +63,7 @@ from ..pack.release import vouched_manifest
 from ..pack.schema import CONTENT_SCHEMA_VERSION
 from ..pack.signing import PublicKey
 from ..pack.vet import vet_content_db
+from ..pack.vet_worker import VetChild
 from .damage import CONTENT_WHAT, Damage, inspect_database, move_aside
 from .layout import DataDir, Pointer
 
@@ -354,19 +355,23 @@ class Installer:
                 # nothing in it is opened or moved before its own hash has matched. The
                 # database is unpacked, verified and vetted on one thread while the media
                 # are unpacked on others.
+                # Vetting runs in a child process (pack/vet_worker.py), started now so its
+                # imports overlap the unpacking: beside the media threads it shares no lock.
+                vetter = VetChild()
                 database = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-                vetted = database.submit(self._extract_and_vet, reader, manifest, db_path)
+                vetted = database.submit(self._extract_and_vet, reader, manifest, db_path, vetter)
                 try:
                     repaired = set(self._extract_media(reader, manifest, [*jobs, *kept], existing))
                     sanitised = vetted.result()
                 finally:
+                    vetter.close()  # a failed install does not wait for the vetting it no longer needs
                     database.shutdown(cancel_futures=True)
                 jobs += [(entry, path) for entry, path in kept if entry.name in repaired]
                 reused = len(kept) - len(repaired)
                 # Everything written reaches the disk before anything becomes visible.
                 sync_files([db_path, *(path for _, path in jobs)])
                 version_name = self._store(staging, manifest.content_version)
-            except PackError:
+            except KioskError:  # a refusal, or the vetting process could not answer
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             except OSError as exc:
@@ -613,14 +618,14 @@ class Installer:
                 source.rmdir()
         return touched
 
-    def _extract_and_vet(self, reader: PackReader, manifest: Manifest, dest: Path) -> int:
+    def _extract_and_vet(self, reader: PackReader, manifest: Manifest, dest: Path, vetter: VetChild) -> int:
         self._extract_db(reader, manifest, dest)
         # The disk writes the database out while its rows are vetted (from the OS cache),
         # instead of the unpacking waiting for the disk or the final sync doing it all.
         flush = threading.Thread(target=start_writeback_of, args=(dest,), daemon=True)
         flush.start()
         try:
-            return vet_content_db(dest, manifest)
+            return vetter.vet(dest, manifest)
         finally:
             flush.join()
 
