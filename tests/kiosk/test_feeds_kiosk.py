@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from content_sync.pack.signing import SigningKey
 from content_sync.sync.agent import run_cycle
@@ -45,6 +45,8 @@ def stored(feed: dict[str, Any]) -> dict[str, Any]:
 def shot(widget: QWidget, name: str) -> None:
     if SHOTS is not None:
         SHOTS.mkdir(parents=True, exist_ok=True)
+        QApplication.sendPostedEvents()  # the layout a text change asked for, as the screen will show it
+        QApplication.processEvents()
         widget.grab().save(str(SHOTS / f"{name}.png"))
 
 
