@@ -147,10 +147,16 @@ def recover(data: DataDir) -> list[str]:
     return removed
 
 
-def _collect_media(data: DataDir, keep_versions: set[str | None]) -> list[str]:
-    """Delete media files no kept version refers to."""
-    if not data.media.is_dir():
-        return []
+def media_kept(data: DataDir, keep_versions: set[str | None] | None = None) -> set[str] | None:
+    """The media file names the kept versions (current and previous) refer to; None if one is unreadable.
+
+    The store keeps exactly these through an install's tidy-up (:func:`recover`); any other file
+    there is an interrupted install's leftover, which the next install deletes, so nothing may
+    count on it (the sync agent asks this before it decides which media a delta must download).
+    """
+    if keep_versions is None:
+        pointer = data.read_pointer()
+        keep_versions = {pointer.current, pointer.previous} if pointer else set()
     wanted: set[str] = set()
     for name in keep_versions:
         if not name:
@@ -161,13 +167,23 @@ def _collect_media(data: DataDir, keep_versions: set[str | None]) -> list[str]:
         try:
             conn = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
         except sqlite3.Error:
-            return []  # unreadable (damaged, a folder): keep everything rather than guess
+            return None  # unreadable (damaged, a folder): keep everything rather than guess
         try:
             wanted.update(path.rsplit("/", 1)[-1] for (path,) in conn.execute("SELECT path FROM media"))
         except sqlite3.DatabaseError:
-            return []  # unreadable: keep everything rather than guess
+            return None  # unreadable: keep everything rather than guess
         finally:
             conn.close()
+    return wanted
+
+
+def _collect_media(data: DataDir, keep_versions: set[str | None]) -> list[str]:
+    """Delete media files no kept version refers to."""
+    if not data.media.is_dir():
+        return []
+    wanted = media_kept(data, keep_versions)
+    if wanted is None:
+        return []
     removed = []
     for folder in data.media.iterdir():
         if not folder.is_dir():

@@ -38,7 +38,7 @@ from tuf.api import exceptions as tuf_exceptions
 
 from content_sync.core.errors import KioskError, PackError
 from content_sync.device.fallback import failed_version
-from content_sync.device.install import Installer, Release
+from content_sync.device.install import Installer, Release, media_kept
 from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
 from content_sync.pack import delta_format
@@ -660,10 +660,14 @@ def _delta_update(
             staged.append(dest)
             deltas.append(delta_format.loads(dest.read_bytes()))
         wanted: dict[str, OfferedTarget] = {}
+        # Only media a kept version refers to stay in the store through the install's tidy-up: a
+        # file an interrupted install left there is deleted by the next one, so it is fetched again.
+        kept = media_kept(data)
         for d in deltas:
             for m in d.media:
                 name = str(m.get("path"))
-                if name in wanted or data.media_path(name).is_file():
+                stored = data.media_path(name)
+                if name in wanted or (stored.is_file() and (kept is None or stored.name in kept)):
                     continue
                 offered = offers.get(f"{group}/{media_target_name(name)}")
                 if offered is None:

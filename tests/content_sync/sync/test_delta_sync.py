@@ -318,6 +318,33 @@ def test_a_pack_without_a_signed_content_digest_is_never_reached_by_deltas(
     assert installed_venues(kiosk)[0] == 2
 
 
+def test_a_picture_an_interrupted_install_left_in_the_store_is_fetched_again_not_counted_on(
+    tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey
+) -> None:
+    """A killed install may have moved v2's picture into the store before its switch; the next
+    install's tidy-up deletes such a file, so the delta must not skip downloading it (it did, and
+    then fell back to the full pack: the SIGKILL test caught it now and then)."""
+    channel = make_channel(tmp_path)
+    trusted = [signing_key.public]
+    v1 = make_pack(mini_source, version=1)
+    add_image(mini_source)
+    v2 = make_pack(mini_source, version=2)
+    with NginxServer(channel.dir) as nginx:
+        kiosk = channel.kiosk("kiosk-a", nginx.url, LANZHOU, signing_key)
+        publish_pack(channel.repo, LANZHOU, v1, trusted)
+        assert run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock)).outcome == "installed"
+        published = publish_pack(channel.repo, LANZHOU, v2, trusted)
+        [picture] = [m.split("/media/", 1)[1] for m in published.media]
+        with zipfile.ZipFile(v2) as zf:  # the leftover: v2's picture in the store, no version naming it
+            leftover = kiosk.media_path(f"media/{picture}")
+            leftover.parent.mkdir(parents=True, exist_ok=True)
+            leftover.write_bytes(zf.read(f"media/{picture}"))
+        channel.clock.advance(minutes=20)
+        result = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
+    assert result.outcome == "installed" and result.path == "delta", (result.message, result.delta_refused)
+    assert installed_venues(kiosk)[0] == 2 and media_complete(kiosk)
+
+
 def _offer(path: str, length: int) -> OfferedTarget:
     return OfferedTarget(path, length, "0" * 64, {})
 
@@ -409,7 +436,7 @@ def test_sigkill_while_a_delta_is_applied_leaves_old_or_new_content_and_the_next
             assert file_digest(current_db(data)).value == digests[2]
             assert not list(data.content.glob(".staging-*"))
             if pointer.content_version == 1:
-                assert after.outcome == "installed" and after.path == "delta", after.message
+                assert after.outcome == "installed" and after.path == "delta", (after.message, after.delta_refused)
     assert outcomes[1] > 0  # some kills landed before the switch
     print(json.dumps({"kills_before_switch": outcomes[1], "after": outcomes[2], "cycle_s": round(span, 3)}))
 
