@@ -20,7 +20,6 @@ Why it is shaped like this (docs/outbox.md has the wire format):
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import json
 import logging
 import random
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import KioskError
+from ..core.retry import backoff_seconds, parse_retry_after
 from .state import DeviceState
 
 if TYPE_CHECKING:
@@ -485,22 +485,6 @@ class SendResult:
     retry_in: float | None = None
 
 
-def retry_after_seconds(value: str | None, now: dt.datetime) -> float | None:
-    """A ``Retry-After`` header (seconds or an HTTP date) as seconds from ``now``; None if absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
 class Sender:
     """Posts batches to the platform's ingest API and deletes rows only on its answer.
 
@@ -535,10 +519,10 @@ class Sender:
     def _backoff(self, message: str, retry_after: float | None = None) -> SendResult:
         self.failures += 1
         p = self.policy
-        delay = min(p.backoff_max, p.backoff_base * 2 ** (self.failures - 1))
-        wait = delay / 2 + self.rng.uniform(0, delay / 2)
-        if retry_after is not None:
-            wait = max(wait, min(retry_after, p.max_retry_after))
+        wait = backoff_seconds(
+            self.failures, p.backoff_base, p.backoff_max, self.rng,
+            retry_after=retry_after, max_retry_after=p.max_retry_after,
+        )  # fmt: skip
         self.not_before = self.outbox.clock() + dt.timedelta(seconds=wait)
         self.last_error = message
         log.info("outbox: %s; next try in %.0f s", message, wait)
@@ -565,7 +549,7 @@ class Sender:
         if response.status_code != 200:
             return self._backoff(
                 f"the platform answered HTTP {response.status_code}",
-                retry_after_seconds(response.headers.get("Retry-After"), now),
+                parse_retry_after(response.headers.get("Retry-After"), now),
             )
         try:
             answer = response.json()

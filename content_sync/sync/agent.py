@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from tuf.api import exceptions as tuf_exceptions
 
 from content_sync.core.errors import KioskError, PackError
+from content_sync.core.retry import backoff_seconds, floor_retry_after
 from content_sync.device.fallback import failed_version
 from content_sync.device.install import Installer, Release, media_kept
 from content_sync.device.layout import DataDir
@@ -866,11 +867,8 @@ class PollSchedule:
             due = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=self.offset + slots * p.interval)
             wait = (due - now).total_seconds()
         else:
-            delay = min(p.backoff_max, p.backoff_base * 2 ** min(failures - 1, 32))
-            wait = delay / 2 + self.rng.uniform(0, delay / 2)
-        if retry_after is not None and retry_after > 0:
-            wait = max(wait, min(retry_after, p.max_retry_after))
-        return now + dt.timedelta(seconds=wait)
+            wait = backoff_seconds(failures, p.backoff_base, p.backoff_max, self.rng)
+        return now + dt.timedelta(seconds=floor_retry_after(wait, retry_after, p.max_retry_after))
 
 
 def schedule_after(

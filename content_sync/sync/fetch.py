@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email.utils
 import hashlib
 import json
 import os
@@ -39,6 +38,7 @@ from tuf.ngclient.fetcher import FetcherInterface
 
 from content_sync.core.errors import KioskError
 from content_sync.core.fsio import fsync_dir, fsync_file, start_writeback
+from content_sync.core.retry import parse_retry_after
 
 USER_AGENT = "tourism-kiosk-sync/0.1 (content_sync; +docs/sync-fetch.md)"
 PART_SUFFIX = ".part"
@@ -193,22 +193,6 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def _name(url: str) -> str:
     return urlsplit(url).path.rsplit("/", 1)[-1] or url
-
-
-def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP-date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _content_range(value: str | None) -> tuple[int, int, int | None] | None:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from content_sync.core.retry import parse_retry_after
 from content_sync.device.outbox import (
     DEVICE_ID_SETTING,
     GROUP_SETTING,
@@ -25,7 +26,6 @@ from content_sync.device.outbox import (
     SendPolicy,
     heartbeat_data,
     normalise_term,
-    retry_after_seconds,
 )
 from content_sync.device.state import DeviceState
 
@@ -249,8 +249,8 @@ def test_backoff_honours_retry_after_and_rejected_events_are_kept_not_resent(
     assert outbox.waiting() == 1  # the refused feedback stays, marked, and is not sent again
     assert sender.send_once().outcome == "empty"
     now = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
-    assert retry_after_seconds("Fri, 01 May 2026 00:02:00 GMT", now) == 120
-    assert retry_after_seconds("soon", now) is None
+    assert parse_retry_after("Fri, 01 May 2026 00:02:00 GMT", now) == 120
+    assert parse_retry_after("soon", now) is None
 
 
 def test_unreachable_platform_backs_off_exponentially_with_jitter(outbox: Outbox, clock: FakeClock) -> None:
