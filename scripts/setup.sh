@@ -2,11 +2,14 @@
 # Set up everything the kiosk and its tests need on a fresh Debian/Ubuntu machine:
 # the Debian packages Qt, QtWebEngine, QtMultimedia, espeak-ng and CJK text need, then a
 # virtual environment in .venv with the project installed. Safe to run again: it only
-# installs what is missing. With --tests, also what only the test suite uses (faketime, nginx).
+# installs what is missing. With --tests, also what only the test suite uses (faketime, nginx,
+# PostgreSQL, Chromium); with --platform, what the central platform runs on (PostgreSQL, nginx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for_tests=0
-[ "${1:-}" = "--tests" ] && for_tests=1
+for_platform=0
+[ "${1:-}" = "--tests" ] && for_tests=1 && for_platform=1
+[ "${1:-}" = "--platform" ] && for_platform=1
 
 DEBIAN_PACKAGES=(
   python3-venv espeak-ng libespeak-ng1 fonts-noto-cjk fonts-noto-core
@@ -21,6 +24,12 @@ DEBIAN_PACKAGES=(
 # The channel-serving tests start their own nginx (Debian's, as the current user, on a loopback
 # port with packaging/nginx/kiosk-channel.conf); the system's nginx service stays off.
 ((for_tests)) && DEBIAN_PACKAGES+=(nginx)
+# The central platform (kiosk_platform/): Debian's PostgreSQL server (the tests and
+# ./scripts/run-platform start their own cluster as the postgres user; the system's service stays
+# off), nginx in front of gunicorn, and npm to install the dashboard's charts (Apache ECharts).
+((for_platform)) && DEBIAN_PACKAGES+=(postgresql nginx npm)
+# The dashboard's tests drive Debian's Chromium through its chromedriver.
+((for_tests)) && DEBIAN_PACKAGES+=(chromium chromium-driver)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -56,10 +65,12 @@ if ((${#missing[@]})); then
   ((${#installable[@]})) && { $SUDO apt-get install -y -qq --no-install-recommends "${installable[@]}" >/dev/null || status=$?; }
   ((own_policy)) && $SUDO rm -f "$policy"
   ((status == 0)) || exit "$status"
-  if [[ " ${installable[*]:-} " == *" nginx "* ]]; then
-    if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --quiet nginx.service 2>/dev/null || true; fi
-    if command -v update-rc.d >/dev/null 2>&1; then $SUDO update-rc.d nginx disable >/dev/null 2>&1 || true; fi
-  fi
+  for daemon in nginx postgresql; do
+    if [[ " ${installable[*]:-} " == *" $daemon "* ]]; then
+      if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --quiet "$daemon.service" 2>/dev/null || true; fi
+      if command -v update-rc.d >/dev/null 2>&1; then $SUDO update-rc.d "$daemon" disable >/dev/null 2>&1 || true; fi
+    fi
+  done
 fi
 
 PYTHON="${PYTHON:-python3}"
@@ -74,12 +85,23 @@ stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+  .venv/bin/python -m pip install -q -e ".[test,platform]"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
 # An editable install leaves our modules uncompiled, and this shell may forbid Python to write
 # bytecode (PYTHONDONTWRITEBYTECODE): compile them as an installed kiosk has them (a quick
 # no-op when nothing changed), so the kiosk does not compile itself at every start.
-.venv/bin/python -m compileall -q kiosk_app content_sync > /dev/null
+.venv/bin/python -m compileall -q kiosk_app content_sync kiosk_platform > /dev/null
+# The dashboard's charts: Apache ECharts from the npm registry, at the version package-lock.json
+# names, into kiosk_platform/frontend/node_modules (ignored by git; served locally, never a CDN).
+if ((for_platform)); then
+  lock=kiosk_platform/frontend/package-lock.json
+  stamp_npm=kiosk_platform/frontend/node_modules/.installed-$(sha256sum "$lock" | cut -c1-16)
+  if [ ! -f "$stamp_npm" ]; then
+    echo "setup: installing the dashboard's charts (npm ci)"
+    (cd kiosk_platform/frontend && npm ci --no-audit --no-fund --silent)
+    touch "$stamp_npm"
+  fi
+fi
 echo "setup: ready"
