@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "kiosk_platform.feedback",
     "kiosk_platform.publishing",
     "kiosk_platform.opendata",
+    "kiosk_platform.notices",
 ]
 
 MIDDLEWARE = [

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("kiosk_platform.feedback.urls")),
     path("", include("kiosk_platform.publishing.urls")),
     path("", include("kiosk_platform.opendata.urls")),
+    path("", include("kiosk_platform.notices.urls")),
 ]
