@@ -1,4 +1,4 @@
-"""Organisations in a tree (city → county → scenic area or hotel) and the operators of each.
+"""Organisations in a tree (province → city → county → scenic area or hotel) and the operators of each.
 
 An operator belongs to one organisation and sees and acts on it and everything below it, never a
 sibling or a parent (``scope.py``). The tree is kept as a materialised path (``/1/4/9/``) so "this
@@ -13,6 +13,7 @@ from django.db import models
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
+        PROVINCE = "province", "Province"
         CITY = "city", "City"
         COUNTY = "county", "County or district"
         SCENIC_AREA = "scenic_area", "Scenic area"
