@@ -27,7 +27,9 @@ DEBIAN_PACKAGES=(
 # The central platform (kiosk_platform/): Debian's PostgreSQL server (the tests and
 # ./scripts/run-platform start their own cluster as the postgres user; the system's service stays
 # off), nginx in front of gunicorn, and npm to install the dashboard's charts (Apache ECharts).
-((for_platform)) && DEBIAN_PACKAGES+=(postgresql nginx npm)
+((for_platform)) && DEBIAN_PACKAGES+=(postgresql nginx)
+# npm: Debian's, unless the machine already has Node.js with its own npm (the two packages clash).
+((for_platform)) && ! command -v npm >/dev/null 2>&1 && DEBIAN_PACKAGES+=(npm)
 # The dashboard's tests drive Debian's Chromium through its chromedriver.
 ((for_tests)) && DEBIAN_PACKAGES+=(chromium chromium-driver)
 
