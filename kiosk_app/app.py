@@ -165,7 +165,8 @@ def build_kiosk(
     recorder = Recorder(
         data, kiosk_time, start_name=nav.start_name, idle_s=idle_s, budget_bytes=config["outbox.budget_mb"] << 20,
         heartbeat_s=config["outbox.heartbeat_minutes"] * 60.0, send_url=config["outbox.url"],
-        send_token=config["outbox.token"], content_version=lambda: content.store.content_version,
+        send_token=config["outbox.token"], join_url=config["platform.join"],
+        content_version=lambda: content.store.content_version,
     )  # fmt: skip
     ctx = AppContext(
         config=config, session=session, content=content, tasks=tasks, images=ImageCache(tasks),

@@ -104,6 +104,14 @@ def _is_channel_url(v: Any) -> str | None:
     return None
 
 
+def _is_join_url(v: Any) -> str | None:
+    if v == "":
+        return None
+    if not isinstance(v, str) or not re.fullmatch(r"https?://[^\s<>\"'?#]+/join/[0-9A-Za-z-]{4,40}/?", v):
+        return 'expected the join address the platform gave, https://HOST/join/CODE, or ""'
+    return None
+
+
 def _is_group(v: Any) -> str | None:
     if v == "":
         return None
@@ -173,6 +181,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "outbox.url", "", "Platform ingest address (…/api/v1/ingest); empty keeps events on the kiosk.", _is_channel_url
+    ),
+    Setting(
+        "platform.join",
+        "",
+        "Join the platform with a one-time code: https://HOST/join/CODE (from its Kiosks page).",
+        _is_join_url,
     ),
     Setting("outbox.token", "", "This kiosk's platform token; empty keeps events on the kiosk.", _is_str(500)),
     Setting("outbox.heartbeat_minutes", 15, "Minutes between heartbeats (and upload attempts).", _is_int(1, 1440)),

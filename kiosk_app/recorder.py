@@ -64,6 +64,7 @@ class Recorder(QObject):
         heartbeat_s: float = 15 * 60.0,
         send_url: str = "",
         send_token: str = "",
+        join_url: str = "",
         content_version: Callable[[], int | None] = lambda: None,
         parent: QObject | None = None,
     ) -> None:
@@ -75,6 +76,9 @@ class Recorder(QObject):
         self.budget_bytes = budget_bytes
         self.send_url = send_url
         self.send_token = send_token
+        self.join_url = join_url
+        self._join_failures = 0
+        self._join_not_before: dt.datetime | None = None
         self.content_version = content_version
         self.tasks = BackgroundTasks(threads=1)  # one writer, in order; never the photos' threads
         self._outbox: Outbox | None = None
@@ -164,14 +168,43 @@ class Recorder(QObject):
 
         self.tasks.run(work, _ignore, self._failed("a heartbeat"))
 
+    def _credentials(self) -> tuple[str, str] | None:
+        """Where to send and with which token: ``outbox.url``/``outbox.token``, or what joining
+        the platform (``platform.join``) gave, joining first if needed (worker thread)."""
+        if self.send_url and self.send_token:
+            return self.send_url, self.send_token
+        if not self.join_url:
+            return None
+        from content_sync.sync.join import JoinError, join
+
+        now = self.clock()
+        if self._join_not_before is not None and now < self._join_not_before:
+            return None
+        try:
+            joined = join(self.data, self.outbox().state, self.join_url, software_version=software_version())
+        except JoinError as exc:
+            import random
+
+            from content_sync.core.retry import backoff_seconds
+
+            self._join_failures += 1
+            wait = backoff_seconds(self._join_failures, 30.0, 3600.0, random.Random())
+            self._join_not_before = now + dt.timedelta(seconds=wait)
+            self.last_error = str(exc)
+            log.warning("platform: %s; next try in %.0f s", exc, wait)
+            return None
+        self._join_failures, self._join_not_before = 0, None
+        return joined.ingest_url, joined.token
+
     def send_due(self) -> list[SendResult]:
-        """Send what waits (worker thread); nothing when no platform is configured."""
-        if not (self.send_url and self.send_token):
+        """Send what waits (worker thread); nothing when no platform is configured or joined."""
+        credentials = self._credentials()
+        if credentials is None:
             return []
         if self._sender is None:
             from content_sync.device.outbox import Sender
 
-            self._sender = Sender(self.outbox(), self.send_url, self.send_token)
+            self._sender = Sender(self.outbox(), *credentials)
         results = self._sender.send_due()
         for result in results:
             if result.outcome == "failed":
