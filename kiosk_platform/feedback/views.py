@@ -114,7 +114,7 @@ def entry(request: HttpRequest, pk: int) -> HttpResponse:
         "place": place(item.subject),
         "contact": contact,
         "can_edit": own.can_edit,
-        "notes": item.notes.select_related("author"),
+        "notes": item.notes.select_related("author").order_by("at", "pk"),
         "assignable": _assignable(request, item) if own.can_edit else [],
         "can_answer": item.status == S.ASSIGNED and bool(item.contact),
         "retention_days": settings.CONTACT_RETENTION_DAYS,

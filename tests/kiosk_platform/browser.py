@@ -1,6 +1,6 @@
 """Debian's Chromium, headless, driven by selenium for the dashboard's acceptance tests.
 
-    from tests.kiosk_platform.browser import browser, login, screenshot  # noqa: F401 (fixture)
+    from tests.kiosk_platform.browser import browser_fixture, login, screenshot  # noqa: F401 (the fixture "browser")
 
     def test_x(browser, live_platform):
         login(browser, live_platform, user, PASSWORD)
@@ -26,6 +26,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 WIDE = (1400, 1000)
@@ -33,8 +34,14 @@ NARROW = (420, 1000)
 _SCREENSHOT_DIR = Path(os.environ.get("KIOSK_PLATFORM_SCREENSHOTS") or tempfile.mkdtemp(prefix="kiosk-screens-"))
 
 
-@pytest.fixture(scope="session")
-def _chromium() -> Iterator[WebDriver]:
+_driver: WebDriver | None = None
+
+
+def _chromium(config: pytest.Config) -> WebDriver:
+    """One Chromium for the test session, started on first use and quit when pytest ends."""
+    global _driver
+    if _driver is not None:
+        return _driver
     profile = tempfile.mkdtemp(prefix="kiosk-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -53,20 +60,26 @@ def _chromium() -> Iterator[WebDriver]:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
+    _driver = driver
+
+    def quit_chromium() -> None:
+        global _driver
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+        _driver = None
+
+    config.add_cleanup(quit_chromium)
+    return driver
 
 
-@pytest.fixture
-def browser(_chromium: WebDriver) -> Iterator[WebDriver]:
-    """The session's Chromium with no cookies and the wide window."""
-    _chromium.delete_all_cookies()
-    _chromium.set_window_size(*WIDE)
-    yield _chromium
-    _chromium.delete_all_cookies()
+@pytest.fixture(name="browser")
+def browser_fixture(request: pytest.FixtureRequest) -> Iterator[WebDriver]:
+    """The session's Chromium with no cookies and the wide window (import as ``browser_fixture``)."""
+    driver = _chromium(request.config)
+    driver.delete_all_cookies()
+    driver.set_window_size(*WIDE)
+    yield driver
+    driver.delete_all_cookies()
 
 
 def login(browser: WebDriver, live_platform: Any, user: Any, password: str) -> None:
@@ -94,6 +107,14 @@ def screenshot(browser: WebDriver, name: str) -> Path:
         browser.save_screenshot(str(path))
     finally:
         browser.set_window_size(original["width"], original["height"])
+    return path
+
+
+def element_screenshot(element: WebElement, name: str) -> Path:
+    """One element (a chart, say) as a PNG named ``name``."""
+    _SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = _SCREENSHOT_DIR / f"{name}.png"
+    element.screenshot(str(path))
     return path
 
 

@@ -90,7 +90,7 @@ def test_complaint_answered_end_to_end_and_impossible_moves_refused(tree: OrgTre
     row = Feedback.objects.get(pk=entry.pk)
     assert row.status == "closed" and row.closed_at == START + dt.timedelta(hours=2)
     assert row.contact_erase_after == row.closed_at + dt.timedelta(days=settings.CONTACT_RETENTION_DAYS)
-    notes = list(FeedbackNote.objects.filter(feedback=entry).values_list("text", flat=True))
+    notes = list(FeedbackNote.objects.filter(feedback=entry).order_by("at", "pk").values_list("text", flat=True))
     assert notes == ["Assigned to wang.", "Called the park office.", "Answered the visitor.", "Closed."]
     before = snapshot(entry)
     closed_again = editor.post(url + "close/", follow=True)
