@@ -75,8 +75,8 @@
     };
     chart.setOption({
       animation: false,
-      grid: { left: 50, right: 50, top: 36, bottom: 36 },
-      legend: { top: 4 },
+      grid: { left: 50, right: 56, top: 30, bottom: 56 },
+      legend: { bottom: 0 },
       tooltip: { trigger: "axis" },
       xAxis: { type: "time" },
       yAxis: [{ type: "value", name: "GB free", scale: true }, { type: "value", name: "MB memory", scale: true }],
