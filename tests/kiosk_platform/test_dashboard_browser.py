@@ -186,11 +186,21 @@ def test_fleet_map_and_kiosk_page_render_without_the_internet(browser, live_plat
     browser.get(f"{live_platform.url}/fleet/{kiosks['bridge'].device_id}/")
     assert browser.find_element(By.ID, "last-error").text == "install failed: disk full"
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Revoke token…"))
+    screenshots_at_both_widths(browser, "revoke-confirm")
     click_and_wait(browser, browser.find_element(By.ID, "confirm-revoke"))
     assert "is revoked" in browser.find_element(By.CSS_SELECTOR, ".messages").text
     assert Device.objects.get(pk=kiosks["bridge"].pk).revoked_at == START
 
     browser.get(f"{live_platform.url}/fleet/add/")
+    browser.find_element(By.ID, "id_group").send_keys("Chengguan Scenic")
+    browser.find_element(By.ID, "id_name").send_keys("North gate")
+    browser.find_element(By.ID, "id_latitude").send_keys("36.07")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit].primary"))
+    errors = browser.find_element(By.CSS_SELECTOR, "main form").text
+    assert "county/kind" in errors and "both latitude and longitude" in errors
+    screenshots_at_both_widths(browser, "add-kiosk-refused")
+    for field in ("id_group", "id_name", "id_latitude"):
+        browser.find_element(By.ID, field).clear()
     browser.find_element(By.ID, "id_group").send_keys("chengguan/scenic")
     browser.find_element(By.ID, "id_name").send_keys("North gate")
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit].primary"))
