@@ -105,6 +105,8 @@ def test_sign_in_wrong_password_then_home(browser, live_platform, tree: OrgTree)
     login(browser, live_platform, user, "not-the-password")
     assert "/login/" in browser.current_url
     assert browser.find_element(By.CSS_SELECTOR, "p.error").text.startswith("The user name or password is not right")
+    assert browser.find_element(By.ID, "id_username").get_attribute("value") == "wang"  # kept, password not
+    assert browser.find_element(By.ID, "id_password").get_attribute("value") == ""
     screenshots_at_both_widths(browser, "login-wrong-password")
     login(browser, live_platform, user, PASSWORD)
     assert browser.current_url == f"{live_platform.url}/"
