@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from kiosk_platform import clock
-from kiosk_platform.fleet.status import human_age
+from kiosk_platform.fleet.status import human_age, human_ago
 from kiosk_platform.orgs.models import Membership
 from kiosk_platform.orgs.scope import editor_required, get_scoped, membership, operator_required, scoped
 
@@ -108,7 +108,7 @@ def entry(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "nav": "feedback",
         "item": item,
-        "age": human_age(now - item.received_at),
+        "ago": human_ago(now - item.received_at),
         "face": face(item.rating),
         "category": category_label(item.category),
         "place": place(item.subject),

@@ -77,3 +77,9 @@ def human_age(delta: dt.timedelta) -> str:
     if seconds < 86400:
         return f"{seconds // 3600} h"
     return f"{seconds // 86400} d"
+
+
+def human_ago(delta: dt.timedelta) -> str:
+    """ "just now", "12 min ago", "3 h ago"."""
+    age = human_age(delta)
+    return age if age == "just now" else f"{age} ago"

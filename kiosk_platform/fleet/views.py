@@ -26,7 +26,7 @@ from kiosk_platform.orgs.scope import admin_required, get_scoped, membership, op
 from .forms import AddKioskForm
 from .models import Device
 from .provisioning import make_code
-from .status import ORDER, Status, human_age, human_bytes, status_now
+from .status import ORDER, Status, human_ago, human_bytes, status_now
 
 HEARTBEAT_HISTORY = 100
 
@@ -44,7 +44,7 @@ def _row(device: Device) -> dict[str, Any]:
     return {
         "device": device,
         "status": status,
-        "age": human_age(now - device.last_heartbeat_at) if device.last_heartbeat_at else "",
+        "age": human_ago(now - device.last_heartbeat_at) if device.last_heartbeat_at else "",
         "free_disk": human_bytes(device.free_disk_bytes),
         "revoked": device.revoked_at is not None,
     }
@@ -102,7 +102,7 @@ def kiosk_detail(request: HttpRequest, device_id: str) -> HttpResponse:
     history = [
         {
             "at": beat.at,
-            "age": human_age(now - beat.at),
+            "age": human_ago(now - beat.at),
             "content_version": beat.data.get("content_version"),
             "software_version": beat.data.get("software_version"),
             "sync": _sync_outcome(beat.data.get("sync")),

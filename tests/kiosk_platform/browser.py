@@ -27,6 +27,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 WIDE = (1400, 1000)
@@ -93,6 +94,14 @@ def login(browser: WebDriver, live_platform: Any, user: Any, password: str) -> N
     WebDriverWait(browser, 15).until(
         lambda b: "/login/" not in b.current_url or b.find_elements(By.CSS_SELECTOR, ".error")
     )
+
+
+def click_and_wait(browser: WebDriver, element: WebElement) -> None:
+    """Click something that loads a new page (a link, a form's button) and wait until it has."""
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(browser, 15).until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 def screenshot(browser: WebDriver, name: str) -> Path:

@@ -10,13 +10,16 @@ import re
 
 import pytest
 import requests
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from kiosk_platform.feedback.models import Feedback
 from kiosk_platform.fleet.models import Device
 from tests.kiosk_platform.browser import (  # noqa: F401 (browser_fixture: the fixture "browser")
     browser_fixture,
+    click_and_wait,
     element_screenshot,
     login,
     screenshot,
@@ -102,6 +105,8 @@ def test_sign_in_wrong_password_then_home(browser, live_platform, tree: OrgTree)
     login(browser, live_platform, user, "not-the-password")
     assert "/login/" in browser.current_url
     assert browser.find_element(By.CSS_SELECTOR, "p.error").text.startswith("The user name or password is not right")
+    assert browser.find_element(By.ID, "id_username").get_attribute("value") == "wang"  # kept, password not
+    assert browser.find_element(By.ID, "id_password").get_attribute("value") == ""
     screenshots_at_both_widths(browser, "login-wrong-password")
     login(browser, live_platform, user, PASSWORD)
     assert browser.current_url == f"{live_platform.url}/"
@@ -158,7 +163,18 @@ def test_fleet_map_and_kiosk_page_render_without_the_internet(browser, live_plat
     assert resources and all(name.startswith(live_platform.url + "/") for name in resources), resources
     assert any(name.endswith("/static/vendor/echarts/echarts.min.js") for name in resources)
 
-    browser.find_element(By.LINK_TEXT, "Baita Shan gate").click()
+    # a click on the online kiosk's dot opens its page
+    chart_element = browser.find_element(By.ID, "fleet-map")
+    x, y = browser.execute_script(
+        "return echarts.getInstanceByDom(arguments[0]).convertToPixel({seriesName: 'Online'}, [103.822, 36.068]);",
+        chart_element,
+    )
+    size = chart_element.size
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    ActionChains(browser).move_to_element_with_offset(
+        chart_element, int(x - size["width"] / 2), int(y - size["height"] / 2)
+    ).click().perform()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old_page))
     WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#kiosk-chart canvas"))
     assert browser.current_url == f"{live_platform.url}/fleet/{kiosks['gate'].device_id}/"
     assert len(browser.find_elements(By.CSS_SELECTOR, "table tbody tr")) == 24
@@ -171,15 +187,25 @@ def test_fleet_map_and_kiosk_page_render_without_the_internet(browser, live_plat
 
     browser.get(f"{live_platform.url}/fleet/{kiosks['bridge'].device_id}/")
     assert browser.find_element(By.ID, "last-error").text == "install failed: disk full"
-    browser.find_element(By.LINK_TEXT, "Revoke token…").click()
-    browser.find_element(By.ID, "confirm-revoke").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Revoke token…"))
+    screenshots_at_both_widths(browser, "revoke-confirm")
+    click_and_wait(browser, browser.find_element(By.ID, "confirm-revoke"))
     assert "is revoked" in browser.find_element(By.CSS_SELECTOR, ".messages").text
     assert Device.objects.get(pk=kiosks["bridge"].pk).revoked_at == START
 
     browser.get(f"{live_platform.url}/fleet/add/")
+    browser.find_element(By.ID, "id_group").send_keys("Chengguan Scenic")
+    browser.find_element(By.ID, "id_name").send_keys("North gate")
+    browser.find_element(By.ID, "id_latitude").send_keys("36.07")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit].primary"))
+    errors = browser.find_element(By.CSS_SELECTOR, "main form").text
+    assert "county/kind" in errors and "both latitude and longitude" in errors
+    screenshots_at_both_widths(browser, "add-kiosk-refused")
+    for field in ("id_group", "id_name", "id_latitude"):
+        browser.find_element(By.ID, field).clear()
     browser.find_element(By.ID, "id_group").send_keys("chengguan/scenic")
     browser.find_element(By.ID, "id_name").send_keys("North gate")
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit].primary").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit].primary"))
     code = browser.find_element(By.ID, "provisioning-code").text
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
     assert browser.find_element(By.ID, "join-setting").text == f'platform.join = "{live_platform.url}/join/{code}"'
@@ -205,20 +231,20 @@ def test_answer_a_complaint_end_to_end(browser, live_platform, tree: OrgTree, cl
     assert [r.find_element(By.CSS_SELECTOR, "td").text for r in rows] == ["3 h", "2 d"]
     assert "Not Chengguan's" not in browser.page_source
     screenshots_at_both_widths(browser, "feedback-queue")
-    browser.find_element(By.CSS_SELECTOR, f'tr[data-entry="{entry.pk}"] td.text a').click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, f'tr[data-entry="{entry.pk}"] td.text a'))
     assert browser.find_element(By.ID, "contact").text == "138 0000 0000"
     assert "very unhappy" in browser.find_element(By.TAG_NAME, "h1").text
-    browser.find_element(By.ID, "assign-me").click()
+    click_and_wait(browser, browser.find_element(By.ID, "assign-me"))
     assert browser.find_element(By.ID, "entry-status").text == "Assigned"
     browser.find_element(By.ID, "note").send_keys("Called the park office; they empty them at noon.")
-    browser.find_element(By.ID, "add-note").click()
+    click_and_wait(browser, browser.find_element(By.ID, "add-note"))
     clock.advance(hours=1)
     browser.find_element(By.ID, "reply").send_keys("Thank you: the bins are now emptied twice a day.")
-    browser.find_element(By.ID, "send-reply").click()
+    click_and_wait(browser, browser.find_element(By.ID, "send-reply"))
     assert browser.find_element(By.ID, "entry-status").text == "Answered"
     assert browser.find_element(By.ID, "reply-text").text == "Thank you: the bins are now emptied twice a day."
     screenshots_at_both_widths(browser, "feedback-entry")
-    browser.find_element(By.ID, "close-entry").click()
+    click_and_wait(browser, browser.find_element(By.ID, "close-entry"))
     assert browser.find_element(By.ID, "entry-status").text == "Closed"
     notes = [n.text for n in browser.find_elements(By.CSS_SELECTOR, "#notes .note-text")]
     assert notes == [

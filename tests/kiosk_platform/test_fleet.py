@@ -104,3 +104,14 @@ def test_add_kiosk_shows_the_code_once_and_refuses_bad_input(tree: OrgTree) -> N
     )
     assert code not in admin.get("/fleet/").content.decode()
     assert client_for(make_operator(tree.chengguan, "editor")).get("/fleet/add/").status_code == 403
+
+
+def test_empty_pages_and_odd_query_strings_answer_plainly(tree: OrgTree) -> None:
+    viewer = client_for(make_operator(tree.hotel, "viewer"))
+    assert "No kiosks yet" in viewer.get("/fleet/").content.decode()
+    odd = viewer.get("/fleet/?status=<b>x</b>&group=<script>")
+    body = odd.content.decode()
+    assert odd.status_code == 200 and "<b>x</b>" not in body and "group=%3Cscript%3E" in body
+    assert viewer.get("/").status_code == 200
+    assert viewer.get("/feedback/?rating=7&category=<i>").status_code == 200
+    assert viewer.get("/feedback/12345/").status_code == 404

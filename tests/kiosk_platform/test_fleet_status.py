@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from kiosk_platform.fleet.models import Device
-from kiosk_platform.fleet.status import Status, human_age, human_bytes, status_of
+from kiosk_platform.fleet.status import Status, human_age, human_ago, human_bytes, status_of
 from tests.kiosk_platform.conftest import START
 from tests.kiosk_platform.factories import make_device, make_feedback, make_heartbeat, make_operator, make_org_tree
 
@@ -61,6 +61,11 @@ def test_human_bytes(size: int | None, text: str) -> None:
 )
 def test_human_age(delta: dt.timedelta, text: str) -> None:
     assert human_age(delta) == text
+
+
+def test_human_ago() -> None:
+    assert human_ago(dt.timedelta(seconds=5)) == "just now"
+    assert human_ago(dt.timedelta(minutes=50)) == "50 min ago"
 
 
 def test_factories_make_a_consistent_tree() -> None:

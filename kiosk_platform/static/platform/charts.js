@@ -44,16 +44,20 @@
     var chart = echarts.init(element);
     chart.setOption({
       animation: false,
-      grid: { left: 56, right: 16, top: 36, bottom: 40 },
-      legend: { top: 4, data: Object.keys(LABELS).map(function (s) { return LABELS[s]; }) },
+      grid: { left: 64, right: 20, top: 16, bottom: 64 },
+      legend: { bottom: 0, data: Object.keys(LABELS).map(function (s) { return LABELS[s]; }) },
       tooltip: { trigger: "item", formatter: function (p) {
         var div = document.createElement("div");
         div.textContent = p.data.name + " · " + p.data.statusLabel;  // text, never markup
         return div.innerHTML;
       } },
-      xAxis: { type: "value", name: "°E", min: round(box.x[0]), max: round(box.x[1]), scale: true,
+      xAxis: { type: "value", min: round(box.x[0]), max: round(box.x[1]), scale: true,
+               axisLabel: { showMinLabel: false, showMaxLabel: false, hideOverlap: true,
+                            formatter: function (v) { return v.toFixed(2) + "°E"; } },
                splitLine: { lineStyle: { color: "#eef1f4" } } },
-      yAxis: { type: "value", name: "°N", min: round(box.y[0]), max: round(box.y[1]), scale: true,
+      yAxis: { type: "value", min: round(box.y[0]), max: round(box.y[1]), scale: true,
+               axisLabel: { showMinLabel: false, showMaxLabel: false,
+                            formatter: function (v) { return v.toFixed(2) + "°N"; } },
                splitLine: { lineStyle: { color: "#eef1f4" } } },
       series: series
     });
@@ -71,8 +75,8 @@
     };
     chart.setOption({
       animation: false,
-      grid: { left: 50, right: 50, top: 36, bottom: 36 },
-      legend: { top: 4 },
+      grid: { left: 50, right: 56, top: 30, bottom: 56 },
+      legend: { bottom: 0 },
       tooltip: { trigger: "axis" },
       xAxis: { type: "time" },
       yAxis: [{ type: "value", name: "GB free", scale: true }, { type: "value", name: "MB memory", scale: true }],
