@@ -254,7 +254,7 @@ def test_malformed_requests_are_refused_and_write_nothing(name: str, raw: bytes,
 
 def test_refusals_by_token_device_and_size(settings) -> None:
     device_id, token = _device("a")
-    other_id, other_token = _device("b")
+    _, other_token = _device("b")
     batch = _batch(device_id, [_event("usage", "screen_shown", "home")])
     before = _counts()
     assert _post("", batch).status_code == 401
