@@ -224,9 +224,8 @@ def main() -> None:
         f" (target 30,000: {'met' if kiosks_served >= 30000 else 'NOT met'})"
     )
     # A harsher assumption: every kiosk sends its whole day within the same 4 hours (a morning catch-up).
-    print(
-        f"the same if every kiosk's day arrives within the same 4 hours: {site_rate * 4 * 3600 / EVENTS_PER_KIOSK_DAY:,.0f}"
-    )
+    crowded = site_rate * 4 * 3600 / EVENTS_PER_KIOSK_DAY
+    print(f"the same if every kiosk's day arrives within the same 4 hours: {crowded:,.0f}")
 
 
 if __name__ == "__main__":
