@@ -99,11 +99,17 @@ def parse_json(body: bytes) -> Any:
         raise BadBatch("the body is not valid JSON (UTF-8)") from exc
 
 
+MAX_DEPTH = 16
+
+
 def _bad_text(value: Any) -> bool:
-    """True when a string anywhere in ``value`` cannot be stored in PostgreSQL (NUL, lone surrogate)."""
-    stack = [value]
+    """True when a string anywhere in ``value`` cannot be stored in PostgreSQL (NUL, lone surrogate),
+    or when it nests deeper than ``MAX_DEPTH`` (no kiosk sends that; PostgreSQL's stack would)."""
+    stack = [(value, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
         if isinstance(item, str):
             if "\x00" in item:
                 return True
@@ -112,10 +118,10 @@ def _bad_text(value: Any) -> bool:
             except UnicodeEncodeError:
                 return True
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            stack.extend((key, depth + 1) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((child, depth + 1) for child in item)
     return False
 
 
@@ -191,7 +197,7 @@ def check_batch(body: Any, *, max_events: int) -> Checked:
 def _check_event(event_id: str, kind: str, raw: dict[str, Any]) -> Event | str:
     """One event, or why it cannot be kept (the kiosk marks it and does not send it again)."""
     if _bad_text(raw):
-        return "text with a NUL character or invalid Unicode"
+        return "text with a NUL character or invalid Unicode, or data nested too deep"
     type_, subject, data = raw.get("type"), raw.get("subject", ""), raw.get("data", {})
     if subject is None:
         subject = ""
