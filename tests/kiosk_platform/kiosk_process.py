@@ -68,7 +68,7 @@ def main(folder: Path, url: str, token: str, count: int, seed: int) -> int:
             outbox.usage(type_, f"venue:{n % 13}" if type_ != "search" else f"term {n % 5}", **data)
             append_id(ids_file, event_id(seed, n))
             n += 1
-            if n % 100 == 0:
+            if n % 50 == 0:
                 sender.send_due()
         deadline = time.monotonic() + 150
         while outbox.pending() or outbox.daily_counts():
