@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -72,6 +73,26 @@ def _utf8(text: str) -> bool:
     return True
 
 
+def channel_root() -> dict[str, Any] | None:
+    """The channel's newest root metadata (``CHANNEL_DIR/metadata/N.root.json``), for a kiosk that
+    trusts no channel yet (``content_sync.sync.join``: trust on first use over the code's exchange);
+    None when the platform gives no channel address or has published nothing."""
+    if not settings.CHANNEL_URL:
+        return None
+    versions = []
+    for path in (Path(settings.CHANNEL_DIR) / "metadata").glob("*.root.json"):
+        number = path.name.split(".", 1)[0]
+        if number.isdigit():
+            versions.append((int(number), path))
+    if not versions:
+        return None
+    try:
+        root = json.loads(max(versions)[1].read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return root if isinstance(root, dict) else None
+
+
 @csrf_exempt
 def register(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
@@ -114,15 +135,16 @@ def register(request: HttpRequest) -> JsonResponse:
             code.save(update_fields=["used_at", "device"])
     except IntegrityError:  # the same new device_id registering twice at the same instant
         return error_response(409, "this device is registering already; try again")
-    return JsonResponse(
-        {
-            "device_id": device.device_id,
-            "token": token,
-            "group": device.group,
-            "name": device.name,
-            "organisation": code.organisation.name,
-            "ingest_url": request.build_absolute_uri(reverse("ingest:ingest")),
-            "channel_url": settings.CHANNEL_URL,
-        },
-        status=201,
-    )
+    answer: dict[str, Any] = {
+        "device_id": device.device_id,
+        "token": token,
+        "group": device.group,
+        "name": device.name,
+        "organisation": code.organisation.name,
+        "ingest_url": request.build_absolute_uri(reverse("ingest:ingest")),
+        "channel_url": settings.CHANNEL_URL,
+    }
+    root = channel_root()
+    if root is not None:
+        answer["root"] = root
+    return JsonResponse(answer, status=201)

@@ -111,3 +111,15 @@ def test_guessing_codes_is_rate_limited(live_platform) -> None:
     assert [a.status_code for a in statuses[:30]] == [403] * 30
     assert statuses[30].status_code == 429 and int(statuses[30].headers["Retry-After"]) >= 1
     assert Device.objects.count() == 0
+
+
+def test_the_answer_brings_the_channel_and_its_newest_root(tmp_path) -> None:
+    from django.test import override_settings
+
+    (tmp_path / "metadata").mkdir()
+    (tmp_path / "metadata" / "1.root.json").write_text('{"signed": {"version": 1}}')
+    (tmp_path / "metadata" / "2.root.json").write_text('{"signed": {"version": 2}}')
+    code, _ = make_code(_org(), "g", "n", now=now())
+    with override_settings(CHANNEL_URL="https://channel.example.org", CHANNEL_DIR=tmp_path):
+        body = _register(Client(HTTP_HOST="localhost"), code).json()
+    assert body["channel_url"] == "https://channel.example.org" and body["root"] == {"signed": {"version": 2}}
