@@ -117,6 +117,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # an ingest batch is at most 256 
 # Where packs are published (the sync issue's TUF channel; nginx serves CHANNEL_DIR) and its keys.
 CHANNEL_DIR = Path(_env("CHANNEL_DIR", str(Path.cwd() / "var" / "platform" / "channel")))
 CHANNEL_KEYS = Path(_env("CHANNEL_KEYS", str(Path.cwd() / "var" / "platform" / "channel-keys")))
+# The channel address a registered kiosk syncs from (given back by the register API; "" if not set).
+CHANNEL_URL = _env("CHANNEL_URL")
 UPLOAD_DIR = Path(_env("UPLOAD_DIR", str(Path.cwd() / "var" / "platform" / "uploads")))
 
 # Fleet status from heartbeats: a kiosk beats every 15 minutes by default (outbox.heartbeat_minutes).

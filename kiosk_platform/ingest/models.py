@@ -31,3 +31,20 @@ class UsageEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["device", "at"])]
+
+
+class RateWindow(models.Model):
+    """Requests of one key (``device:<id>``, ``register:<ip>``) in one minute, shared by all workers.
+
+    One ``INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 RETURNING count`` per request: the
+    row lock it takes lasts one statement, every gunicorn worker (and every host) sees the same
+    count, and nothing lives in a process's memory. A key keeps at most two rows (older windows are
+    deleted when a new one starts).
+    """
+
+    key = models.CharField(max_length=80)
+    window = models.DateTimeField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="rate_window_key")]
