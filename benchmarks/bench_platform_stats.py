@@ -271,11 +271,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--views", type=int, default=50)
     parser.add_argument("--raw-runs", type=int, default=3)
-    parser.add_argument("--keep", action="store_true", help="keep the cluster's folder")
+    parser.add_argument("--keep", action="store_true", help="keep the cluster's folder (and stop its server)")
+    parser.add_argument("--reuse", type=Path, help="a folder --keep left: measure again without filling")
     args = parser.parse_args(argv)
 
-    root = Path(tempfile.mkdtemp(prefix="bench-platform-stats-"))
-    os.chmod(root, 0o755)
+    if args.reuse:
+        root = args.reuse
+        args.keep = True
+    else:
+        root = Path(tempfile.mkdtemp(prefix="bench-platform-stats-"))
+        os.chmod(root, 0o755)
     cluster = _setup_environment(root)
     started = time.perf_counter()
     try:
@@ -284,10 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
+        cluster.stop()
         if args.keep:
-            print(f"cluster kept in {root} (stop: pg_ctl -D {root}/pg/data stop)")
+            print(f"cluster kept in {root} (measure again: --reuse {root})")
         else:
-            cluster.stop()
             shutil.rmtree(root, ignore_errors=True)
         print(f"total run time {time.perf_counter() - started:.0f} s")
 
@@ -302,33 +307,49 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     django.setup()
     import psycopg
     from django.conf import settings
+    from django.contrib.auth.models import User
     from django.core.management import call_command
-    from django.test import Client
-
-    from kiosk_platform.orgs.models import Organisation
-    from kiosk_platform.stats import queries
 
     call_command("migrate", verbosity=0)
     today = now.date()
     first_day = today - dt.timedelta(days=DAYS - 1)
-    operator, device_pks = _make_world(today)
     conninfo = f"host={settings.DATABASES['default']['HOST']} user=kiosk_platform dbname=bench_stats"
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        t0 = time.perf_counter()
-        _fill_raw(conn, args.events, first_day, device_pks)
-        t1 = time.perf_counter()
-        _aggregate(conn)
-        t2 = time.perf_counter()
-        sizes = {
-            table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("ingest_usageevent", "stats_dailycount", "stats_hourlycount", "stats_searchtermvisit")
-        }
-        raw_size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('ingest_usageevent'))").fetchone()[0]
+    if args.reuse:
+        operator = User.objects.get(username="city-operator")
+    else:
+        operator, device_pks = _make_world(today)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            _fill(conn, args.events, first_day, device_pks)
+    return _measure(args, operator, today, conninfo)
+
+
+def _fill(conn: Any, events: int, first_day: dt.date, device_pks: list[int]) -> None:
+    """The raw events, then their aggregates; prints sizes and times."""
+    t0 = time.perf_counter()
+    _fill_raw(conn, events, first_day, device_pks)
+    t1 = time.perf_counter()
+    _aggregate(conn)
+    t2 = time.perf_counter()
+    sizes = {
+        table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        for table in ("ingest_usageevent", "stats_dailycount", "stats_hourlycount", "stats_searchtermvisit")
+    }
+    raw_size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('ingest_usageevent'))").fetchone()[0]
     print(f"raw events: {sizes['ingest_usageevent']:,} rows ({raw_size}) generated in {t1 - t0:.0f} s")
     print(
         f"aggregates from them in {t2 - t1:.0f} s: stats_dailycount {sizes['stats_dailycount']:,},"
         f" stats_hourlycount {sizes['stats_hourlycount']:,}, stats_searchtermvisit {sizes['stats_searchtermvisit']:,}"
     )
+
+
+def _measure(args: argparse.Namespace, operator: Any, today: dt.date, conninfo: str) -> int:
+    """The page, the bare SQL and the raw scan for ``operator`` over the 30 days up to ``today``."""
+    import psycopg
+    from django.conf import settings
+    from django.test import Client
+
+    from kiosk_platform.orgs.models import Organisation
+    from kiosk_platform.stats import queries
 
     city = operator.membership.organisation
     org_ids = list(Organisation.objects.filter(path__startswith=city.path).values_list("pk", flat=True))

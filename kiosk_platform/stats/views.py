@@ -7,13 +7,14 @@ subtree is answered 404, as every other page does (``kiosk_platform.orgs.scope``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import format_html, format_html_join
 
 from kiosk_platform.fleet.models import Device
 from kiosk_platform.orgs.models import Organisation
@@ -80,46 +81,95 @@ def _percent(rate: float | None) -> str:
 
 
 Rows = list[Sequence[object]]
+Section = tuple[list[str], Rows]
 
 
-def _sections(report: queries.Report, names: dict[int, str]) -> dict[str, tuple[list[str], Rows]]:
-    """Each section as (header, rows): what the CSV export writes and the tables show."""
-    by_day_group = [
-        (day.isoformat(), group, report.visits_by_day_group.get((day, group), 0))
-        for day in report.days
-        for group in report.groups
-    ]
+def _sections(report: queries.Report, names: dict[int, str]) -> dict[str, Callable[[], Section]]:
+    """Each section as a maker of (header, rows): what the CSV export writes and the tables show
+    (made only when asked: the per-day, per-kiosk rows are only for the CSV)."""
     kiosks_ranked = sorted(report.kiosk_visits, key=lambda pk: (-report.kiosk_visits[pk], names.get(pk, "")))
-    by_day_kiosk = [
-        (day.isoformat(), names.get(pk, str(pk)), report.kiosk_group[pk], report.visits_by_day_kiosk.get((day, pk), 0))
-        for day in report.days
-        for pk in kiosks_ranked
-    ]
-    kiosks = [
-        (
-            names.get(pk, str(pk)),
-            report.kiosk_group[pk],
-            report.kiosk_visits[pk],
-            round(report.kiosk_seconds[pk] / report.kiosk_visits[pk]) if report.kiosk_visits[pk] else 0,
-        )
-        for pk in kiosks_ranked
-    ]
-    narration = [
-        (subject, started, finished, _percent(queries.completion_rate(started, finished)))
-        for subject, started, finished in report.narration
-    ]
-    hours = [(WEEKDAYS[weekday - 1], hour, *report.hours[(weekday, hour)]) for weekday, hour in sorted(report.hours)]
+
+    def visits_by_day() -> Section:
+        rows = [
+            (day.isoformat(), group, report.visits_by_day_group.get((day, group), 0))
+            for day in report.days
+            for group in report.groups
+        ]
+        return ["day", "group", "visits"], rows
+
+    def visits_by_kiosk() -> Section:
+        visits = report.visits_by_day_kiosk
+        rows = [
+            (day.isoformat(), names.get(pk, str(pk)), report.kiosk_group[pk], visits.get((day, pk), 0))
+            for day in report.days
+            for pk in kiosks_ranked
+        ]
+        return ["day", "kiosk", "group", "visits"], rows
+
+    def kiosks() -> Section:
+        rows = [
+            (
+                names.get(pk, str(pk)),
+                report.kiosk_group[pk],
+                report.kiosk_visits[pk],
+                round(report.kiosk_seconds[pk] / report.kiosk_visits[pk]) if report.kiosk_visits[pk] else 0,
+            )
+            for pk in kiosks_ranked
+        ]
+        return ["kiosk", "group", "visits", "average_visit_seconds"], rows
+
+    def narration() -> Section:
+        rows = [
+            (subject, started, finished, _percent(queries.completion_rate(started, finished)))
+            for subject, started, finished in report.narration
+        ]
+        return ["subject", "started", "finished", "completion_rate"], rows
+
+    def busy_hours() -> Section:
+        rows = [(WEEKDAYS[weekday - 1], hour, *report.hours[(weekday, hour)]) for weekday, hour in sorted(report.hours)]
+        return ["weekday", "hour", "events", "visits"], rows
+
     return {
-        "visits-by-day": (["day", "group", "visits"], list(by_day_group)),
-        "visits-by-kiosk": (["day", "kiosk", "group", "visits"], list(by_day_kiosk)),
-        "kiosks": (["kiosk", "group", "visits", "average_visit_seconds"], list(kiosks)),
-        "places": (["place", "views"], list(report.places)),
-        "languages": (["language", "chosen"], list(report.languages)),
-        "narration": (["subject", "started", "finished", "completion_rate"], list(narration)),
-        "qr": (["subject", "qr_codes_shown"], list(report.qr)),
-        "search-terms": (["term", "visits", "visits_that_found_nothing"], list(report.search_terms)),
-        "busy-hours": (["weekday", "hour", "events", "visits"], list(hours)),
+        "visits-by-day": visits_by_day,
+        "visits-by-kiosk": visits_by_kiosk,
+        "kiosks": kiosks,
+        "places": lambda: (["place", "views"], list(report.places)),
+        "languages": lambda: (["language", "chosen"], list(report.languages)),
+        "narration": narration,
+        "qr": lambda: (["subject", "qr_codes_shown"], list(report.qr)),
+        "search-terms": lambda: (["term", "visits", "visits_that_found_nothing"], list(report.search_terms)),
+        "busy-hours": busy_hours,
     }
+
+
+def _tbody(rows: Iterable[Sequence[object]], empty: str, columns: int) -> str:
+    """Table body rows, the first cell a row header and numbers right-aligned; every cell escaped
+    by format_html. Built here rather than in the template: a city's page has thousands of cells
+    and Django's template loop costs ~15 us a cell, as much as the SQL for small ranges."""
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        (
+            (
+                format_html_join(
+                    "",
+                    "{}",
+                    (
+                        (
+                            format_html('<th scope="row">{}</th>', cell)
+                            if i == 0
+                            else format_html('<td class="num">{}</td>', cell)
+                            if isinstance(cell, int)
+                            else format_html("<td>{}</td>", cell),
+                        )
+                        for i, cell in enumerate(row)
+                    ),
+                ),
+            )
+            for row in rows
+        ),
+    )
+    return body or format_html('<tr><td colspan="{}">{}</td></tr>', columns, empty)
 
 
 SECTIONS = (
@@ -186,28 +236,40 @@ def statistics(request: HttpRequest) -> HttpResponse:
     names = _kiosk_names(report.kiosk_visits)
     sections = _sections(report, names)
     if wants_csv:
-        header, rows = sections[section]
+        header, rows = sections[section]()
         filename = f"statistics-{section}-{first_day.isoformat()}-{last_day.isoformat()}.csv"
         return csv_response(filename, header, rows)
     query = narrowing.query() | {"from": first_day.isoformat(), "to": last_day.isoformat()}
+    none = "None in this range."
+    day_group_rows = [
+        (
+            d.isoformat(),
+            *(report.visits_by_day_group.get((d, g), 0) for g in report.groups),
+            sum(report.visits_by_day_group.get((d, g), 0) for g in report.groups),
+        )
+        for d in report.days
+    ]
+    hour_grid = [(WEEKDAYS[w - 1], *(report.hours.get((w, h), (0, 0))[0] for h in range(24))) for w in range(1, 8)]
     context = _form_context(request, narrowing) | {
         "first_day": first_day,
         "last_day": last_day,
         "report": report,
         "charts": _chart_data(report, names),
-        "tables": {
-            name.replace("-", "_"): rows[:TABLE_ROWS] if name != "visits-by-kiosk" else []
-            for name, (_, rows) in sections.items()
+        "tbody": {
+            "visits_by_day": _tbody(day_group_rows, none, 2),
+            "kiosks": _tbody(sections["kiosks"]()[1][:TABLE_ROWS], "No visits in this range.", 4),
+            "places": _tbody(report.places[:TABLE_ROWS], none, 2),
+            "languages": _tbody(report.languages[:TABLE_ROWS], none, 2),
+            "narration": _tbody(sections["narration"]()[1][:TABLE_ROWS], none, 4),
+            "qr": _tbody(report.qr[:TABLE_ROWS], none, 2),
+            "search_terms": _tbody(
+                report.search_terms[:TABLE_ROWS],
+                f"No term reached {settings.SEARCH_TERM_MIN_VISITS} visits in this range.",
+                3,
+            ),
+            "busy_hours": _tbody(hour_grid, none, 25),
         },
-        "day_group_rows": [
-            (
-                d,
-                [report.visits_by_day_group.get((d, g), 0) for g in report.groups],
-                sum(report.visits_by_day_group.get((d, g), 0) for g in report.groups),
-            )
-            for d in report.days
-        ],
-        "hour_grid": [(WEEKDAYS[w - 1], [report.hours.get((w, h), (0, 0))[0] for h in range(24)]) for w in range(1, 8)],
+        "kiosks_more": max(0, len(report.kiosk_visits) - TABLE_ROWS),
         "hours_header": list(range(24)),
         "completion": _percent(queries.completion_rate(report.narration_started, report.narration_finished)),
         "min_visits": settings.SEARCH_TERM_MIN_VISITS,
