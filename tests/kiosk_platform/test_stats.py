@@ -234,4 +234,6 @@ def test_a_page_view_reads_only_the_aggregate_tables(world: World) -> None:
     sql = " ".join(q["sql"] for q in seen.captured_queries)
     assert "stats_dailycount" in sql and "stats_hourlycount" in sql
     assert "ingest_usageevent" not in sql
-    assert len(seen.captured_queries) <= 14  # a fixed handful, not one per kiosk or day
+    assert (
+        len(seen.captured_queries) <= 20
+    )  # a fixed handful (BEGIN, two SET LOCAL, five reads ...), not one per kiosk or day
