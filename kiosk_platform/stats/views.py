@@ -159,7 +159,7 @@ def _tbody(rows: Iterable[Sequence[object]], empty: str, columns: int) -> str:
                             format_html('<th scope="row">{}</th>', cell)
                             if i == 0
                             else format_html('<td class="num">{}</td>', cell)
-                            if isinstance(cell, int)
+                            if isinstance(cell, int) or (isinstance(cell, str) and cell.endswith("%"))
                             else format_html("<td>{}</td>", cell),
                         )
                         for i, cell in enumerate(row)

@@ -116,6 +116,9 @@ def fill():
     for lang, count in (("zh-Hans", 140), ("en", 45), ("ja", 12), ("ko", 7)):
         add_daily(a1, DAY, "language_chosen", lang, count=count)
     add_search_visits(a1, DAY, "白塔山", 9)
+    add_daily(a1, DAY, "search", "白塔山", count=11, total=33)
+    add_daily(a1, DAY, "search", "iron bridge", count=6, total=0)
+    add_daily(a1, DAY, "search", "private name", count=2, total=4)
     add_search_visits(a1, DAY, "iron bridge", 6, results=0)
     add_search_visits(a1, DAY, "private name", 2)
     add_daily(b1, DAY, "item_viewed", "venue:qilihe-only-place", count=99)
@@ -147,6 +150,7 @@ def test_statistics_page_draws_its_charts_and_tables_in_chromium(live_platform, 
     assert body_rows(html, "table-places")["venue:baita-shan-park"] == ["60"]
     assert body_rows(html, "table-narration")["venue:baita-shan-park"] == ["30", "18", "60%"]
     assert body_rows(html, "table-search-terms") == {"白塔山": ["9", "0"], "iron bridge": ["6", "6"]}
+    assert chromium.find_element(By.ID, "searches").text == "19"
     assert "qilihe-only-place" not in html and "Qilihe hotel lobby" not in html
     shot = full_page_shot(chromium, "statistics")
     assert shot.stat().st_size > 50_000

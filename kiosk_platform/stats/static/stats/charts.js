@@ -20,7 +20,7 @@
       tooltip: { trigger: "axis" },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: r.map(function (x) { return x[0]; }), axisLabel: { width: 160, overflow: "truncate" } },
-      series: [{ name: name, type: "bar", data: r.map(function (x) { return x[1]; }), itemStyle: { color: "#0b5cad" } }]
+      series: [{ name: name, type: "bar", barMaxWidth: 28, data: r.map(function (x) { return x[1]; }), itemStyle: { color: "#0b5cad" } }]
     });
   }
   chart("chart-visits-group", {
@@ -46,8 +46,8 @@
     xAxis: { type: "value", minInterval: 1 },
     yAxis: { type: "category", data: narr.map(function (x) { return x[0]; }), axisLabel: { width: 160, overflow: "truncate" } },
     series: [
-      { name: "started", type: "bar", data: narr.map(function (x) { return x[1]; }) },
-      { name: "finished", type: "bar", data: narr.map(function (x) { return x[2]; }) }
+      { name: "started", type: "bar", barMaxWidth: 14, data: narr.map(function (x) { return x[1]; }) },
+      { name: "finished", type: "bar", barMaxWidth: 14, data: narr.map(function (x) { return x[2]; }) }
     ]
   });
   horizontalBar("chart-qr", data.qr, "QR codes shown");
