@@ -30,7 +30,11 @@ class DailyCount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["device", "day", "type", "subject"], name="daily_count_key"),
         ]
-        indexes = [models.Index(fields=["organisation", "day", "type"])]
+        indexes = [
+            models.Index(fields=["organisation", "day", "type"]),
+            # open data reads one type over all organisations (kiosk_platform/opendata)
+            models.Index(fields=["type", "day"], name="daily_count_type_day"),
+        ]
 
 
 class HourlyCount(models.Model):

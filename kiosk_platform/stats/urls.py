@@ -1,6 +1,10 @@
 """URLs of the stats part (included by kiosk_platform/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "stats"
-urlpatterns: list = []
+urlpatterns = [
+    path("statistics/", views.statistics, name="statistics"),
+]

@@ -1,0 +1,459 @@
+"""The statistics page on 10 million usage events, next to the bare SQL it needs, in one run.
+
+    .venv/bin/python -m benchmarks.bench_platform_stats            # 10,000,000 events (a few minutes)
+    .venv/bin/python -m benchmarks.bench_platform_stats --events 1000000 --views 20   # a smoke run
+
+A PostgreSQL cluster of its own in a temporary folder (``kiosk_platform.localdb``), migrated;
+a province with two cities (counties, scenic areas, 500 kiosks); the raw ``ingest_usageevent``
+table filled with N events over 90 days, generated inside the server (one ``INSERT ... SELECT``
+from ``generate_series``: no bytes cross the socket, which is faster than ``COPY`` fed from
+Python); then the aggregates those events produce, computed by SQL from the raw rows the way ingest
+adds them (``stats_dailycount``, ``stats_hourlycount``, ``stats_searchtermvisit``). Then, for an
+operator of one city (half the kiosks) over the last 30 days:
+
+- the page: ``GET /statistics/`` through Django's test ``Client`` in this process (the whole
+  Django stack — middleware, session, scoping, the five statements, the template — without
+  gunicorn and nginx, whose cost does not grow with the data), p50 / p95 over ``--views`` views;
+- the bare SQL: the very statements the page runs (``kiosk_platform.stats.queries.statements``)
+  on a psycopg connection, fetched, p50 / p95 over as many runs;
+- the raw scan: the same figures computed from ``ingest_usageevent`` (what a page would cost
+  without pre-aggregation), a few runs.
+
+Target: page p95 <= 2 x bare-SQL p95. Nothing is written into the repository; the cluster is
+deleted at the end (``--keep`` keeps it and prints where).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TZ = "Asia/Shanghai"
+DAYS = 90
+KIOSKS = 500
+VENUES = 3000
+TERMS = 2500
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def _setup_environment(root: Path) -> Any:
+    """Start the cluster and point Django at it (before django.setup)."""
+    from kiosk_platform.localdb import LocalCluster
+
+    cluster = LocalCluster(root / "pg")
+    cluster.start()
+    cluster.ensure_database("bench_stats")
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "kiosk_platform.settings",
+            "KIOSK_PLATFORM_SECRET_KEY": "bench-only-" + "x" * 40,
+            "KIOSK_PLATFORM_ALLOWED_HOSTS": "testserver,localhost",
+            "KIOSK_PLATFORM_TIME_ZONE": TZ,
+            "KIOSK_PLATFORM_CLOCK_FILE": str(root / "clock.txt"),
+            "KIOSK_PLATFORM_STATIC_ROOT": str(root / "static"),
+            **cluster.environment("bench_stats"),
+        }
+    )
+    return cluster
+
+
+def _make_world(today: dt.date) -> tuple[Any, list[int]]:
+    """Province → 2 cities → 8 counties each → 3 scenic areas each; 500 kiosks spread over them.
+    Returns (an operator of the first city, the kiosks' primary keys)."""
+    from django.contrib.auth.models import User
+
+    from kiosk_platform.fleet.models import Device
+    from kiosk_platform.orgs.models import Membership, Organisation
+
+    province = Organisation.objects.create(slug="gansu", name="甘肃省", kind="province")
+    leaves: list[Organisation] = []
+    cities = []
+    for c in range(2):
+        city = Organisation.objects.create(slug=f"city-{c}", name=f"市{c}", kind="city", parent=province)
+        cities.append(city)
+        for k in range(8):
+            county = Organisation.objects.create(slug=f"county-{c}-{k}", name=f"区{c}{k}", kind="county", parent=city)
+            leaves.append(county)
+            for s in range(3):
+                leaves.append(
+                    Organisation.objects.create(
+                        slug=f"area-{c}-{k}-{s}", name=f"景区{c}{k}{s}", kind="scenic_area", parent=county
+                    )
+                )
+    registered = dt.datetime.combine(today - dt.timedelta(days=DAYS + 1), dt.time(), tzinfo=dt.UTC)
+    Device.objects.bulk_create(
+        Device(
+            device_id=f"{i:032x}",
+            organisation=leaves[i % len(leaves)],
+            group=f"{leaves[i % len(leaves)].parent.slug}/{'scenic' if i % 3 else 'station'}",
+            name=f"Kiosk {i:03d}",
+            token_hash=f"{i:064x}",
+            registered_at=registered,
+        )
+        for i in range(KIOSKS)
+    )
+    user = User.objects.create_user("city-operator", password="bench-password-123")
+    Membership.objects.create(user=user, organisation=cities[0], role="viewer")
+    return user, list(Device.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def _fill_raw(conn: Any, events: int, first_day: dt.date, device_pks: list[int]) -> None:
+    """N usage events, generated by the server: each kiosk gets events through its days in turn
+    (8:00-20:00 local), ~15 events a visit, a mix of types and skewed places and terms."""
+    rounds = events // len(device_pks)
+    conn.execute("ALTER TABLE ingest_usageevent SET UNLOGGED")
+    conn.execute(
+        """
+        INSERT INTO ingest_usageevent (event_id, device_id, type, subject, at, data)
+        SELECT lpad(to_hex(g), 32, '0'), dev[1 + g %% %(n)s], kind.type, kind.subject,
+               (%(first)s::date + (r * %(days)s / %(rounds)s) * interval '1 day' + interval '8 hours'
+                + ((r * %(days)s) %% %(rounds)s)::float8 / %(rounds)s * interval '12 hours'
+                + x.a * interval '50 seconds') AT TIME ZONE %(tz)s,
+               kind.data
+        FROM generate_series(0, %(events)s - 1) AS g
+        CROSS JOIN LATERAL (SELECT g / %(n)s AS r, random() + 0 * g AS a, random() + 0 * g AS b) AS x
+        CROSS JOIN (SELECT %(devs)s::bigint[] AS dev) AS d
+        CROSS JOIN LATERAL (
+          SELECT CASE
+              WHEN x.a < 0.07 THEN 'visit_ended'
+              WHEN x.a < 0.45 THEN 'screen_shown'
+              WHEN x.a < 0.70 THEN 'item_viewed'
+              WHEN x.a < 0.77 THEN 'search'
+              WHEN x.a < 0.83 THEN 'narration_started'
+              WHEN x.a < 0.87 THEN 'narration_finished'
+              WHEN x.a < 0.93 THEN 'qr_shown'
+              ELSE 'language_chosen' END AS type
+        ) AS t
+        CROSS JOIN LATERAL (
+          SELECT t.type,
+            CASE t.type
+              WHEN 'visit_ended' THEN ''
+              WHEN 'screen_shown' THEN (ARRAY['home','venue','search','map','routes','heritage','feedback'])
+                                       [1 + floor(x.b * 7)::int]
+              WHEN 'search' THEN 'term ' || floor(power(x.b, 3) * %(terms)s)::int
+              WHEN 'language_chosen' THEN (ARRAY['zh-Hans','en','ja','ko','ru','ar'])[1 + floor(power(x.b, 2) * 6)::int]
+              ELSE (ARRAY['venue:','venue:','venue:','route:','heritage:'])[1 + floor(x.b * 5)::int]
+                   || 'p' || floor(power(x.b, 2) * %(venues)s)::int
+            END AS subject,
+            CASE t.type
+              WHEN 'visit_ended' THEN jsonb_build_object('seconds', 30 + floor(x.b * 600)::int,
+                                                         'screens', 1 + (g %% 15))
+              WHEN 'search' THEN jsonb_build_object('results', floor(x.b * 4)::int,
+                                                    'visit', md5((g %% %(n)s)::text || '-' || (x.r / 15)::text))
+              ELSE '{}'::jsonb END AS data
+        ) AS kind
+        """.replace("%(n)s", str(len(device_pks))),
+        {
+            "events": events,
+            "rounds": rounds,
+            "days": DAYS,
+            "first": first_day,
+            "tz": TZ,
+            "devs": device_pks,
+            "terms": TERMS,
+            "venues": VENUES,
+        },
+    )
+    conn.execute("ALTER TABLE ingest_usageevent SET LOGGED")
+
+
+def _aggregate(conn: Any) -> None:
+    """The aggregates, computed from the raw rows as ingest adds them: the kiosk's local day and
+    hour, the kiosk's organisation and group, ``total`` = seconds of visits / results of searches."""
+    day = f"(e.at AT TIME ZONE '{TZ}')::date"
+    conn.execute(
+        f"""
+        INSERT INTO stats_dailycount (organisation_id, device_id, "group", day, type, subject, count, total)
+        SELECT d.organisation_id, e.device_id, d."group", {day}, e.type, e.subject, COUNT(*),
+               COALESCE(SUM(CASE e.type WHEN 'visit_ended' THEN (e.data->>'seconds')::bigint
+                                        WHEN 'search' THEN (e.data->>'results')::bigint END), 0)
+        FROM ingest_usageevent e JOIN fleet_device d ON d.id = e.device_id
+        GROUP BY 1, 2, 3, 4, 5, 6
+        """
+    )
+    conn.execute(
+        f"""
+        INSERT INTO stats_hourlycount (organisation_id, device_id, day, hour, events, visits)
+        SELECT d.organisation_id, e.device_id, {day}, EXTRACT(HOUR FROM e.at AT TIME ZONE '{TZ}')::int,
+               COUNT(*), COUNT(*) FILTER (WHERE e.type = 'visit_ended')
+        FROM ingest_usageevent e JOIN fleet_device d ON d.id = e.device_id
+        GROUP BY 1, 2, 3, 4
+        """
+    )
+    conn.execute(
+        f"""
+        INSERT INTO stats_searchtermvisit (organisation_id, device_id, day, term, visit, results)
+        SELECT d.organisation_id, e.device_id, {day}, e.subject, e.data->>'visit', MAX((e.data->>'results')::int)
+        FROM ingest_usageevent e JOIN fleet_device d ON d.id = e.device_id
+        WHERE e.type = 'search'
+        GROUP BY 1, 2, 3, 4, 5
+        """
+    )
+    for table in ("ingest_usageevent", "stats_dailycount", "stats_hourlycount", "stats_searchtermvisit"):
+        conn.execute(f"VACUUM ANALYZE {table}")
+
+
+def _raw_statements(org_ids: list[int], first: dt.date, last: dt.date, k: int) -> list[tuple[str, list[Any]]]:
+    """The page's figures straight from the raw events (what it would cost without the aggregates)."""
+    where = (
+        "e.device_id IN (SELECT id FROM fleet_device WHERE organisation_id = ANY(%s))"
+        f" AND e.at >= (%s::date)::timestamp AT TIME ZONE '{TZ}'"
+        f" AND e.at < (%s::date + 1)::timestamp AT TIME ZONE '{TZ}'"
+    )
+    params: list[Any] = [org_ids, first, last]
+    day = f"(e.at AT TIME ZONE '{TZ}')"
+    from kiosk_platform.stats.queries import COUNTED_TYPES
+
+    return [
+        (
+            f"SELECT {day}::date, e.device_id, d.\"group\", COUNT(*), SUM((e.data->>'seconds')::bigint)"
+            f" FROM ingest_usageevent e JOIN fleet_device d ON d.id = e.device_id"
+            f" WHERE {where} AND e.type = 'visit_ended' GROUP BY 1, 2, 3",
+            params,
+        ),
+        (
+            "SELECT e.type, CASE WHEN e.type = 'search' THEN '' ELSE e.subject END, COUNT(*)"
+            f" FROM ingest_usageevent e WHERE {where} AND e.type = ANY(%s) GROUP BY 1, 2",
+            [*params, list(COUNTED_TYPES)],
+        ),
+        (
+            "SELECT e.subject, COUNT(DISTINCT (e.device_id, e.data->>'visit')),"
+            " COUNT(DISTINCT (e.device_id, e.data->>'visit')) FILTER (WHERE (e.data->>'results')::int = 0)"
+            f" FROM ingest_usageevent e WHERE {where} AND e.type = 'search' GROUP BY 1"
+            " HAVING COUNT(DISTINCT (e.device_id, e.data->>'visit')) >= %s ORDER BY 2 DESC",
+            [*params, k],
+        ),
+        (
+            f"SELECT COUNT(*) FROM ingest_usageevent e WHERE {where} AND e.type = 'search'"
+            " AND (e.data->>'results')::int = 0",
+            params,
+        ),
+        (
+            f"SELECT EXTRACT(ISODOW FROM {day})::int, EXTRACT(HOUR FROM {day})::int, COUNT(*),"
+            f" COUNT(*) FILTER (WHERE e.type = 'visit_ended') FROM ingest_usageevent e WHERE {where} GROUP BY 1, 2",
+            params,
+        ),
+    ]
+
+
+def _time_statements(conn: Any, statements: list[tuple[str, list[Any]]], runs: int) -> tuple[list[float], list[float]]:
+    """Wall time of all statements together per run (in one transaction with the page's settings,
+    as the page runs them; never prepared, as Django never prepares), and of each (median)."""
+    from kiosk_platform.stats.queries import READ_SETTINGS
+
+    totals: list[float] = []
+    each: list[list[float]] = [[] for _ in statements]
+    for _ in range(runs):
+        begin = time.perf_counter()
+        with conn.transaction():
+            for setting in READ_SETTINGS:
+                conn.execute(setting)
+            for i, (sql, params) in enumerate(statements):
+                t0 = time.perf_counter()
+                conn.execute(sql, params, prepare=False).fetchall()
+                each[i].append(time.perf_counter() - t0)
+        totals.append(time.perf_counter() - begin)
+    return totals, [statistics.median(x) for x in each]
+
+
+def _rollup_probe(conn: Any, counts: tuple[str, list[Any]]) -> tuple[float, int, float] | None:
+    """Not used by the page: what a per-organisation rollup (organisation, day, type, subject) kept
+    by triggers would save on the heaviest statement, so the report can weigh it against its cost
+    to ingest (every daily-count write would also update a row shared by all of an organisation's
+    kiosks). Built in a scratch table, timed with the page's settings, dropped."""
+    from kiosk_platform.stats.queries import READ_SETTINGS
+
+    t0 = time.perf_counter()
+    conn.execute("DROP TABLE IF EXISTS bench_rollup")
+    conn.execute(
+        "CREATE TABLE bench_rollup AS SELECT organisation_id, day, type, subject, SUM(count) AS count,"
+        " SUM(total) AS total FROM stats_dailycount GROUP BY 1, 2, 3, 4"
+    )
+    conn.execute("CREATE INDEX ON bench_rollup (organisation_id, day, type)")
+    conn.execute("VACUUM ANALYZE bench_rollup")
+    built = time.perf_counter() - t0
+    rows = conn.execute("SELECT COUNT(*) FROM bench_rollup").fetchone()[0]
+    sql, params = counts
+    sql = sql.replace("stats_dailycount", "bench_rollup")
+    times = []
+    for _ in range(5):
+        with conn.transaction():
+            for setting in READ_SETTINGS:
+                conn.execute(setting)
+            t = time.perf_counter()
+            conn.execute(sql, params, prepare=False).fetchall()
+            times.append(time.perf_counter() - t)
+    conn.execute("DROP TABLE bench_rollup")
+    return built, rows, statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--views", type=int, default=50)
+    parser.add_argument("--raw-runs", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the cluster's folder (and stop its server)")
+    parser.add_argument("--reuse", type=Path, help="a folder --keep left: measure again without filling")
+    args = parser.parse_args(argv)
+
+    if args.reuse:
+        root = args.reuse
+        args.keep = True
+    else:
+        root = Path(tempfile.mkdtemp(prefix="bench-platform-stats-"))
+        os.chmod(root, 0o755)
+    cluster = _setup_environment(root)
+    started = time.perf_counter()
+    try:
+        return _run(args, root)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        cluster.stop()
+        if args.keep:
+            print(f"cluster kept in {root} (measure again: --reuse {root})")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+        print(f"total run time {time.perf_counter() - started:.0f} s")
+
+
+def _run(args: argparse.Namespace, root: Path) -> int:
+    import django
+
+    from kiosk_platform.clock import set_clock_file
+
+    now = dt.datetime(2026, 5, 2, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    set_clock_file(root / "clock.txt", now)
+    django.setup()
+    import psycopg
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    today = now.date()
+    first_day = today - dt.timedelta(days=DAYS - 1)
+    conninfo = f"host={settings.DATABASES['default']['HOST']} user=kiosk_platform dbname=bench_stats"
+    if args.reuse:
+        operator = User.objects.get(username="city-operator")
+    else:
+        operator, device_pks = _make_world(today)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            _fill(conn, args.events, first_day, device_pks)
+    return _measure(args, operator, today, conninfo)
+
+
+def _fill(conn: Any, events: int, first_day: dt.date, device_pks: list[int]) -> None:
+    """The raw events, then their aggregates; prints sizes and times."""
+    t0 = time.perf_counter()
+    _fill_raw(conn, events, first_day, device_pks)
+    t1 = time.perf_counter()
+    _aggregate(conn)
+    t2 = time.perf_counter()
+    sizes = {
+        table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        for table in ("ingest_usageevent", "stats_dailycount", "stats_hourlycount", "stats_searchtermvisit")
+    }
+    raw_size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('ingest_usageevent'))").fetchone()[0]
+    print(f"raw events: {sizes['ingest_usageevent']:,} rows ({raw_size}) generated in {t1 - t0:.0f} s")
+    print(
+        f"aggregates from them in {t2 - t1:.0f} s: stats_dailycount {sizes['stats_dailycount']:,},"
+        f" stats_hourlycount {sizes['stats_hourlycount']:,}, stats_searchtermvisit {sizes['stats_searchtermvisit']:,}"
+    )
+
+
+def _measure(args: argparse.Namespace, operator: Any, today: dt.date, conninfo: str) -> int:
+    """The page, the bare SQL and the raw scan for ``operator`` over the 30 days up to ``today``."""
+    import psycopg
+    from django.conf import settings
+    from django.test import Client
+
+    from kiosk_platform.orgs.models import Organisation
+    from kiosk_platform.stats import queries
+
+    city = operator.membership.organisation
+    org_ids = list(Organisation.objects.filter(path__startswith=city.path).values_list("pk", flat=True))
+    last = today
+    first = last - dt.timedelta(days=29)
+    k = settings.SEARCH_TERM_MIN_VISITS
+    flt = queries.Filter(tuple(org_ids), first, last)
+    page_sql = list(queries.statements(flt, k).values())
+
+    client = Client()
+    client.force_login(operator)
+    for _ in range(3):  # warm-up: caches, the template loader, PostgreSQL's buffers
+        assert client.get("/statistics/").status_code == 200
+    page_times: list[float] = []
+    for _ in range(args.views):
+        begin = time.perf_counter()
+        answer = client.get("/statistics/")
+        page_times.append(time.perf_counter() - begin)
+        assert answer.status_code == 200
+    page_bytes = len(answer.content)
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        _time_statements(conn, page_sql, 3)
+        sql_times, sql_each = _time_statements(conn, page_sql, args.views)
+        raw = _raw_statements(org_ids, first, last, k)
+        _time_statements(conn, raw, 1)
+        raw_times, raw_each = _time_statements(conn, raw, args.raw_runs)
+        rollup = _rollup_probe(conn, page_sql[1])
+        rows_read = conn.execute(
+            "SELECT COUNT(*) FROM stats_dailycount WHERE organisation_id = ANY(%s) AND day BETWEEN %s AND %s",
+            [org_ids, first, last],
+        ).fetchone()[0]
+        raw_rows = conn.execute(
+            "SELECT COUNT(*) FROM ingest_usageevent WHERE device_id IN (SELECT id FROM fleet_device"
+            " WHERE organisation_id = ANY(%s)) AND at >= (%s::date)::timestamp AT TIME ZONE %s"
+            " AND at < (%s::date + 1)::timestamp AT TIME ZONE %s",
+            [org_ids, first, TZ, last, TZ],
+        ).fetchone()[0]
+
+    page50, page95 = _percentile(page_times, 0.5), _percentile(page_times, 0.95)
+    sql50, sql95 = _percentile(sql_times, 0.5), _percentile(sql_times, 0.95)
+    raw50 = statistics.median(raw_times)
+    names = list(queries.statements(flt, k))
+    print(
+        f"\ncity operator: {len(org_ids)} organisations, {rows_read:,} daily-count rows and"
+        f" {raw_rows:,} raw events in the 30 days; page {page_bytes:,} bytes"
+    )
+    print(f"{'':34}{'p50':>11}{'p95':>11}")
+    print(f"{'page (Django test Client)':34}{_ms(page50)}{_ms(page95)}   over {args.views} views")
+    print(f"{'bare SQL on the aggregates':34}{_ms(sql50)}{_ms(sql95)}   the page's {len(page_sql)} statements")
+    print(f"{'raw scan of ingest_usageevent':34}{_ms(raw50)}{'':11}   median of {args.raw_runs}")
+    each = ", ".join(f"{n} {s * 1000:.1f}" for n, s in zip(names, sql_each, strict=True))
+    raw_each_text = ", ".join(f"{n} {s * 1000:.0f}" for n, s in zip(names, raw_each, strict=True))
+    print(f"  per statement, ms (median): {each}")
+    print(f"  raw per statement, ms:      {raw_each_text}")
+    if rollup is not None:
+        built, rollup_rows, counts_on_rollup = rollup
+        print(
+            f"  probe: a per-organisation rollup of stats_dailycount ({rollup_rows:,} rows, built in {built:.0f} s)"
+            f" would take the 'counts' statement from {sql_each[1] * 1000:.0f} to {counts_on_rollup * 1000:.0f} ms"
+        )
+    ratio = page95 / sql95
+    print(f"\npage p95 / bare SQL p95 = {ratio:.2f}  (target <= 2.0: {'met' if ratio <= 2 else 'MISSED'})")
+    print(f"page p50 - bare SQL p50 = {(page50 - sql50) * 1000:.1f} ms (Django, scoping look-ups, template)")
+    print(f"raw scan / page p95 = {raw50 / page95:.1f} x (what pre-aggregation saves)")
+    return 0 if ratio <= 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
