@@ -1,4 +1,4 @@
-"""The live feeds' JSON formats (weather, transport notices, emergency notices) and their strict check (see docs/feeds.md).
+"""The live feeds' JSON formats (weather, transport and emergency notices) and their strict check (docs/feeds.md).
 
 A feed is a small JSON file an operator provides; ``kiosk-pack feed publish`` checks it and
 signs it as a target of a kiosk group, and a kiosk checks it again after its download

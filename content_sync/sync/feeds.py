@@ -1,4 +1,4 @@
-"""Live feeds through the channel (weather, transport and emergency notices): publish a checked feed as a signed target; fetch and keep it on a kiosk.
+"""Live feeds through the channel: publish a checked feed as a signed target; fetch and keep it on a kiosk.
 
 A feed (weather, transport notices; formats in :mod:`content_sync.sync.feed_format`) is the
 target ``GROUP/feeds/<kind>.json`` of the group's delegated role, so it has everything a
@@ -34,9 +34,9 @@ from typing import Any
 from tuf.api.metadata import Targets
 
 from content_sync.core.errors import KioskError
-from content_sync.pack.content_schema import check_timestamp
 from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
+from content_sync.pack.content_schema import check_timestamp
 from content_sync.sync.feed_format import (
     FEED_KINDS,
     MAX_FEED_BYTES,
