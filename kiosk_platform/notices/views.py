@@ -171,6 +171,7 @@ def _send(request: HttpRequest) -> HttpResponse:
 
 
 @operator_required
+@require_http_methods(["GET"])
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notice = get_scoped(request, Notice.objects.select_related("organisation", "created_by"), pk=pk)
     now = clock.now()
