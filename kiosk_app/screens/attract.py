@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation, QSize, Qt, QTimer
-from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from content_sync.store.content_store import Venue
 
@@ -41,11 +41,20 @@ class AttractScreen(Screen):
     def render(self) -> None:
         self.clear_body()
         ctx = self.ctx
+        invite = self._invite()
         notices = self.emergency.read()
         if notices:  # the notice instead of the slideshow
             self.slides, self.pending = None, []
+            size, m = ctx.screen_size, ctx.metrics
+            invite.ensurePolished()
+            touch = invite.findChild(QLabel, "touch-to-start")
+            if touch is not None:
+                touch.ensurePolished()
+            # Measured before the kiosk's style sheet gives these widgets their font family: some slack.
+            below = max(invite.heightForWidth(size.width()), invite.sizeHint().height())
+            room = QSize(size.width() - 12, size.height() - max(round(below * 1.15), 3 * m.touch))  # frame: 2 × 6 px
             panel = self.guarded(
-                "emergency", notices[0].id, lambda: attract_panel(notices, ctx.config.languages, ctx.metrics, ctx.now())
+                "emergency", notices[0].id, lambda: attract_panel(notices, ctx.config.languages, m, ctx.now(), room)
             )
             if panel is not None:
                 self.body.addWidget(panel, 1)
@@ -56,6 +65,11 @@ class AttractScreen(Screen):
             self.pending = [lambda v=v: self._venue_slide(v) for v in venues] + [self._today_slide]
             self._build_next()
             self.body.addWidget(holder, 1)
+        self.body.addWidget(invite)
+
+    def _invite(self) -> QFrame:
+        """The "Touch to start" band under the slideshow (or the notice), in every language that has it."""
+        ctx = self.ctx
         invite = QFrame()
         invite.setProperty("role", "header")
         invite_layout = QVBoxLayout(invite)
@@ -67,7 +81,7 @@ class AttractScreen(Screen):
         touch.setObjectName("touch-to-start")
         touch.setAlignment(Qt.AlignmentFlag.AlignCenter)
         invite_layout.addWidget(touch)
-        self.body.addWidget(invite)
+        return invite
 
     def _build_next(self) -> bool:
         """Build the next slide still to come; False when none is left."""

@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from ..feeds import Emergency, current_emergencies, next_emergency_change
@@ -57,6 +57,7 @@ class EmergencyWatch(QObject):
         self.active = active or (lambda: True)  # the screen is in view: only then is there a timer
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)  # an end at 18:00 is gone at 18:00, not a few seconds on
         self.timer.timeout.connect(self.check)
         self.shown: tuple[str, ...] = ()
         self.notices: list[Emergency] = []
@@ -106,6 +107,7 @@ def _label(text: str, size: int, *, bold: bool = False, centred: bool = False) -
     )
     if centred:
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.ensurePolished()  # the font size counts when the panel is measured before it is shown
     return label
 
 
@@ -115,29 +117,53 @@ def _own_languages(texts: dict[str, str], languages: tuple[str, ...]) -> list[st
     return [lang for lang in order if texts.get(lang, "").strip()]
 
 
-def attract_panel(notices: list[Emergency], languages: tuple[str, ...], metrics: Any, now: dt.datetime) -> QWidget:
-    """The attract loop's full screen: every notice in zh-Hans and en (and the kiosk's other languages) at once."""
+#: Tried in order until the notices fit the screen: (text scale, the kiosk's other languages too).
+FIT_STEPS = ((1.0, True), (1.0, False), (0.8, False), (0.65, False), (0.5, False), (0.4, False))
+
+
+def attract_panel(
+    notices: list[Emergency], languages: tuple[str, ...], metrics: Any, now: dt.datetime, room: QSize
+) -> QWidget:
+    """The attract loop's full screen: every notice in zh-Hans and en (and the kiosk's other languages) at once.
+
+    A long notice is made to fit ``room`` (the space above "Touch to start"): first without the
+    other languages, then in smaller text, never cut off while any size fits.
+    """
+    panel = None
+    for scale, others in FIT_STEPS:
+        panel = _attract_panel(notices, languages if others else (), metrics, now, scale)
+        layout = panel.layout()
+        # 8 % slack: measured before the kiosk's style sheet sets the font family (its glyphs differ a little).
+        if layout is not None and layout.heightForWidth(room.width()) <= room.height() * 0.92:
+            return panel
+        panel.deleteLater()
+    return _attract_panel(notices, (), metrics, now, FIT_STEPS[-1][0])
+
+
+def _attract_panel(
+    notices: list[Emergency], languages: tuple[str, ...], metrics: Any, now: dt.datetime, scale: float
+) -> QWidget:
     panel = _frame("emergency-panel")
     layout = QVBoxLayout(panel)
     m = metrics
     layout.setContentsMargins(m.margin * 2, m.margin * 2, m.margin * 2, m.margin * 2)
-    layout.setSpacing(m.gap)
+    layout.setSpacing(round(m.gap * scale))
     layout.addStretch(1)
     for notice in notices[:3]:
         key = SEVERITY_LABELS.get(notice.severity, SEVERITY_LABELS["emergency"])
         tags = " · ".join(dict.fromkeys(Translator(lang, fallback=())(key) for lang in REQUIRED_LANGUAGES))
-        layout.addWidget(_label(tags, m.heading, bold=True, centred=True))
+        layout.addWidget(_label(tags, round(m.heading * scale), bold=True, centred=True))
         for lang in _own_languages(notice.title, languages):
-            layout.addWidget(_label(notice.title[lang], round(m.title * 1.25), bold=True, centred=True))
+            layout.addWidget(_label(notice.title[lang], round(m.title * 1.25 * scale), bold=True, centred=True))
         for lang in _own_languages(notice.body, languages):
-            layout.addWidget(_label(notice.body[lang], m.heading, centred=True))
+            layout.addWidget(_label(notice.body[lang], round(m.heading * scale), centred=True))
         until = " · ".join(
             dict.fromkeys(
                 Translator(lang, fallback=())("emergency.until", time=_until(notice, now))
                 for lang in REQUIRED_LANGUAGES
             )
         )
-        layout.addWidget(_label(until, m.body, centred=True))
+        layout.addWidget(_label(until, max(16, round(m.body * scale)), centred=True))
     layout.addStretch(1)
     return panel
 
@@ -146,6 +172,15 @@ def _until(notice: Emergency, now: dt.datetime) -> str:
     """The end in the kiosk's time zone (its clock's): ``18:00`` today, ``12-06 18:00`` on another day."""
     end = notice.ends_at.astimezone(now.tzinfo)
     return f"{end:%H:%M}" if end.date() == now.date() else f"{end:%m-%d %H:%M}"
+
+
+#: Home's band shows the start of a long text (the attract loop shows it whole): the tiles stay in view.
+HOME_BODY_CHARS = 280
+
+
+def _short(text: str) -> str:
+    first = text.split("\n\n")[0].strip()
+    return first if len(first) <= HOME_BODY_CHARS else first[: HOME_BODY_CHARS - 1].rstrip() + "…"
 
 
 def home_banner(notices: list[Emergency], tr: Translator, metrics: Any, now: dt.datetime) -> QWidget:
@@ -159,7 +194,7 @@ def home_banner(notices: list[Emergency], tr: Translator, metrics: Any, now: dt.
         key = SEVERITY_LABELS.get(notice.severity, SEVERITY_LABELS["emergency"])
         heading = f"{tr(key)}: {tr.content(notice.title)}"
         layout.addWidget(_label(heading, m.heading, bold=True))
-        layout.addWidget(_label(tr.content(notice.body), m.heading))
+        layout.addWidget(_label(_short(tr.content(notice.body)), m.heading))
         layout.addWidget(_label(tr("emergency.until", time=_until(notice, now)), m.heading))
     band.setMinimumHeight(m.touch)
     return band
