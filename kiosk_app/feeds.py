@@ -163,3 +163,78 @@ def _notice(item: Any, issued: dt.datetime) -> Notice | None:
     body = _texts(item.get("body")) if item.get("body") is not None else None
     updated = parse_moment(item.get("updated_at")) or issued
     return Notice(ident, str(severity), str(mode), title, body, start, end, updated)
+
+
+#: Emergency notices, the most urgent first (content_sync.sync.feed_format.EMERGENCY_SEVERITIES).
+EMERGENCY_SEVERITIES = ("emergency", "warning")
+#: The longest an emergency notice may last (the format refuses longer): a stored value beyond it is not shown.
+MAX_EMERGENCY_DURATION = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Emergency:
+    """One emergency notice from the group's operator: shown on attract and home while in force."""
+
+    id: str
+    severity: str
+    title: dict[str, str]
+    body: dict[str, str]
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+def _emergency_list(record: Any) -> list[Emergency]:
+    found = _feed_data(record, "emergency")
+    if found is None:
+        return []
+    notices = found[0].get("notices")
+    if not isinstance(notices, list):
+        return []
+    out: list[Emergency] = []
+    for item in notices[:20]:
+        if not isinstance(item, dict):
+            continue
+        ident, severity = item.get("id"), item.get("severity")
+        title, body = _texts(item.get("title")), _texts(item.get("body"))
+        start, end = parse_moment(item.get("starts_at")), parse_moment(item.get("ends_at"))
+        if not isinstance(ident, str) or severity not in EMERGENCY_SEVERITIES or title is None or body is None:
+            continue
+        if start is None or end is None:
+            continue
+        try:
+            if not start < end <= start + MAX_EMERGENCY_DURATION:
+                continue
+        except (TypeError, OverflowError):
+            continue
+        out.append(Emergency(ident, str(severity), title, body, start, end))
+    return out
+
+
+def current_emergencies(record: Any, now: dt.datetime) -> list[Emergency]:
+    """The emergency notices in force now (``starts_at <= now < ends_at``), most urgent and newest first.
+
+    No age limit applies: every notice carries its own end (at most 7 days after its start),
+    so a kiosk cut off from the channel still stops showing it on time.
+    """
+    out = []
+    for notice in _emergency_list(record):
+        try:
+            if notice.starts_at <= now < notice.ends_at:
+                out.append(notice)
+        except TypeError:
+            continue
+    out.sort(key=lambda n: (EMERGENCY_SEVERITIES.index(n.severity), -n.starts_at.timestamp(), n.id))
+    return out
+
+
+def next_emergency_change(record: Any, now: dt.datetime) -> dt.datetime | None:
+    """The next moment a notice starts or ends after ``now`` (when the screens must look again), or None."""
+    moments: list[dt.datetime] = []
+    for notice in _emergency_list(record):
+        for moment in (notice.starts_at, notice.ends_at):
+            try:
+                if moment > now:
+                    moments.append(moment)
+            except TypeError:
+                continue
+    return min(moments) if moments else None

@@ -1,4 +1,4 @@
-"""The live feeds' JSON formats (weather, transport notices) and their strict check (see docs/feeds.md).
+"""The live feeds' JSON formats (weather, transport and emergency notices) and their strict check (docs/feeds.md).
 
 A feed is a small JSON file an operator provides; ``kiosk-pack feed publish`` checks it and
 signs it as a target of a kiosk group, and a kiosk checks it again after its download
@@ -30,8 +30,8 @@ from content_sync.pack.content_schema import (
     check_timestamp,
 )
 
-FeedKind = Literal["weather", "transport"]
-FEED_KINDS: tuple[FeedKind, ...] = ("weather", "transport")
+FeedKind = Literal["weather", "transport", "emergency"]
+FEED_KINDS: tuple[FeedKind, ...] = ("weather", "transport", "emergency")
 FEED_FORMAT = 1
 #: The largest feed file accepted (bytes): a feed is a few kilobytes; the kiosk downloads it every few minutes.
 MAX_FEED_BYTES = 64 * 1024
@@ -39,6 +39,11 @@ MAX_FORECAST_DAYS = 10
 MAX_NOTICES = 50
 SEVERITIES = ("alert", "warning", "info")  # most urgent first: the order the kiosk shows notices in
 MODES = ("air", "rail", "metro", "bus", "ferry")
+#: Emergency notices (docs/feeds.md "Emergency notices"): few, always with an end, in both required languages.
+MAX_EMERGENCY_NOTICES = 10
+EMERGENCY_SEVERITIES = ("emergency", "warning")  # most urgent first
+EMERGENCY_LANGUAGES = ("zh-Hans", "en")  # a visitor who has not chosen a language reads one of these
+MAX_EMERGENCY_DURATION = dt.timedelta(days=7)
 NOTICE_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 # Text limits (characters per language, after sanitising).
 LOCATION_LEN = 60
@@ -194,6 +199,58 @@ def _transport(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _emergency(data: dict[str, Any]) -> dict[str, Any]:
+    """Emergency notices: each with both required languages and an end no later than 7 days after its start."""
+    _object(data, "", ("kind", "format", "issued_at", "notices"), ("valid_until",))
+    _common(data, "emergency")
+    out: dict[str, Any] = {k: data[k] for k in ("kind", "format", "issued_at")}
+    if "valid_until" in data:
+        out["valid_until"] = data["valid_until"]
+    notices = data["notices"]
+    if not isinstance(notices, list) or len(notices) > MAX_EMERGENCY_NOTICES:
+        raise Invalid(f"notices: not a list of at most {MAX_EMERGENCY_NOTICES} notices")
+    seen: set[str] = set()
+    clean: list[dict[str, Any]] = []
+    for i, notice in enumerate(notices):
+        at = f"notices[{i}]."
+        _object(notice, at[:-1], ("id", "severity", "title", "body", "starts_at", "ends_at", "issued_at"))
+        ident = notice["id"]
+        if not isinstance(ident, str) or not NOTICE_ID_RE.fullmatch(ident):
+            raise Invalid(f"{at}id: not an id (a-z, 0-9 and '-', up to 80): {_shown(ident)}")
+        if ident in seen:
+            raise Invalid(f"{at}id: {ident!r} is used twice")
+        seen.add(ident)
+        severity = notice["severity"]
+        if not isinstance(severity, str) or severity not in EMERGENCY_SEVERITIES:
+            raise Invalid(f"{at}severity: not one of {', '.join(EMERGENCY_SEVERITIES)}: {_shown(severity)}")
+        start = _moment(at, "starts_at", notice["starts_at"])
+        end = _moment(at, "ends_at", notice["ends_at"])
+        if end <= start:
+            raise Invalid(f"{at}ends_at: not after starts_at")
+        if end - start > MAX_EMERGENCY_DURATION:
+            raise Invalid(f"{at}ends_at: more than {MAX_EMERGENCY_DURATION.days} days after starts_at")
+        _moment(at, "issued_at", notice["issued_at"])
+        title = _text(at, "title", notice["title"], TITLE_LEN)
+        body = _text(at, "body", notice["body"], BODY_LEN, multiline=True)
+        for key, text in (("title", title), ("body", body)):
+            missing = [lang for lang in EMERGENCY_LANGUAGES if lang not in text]
+            if missing:
+                raise Invalid(f"{at}{key}: no {missing[0]} text (zh-Hans and en are both required)")
+        clean.append(
+            {
+                "id": ident,
+                "severity": severity,
+                "title": title,
+                "body": body,
+                "starts_at": notice["starts_at"],
+                "ends_at": notice["ends_at"],
+                "issued_at": notice["issued_at"],
+            }
+        )
+    out["notices"] = clean
+    return out
+
+
 def _no_constant(name: str) -> Any:
     raise Invalid(f"JSON with {name}, which is not a number")
 
@@ -222,7 +279,8 @@ def check_feed(kind: str, raw: bytes) -> dict[str, Any]:
             raise Invalid("not a JSON object")
         if "kind" in data and data["kind"] != kind:  # first: a file given the wrong --kind says so, not a field
             raise Invalid(f"kind: {_shown(data['kind'])}, but the feed is published as {kind!r}")
-        return _weather(data) if kind == "weather" else _transport(data)
+        checks = {"weather": _weather, "transport": _transport, "emergency": _emergency}
+        return checks[kind](data)
     except Invalid as exc:
         raise FeedError(f"{label}: {exc}") from None
 

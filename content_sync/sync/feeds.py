@@ -36,6 +36,7 @@ from tuf.api.metadata import Targets
 from content_sync.core.errors import KioskError
 from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
+from content_sync.pack.content_schema import check_timestamp
 from content_sync.sync.feed_format import (
     FEED_KINDS,
     MAX_FEED_BYTES,
@@ -108,10 +109,21 @@ def publish_feed(repo: ChannelRepository, group: str, kind: str, source: Path, *
 
     Refused (channel unchanged): a file that fails the format, an ``issued_at`` in the
     future or older than the published feed's (a cron replaying an old file), a feed already
-    past its ``valid_until``.
+    past its ``valid_until``, an emergency notice already ended.
     """
+    feed_target_name(kind)
+    return _publish_checked(repo, group, kind, read_feed_file(Path(source), kind), clock=clock)
+
+
+def publish_feed_bytes(repo: ChannelRepository, group: str, kind: str, raw: bytes, *, clock: Clock) -> FeedPublished:
+    """:func:`publish_feed` for a feed made in memory (the platform's notices page): the same checks."""
+    return _publish_checked(repo, group, kind, check_feed(kind, raw), clock=clock)
+
+
+def _publish_checked(
+    repo: ChannelRepository, group: str, kind: str, feed: dict[str, Any], *, clock: Clock
+) -> FeedPublished:
     name = feed_target_name(kind)
-    feed = read_feed_file(Path(source), kind)
     now = clock().astimezone(dt.UTC)
     issued = issued_at(feed)
     if issued > now + FUTURE_SKEW:
@@ -119,6 +131,12 @@ def publish_feed(repo: ChannelRepository, group: str, kind: str, source: Path, *
     until = valid_until(feed)
     if until is not None and until <= now:
         raise FeedError(f"{kind} feed: valid_until {feed['valid_until']} has passed (now {_iso(now)})")
+    if kind == "emergency":
+        for i, notice in enumerate(feed["notices"]):
+            if check_timestamp(notice["ends_at"]) <= now:
+                raise FeedError(
+                    f"emergency feed: notices[{i}].ends_at {notice['ends_at']} has passed (now {_iso(now)})"
+                )
     published = _published_issued_at(repo, group, name)
     if published is not None and issued < published:
         raise FeedError(

@@ -1,4 +1,9 @@
-"""The attract loop: what the kiosk shows to passers-by, inviting a touch in several languages."""
+"""The attract loop: what the kiosk shows to passers-by, inviting a touch in several languages.
+
+While an emergency notice is in force (the group's ``emergency`` feed, the kiosk's clock) it
+takes the slideshow's place, full screen, in zh-Hans and English at once (a passer-by has not
+chosen a language); a touch still opens home. It goes at its end by itself (``EmergencyWatch``).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation, QSize, Qt, QTimer
-from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from content_sync.store.content_store import Venue
 
 from ..strings import LANGUAGE_NAMES, Translator
 from ..widgets.common import ImageView, text_label
+from ..widgets.emergency_banner import EmergencyWatch, attract_panel
 from .base import Screen
 
 MAX_SLIDES = 8
@@ -29,16 +35,41 @@ class AttractScreen(Screen):
         # Slides not built yet: only the first is built with the screen (it is the first thing
         # a kiosk paints); each further one is built when the loop reaches it.
         self.pending: list[Callable[[], QWidget | None]] = []
+        self.emergency = EmergencyWatch(ctx, self, active=lambda: self.in_view)
+        self.emergency.changed.connect(self._emergency_changed)
 
     def render(self) -> None:
         self.clear_body()
         ctx = self.ctx
-        holder = QWidget()
-        self.slides = QStackedLayout(holder)
-        venues = ctx.store.venues(featured=True, with_media=True)[:MAX_SLIDES]
-        self.pending = [lambda v=v: self._venue_slide(v) for v in venues] + [self._today_slide]
-        self._build_next()
-        self.body.addWidget(holder, 1)
+        invite = self._invite()
+        notices = self.emergency.read()
+        if notices:  # the notice instead of the slideshow
+            self.slides, self.pending = None, []
+            size, m = ctx.screen_size, ctx.metrics
+            invite.ensurePolished()
+            touch = invite.findChild(QLabel, "touch-to-start")
+            if touch is not None:
+                touch.ensurePolished()
+            # Measured before the kiosk's style sheet gives these widgets their font family: some slack.
+            below = max(invite.heightForWidth(size.width()), invite.sizeHint().height())
+            room = QSize(size.width() - 12, size.height() - max(round(below * 1.15), 3 * m.touch))  # frame: 2 × 6 px
+            panel = self.guarded(
+                "emergency", notices[0].id, lambda: attract_panel(notices, ctx.config.languages, m, ctx.now(), room)
+            )
+            if panel is not None:
+                self.body.addWidget(panel, 1)
+        if not notices or self.body.count() == 0:
+            holder = QWidget()
+            self.slides = QStackedLayout(holder)
+            venues = ctx.store.venues(featured=True, with_media=True)[:MAX_SLIDES]
+            self.pending = [lambda v=v: self._venue_slide(v) for v in venues] + [self._today_slide]
+            self._build_next()
+            self.body.addWidget(holder, 1)
+        self.body.addWidget(invite)
+
+    def _invite(self) -> QFrame:
+        """The "Touch to start" band under the slideshow (or the notice), in every language that has it."""
+        ctx = self.ctx
         invite = QFrame()
         invite.setProperty("role", "header")
         invite_layout = QVBoxLayout(invite)
@@ -50,7 +81,7 @@ class AttractScreen(Screen):
         touch.setObjectName("touch-to-start")
         touch.setAlignment(Qt.AlignmentFlag.AlignCenter)
         invite_layout.addWidget(touch)
-        self.body.addWidget(invite)
+        return invite
 
     def _build_next(self) -> bool:
         """Build the next slide still to come; False when none is left."""
@@ -103,12 +134,26 @@ class AttractScreen(Screen):
         return slide
 
     def entered(self) -> None:
-        if self.slides is not None and self.slides.count():
+        self.emergency.check()  # a notice that started or ended while another page was shown
+        if self.slides is None:  # the notice is shown: no slideshow behind it
+            self.timer.stop()
+            return
+        if self.slides.count():
             self.slides.setCurrentIndex(0)
         self.timer.start(self.ctx.config["attract.slide_seconds"] * 1000)
 
+    def _emergency_changed(self) -> None:
+        """A notice started, ended, arrived or was withdrawn: the notice or the slideshow, whichever is due."""
+        self.render()
+        self.stale = False
+        if self.in_view:
+            self.entered()
+        else:
+            self.emergency.stop()
+
     def hideEvent(self, event) -> None:
         self.timer.stop()
+        self.emergency.stop()
         super().hideEvent(event)
 
     def next_slide(self) -> None:
@@ -136,4 +181,5 @@ class AttractScreen(Screen):
 
     def reset(self) -> None:
         self.timer.stop()
+        self.emergency.stop()
         super().reset()

@@ -1,4 +1,9 @@
-"""Home: the five themes, featured places, what is open now, today's events, and the way on."""
+"""Home: the five themes, featured places, what is open now, today's events, and the way on.
+
+An emergency notice in force (the group's ``emergency`` feed) is a red band above everything,
+outside the scrolling page so it never scrolls away; the tiles under it work as always. The
+band alone is replaced when a notice starts or ends (``EmergencyWatch``), not the page.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,18 @@ from content_sync.store.content_store import EventOccurrence
 from ..strings import N_
 from ..widgets.cards import route_card, venue_card
 from ..widgets.common import Card, ScrollPage, button, grid, swatch, text_label
+from ..widgets.emergency_banner import EmergencyWatch, home_banner
 from .base import Screen
 
 
 class HomeScreen(Screen):
     name = "home"
+
+    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx)
+        self.banner: QWidget | None = None
+        self.emergency = EmergencyWatch(ctx, self, active=lambda: self.in_view)
+        self.emergency.changed.connect(self._emergency_changed)
 
     def title(self) -> str:
         return self.ctx.tr("app.title")
@@ -28,8 +40,10 @@ class HomeScreen(Screen):
 
     def render(self) -> None:
         self.clear_body()
+        self.banner = None
         self._next: list[tuple[str, dict[str, Any]]] = []
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        self._show_banner()
         page = ScrollPage(m.margin, m.gap)
         page.add(text_label(tr("home.welcome"), "title"))
         # The profile's order decides what leads: quick ways on first, then content.
@@ -49,6 +63,37 @@ class HomeScreen(Screen):
             self.later(lambda name=name, builder=builder: self.section(name, lambda: builder(page)))
         self.later(lambda: self._notices(page))
         self.body.addWidget(page)
+
+    def _show_banner(self) -> None:
+        """The emergency band at the top of the screen (index 0 of the body), or none."""
+        notices = self.emergency.read()
+        if self.banner is not None:
+            self.body.removeWidget(self.banner)
+            self.banner.hide()
+            self.banner.deleteLater()
+            self.banner = None
+        if notices:
+            ctx = self.ctx
+            self.banner = self.guarded(
+                "emergency", notices[0].id, lambda: home_banner(notices, ctx.tr, ctx.metrics, ctx.now())
+            )
+            if self.banner is not None:
+                self.body.insertWidget(0, self.banner)
+
+    def _emergency_changed(self) -> None:
+        self._show_banner()
+        if not self.in_view:
+            self.emergency.stop()
+
+    def entered(self) -> None:
+        self.emergency.check()
+
+    def left(self) -> None:
+        self.emergency.stop()
+
+    def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.emergency.stop()
+        super().hideEvent(event)
 
     def _notices(self, page: ScrollPage) -> None:
         ctx, tr = self.ctx, self.ctx.tr

@@ -72,7 +72,7 @@ def test_an_operator_publishes_feeds_and_a_kiosk_gets_them_with_sync_once(
         assert synced.exit_code == 0, synced.output
         assert "feeds: weather feed issued" in synced.output and "transport feed issued" in synced.output
         as_json = json.loads(run("sync", "--data-dir", data.root, "--once", "--json").output)
-        assert [f["outcome"] for f in as_json["feeds"]] == ["unchanged", "unchanged"]
+        assert [f["outcome"] for f in as_json["feeds"]] == ["unchanged", "unchanged", "absent"]
     status = run("sync-status", "--data-dir", data.root)
     assert status.exit_code == 0
     weather_line = next(line for line in status.output.splitlines() if line.startswith("feed weather"))

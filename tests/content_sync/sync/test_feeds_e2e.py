@@ -64,7 +64,11 @@ def test_a_feed_reaches_the_kiosk_with_content_and_on_its_own_and_a_newer_one_re
         # `kiosk-pack sync --once` and the agent's content cycle: the pack and the feeds together.
         first = run_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
         assert first.outcome == "installed", first.message
-        assert {f.kind: f.outcome for f in first.feeds} == {"weather": "updated", "transport": "updated"}
+        assert {f.kind: f.outcome for f in first.feeds} == {
+            "weather": "updated",
+            "transport": "updated",
+            "emergency": "absent",
+        }
         weather = _stored(kiosk, "weather")
         assert weather["data"]["current"]["temp_c"] == 7.4
         assert weather["issued_at"] == samples.iso(t0 - dt.timedelta(minutes=10))
@@ -79,7 +83,7 @@ def test_a_feed_reaches_the_kiosk_with_content_and_on_its_own_and_a_newer_one_re
         # The feed cycle: metadata only while the feeds are unchanged.
         channel.clock.advance(minutes=5)
         same = run_feed_cycle(kiosk, clock=channel.clock, fetcher=fetcher(channel.clock))
-        assert same.ok and [f.outcome for f in same.feeds] == ["unchanged", "unchanged"], same.message
+        assert same.ok and [f.outcome for f in same.feeds] == ["unchanged", "unchanged", "absent"], same.message
         assert len(_feed_requests(nginx)) == 2
         assert 0 < same.bytes_moved < 10_000  # timestamp, snapshot and the group's role: a few kilobytes
         assert _status(kiosk, "weather")["checked_at"] == samples.iso(channel.clock())
