@@ -246,7 +246,13 @@ def _publish_deltas(
 
 
 def publish_pack(
-    repo: ChannelRepository, group: str, pack: Path, trusted: Sequence[PublicKey], *, delta_bases: int = DELTA_BASES
+    repo: ChannelRepository,
+    group: str,
+    pack: Path,
+    trusted: Sequence[PublicKey],
+    *,
+    delta_bases: int = DELTA_BASES,
+    rollout: dict[str, Any] | None = None,
 ) -> PublishResult:
     """Verify ``pack`` against ``trusted`` pack keys, then offer it to ``group`` with deltas to it.
 
@@ -256,9 +262,12 @@ def publish_pack(
     media they add are published before the pack (docs/sync.md, "Delta updates"), with the
     pack's signed manifest as a release statement (the pack key vouches for what the deltas
     build, docs/deltas.md); a pack whose manifest states no content digest gets no deltas.
-    The pack's target states the release's content digest.
+    The pack's target states the release's content digest. ``rollout`` (:func:`check_rollout`)
+    is signed with the pack's first appearance, so no kiosk outside the first wave ever sees
+    it unstaged; a pack already published keeps its ``custom`` (use :func:`set_rollout`).
     """
     pack = Path(pack)
+    staged = None if rollout is None else check_rollout(rollout)
     if not trusted:
         raise PublishError(
             "no trusted pack key: give --trust KEY.pub, or keep it in KEYDIR/pack-keys/"
@@ -294,6 +303,8 @@ def publish_pack(
     custom = describe_pack(manifest.pack_id, manifest.content_version, manifest.channel, release)
     if manifest.expires_at is not None:  # the delta path checks it as the installer checks a pack's
         custom["expires_at"] = manifest.expires_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if staged is not None:
+        custom[ROLLOUT_FIELD] = staged
     target = repo.add_target(group, pack, name, custom)
     assert target.path == path
     result = _result(group, target, manifest, key, already=False)
