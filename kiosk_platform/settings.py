@@ -108,6 +108,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(_env("STATIC_ROOT", str(Path.cwd() / "var" / "platform" / "static")))
 # Apache ECharts from npm (kiosk_platform/frontend, `npm ci` in setup.sh): served as our own file.
 STATICFILES_DIRS = [
+    PACKAGE_DIR / "static",  # the dashboard's own CSS, JS and small data (platform/)
     ("vendor/echarts", PACKAGE_DIR / "frontend" / "node_modules" / "echarts" / "dist"),
 ]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
