@@ -174,3 +174,25 @@ def test_a_heartbeat_names_the_version_a_kiosk_could_not_take(tmp_path: Path) ->
         state.log_install("channel g: packs/p-4.kpack", "p", 4, True, "installed from the channel")
         sync = heartbeat_data(state, tmp_path, software_version="1", content_version=4, uptime_s=1)["sync"]
         assert "failed_install" not in sync  # the newest attempt worked
+
+
+def test_a_pack_published_with_a_rollout_never_appears_unstaged(
+    tmp_path: Path, mini_source: Path, make_pack: Callable[..., Path], signing_key: SigningKey
+) -> None:
+    channel = make_channel(tmp_path)
+    canary = _device_id(20)
+    result = publish_pack(
+        channel.repo, LANZHOU, make_pack(mini_source, version=1), [signing_key.public],
+        rollout={"id": "first", "devices": [canary], "percent": 0},
+    )  # fmt: skip
+    assert result.content_version == 1
+    custom = target_custom(channel.repo, LANZHOU, 1)
+    assert custom["rollout"] == {"id": "first", "devices": [canary], "percent": 0}
+    assert custom["kind"] == "pack" and custom["content_version"] == 1  # the rest as before
+    with pytest.raises(PublishError, match="percent"):
+        publish_pack(
+            channel.repo, LANZHOU, make_pack(mini_source, version=2), [signing_key.public],
+            rollout={"id": "second", "percent": 150},
+        )  # fmt: skip
+    with pytest.raises(PublishError, match="no published pack of content version 2"):
+        target_custom(channel.repo, LANZHOU, 2)  # refused before anything was signed
