@@ -360,8 +360,8 @@ def roll_back(rollout: Rollout, user: Any, *, go_back: bool = True) -> int:
     Without ``go_back`` (the "pin" button) the spread stops and new kiosks get the previous
     version, while kiosks already on the new one stay (a kiosk never goes back by itself).
     """
-    if rollout.state in (Rollout.State.COMPLETED, Rollout.State.ROLLED_BACK) and go_back is False:
-        raise RolloutError("this roll-out is over")
+    if rollout.state == Rollout.State.ROLLED_BACK:
+        raise RolloutError("this roll-out is already rolled back")
     version = previous_version(rollout)
     if version is None:
         raise RolloutError(f"group {rollout.group} has no earlier version of {rollout.pack.pack_id} to go back to")

@@ -16,6 +16,8 @@ from kiosk_platform.publishing.models import Rollout, RolloutEvent
 from kiosk_platform.publishing.rollout import (
     RolloutError,
     advance,
+    halt,
+    resume,
     roll_back,
     start_rollout,
     store_pack,
@@ -143,3 +145,29 @@ def test_bad_waves_and_strange_canaries_are_refused(packs: tuple[Path, Path]) ->
     with pytest.raises(RolloutError, match="not a kiosk of group"):  # another city's kiosk is no canary here
         start_rollout(pack, tree.lanzhou, GROUP, canaries=[others[0].device_id], percentages=[100])
     assert Rollout.objects.count() == 0
+
+
+def test_halt_resume_and_pin_by_hand(packs: tuple[Path, Path], clock) -> None:
+    tree = make_tree()
+    editor = operator("ed", tree.lanzhou, "editor")
+    fleet = kiosks(tree.chengguan, 4)
+    first = start_rollout(store_pack(packs[0], tree.lanzhou, editor), tree.lanzhou, GROUP, canaries=[],
+                          percentages=[100], wave_wait_s=0)  # fmt: skip
+    for k in fleet:
+        heartbeat(k, 1)
+    assert advance(first) == "completed"
+    rollout = start_rollout(store_pack(packs[1], tree.lanzhou, editor), tree.lanzhou, GROUP,
+                            canaries=[fleet[0].device_id], percentages=[50, 100])  # fmt: skip
+    halt(rollout, editor)
+    with pytest.raises(RolloutError, match="only a running"):
+        halt(rollout, editor)
+    clock.advance(hours=2)
+    resume(rollout, editor)
+    rollout.refresh_from_db()
+    assert rollout.state == Rollout.State.RUNNING and rollout.wave_started_at == clock.now
+    assert roll_back(rollout, editor, go_back=False) == 1
+    pin = signed_pack_custom(1)
+    assert pin["pinned"] is True and "rollback" not in pin  # a plain pin: kiosks on version 2 stay
+    assert [e.kind for e in rollout.events.order_by("at", "pk")] == ["started", "halted", "resumed", "pinned"]
+    with pytest.raises(RolloutError, match="already rolled back"):
+        roll_back(rollout, editor)
