@@ -276,8 +276,9 @@ def choose(
 ) -> Choice:
     """Pick the pack for this kiosk: the pin if any, else the newest; never below ``installed``...
 
-    ...unless the pin's path is in ``rollbacks`` (:func:`rollback_paths`): then the outcome
-    is ``"rolled-back"`` and the cycle switches back to the kept previous version.
+    ...unless the pin's path is in ``rollbacks`` (:func:`rollback_paths`): then the choice
+    is ``"rolled-back"`` and the cycle switches back to the kept previous version (its result
+    then says ``"installed"``, since the content changed).
     Only full packs of this pack channel are candidates: deltas are a way to reach the chosen
     pack (:func:`plan_deltas`), media and other kinds are what deltas need or newer publishers offer.
     Packs of roll-outs this device is not in are already left out (:func:`offered_entries`).
@@ -625,8 +626,8 @@ def _roll_back(
         device.log_install(
             f"channel {group}: rollback", new.pack_id, new.content_version, True, "rolled back by the channel's pin"
         )
-    return {
-        "outcome": "rolled-back",
+    return {  # "installed": the pointer switched, so the kiosk app reloads at its next idle moment as after any install
+        "outcome": "installed",
         "installed_version": new.content_version,
         "previous_version": installed,
         "target": goal.path,
