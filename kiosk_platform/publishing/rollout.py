@@ -187,12 +187,17 @@ def wave_counts(rollout: Rollout, wave: int | None = None) -> WaveCounts:
     devices = wave_devices(rollout, wave)
     counts = WaveCounts(devices=len(devices))
     target = rollout.pack.content_version
-    beats = Heartbeat.objects.filter(device__in=devices, at__gte=rollout.wave_started_at).order_by("at")
+    # Each kiosk's newest heartbeat only (PostgreSQL's DISTINCT ON, served by the (device, -at) index).
+    beats = (
+        Heartbeat.objects.filter(device__in=[d.pk for d in devices], at__gte=rollout.wave_started_at)
+        .order_by("device_id", "-at", "-pk")
+        .distinct("device_id")
+    )
     latest: dict[int, tuple[bool, str | None]] = {}
     for beat in beats.only("device_id", "data"):
         data = beat.data if isinstance(beat.data, dict) else {}
         runs = data.get("content_version") == target
-        latest[beat.device_id] = (runs, None if runs else failure_of(data, target))  # the newest heartbeat counts
+        latest[beat.device_id] = (runs, None if runs else failure_of(data, target))
     by_pk = {d.pk: d for d in devices}
     for pk, (runs, why) in latest.items():
         name = str(by_pk[pk])

@@ -165,6 +165,12 @@ def test_halt_resume_and_pin_by_hand(packs: tuple[Path, Path], clock) -> None:
     resume(rollout, editor)
     rollout.refresh_from_db()
     assert rollout.state == Rollout.State.RUNNING and rollout.wave_started_at == clock.now
+    clock.advance(minutes=5)
+    heartbeat(fleet[0], 1, failed_install=2)
+    clock.advance(minutes=5)
+    heartbeat(fleet[0], 2)  # it tried again and took it: the newest heartbeat counts
+    counts = wave_counts(rollout)
+    assert counts.failed == [] and counts.succeeded == [str(fleet[0])]
     assert roll_back(rollout, editor, go_back=False) == 1
     pin = signed_pack_custom(1)
     assert pin["pinned"] is True and "rollback" not in pin  # a plain pin: kiosks on version 2 stay
