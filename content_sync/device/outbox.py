@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import KioskError
 from ..core.retry import backoff_seconds, parse_retry_after
+from .fallback import FAILED_SETTING
 from .state import DeviceState
 
 if TYPE_CHECKING:
@@ -596,6 +597,7 @@ def heartbeat_data(
                 sync[key] = json.loads(row[0])
             except ValueError:
                 sync[key] = None
+    sync.update(_failure_signal(state))
     try:
         free_disk: int | None = shutil.disk_usage(data_root).free
     except OSError:
@@ -611,6 +613,24 @@ def heartbeat_data(
         "memory_rss_bytes": _rss_bytes(),
         "last_error": (last_error or "")[:500] or None,
     }
+
+
+def _failure_signal(state: DeviceState) -> dict[str, Any]:
+    """A version this kiosk could not take, for a platform's staged roll-out (present only when there is one).
+
+    ``failed_install``: the newest install attempt was refused or failed (its version and
+    words); ``fell_back_from``: the version that failed to open and was left by the
+    automatic return to the previous one (a crash loop). A cut download is neither.
+    """
+    out: dict[str, Any] = {}
+    with suppress(KioskError, sqlite3.Error):
+        newest = state.install_log(1)
+        if newest and not newest[0].ok and newest[0].content_version is not None:
+            out["failed_install"] = {"content_version": newest[0].content_version, "message": newest[0].message[:300]}
+    failed = state.get(FAILED_SETTING)
+    if isinstance(failed, dict) and isinstance(failed.get("content_version"), int):
+        out["fell_back_from"] = failed["content_version"]
+    return out
 
 
 def _rss_bytes() -> int | None:

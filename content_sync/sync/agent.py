@@ -10,7 +10,10 @@ refused, stale or unreachable channel leaves the kiosk showing what it has.
 
 Which target (:func:`choose`): the group's pinned pack when the channel pins one, otherwise
 the newest content version; never a version below the installed one (a pin below it holds
-the kiosk where it is and says so, because the installer refuses downgrades).
+the kiosk where it is and says so, because the installer refuses downgrades) unless the pin
+says ``rollback``: then a kiosk that still keeps the pinned version as its previous one goes
+back to it. A pack in a staged roll-out (``custom.rollout``) is offered only to the kiosks
+the roll-out names or draws (:func:`takes_rollout`); the others see the channel without it.
 
 The same :func:`run_cycle` serves ``kiosk-pack sync --once`` and the kiosk's background
 agent; :class:`PollSchedule` says when the next cycle is due (a fixed per-device offset
@@ -28,7 +31,7 @@ import random
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -39,7 +42,7 @@ from tuf.api import exceptions as tuf_exceptions
 from content_sync.core.errors import KioskError, PackError
 from content_sync.core.retry import backoff_seconds, floor_retry_after
 from content_sync.device.fallback import failed_version
-from content_sync.device.install import Installer, Release, media_kept
+from content_sync.device.install import Installer, Release, media_kept, rollback
 from content_sync.device.layout import DataDir
 from content_sync.device.state import DeviceState
 from content_sync.pack import delta_format
@@ -56,11 +59,11 @@ from content_sync.sync.layout import (
     read_entry,
     release_target_name,
 )
-from content_sync.sync.repository import check_group
-from content_sync.sync.trust import ChannelClient, ChannelConfigError, ChannelView, OfferedTarget, TrustError, provision
+from content_sync.sync.repository import PIN_FIELD, check_group
+from content_sync.sync.trust import ChannelClient, ChannelConfigError, OfferedTarget, TrustError, provision
 
 Clock = Callable[[], dt.datetime]
-Outcome = Literal["installed", "up-to-date", "held", "stale", "failed"]
+Outcome = Literal["installed", "up-to-date", "held", "stale", "failed", "rolled-back"]
 SyncPath = Literal["delta", "full", "delta-then-full"]
 
 #: A delta chain (deltas plus the media the kiosk lacks) is used only below this share of the full pack.
@@ -191,6 +194,71 @@ def _device(data: DataDir, clock: Clock | None) -> Iterator[DeviceState]:
         yield state
 
 
+# --- staged roll-outs and rollback pins ------------------------------------------------------
+
+#: ``custom`` of a pack target in a staged roll-out: ``{"id": ..., "devices": [...], "percent": 0-100}``.
+ROLLOUT_FIELD = "rollout"
+#: ``custom`` of a pinned pack target: kiosks above the pinned version go back to it.
+ROLLBACK_FIELD = "rollback"
+#: A roll-out's percentage is drawn in 1/100 of a percent: a device's bucket is one of these.
+ROLLOUT_BUCKETS = 10_000
+
+
+def rollout_bucket(rollout_id: str, device_id: str) -> int:
+    """The device's fixed draw (0..9999) for one roll-out; the platform computes the same number.
+
+    Hashing the roll-out id with the device id gives every roll-out another tenth of the
+    fleet first, and a kiosk in a wave of 10 % stays in the 50 % wave that follows.
+    """
+    return int(hashlib.sha256(f"{rollout_id}:{device_id}".encode()).hexdigest()[:8], 16) % ROLLOUT_BUCKETS
+
+
+def takes_rollout(rollout: object, device_id: str | None) -> bool:
+    """True when a pack target with this ``custom.rollout`` (None: no roll-out) is for this device.
+
+    Listed devices (the canaries) take it, and devices whose :func:`rollout_bucket` is below
+    ``percent * 100``. A roll-out this kiosk cannot read (signed, so a newer publisher) is not
+    taken: a staged pack must never spread further than its publisher meant. A kiosk without
+    a device id takes only a roll-out at 100 %.
+    """
+    if rollout is None:
+        return True
+    if not isinstance(rollout, dict):
+        return False
+    devices = rollout.get("devices", [])
+    if device_id and isinstance(devices, list) and device_id in devices:
+        return True
+    rollout_id, percent = rollout.get("id"), rollout.get("percent", 0)
+    if not isinstance(rollout_id, str) or not rollout_id:
+        return False
+    if isinstance(percent, bool) or not isinstance(percent, int | float):
+        return False
+    if percent >= 100:
+        return True
+    if not device_id:
+        return False
+    return rollout_bucket(rollout_id, device_id) < percent * (ROLLOUT_BUCKETS // 100)
+
+
+def offered_entries(targets: Sequence[OfferedTarget], device_id: str | None) -> list[Entry]:
+    """The entries this device may choose from: packs of roll-outs it is not in are left out."""
+    out: list[Entry] = []
+    for t in targets:
+        if not takes_rollout(t.custom.get(ROLLOUT_FIELD), device_id):
+            continue
+        entry = read_entry(t.path, t.custom)
+        if entry is not None:
+            out.append(entry)
+    return out
+
+
+def rollback_paths(targets: Sequence[OfferedTarget]) -> frozenset[str]:
+    """Paths of pinned targets whose pin says ``rollback`` (at most one per group)."""
+    return frozenset(
+        t.path for t in targets if t.custom.get(PIN_FIELD) is True and t.custom.get(ROLLBACK_FIELD) is True
+    )
+
+
 # --- choosing a target -----------------------------------------------------------------------
 
 
@@ -203,11 +271,17 @@ class Choice:
     message: str
 
 
-def choose(entries: list[Entry], installed: int | None, channel: str) -> Choice:
-    """Pick the pack for this kiosk: the pin if any, else the newest; never below ``installed``.
+def choose(
+    entries: list[Entry], installed: int | None, channel: str, *, rollbacks: frozenset[str] = frozenset()
+) -> Choice:
+    """Pick the pack for this kiosk: the pin if any, else the newest; never below ``installed``...
 
+    ...unless the pin's path is in ``rollbacks`` (:func:`rollback_paths`): then the choice
+    is ``"rolled-back"`` and the cycle switches back to the kept previous version (its result
+    then says ``"installed"``, since the content changed).
     Only full packs of this pack channel are candidates: deltas are a way to reach the chosen
     pack (:func:`plan_deltas`), media and other kinds are what deltas need or newer publishers offer.
+    Packs of roll-outs this device is not in are already left out (:func:`offered_entries`).
     """
     packs = [e for e in entries if e.kind == PACK_KIND and (e.channel is None or e.channel == channel)]
     pinned = next((e for e in packs if e.pinned), None)
@@ -216,6 +290,12 @@ def choose(entries: list[Entry], installed: int | None, channel: str) -> Choice:
             return Choice(pinned, "installed", f"pinned to content version {pinned.content_version}")
         if pinned.content_version == installed:
             return Choice(None, "up-to-date", f"content version {installed} is installed (the group is pinned to it)")
+        if pinned.path in rollbacks:
+            return Choice(
+                pinned,
+                "rolled-back",
+                f"the group is rolled back to content version {pinned.content_version} (installed: {installed})",
+            )
         return Choice(
             None,
             "held",
@@ -263,7 +343,7 @@ class CycleResult:
 
     @property
     def ok(self) -> bool:
-        return self.outcome in ("installed", "up-to-date", "held")
+        return self.outcome in ("installed", "up-to-date", "held", "rolled-back")
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -410,10 +490,15 @@ def _cycle(
             outcome="stale",
             message=f"{view.message}; showing content version {installed}" if installed is not None else view.message,
         )
-    choice = choose(_entries(view), installed, str(device.get("channel", "stable")))
+    device_id = device.get(DEVICE_ID_SETTING)
+    offered = offered_entries(view.targets, str(device_id) if device_id else None)
+    choice = choose(offered, installed, str(device.get("channel", "stable")), rollbacks=rollback_paths(view.targets))
     if choice.entry is None:
         _clean_staging(paths.staging, None)
         return _with(base, outcome=choice.outcome, message=choice.message)
+    if choice.outcome == "rolled-back":
+        _clean_staging(paths.staging, None)
+        return _with(base, **_roll_back(data, device, choice.entry, installed, group, clock))
     failed = failed_version(device)
     if failed and (failed.get("pack_id"), failed.get("content_version")) == (
         choice.entry.pack_id,
@@ -441,7 +526,7 @@ def _cycle(
     tried: CycleResult | None = None
     offers = {t.path: t for t in view.targets}
     plan = plan_deltas(
-        _entries(view),
+        offered,
         offers,
         pointer.content_version if pointer else None,
         pointer.pack_id if pointer else None,
@@ -512,6 +597,59 @@ def _cycle(
         resumed_from=download.resumed_from,
         message=f"installed content version {done.content_version}{before} from {target.name}",
     )
+
+
+def _roll_back(
+    data: DataDir, device: DeviceState, goal: Entry, installed: int | None, group: str, clock: Clock
+) -> dict[str, Any]:
+    """Go back to the kept previous version when it is the pinned one (the installer refuses older packs).
+
+    The switch is the operator's ``kiosk-pack rollback`` (one atomic pointer write; the
+    newer version stays kept as "previous", so its media survive the tidy-up and clearing
+    the pin brings it back). A kiosk that no longer keeps the pinned version is held where
+    it is, and says so.
+    """
+    pointer = data.read_pointer()
+    kept = _kept_release(data, pointer.previous) if pointer is not None and pointer.previous else None
+    if pointer is None or kept != (goal.pack_id, goal.content_version):
+        return {
+            "outcome": "held",
+            "message": f"the group is rolled back to content version {goal.content_version}, which this kiosk no"
+            f" longer keeps; it stays on version {installed} (install version {goal.content_version} by hand"
+            " with 'kiosk-pack install' to go back)",
+        }
+    try:
+        new = rollback(data, clock)
+    except KioskError as exc:
+        return {"outcome": "failed", "message": f"could not go back to content version {goal.content_version}: {exc}"}
+    with contextlib.suppress(KioskError):
+        device.log_install(
+            f"channel {group}: rollback", new.pack_id, new.content_version, True, "rolled back by the channel's pin"
+        )
+    return {  # "installed": the pointer switched, so the kiosk app reloads at its next idle moment as after any install
+        "outcome": "installed",
+        "installed_version": new.content_version,
+        "previous_version": installed,
+        "target": goal.path,
+        "message": f"rolled back to content version {new.content_version} (was {installed}): the group is pinned"
+        " back to it",
+    }
+
+
+def _kept_release(data: DataDir, version_name: str) -> tuple[str, int] | None:
+    """The pack id and content version a kept version folder holds (its database's meta), or None."""
+    db = data.version_db(version_name)
+    if not db.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('pack_id', 'content_version')"))
+        finally:
+            conn.close()
+        return str(meta["pack_id"]), int(meta["content_version"])
+    except (sqlite3.Error, KeyError, ValueError):
+        return None
 
 
 # --- the delta path ----------------------------------------------------------------------------
@@ -723,11 +861,6 @@ def _expiry(target: OfferedTarget) -> dt.datetime | None:
     except ValueError:
         return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # signed but unreadable: treat as expired
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _entries(view: ChannelView) -> list[Entry]:
-    found = (read_entry(t.path, t.custom) for t in view.targets)
-    return [e for e in found if e is not None]
 
 
 def _record(device: DeviceState, result: CycleResult) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from content_sync.pack.manifest import CONTENT_DB, Manifest
 from content_sync.pack.reader import PackReader, verify_pack
 from content_sync.pack.release import write_statement
 from content_sync.pack.signing import PublicKey
+from content_sync.sync.agent import ROLLBACK_FIELD, ROLLOUT_FIELD
 from content_sync.sync.layout import (
     DELTA_KIND,
     MEDIA_KIND,
@@ -42,7 +44,7 @@ from content_sync.sync.layout import (
     read_entry,
     release_target_name,
 )
-from content_sync.sync.repository import ChannelError, ChannelRepository, PublishedTarget, check_group
+from content_sync.sync.repository import PIN_FIELD, ChannelError, ChannelRepository, PublishedTarget, check_group
 
 #: How many of a group's most recent published versions get a delta to each new version.
 DELTA_BASES = 3
@@ -244,7 +246,13 @@ def _publish_deltas(
 
 
 def publish_pack(
-    repo: ChannelRepository, group: str, pack: Path, trusted: Sequence[PublicKey], *, delta_bases: int = DELTA_BASES
+    repo: ChannelRepository,
+    group: str,
+    pack: Path,
+    trusted: Sequence[PublicKey],
+    *,
+    delta_bases: int = DELTA_BASES,
+    rollout: dict[str, Any] | None = None,
 ) -> PublishResult:
     """Verify ``pack`` against ``trusted`` pack keys, then offer it to ``group`` with deltas to it.
 
@@ -254,9 +262,12 @@ def publish_pack(
     media they add are published before the pack (docs/sync.md, "Delta updates"), with the
     pack's signed manifest as a release statement (the pack key vouches for what the deltas
     build, docs/deltas.md); a pack whose manifest states no content digest gets no deltas.
-    The pack's target states the release's content digest.
+    The pack's target states the release's content digest. ``rollout`` (:func:`check_rollout`)
+    is signed with the pack's first appearance, so no kiosk outside the first wave ever sees
+    it unstaged; a pack already published keeps its ``custom`` (use :func:`set_rollout`).
     """
     pack = Path(pack)
+    staged = None if rollout is None else check_rollout(rollout)
     if not trusted:
         raise PublishError(
             "no trusted pack key: give --trust KEY.pub, or keep it in KEYDIR/pack-keys/"
@@ -292,6 +303,8 @@ def publish_pack(
     custom = describe_pack(manifest.pack_id, manifest.content_version, manifest.channel, release)
     if manifest.expires_at is not None:  # the delta path checks it as the installer checks a pack's
         custom["expires_at"] = manifest.expires_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if staged is not None:
+        custom[ROLLOUT_FIELD] = staged
     target = repo.add_target(group, pack, name, custom)
     assert target.path == path
     result = _result(group, target, manifest, key, already=False)
@@ -311,15 +324,98 @@ def _result(group: str, target: PublishedTarget, manifest: Manifest, key: Public
     )
 
 
-def pin_version(repo: ChannelRepository, group: str, version: int | None) -> str | None:
-    """Pin ``group`` to the full pack of content ``version`` (None clears the pin); returns the pinned path."""
-    if version is None:
-        group_entries(repo, group)  # the group must exist
-        repo.pin(group, None)
-        return None
+def _edit_customs(repo: ChannelRepository, group: str, edit: Callable[[str, dict[str, Any]], dict[str, Any]]) -> None:
+    """Rewrite every target's ``custom`` of ``group`` with ``edit(path, custom)``, then sign group, snapshot, timestamp.
+
+    One signing pass under the channel's writer lock, as ``ChannelRepository.pin`` does (the
+    repository has no public "edit a target's custom" yet; its lock, role and publish steps are used as they are).
+    """
+    role = repo._group_role(group)
+    repo._require_keys(role, "snapshot", "timestamp")
+    with repo._writing():
+        with repo.edit_targets(role) as targets:
+            for path, target in targets.targets.items():
+                custom = dict(target.custom) if isinstance(target.custom, dict) else {}
+                custom = edit(path, custom)
+                if custom:
+                    target.unrecognized_fields["custom"] = custom
+                else:
+                    target.unrecognized_fields.pop("custom", None)
+        repo._publish()
+
+
+def _pack_path(repo: ChannelRepository, group: str, version: int) -> str:
     for existing in group_entries(repo, group):
         entry = existing.entry
         if entry is not None and entry.kind == PACK_KIND and entry.content_version == version:
-            repo.pin(group, existing.target.path.removeprefix(f"{group}/"))
             return existing.target.path
     raise PublishError(f"group {group} has no published pack of content version {version}")
+
+
+def pin_version(repo: ChannelRepository, group: str, version: int | None, *, rollback: bool = False) -> str | None:
+    """Pin ``group`` to the full pack of content ``version`` (None clears the pin); returns the pinned path.
+
+    ``rollback``: the pin also says ``"rollback": true``, so kiosks running a higher version
+    go back to the pinned one (when they still keep it; docs/sync.md, "Staged roll-outs").
+    Without it a pin below a kiosk's version holds that kiosk where it is.
+    """
+    path = None if version is None else _pack_path(repo, group, version)
+    if version is None:
+        group_entries(repo, group)  # the group must exist
+
+    def edit(target: str, custom: dict[str, Any]) -> dict[str, Any]:
+        custom.pop(PIN_FIELD, None)
+        custom.pop(ROLLBACK_FIELD, None)
+        if target == path:
+            custom[PIN_FIELD] = True
+            if rollback:
+                custom[ROLLBACK_FIELD] = True
+        return custom
+
+    _edit_customs(repo, group, edit)
+    return path
+
+
+_DEVICE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def check_rollout(rollout: dict[str, Any]) -> dict[str, Any]:
+    """A roll-out's ``custom`` as kiosks read it (:func:`content_sync.sync.agent.takes_rollout`), checked.
+
+    ``id``: a short plain name; ``devices``: 32-hex device ids (the canaries); ``percent``: 0-100.
+    """
+    rollout_id, devices, percent = rollout.get("id"), rollout.get("devices", []), rollout.get("percent", 0)
+    if not isinstance(rollout_id, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", rollout_id):
+        raise PublishError("a roll-out id is 1 to 64 letters, digits, dots, dashes or underscores")
+    if not isinstance(devices, list) or not all(isinstance(d, str) and _DEVICE_ID.fullmatch(d) for d in devices):
+        raise PublishError("a roll-out's devices are device ids of 32 hexadecimal digits")
+    if isinstance(percent, bool) or not isinstance(percent, int | float) or not 0 <= percent <= 100:
+        raise PublishError("a roll-out's percent is a number from 0 to 100")
+    return {"id": rollout_id, "devices": sorted(set(devices)), "percent": percent}
+
+
+def set_rollout(repo: ChannelRepository, group: str, version: int, rollout: dict[str, Any] | None) -> str:
+    """Offer the pack of content ``version`` only to a roll-out's devices (None: to every kiosk again).
+
+    Re-signs the group, snapshot and timestamp; kiosks see the new wave at their next
+    cycle. Returns the pack target's path. Kiosks older than roll-outs ignore the field and
+    take the pack at once (docs/sync.md, "Staged roll-outs").
+    """
+    path = _pack_path(repo, group, version)
+    value = None if rollout is None else check_rollout(rollout)
+
+    def edit(target: str, custom: dict[str, Any]) -> dict[str, Any]:
+        if target == path:
+            custom.pop(ROLLOUT_FIELD, None)
+            if value is not None:
+                custom[ROLLOUT_FIELD] = value
+        return custom
+
+    _edit_customs(repo, group, edit)
+    return path
+
+
+def target_custom(repo: ChannelRepository, group: str, version: int) -> dict[str, Any]:
+    """The signed ``custom`` of the pack of content ``version`` as the channel serves it now."""
+    path = _pack_path(repo, group, version)
+    return next(dict(g.target.custom) for g in group_entries(repo, group) if g.target.path == path)
