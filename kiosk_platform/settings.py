@@ -95,6 +95,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600
 X_FRAME_OPTIONS = "DENY"
+# nginx (packaging/nginx/kiosk-platform.conf) sets X-Forwarded-Proto; behind TLS the addresses the
+# platform hands out (a joining kiosk's ingest_url) must say https. gunicorn listens on loopback only.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LANGUAGE_CODE = "en"

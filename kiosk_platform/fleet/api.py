@@ -27,7 +27,9 @@ from .auth import client_address, error_response
 from .models import Device, ProvisioningCode
 from .provisioning import digest, new_token, normalise_code
 
-DEVICE_ID = re.compile(r"[0-9a-f]{32}")
+# A kiosk's own id: a uuid4's 32 hex digits, or what an operator gave `kiosk-pack sync-setup --device-id`
+# (K-0042): letters, digits, dot, dash, underscore, at most 32.
+DEVICE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,31}")
 MAX_REGISTER_BODY = 4096
 #: Register attempts per address and minute: a code is 60 random bits, so this stops guessing cold
 #: while a technician setting up a room of kiosks behind one address is not held up.
@@ -53,7 +55,7 @@ def _parse(request: HttpRequest) -> dict[str, Any] | str:
     if not isinstance(code, str) or not 1 <= len(code) <= 64:
         return "code must be the text of a provisioning code (XXXX-XXXX-XXXX)"
     if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
-        return "device_id must be 32 lowercase hex digits"
+        return "device_id must be 1 to 32 letters, digits, dots, dashes or underscores"
     if version is None:
         version = ""
     if not isinstance(version, str) or len(version) > 40 or "\x00" in version or not _utf8(version):

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from kiosk_platform.fleet.models import Device
 
 EVENT_ID = re.compile(r"[0-9a-f]{32}")
+DEVICE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,31}")  # as fleet.api.DEVICE_ID
 KINDS = frozenset({"usage", "feedback", "heartbeat", "daily_count"})
 USAGE_TYPES = frozenset(
     {
@@ -162,8 +163,8 @@ def check_batch(body: Any, *, max_events: int) -> Checked:
     if not isinstance(body, dict):
         raise BadBatch("the body must be a JSON object with device_id, batch_id and events")
     device_id = body.get("device_id")
-    if not isinstance(device_id, str) or not EVENT_ID.fullmatch(device_id):
-        raise BadBatch("device_id must be 32 lowercase hex digits")
+    if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
+        raise BadBatch("device_id must be 1 to 32 letters, digits, dots, dashes or underscores")
     batch_id = body.get("batch_id")
     if batch_id is not None and (not isinstance(batch_id, str) or len(batch_id) > 64):
         raise BadBatch("batch_id must be text of at most 64 characters")

@@ -56,7 +56,7 @@ def test_expired_and_unknown_codes_are_refused(clock) -> None:
 def test_bad_requests_are_400_and_write_nothing() -> None:
     code, _ = make_code(_org(), "g", "n", now=now())
     client = Client(HTTP_HOST="localhost")
-    for body in ['{"code": 1}', "[]", "not json", json.dumps({"code": code, "device_id": "XYZ"}), "NaN"]:
+    for body in ['{"code": 1}', "[]", "not json", json.dumps({"code": code, "device_id": "X Y"}), "NaN"]:
         answer = client.post("/api/v1/devices/register", body, content_type="application/json")
         assert answer.status_code == 400 and "error" in answer.json(), body
     assert Device.objects.count() == 0
@@ -123,3 +123,15 @@ def test_the_answer_brings_the_channel_and_its_newest_root(tmp_path) -> None:
     with override_settings(CHANNEL_URL="https://channel.example.org", CHANNEL_DIR=tmp_path):
         body = _register(Client(HTTP_HOST="localhost"), code).json()
     assert body["channel_url"] == "https://channel.example.org" and body["root"] == {"signed": {"version": 2}}
+
+
+def test_an_operators_own_device_id_registers_and_a_hostile_one_is_refused(clock) -> None:
+    """``kiosk-pack sync-setup --device-id K-0042`` gives a kiosk a readable id; ids with markup, spaces
+    or past 32 characters are refused and write nothing."""
+    code, _ = make_code(_org(), "lanzhou/station", "Station hall", now=now())
+    for bad in ("K 0042", "<b>K</b>", "x" * 33, "-K", ""):
+        assert _register(Client(HTTP_HOST="localhost"), code, bad).status_code == 400
+    assert Device.objects.count() == 0
+    answer = _register(Client(HTTP_HOST="localhost"), code, "K-0042")
+    assert answer.status_code == 201, answer.content
+    assert Device.objects.get().device_id == "K-0042"
