@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 WIDE = (1400, 1000)
@@ -98,10 +98,14 @@ def login(browser: WebDriver, live_platform: Any, user: Any, password: str) -> N
 
 def click_and_wait(browser: WebDriver, element: WebElement) -> None:
     """Click something that loads a new page (a link, a form's button) and wait until it has."""
-    old_page = browser.find_element(By.TAG_NAME, "html")
+    # A mark on the old page's window, gone once the new page loaded. (Waiting for the old <html>
+    # element to go stale raced with chromedriver: mid-navigation it sometimes answers "Node with
+    # given id does not belong to the document", an unknown error, instead of a stale element.)
+    browser.execute_script("window.__kioskOldPage = true")
     element.click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old_page))
-    WebDriverWait(browser, 15).until(lambda b: b.execute_script("return document.readyState") == "complete")
+    WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.execute_script("return window.__kioskOldPage === undefined && document.readyState === 'complete'")
+    )
 
 
 def screenshot(browser: WebDriver, name: str) -> Path:
