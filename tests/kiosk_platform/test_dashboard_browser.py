@@ -10,9 +10,9 @@ import re
 
 import pytest
 import requests
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from kiosk_platform.feedback.models import Feedback
@@ -170,11 +170,13 @@ def test_fleet_map_and_kiosk_page_render_without_the_internet(browser, live_plat
         chart_element,
     )
     size = chart_element.size
-    old_page = browser.find_element(By.TAG_NAME, "html")
+    browser.execute_script("window.__kioskOldPage = true")  # gone once the kiosk's page loaded
     ActionChains(browser).move_to_element_with_offset(
         chart_element, int(x - size["width"] / 2), int(y - size["height"] / 2)
     ).click().perform()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.execute_script("return window.__kioskOldPage === undefined")
+    )
     WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#kiosk-chart canvas"))
     assert browser.current_url == f"{live_platform.url}/fleet/{kiosks['gate'].device_id}/"
     assert len(browser.find_elements(By.CSS_SELECTOR, "table tbody tr")) == 24
