@@ -29,7 +29,7 @@ from kiosk_app.narration import PLAYING, PREPARING
 from kiosk_app.screens.heritage_detail import HeritageDetailScreen
 from kiosk_app.theme import LAYOUTS
 from tests.kiosk.support import finished
-from tests.support import BUILT_AT, DEMO_SOURCE, INSTALLED_AT
+from tests.support import BUILT_AT, DEMO_SOURCE, INSTALLED_AT, edit_installed
 
 DRUM = "lanzhou-taiping-drum"
 HALL = "lanzhou-intangible-heritage-hall"
@@ -101,6 +101,21 @@ def test_the_store_reads_heritage_items_typed(demo_data: DataDir) -> None:
         start = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
         shows = store.heritage_events(DRUM, start, start + dt.timedelta(days=60))
         assert shows and all(isinstance(o, EventOccurrence) and o.heritage_id == DRUM for o in shows)
+
+
+def test_a_heritage_row_that_surprises_is_left_out_not_offered(
+    installer: Installer, make_pack, mini_source: Path, data_dir: DataDir, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    """A year that is not a year: the item is not read, not listed, and search does not offer a dead end."""
+    installer.install(make_pack(mini_source))
+    with ContentStore.open(data_dir) as store:
+        assert [h.id for h in store.heritage_items(venue="zhongshan-iron-bridge")] == [DRUM]
+        assert any(r.kind == "heritage" and r.id == DRUM for r in store.search("taiping"))
+    edit_installed(data_dir, ("UPDATE heritage SET inscribed = ? WHERE id = ?", ("soon", DRUM)))
+    with ContentStore.open(data_dir) as store:
+        assert store.heritage_item(DRUM) is None and store.heritage_items() == [] and store.heritage() == []
+        assert not any(r.kind == "heritage" for r in store.search("taiping"))
+    assert any("heritage row 'lanzhou-taiping-drum', field inscribed" in r.getMessage() for r in caplog.records)
 
 
 # -- ways in --------------------------------------------------------------------------------------
