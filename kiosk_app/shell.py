@@ -10,7 +10,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSize, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QFrame, QVBoxLayout, QWidget
 
 from .context import AppContext
@@ -92,6 +93,9 @@ class KioskShell(QWidget):
         self.hold = QTimer(self)
         self.hold.setSingleShot(True)
         self.hold.timeout.connect(self._operator_requested)
+        self.hold_ms = OPERATOR_HOLD_MS  # tests shorten it; the hold is still a real timer
+        # After a hold opened the PIN pad, the rest of that touch (moves, the lift) is nobody's tap.
+        self.swallowing = False
         navigator.changed.connect(self._screen_changed)
         idle.warning.connect(self._warn)
         idle.cancelled.connect(self.overlay.hide)
@@ -203,12 +207,28 @@ class KioskShell(QWidget):
         return point.x() <= OPERATOR_CORNER and point.y() <= OPERATOR_CORNER
 
     def press_at(self, point: QPoint) -> None:
+        self.swallowing = False  # a new touch: whatever was left of the last one is over
         if self.on_operator is not None and self.in_operator_corner(point):
-            self.hold.start(OPERATOR_HOLD_MS)
+            self.hold.start(self.hold_ms)
 
     def release(self) -> None:
         self.hold.stop()
 
     def _operator_requested(self) -> None:
-        if self.on_operator is not None:
-            self.on_operator()
+        """The corner was held long enough: the finger's press becomes a no-tap, then the PIN pad.
+
+        The press went to whatever lies under the corner (Home, the attract loop). It is ended
+        there with a release far outside the window, which no button counts as a tap (every
+        button acts on a release inside itself), and the finger's real lift and any moves are
+        swallowed at the window (``swallowing``, read by ``app._CornerHold``).
+        """
+        if self.on_operator is None:
+            return
+        window = self.windowHandle()
+        if window is not None:
+            outside = QPointF(-10_000, -10_000)
+            lift = QMouseEvent(QEvent.Type.MouseButtonRelease, outside, outside, Qt.MouseButton.LeftButton,
+                               Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+            QApplication.sendEvent(window, lift)
+        self.swallowing = True
+        self.on_operator()

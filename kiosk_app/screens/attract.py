@@ -177,7 +177,9 @@ class AttractScreen(Screen):
         self.fade.start()
 
     def mouseReleaseEvent(self, event) -> None:
-        self.ctx.go("home")
+        # A lift inside the loop starts a visit; one the staff corner ended (far outside) does not.
+        if self.rect().contains(event.position().toPoint()):
+            self.ctx.go("home")
 
     def reset(self) -> None:
         self.timer.stop()
