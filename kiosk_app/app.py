@@ -165,6 +165,7 @@ def build_kiosk(
         fallback=tuple(content.store.fallback()),
         default_high_contrast=config["display.high_contrast"],
         default_large_text=config["display.large_text"],
+        default_reach=config["display.reach"],
     )
     # A newer pack may name another language order: read it whenever a version is switched in.
     content.listeners.append(lambda: session.set_fallback(tuple(content.store.fallback())))
