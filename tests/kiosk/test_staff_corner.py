@@ -115,3 +115,21 @@ def test_a_quick_touch_in_the_corner_of_the_attract_loop_still_starts_a_visit(st
     QTest.mousePress(window, LEFT, NO_MODIFIER, CORNER)
     QTest.mouseRelease(window, LEFT, NO_MODIFIER, CORNER)
     qtbot.waitUntil(lambda: kiosk.nav.current_name == "home")
+
+
+def test_in_a_right_to_left_language_the_corner_is_top_right_and_holds_too(make_kiosk, tmp_path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from kiosk_app.config import load_config
+
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[languages]\noffered = ["zh-Hans", "en", "ar"]\n', encoding="utf-8")
+    kiosk = make_kiosk(config=load_config(path))
+    kiosk.shell.hold_ms = HOLD_MS
+    kiosk.nav.go("home")
+    kiosk.ctx.session.set_language("ar")
+    kiosk.nav.go("venue", **PARAMS["venue"])
+    QApplication.processEvents()
+    corner = QPoint(kiosk.shell.width() - 20, 20)
+    home = kiosk.shell.header.home
+    assert home.geometry().contains(home.parentWidget().mapFrom(kiosk.shell, corner))  # mirrored: Home is here
+    hold_corner_and_lift(kiosk, qtbot, at=corner)
+    assert kiosk.nav.current_name == "operator_pin" and not home.isDown()
