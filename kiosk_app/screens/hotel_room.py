@@ -20,7 +20,7 @@ from ..strings import N_
 from ..theme import PORTRAIT
 from ..widgets.cards import venue_card
 from ..widgets.common import Card, ScrollPage, grid, text_label
-from ..widgets.qr import geo_uri, qr_label
+from ..widgets.qr import QrBlock, geo_uri, qr_label
 from .base import Screen
 from .pages import add_block, add_body, parse_body
 
@@ -165,7 +165,9 @@ class HotelRoomScreen(Screen):
             venue.lat, venue.lon, tr.content(venue.name)
         )
         size = 150 if ctx.layout != PORTRAIT else 180
-        code = QVBoxLayout()
+        box = QrBlock(ctx.qr, f"venue:{venue.id}")  # counted as a code shown, like a place's own page
+        code = QVBoxLayout(box)
+        code.setContentsMargins(0, 0, 0, 0)
         code.setSpacing(6)
         code.addWidget(qr_label(ctx.qr, payload, size), 0, Qt.AlignmentFlag.AlignHCenter)
         caption = text_label(tr("hotel.scenic_scan"), "muted")
@@ -173,7 +175,7 @@ class HotelRoomScreen(Screen):
         caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         code.addWidget(caption)
         code.addStretch(1)
-        outer.addLayout(code)
+        outer.addWidget(box)
         return card
 
     # -- today's events, compact ---------------------------------------------------------------
