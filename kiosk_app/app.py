@@ -67,17 +67,40 @@ def screen_class(name: str) -> type[Screen]:
     return cls
 
 
+_TOUCH_START = (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin)
+# The rest of a touch: swallowed once a hold of the staff corner has opened the PIN pad.
+_TOUCH_REST = (
+    QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+    QEvent.Type.TouchUpdate, QEvent.Type.TouchEnd,
+)  # fmt: skip
+
+
 class _CornerHold(QObject):
-    """Feeds presses anywhere in the app to the shell's hidden operator corner."""
+    """Feeds presses anywhere in the app to the shell's hidden operator corner.
+
+    Once a hold has opened the PIN pad, the same finger's moves and lift are swallowed here,
+    at the window, before any widget sees them: the lift lands on Home or on the attract
+    loop, and must not close the pad it just opened.
+    """
 
     def __init__(self, shell: KioskShell) -> None:
         super().__init__()
         self.shell = shell
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.MouseButtonPress:
-            self.shell.press_at(self.shell.mapFromGlobal(event.globalPosition().toPoint()))  # type: ignore[attr-defined]
-        elif event.type() == QEvent.Type.MouseButtonRelease:
+        kind = event.type()
+        if kind in _TOUCH_START:
+            if kind == QEvent.Type.MouseButtonPress:
+                self.shell.press_at(self.shell.mapFromGlobal(event.globalPosition().toPoint()))  # type: ignore[attr-defined]
+            else:
+                self.shell.swallowing = False
+            return False
+        if self.shell.swallowing and kind in _TOUCH_REST:
+            if kind == QEvent.Type.MouseButtonRelease:
+                self.shell.swallowing = False  # the finger is up: the next touch is a tap again
+            event.accept()
+            return True
+        if kind == QEvent.Type.MouseButtonRelease:
             self.shell.release()
         return False
 
@@ -142,6 +165,7 @@ def build_kiosk(
         fallback=tuple(content.store.fallback()),
         default_high_contrast=config["display.high_contrast"],
         default_large_text=config["display.large_text"],
+        default_reach=config["display.reach"],
     )
     # A newer pack may name another language order: read it whenever a version is switched in.
     content.listeners.append(lambda: session.set_fallback(tuple(content.store.fallback())))

@@ -16,6 +16,8 @@ from typing import Any
 
 from content_sync.core import i18n
 
+from .night import ATTRACT_AT_NIGHT, PROFILE_NIGHT, NightSchedule, parse_hh_mm
+
 PROFILES = ("station", "airport", "hotel_lobby", "hotel_room", "scenic_spot")
 HOME_SECTIONS = (
     "featured", "themes", "open_now", "events", "routes", "transport", "practical", "hotel_room", "search", "map",
@@ -132,6 +134,12 @@ def _is_timezone(v: Any) -> str | None:
     return None
 
 
+def _is_time_of_day(v: Any) -> str | None:
+    if v in ("", "off") or parse_hh_mm(v) is not None:
+        return None
+    return 'expected a time of day such as "22:30", "off" (never), or "" (the profile\'s default)'
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("kiosk.name", "Kiosk", "A name operators recognise this kiosk by.", _is_str(80)),
     Setting("kiosk.profile", "station", f"Where the kiosk stands: {', '.join(PROFILES)}.", _one_of(PROFILES)),
@@ -163,6 +171,33 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("audio.min_volume", 20, "Lowest volume a visitor may choose (percent).", _is_int(0, 100)),
     Setting("display.high_contrast", False, "Start in high-contrast mode.", _is_bool),
     Setting("display.large_text", False, "Start with large text.", _is_bool),
+    Setting(
+        "display.reach",
+        False,
+        "Start in reach mode: controls and content in the lower part of the screen (wheelchair users).",
+        _is_bool,
+    ),
+    Setting(
+        "night.start",
+        "",
+        'When night mode starts (HH:MM, kiosk time); "" the profile\'s default (hotel_room 22:00, '
+        'scenic_spot 20:00, none elsewhere), "off" never.',
+        _is_time_of_day,
+    ),
+    Setting(
+        "night.end",
+        "",
+        'When night mode ends (HH:MM, kiosk time); "" the profile\'s default (07:00).',
+        _is_time_of_day,
+    ),
+    Setting(
+        "night.attract",
+        "",
+        'The attract loop at night: "slow" (dimmed, night.slide_seconds a slide), "off" (a dark clock '
+        'only), or "" the profile\'s default (hotel_room off, scenic_spot slow).',
+        _one_of(("", *ATTRACT_AT_NIGHT)),
+    ),
+    Setting("night.slide_seconds", 120, "Seconds per slide of a slow attract loop at night.", _is_int(20, 3600)),
     Setting("sync.enabled", True, "Check the content channel in the background when set up for one.", _is_bool),
     Setting("sync.url", "", "Channel address; empty means the one 'kiosk-pack sync-setup' stored.", _is_channel_url),
     Setting("sync.group", "", "Kiosk group, e.g. lanzhou/station; empty means the stored one.", _is_group),
@@ -227,6 +262,19 @@ class KioskConfig:
     def home_sections(self) -> list[str]:
         return list(self.values["home.sections"]) or list(PROFILE_HOME[self.profile])
 
+    @property
+    def night(self) -> NightSchedule | None:
+        """The night schedule, or None when this kiosk has no night (see ``kiosk_app.night``)."""
+        start, end = (self.values[f"night.{k}"] for k in ("start", "end"))
+        default = PROFILE_NIGHT.get(self.profile, ("", "07:00", "slow"))
+        if start == "off" or end == "off":
+            return None
+        first, last = parse_hh_mm(start or default[0]), parse_hh_mm(end or default[1])
+        if first is None or last is None or first == last:
+            return None
+        attract = self.values["night.attract"] or default[2]
+        return NightSchedule(first, last, attract, self.values["night.slide_seconds"], self.values["kiosk.timezone"])
+
     def qr_url(self, kind: str, ident: str, lang: str) -> str | None:
         template = self.values["qr.url_template"]
         if not template:
@@ -287,6 +335,9 @@ def load_config(path: Path | None) -> KioskConfig:
     if values["audio.default_volume"] > values["audio.max_volume"]:
         problems.append("audio.default_volume: above audio.max_volume; using audio.max_volume")
         values["audio.default_volume"] = values["audio.max_volume"]
+    if values["night.start"] not in ("", "off") and values["night.start"] == values["night.end"]:
+        problems.append("night.start: the same as night.end; no night mode")
+        values["night.start"] = "off"
     return KioskConfig(values, tuple(problems), path)
 
 

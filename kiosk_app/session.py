@@ -19,9 +19,12 @@ class Session:
     fallback: tuple[str, ...]
     default_high_contrast: bool = False
     default_large_text: bool = False
+    default_reach: bool = False
     language: str = ""
     high_contrast: bool = False
     large_text: bool = False
+    # Reach mode: header and content in the lower part of the screen, for a visitor in a wheelchair.
+    reach: bool = False
     read_aloud: bool = False  # "read this screen aloud": every page shown is spoken
     # Staff let in by the PIN pad, until they leave the status page or the kiosk resets.
     staff_access: bool = False
@@ -31,6 +34,7 @@ class Session:
         self.language = self.language or self.default_language
         self.high_contrast = self.default_high_contrast
         self.large_text = self.default_large_text
+        self.reach = self.default_reach
 
     @property
     def tr(self) -> Translator:
@@ -41,11 +45,15 @@ class Session:
             self.language = lang
             self._changed()
 
-    def set_display(self, *, high_contrast: bool | None = None, large_text: bool | None = None) -> None:
+    def set_display(
+        self, *, high_contrast: bool | None = None, large_text: bool | None = None, reach: bool | None = None
+    ) -> None:
         if high_contrast is not None:
             self.high_contrast = high_contrast
         if large_text is not None:
             self.large_text = large_text
+        if reach is not None:
+            self.reach = reach
         self._changed()
 
     def set_read_aloud(self, on: bool) -> None:
@@ -65,6 +73,7 @@ class Session:
         self.read_aloud = False
         self.high_contrast = self.default_high_contrast
         self.large_text = self.default_large_text
+        self.reach = self.default_reach
         self._changed()
 
     def _changed(self) -> None:

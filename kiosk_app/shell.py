@@ -10,13 +10,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSize, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QFrame, QVBoxLayout, QWidget
 
 from .context import AppContext
 from .idle import IdleWatcher
 from .navigator import Navigator
-from .theme import LANDSCAPE, PORTRAIT, layout_for, style_sheet
+from .theme import COMPACT, LANDSCAPE, PORTRAIT, Palette, layout_for, style_sheet
 from .widgets.common import button, text_label
 from .widgets.header import HeaderBar
 from .widgets.now_playing import NowPlayingBar
@@ -28,6 +29,36 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 OPERATOR_HOLD_MS = 3000
 OPERATOR_CORNER = 110  # px square in the top-left corner
+# Reach mode: the share of the screen's height above the page left out of reach (nothing to touch there).
+REACH_BAND = {PORTRAIT: 0.38, LANDSCAPE: 0.25, COMPACT: 0.15}
+
+
+class ReachBand(QFrame):
+    """The top of the screen in reach mode: the page's title to read, and that the mode is on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("reach-band")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(40, 24, 40, 24)
+        layout.setSpacing(12)
+        layout.addStretch(1)
+        self.title = text_label("", "title")
+        self.title.setObjectName("reach-title")
+        self.state = text_label("", "muted")
+        self.state.setObjectName("reach-on")
+        layout.addWidget(self.title)
+        layout.addWidget(self.state)
+        self.hide()
+
+
+def reach_rules(p: Palette) -> str:
+    """What reach mode adds to the style sheet: the bar's edge on top, and the switch lit while on."""
+    return f"""
+    QFrame#reach-band {{ background: {p.surface}; border: none; border-bottom: 2px solid {p.border}; }}
+    QFrame#header[reach="true"] {{ border-bottom: none; border-top: 2px solid {p.border}; }}
+    QPushButton#a11y-reach:checked {{ background: {p.accent}; color: {p.accent_text}; border-color: {p.accent}; }}
+    """
 
 
 class IdleOverlay(QFrame):
@@ -66,6 +97,7 @@ class KioskShell(QWidget):
             on_contrast=lambda: ctx.session.set_display(high_contrast=not ctx.session.high_contrast),
             on_large_text=lambda: ctx.session.set_display(large_text=not ctx.session.large_text),
             on_read_aloud=lambda: ctx.session.set_read_aloud(not ctx.session.read_aloud),
+            on_reach=lambda: ctx.session.set_display(reach=not ctx.session.reach),
         )
         # Narration kept playing while browsing can be paused or stopped from any page.
         self.now_playing = NowPlayingBar(ctx, self._panel_in_view)
@@ -74,15 +106,14 @@ class KioskShell(QWidget):
             lambda: ctx.feed("weather"),
             max_age=dt.timedelta(hours=ctx.config["feeds.weather_max_age_hours"]),
         )
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
+        self.reach_band = ReachBand()
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(0, 0, 0, 0)
+        self.column.setSpacing(0)
         # The window is the screen: content adapts to it, never the other way round.
-        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)
-        layout.addWidget(self.header)
-        layout.addWidget(navigator, 1)
-        layout.addWidget(self.now_playing)
-        layout.addWidget(self.status)
+        self.column.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)
+        self.reach_arranged: bool | None = None
+        self._arrange(reach=False)
         self.overlay = IdleOverlay(self.idle.poke)
         self.overlay.setParent(self)
         self.clock = QTimer(self)
@@ -92,6 +123,9 @@ class KioskShell(QWidget):
         self.hold = QTimer(self)
         self.hold.setSingleShot(True)
         self.hold.timeout.connect(self._operator_requested)
+        self.hold_ms = OPERATOR_HOLD_MS  # tests shorten it; the hold is still a real timer
+        # After a hold opened the PIN pad, the rest of that touch (moves, the lift) is nobody's tap.
+        self.swallowing = False
         navigator.changed.connect(self._screen_changed)
         idle.warning.connect(self._warn)
         idle.cancelled.connect(self.overlay.hide)
@@ -109,7 +143,8 @@ class KioskShell(QWidget):
         if app is not None:
             app.setLayoutDirection(direction)  # type: ignore[attr-defined]
         self.setLayoutDirection(direction)
-        self.setStyleSheet(style_sheet(ctx.palette, ctx.metrics, ctx.tr.rtl))
+        self.setStyleSheet(style_sheet(ctx.palette, ctx.metrics, ctx.tr.rtl) + reach_rules(ctx.palette))
+        self._arrange(ctx.session.reach)
         if refresh:
             self.nav.refresh()
         self._update_chrome()
@@ -136,10 +171,38 @@ class KioskShell(QWidget):
         self.ctx.session.reset()  # restyles and re-renders through the session listener
         self.nav.reset()
 
+    def _arrange(self, reach: bool) -> None:
+        """Top to bottom: the bar, the page, now playing, the status strip; in reach mode the
+        page's title and the mode's notice up top, the status strip, the page, and the bar at
+        the bottom, where a seated visitor reaches."""
+        if reach == self.reach_arranged:
+            return
+        self.reach_arranged = reach
+        while self.column.count():
+            self.column.takeAt(0)
+        if reach:
+            order = [self.reach_band, self.status, self.nav, self.now_playing, self.header]
+        else:
+            order = [self.header, self.nav, self.now_playing, self.status]
+        for widget in order:
+            self.column.addWidget(widget, 1 if widget is self.nav else 0)
+        self.header.setProperty("reach", reach)
+        self.header.style().unpolish(self.header)
+        self.header.style().polish(self.header)
+        self._show_reach_band()
+
+    def _show_reach_band(self) -> None:
+        on = bool(self.reach_arranged) and self.nav.current_name not in (None, self.nav.start_name)
+        band = self.reach_band
+        band.title.setVisible(self.ctx.layout != COMPACT)  # a tablet's short screen: only the notice
+        band.setFixedHeight(max(round(self.height() * REACH_BAND[self.ctx.layout]), band.sizeHint().height()))
+        band.setVisible(on)
+
     def _screen_changed(self, name: str) -> None:
         attract = name == self.nav.start_name
         self.header.setVisible(not attract)
         self.status.setVisible(not attract)
+        self._show_reach_band()
         self.idle.set_enabled(not attract)
         self._update_chrome()
         self.now_playing.refresh()
@@ -167,7 +230,10 @@ class KioskShell(QWidget):
             short_switches=ctx.layout != LANDSCAPE,
             read_aloud=ctx.session.read_aloud,
             read_aloud_available=ctx.narration.has_voice(ctx.lang) is not False,
+            reach=ctx.session.reach,
         )
+        self.reach_band.title.setText(screen.title() if screen else "")
+        self.reach_band.state.setText(ctx.tr("a11y.reach_on"))
         self.status.update_texts(ctx.tr, ctx.store.content_version)
 
     def refresh_status(self) -> None:
@@ -180,7 +246,10 @@ class KioskShell(QWidget):
         width = min(self.width() - 80, 1000)
         self.overlay.setFixedWidth(max(400, width))
         self.overlay.adjustSize()
-        self.overlay.move((self.width() - self.overlay.width()) // 2, (self.height() - self.overlay.height()) // 2)
+        top = (self.height() - self.overlay.height()) // 2
+        if self.ctx.session.reach:  # within reach: just above the bar at the bottom
+            top = max(top, self.header.y() - self.overlay.height() - 40)
+        self.overlay.move((self.width() - self.overlay.width()) // 2, top)
         self.overlay.show()
         self.overlay.raise_()
 
@@ -194,6 +263,7 @@ class KioskShell(QWidget):
         if changed:
             self.ctx.layout = layout
             self.apply_session()
+        self._show_reach_band()
 
     # -- hidden operator entry: hold the top-left corner ------------------------------------
     def in_operator_corner(self, point: QPoint) -> bool:
@@ -203,12 +273,28 @@ class KioskShell(QWidget):
         return point.x() <= OPERATOR_CORNER and point.y() <= OPERATOR_CORNER
 
     def press_at(self, point: QPoint) -> None:
+        self.swallowing = False  # a new touch: whatever was left of the last one is over
         if self.on_operator is not None and self.in_operator_corner(point):
-            self.hold.start(OPERATOR_HOLD_MS)
+            self.hold.start(self.hold_ms)
 
     def release(self) -> None:
         self.hold.stop()
 
     def _operator_requested(self) -> None:
-        if self.on_operator is not None:
-            self.on_operator()
+        """The corner was held long enough: the finger's press becomes a no-tap, then the PIN pad.
+
+        The press went to whatever lies under the corner (Home, the attract loop). It is ended
+        there with a release far outside the window, which no button counts as a tap (every
+        button acts on a release inside itself), and the finger's real lift and any moves are
+        swallowed at the window (``swallowing``, read by ``app._CornerHold``).
+        """
+        if self.on_operator is None:
+            return
+        window = self.windowHandle()
+        if window is not None:
+            outside = QPointF(-10_000, -10_000)
+            lift = QMouseEvent(QEvent.Type.MouseButtonRelease, outside, outside, Qt.MouseButton.LeftButton,
+                               Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+            QApplication.sendEvent(window, lift)
+        self.swallowing = True
+        self.on_operator()

@@ -15,12 +15,14 @@ from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QLabel, QStackedLa
 
 from content_sync.store.content_store import Venue
 
+from ..night import NIGHT_BACKGROUND, NIGHT_DIM_TEXT, NIGHT_SLIDE_OPACITY, NIGHT_TEXT, NightSchedule
 from ..strings import LANGUAGE_NAMES, Translator
 from ..widgets.common import ImageView, text_label
 from ..widgets.emergency_banner import EmergencyWatch, attract_panel
 from .base import Screen
 
 MAX_SLIDES = 8
+NIGHT_LOOK_MS = 30_000  # how often the loop asks the kiosk's clock whether night began or ended
 
 
 class AttractScreen(Screen):
@@ -37,12 +39,22 @@ class AttractScreen(Screen):
         self.pending: list[Callable[[], QWidget | None]] = []
         self.emergency = EmergencyWatch(ctx, self, active=lambda: self.in_view)
         self.emergency.changed.connect(self._emergency_changed)
+        # Night mode (kiosk_app/night.py): the schedule on the kiosk's clock, looked at while in view.
+        self.night: NightSchedule | None = None  # the schedule, while the night screen is shown
+        self.night_clock: QLabel | None = None
+        self.night_watch = QTimer(self)
+        self.night_watch.setInterval(NIGHT_LOOK_MS)
+        self.night_watch.timeout.connect(self.look_at_the_clock)
 
     def render(self) -> None:
         self.clear_body()
         ctx = self.ctx
-        invite = self._invite()
         notices = self.emergency.read()
+        self.night = None if notices else self._night_due()  # an emergency notice is shown day and night
+        if self.night is not None:
+            self._render_night(self.night)
+            return
+        invite = self._invite()
         if notices:  # the notice instead of the slideshow
             self.slides, self.pending = None, []
             size, m = ctx.screen_size, ctx.metrics
@@ -59,13 +71,68 @@ class AttractScreen(Screen):
             if panel is not None:
                 self.body.addWidget(panel, 1)
         if not notices or self.body.count() == 0:
-            holder = QWidget()
-            self.slides = QStackedLayout(holder)
-            venues = ctx.store.venues(featured=True, with_media=True)[:MAX_SLIDES]
-            self.pending = [lambda v=v: self._venue_slide(v) for v in venues] + [self._today_slide]
-            self._build_next()
-            self.body.addWidget(holder, 1)
+            self.body.addWidget(self._slideshow(), 1)
         self.body.addWidget(invite)
+
+    def _slideshow(self) -> QWidget:
+        """The featured places, one slide at a time; only the first is built now."""
+        holder = QWidget()
+        self.slides = QStackedLayout(holder)
+        venues = self.ctx.store.venues(featured=True, with_media=True)[:MAX_SLIDES]
+        self.pending = [lambda v=v: self._venue_slide(v) for v in venues] + [self._today_slide]
+        self._build_next()
+        return holder
+
+    # -- night mode --------------------------------------------------------------------------------
+    def _night_due(self) -> NightSchedule | None:
+        schedule = self.ctx.config.night
+        return schedule if schedule is not None and schedule.is_night(self.ctx.now()) else None
+
+    def _render_night(self, schedule: NightSchedule) -> None:
+        """A dark, dim screen: a small clock and "touch to wake"; the slideshow dimmed, or none."""
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        self.slides, self.pending = None, []
+        panel = QFrame()
+        panel.setObjectName("night-screen")
+        panel.setStyleSheet(
+            f"QFrame#night-screen {{ background: {NIGHT_BACKGROUND}; border: none; }}"
+            f"QLabel#night-clock {{ color: {NIGHT_TEXT}; font-size: {m.title * 2}px; font-weight: 300; }}"
+            f"QLabel#night-wake {{ color: {NIGHT_DIM_TEXT}; font-size: {m.body}px; }}"
+        )
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, m.margin * 2)  # slides are made for the whole width
+        layout.setSpacing(m.gap)
+        if schedule.attract == "slow":
+            slideshow = self._slideshow()
+            dim = QGraphicsOpacityEffect(slideshow)
+            dim.setOpacity(NIGHT_SLIDE_OPACITY)
+            slideshow.setGraphicsEffect(dim)
+            layout.addWidget(slideshow, 1)
+        else:
+            layout.addStretch(1)
+        self.night_clock = text_label(f"{ctx.now():%H:%M}")
+        self.night_clock.setObjectName("night-clock")
+        self.night_clock.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.night_clock)
+        wake = text_label(tr("night.touch_to_wake"))
+        wake.setObjectName("night-wake")
+        wake.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(wake)
+        if schedule.attract != "slow":
+            layout.addStretch(1)
+        self.body.addWidget(panel, 1)
+
+    def look_at_the_clock(self) -> None:
+        """Night began or ended while the loop is shown: the other screen; else the clock moves on."""
+        if not self.in_view:
+            return
+        due = self._night_due()
+        if (due is None) != (self.night is None):
+            self.render()
+            self.stale = False
+            self.entered()
+        elif self.night is not None and self.night_clock is not None:
+            self.night_clock.setText(f"{self.ctx.now():%H:%M}")
 
     def _invite(self) -> QFrame:
         """The "Touch to start" band under the slideshow (or the notice), in every language that has it."""
@@ -134,13 +201,19 @@ class AttractScreen(Screen):
         return slide
 
     def entered(self) -> None:
+        if self.ctx.config.night is not None:
+            self.night_watch.start()
+            if (self._night_due() is None) != (self.night is None):  # night began or ended meanwhile
+                self.render()
+                self.stale = False
         self.emergency.check()  # a notice that started or ended while another page was shown
-        if self.slides is None:  # the notice is shown: no slideshow behind it
+        if self.slides is None:  # the notice is shown, or the night screen without pictures
             self.timer.stop()
             return
         if self.slides.count():
             self.slides.setCurrentIndex(0)
-        self.timer.start(self.ctx.config["attract.slide_seconds"] * 1000)
+        seconds = self.night.slide_seconds if self.night is not None else self.ctx.config["attract.slide_seconds"]
+        self.timer.start(seconds * 1000)
 
     def _emergency_changed(self) -> None:
         """A notice started, ended, arrived or was withdrawn: the notice or the slideshow, whichever is due."""
@@ -153,6 +226,7 @@ class AttractScreen(Screen):
 
     def hideEvent(self, event) -> None:
         self.timer.stop()
+        self.night_watch.stop()
         self.emergency.stop()
         super().hideEvent(event)
 
@@ -166,6 +240,8 @@ class AttractScreen(Screen):
         else:
             self.slides.setCurrentIndex((self.slides.currentIndex() + 1) % self.slides.count())
         widget = self.slides.currentWidget()
+        if self.night is not None:  # at night a slide simply changes: no fade under the dimming
+            return
         effect = QGraphicsOpacityEffect(widget)
         widget.setGraphicsEffect(effect)
         self.fade = QPropertyAnimation(effect, b"opacity", self)
@@ -177,9 +253,12 @@ class AttractScreen(Screen):
         self.fade.start()
 
     def mouseReleaseEvent(self, event) -> None:
-        self.ctx.go("home")
+        # A lift inside the loop starts a visit; one the staff corner ended (far outside) does not.
+        if self.rect().contains(event.position().toPoint()):
+            self.ctx.go("home")
 
     def reset(self) -> None:
         self.timer.stop()
+        self.night_watch.stop()
         self.emergency.stop()
         super().reset()

@@ -7,23 +7,42 @@ generous spacing, the guide's sections as separate cards rather than one long te
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
-from content_sync.store.content_store import EventOccurrence, distance_km
+from content_sync.store.content_store import EventOccurrence, Venue, distance_km
 
 from .. import format as fmt
 from ..strings import N_
 from ..theme import PORTRAIT
 from ..widgets.cards import venue_card
 from ..widgets.common import Card, ScrollPage, grid, text_label
+from ..widgets.qr import QrBlock, geo_uri, qr_label
 from .base import Screen
 from .pages import add_block, add_body, parse_body
 
 HUB_KINDS = ("airport", "rail_station")
 MAX_EVENTS = 4
+SCENIC_CATEGORY = "scenic-area"
+MAX_SCENIC = 6
+# Where a place lies from the hotel, as a guest says it: eight points of the compass.
+COMPASS = (
+    N_("hotel.dir.n"), N_("hotel.dir.ne"), N_("hotel.dir.e"), N_("hotel.dir.se"),
+    N_("hotel.dir.s"), N_("hotel.dir.sw"), N_("hotel.dir.w"), N_("hotel.dir.nw"),
+)  # fmt: skip
+
+
+def compass_point(lat1: float, lon1: float, lat2: float, lon2: float) -> str:
+    """The key of the compass point (of eight) from the first place towards the second."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_lon = math.radians(lon2 - lon1)
+    y = math.sin(d_lon) * math.cos(phi2)
+    x = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(d_lon)
+    bearing = (math.degrees(math.atan2(y, x)) + 360) % 360
+    return COMPASS[round(bearing / 45) % 8]
 
 
 class HotelRoomScreen(Screen):
@@ -40,6 +59,7 @@ class HotelRoomScreen(Screen):
         # Each part on its own: one that cannot be drawn never takes the others with it.
         self.section("guide", lambda: self._guide(page))
         self.section("nearby", lambda: self._nearby(page))
+        self.section("scenic", lambda: self._scenic(page))
         self.section("events", lambda: self._events(page))
         self.section("transport", lambda: self._transport(page))
         page.finish()
@@ -96,6 +116,67 @@ class HotelRoomScreen(Screen):
         cards = self.items("venue", venues, lambda v: venue_card(
             ctx, v, (lambda: ctx.go("venue", id=v.id)) if can_open else _nothing, width=width))  # fmt: skip
         page.add(grid(cards, columns, m.gap))
+
+    # -- the scenic areas: how to get there from this hotel, and the way on a phone ----------------
+    def _scenic(self, page: ScrollPage) -> None:
+        ctx, m = self.ctx, self.ctx.metrics
+        venues = ctx.store.venues(category=SCENIC_CATEGORY, near=ctx.config.location)[:MAX_SCENIC]
+        if not venues:
+            return
+        self._heading(page, N_("hotel.scenic"), "hotel-scenic")
+        columns = 1 if ctx.layout == PORTRAIT or ctx.session.large_text else 2
+        page.add(grid(self.items("scenic", venues, self._scenic_card), columns, m.gap))
+
+    def _scenic_card(self, venue: Venue) -> Card:
+        """One tap opens the place's page; the card itself says how far, which way and how to go."""
+        ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
+        lat, lon = ctx.config.location
+        can_open = ctx.router.has("venue")
+        card = Card((lambda: ctx.go("venue", id=venue.id)) if can_open else None)
+        card.setObjectName(f"scenic-{venue.id}")
+        card.setProperty("venue_id", venue.id)
+        if can_open:
+            card.setCursor(Qt.CursorShape.PointingHandCursor)
+        outer = QHBoxLayout(card)
+        outer.setContentsMargins(20, 16, 20, 16)
+        outer.setSpacing(m.gap)
+        text = QVBoxLayout()
+        text.setSpacing(8)
+        text.addWidget(text_label(tr.content(venue.name), "heading"))
+        where = tr(
+            "hotel.scenic_where",
+            distance=fmt.distance(tr, distance_km(lat, lon, venue.lat, venue.lon)),
+            direction=tr(compass_point(lat, lon, venue.lat, venue.lon)),
+        )
+        where_label = text_label(where, "muted")
+        where_label.setObjectName("scenic-where")
+        text.addWidget(where_label)
+        how = tr.content(venue.getting_there)
+        if how:
+            how_label = text_label(how)
+            how_label.setObjectName("scenic-how")
+            text.addWidget(how_label)
+        text.addStretch(1)
+        if can_open:
+            text.addWidget(text_label(tr("hotel.scenic_open"), "muted"))
+        outer.addLayout(text, 1)
+        # The way on the guest's phone: the kiosk's own link when it has one, else a map point.
+        payload = ctx.config.qr_url("venue", venue.id, ctx.lang) or geo_uri(
+            venue.lat, venue.lon, tr.content(venue.name)
+        )
+        size = 150 if ctx.layout != PORTRAIT else 180
+        box = QrBlock(ctx.qr, f"venue:{venue.id}")  # counted as a code shown, like a place's own page
+        code = QVBoxLayout(box)
+        code.setContentsMargins(0, 0, 0, 0)
+        code.setSpacing(6)
+        code.addWidget(qr_label(ctx.qr, payload, size), 0, Qt.AlignmentFlag.AlignHCenter)
+        caption = text_label(tr("hotel.scenic_scan"), "muted")
+        caption.setMaximumWidth(size + 40)
+        caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        code.addWidget(caption)
+        code.addStretch(1)
+        outer.addWidget(box)
+        return card
 
     # -- today's events, compact ---------------------------------------------------------------
     def _events(self, page: ScrollPage) -> None:

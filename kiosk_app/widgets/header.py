@@ -50,6 +50,7 @@ class HeaderBar(QFrame):
         on_contrast: Callable[[], None],
         on_large_text: Callable[[], None],
         on_read_aloud: Callable[[], None] | None = None,
+        on_reach: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.setProperty("role", "header")
@@ -79,6 +80,11 @@ class HeaderBar(QFrame):
         self.read_aloud.setCheckable(True)
         if on_read_aloud is None:
             self.read_aloud.hide()  # (never setVisible(True) here: a widget with no parent yet would open as a window)
+        # Reach mode (kiosk_app/shell.py): the bar and the page move into the lower part of the screen.
+        self.reach = button("", on_reach or (lambda: None), name="a11y-reach")
+        self.reach.setCheckable(True)
+        if on_reach is None:
+            self.reach.hide()
         self.two_rows: bool | None = None
 
     def _arrange(self, two_rows: bool) -> None:
@@ -90,7 +96,7 @@ class HeaderBar(QFrame):
         for column in range(self.grid.columnCount()):
             self.grid.setColumnStretch(column, 0)
         buttons = [self.home, self.back, self.search, *self.languages.values(), self.contrast, self.large,
-                   self.read_aloud]  # fmt: skip
+                   self.reach, self.read_aloud]  # fmt: skip
         if two_rows:
             # Navigation on the left, language and display switches on the right.
             for column, widget in enumerate(buttons[:3]):
@@ -107,7 +113,7 @@ class HeaderBar(QFrame):
 
     def update_texts(self, tr: Translator, title: str, *, lang: str, high_contrast: bool, large_text: bool,
                      can_go_back: bool, narrow: bool, short_switches: bool, read_aloud: bool = False,
-                     read_aloud_available: bool = False) -> None:  # fmt: skip
+                     read_aloud_available: bool = False, reach: bool = False) -> None:  # fmt: skip
         self._arrange(narrow or large_text)
         self.home.setText(tr("nav.home"))
         self.back.setText(tr("nav.back"))
@@ -121,6 +127,9 @@ class HeaderBar(QFrame):
         self.large.setText("A+" if short else tr("a11y.large_text"))
         self.large.setAccessibleName(tr("a11y.large_text"))
         self.contrast.setChecked(high_contrast)
+        self.reach.setText("♿" if short else tr("a11y.reach"))
+        self.reach.setAccessibleName(tr("a11y.reach"))
+        self.reach.setChecked(reach)
         self.large.setChecked(large_text)
         self.read_aloud.setText("🔊" if short else tr("a11y.read_aloud"))
         self.read_aloud.setAccessibleName(tr("a11y.read_aloud"))
