@@ -177,3 +177,12 @@ def test_demo_notices_and_pages_agree_with_the_venues_hours() -> None:
                     )
                     checked += 1
     assert checked >= 4  # the winter notice, in both languages, was read
+    # And a place's own hours note that spells out times ("08:30-17:30 from December") gives
+    # times its structured hours have.
+    for venue in venues:
+        schedule = venue.get("hours") or {}
+        intervals = {(r["open"], r["close"]) for s in [schedule, *(schedule.get("seasons") or [])]
+                     for r in s.get("weekly", [])}  # fmt: skip
+        for lang, text in (schedule.get("note") or {}).items():
+            for span in _spans(text):
+                assert span in intervals, f"{venue['id']} note [{lang}] says {span}; data: {intervals}"
