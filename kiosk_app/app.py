@@ -54,7 +54,7 @@ SCREENS: dict[str, tuple[str, str, bool]] = {
     "practical": ("pages", "PracticalScreen", False), "page": ("pages", "PageScreen", True),
     "hotel_room": ("hotel_room", "HotelRoomScreen", False), "operator_pin": ("operator", "OperatorPinScreen", False),
     "operator": ("operator", "OperatorScreen", False), "error": ("error", "ErrorScreen", False),
-    "feedback": ("feedback", "FeedbackScreen", False),
+    "feedback": ("feedback", "FeedbackScreen", False), "heritage": ("heritage_detail", "HeritageDetailScreen", True),
 }  # fmt: skip
 
 

@@ -19,14 +19,15 @@ from content_sync.core import i18n
 PROFILES = ("station", "airport", "hotel_lobby", "hotel_room", "scenic_spot")
 HOME_SECTIONS = (
     "featured", "themes", "open_now", "events", "routes", "transport", "practical", "hotel_room", "search", "map",
+    "heritage",
 )  # fmt: skip
 # Which home sections lead for each kind of place.
 PROFILE_HOME: dict[str, tuple[str, ...]] = {
-    "station": ("transport", "map", "featured", "themes", "events", "routes", "practical"),
+    "station": ("transport", "map", "featured", "themes", "heritage", "events", "routes", "practical"),
     "airport": ("transport", "map", "featured", "themes", "events", "practical", "routes"),
-    "hotel_lobby": ("featured", "map", "open_now", "events", "themes", "routes", "transport"),
+    "hotel_lobby": ("featured", "map", "open_now", "events", "themes", "heritage", "routes", "transport"),
     "hotel_room": ("hotel_room", "featured", "open_now", "map", "events", "transport", "themes"),
-    "scenic_spot": ("featured", "map", "routes", "themes", "events", "transport", "practical"),
+    "scenic_spot": ("featured", "map", "routes", "themes", "heritage", "events", "transport", "practical"),
 }
 PIN_PREFIX = "pbkdf2-sha256"
 

@@ -34,10 +34,12 @@ def screen_plan(kiosk: Any) -> list[tuple[str, str, dict[str, Any]]]:
     if venues:
         plan.append(("venue", "venue", {"id": venues[0].id}))
     routes = store.routes()
+    heritage = store.heritage_items()
     for name, params in (
         ("search", {}),
         ("routes", {}),
         ("route", {"id": routes[0].id} if routes else None),
+        ("heritage", {"id": heritage[0].id} if heritage else None),
         ("map", {} if kiosk.ctx.map.has_basemap() else None),
         ("events", {"span": "week"}),
         ("transport", {}),

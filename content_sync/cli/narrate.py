@@ -18,18 +18,21 @@ from .common import echo, echo_json
 @click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for the WAVs and their index, outside the source (then: build --narration).")  # fmt: skip
 @click.option("--lang", "langs", multiple=True, help="Only this language (repeatable), e.g. --lang zh-Hans --lang en.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["venue", "route", "heritage"]),
+              help="Only this kind of item (repeatable); others' files are kept.")  # fmt: skip
 @click.option("--rate", type=click.IntRange(50, 500), default=None, help="Speaking rate in words per minute.")
 @click.option("--force", is_flag=True, help="Synthesise again even when the text has not changed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def narrate(src: Path, out: Path, langs: tuple[str, ...], rate: int | None, force: bool, as_json: bool) -> None:
-    """Synthesise spoken narration for venues and routes that have no recorded audio.
+def narrate(
+    src: Path, out: Path, langs: tuple[str, ...], kinds: tuple[str, ...], rate: int | None, force: bool, as_json: bool
+) -> None:
+    """Synthesise spoken narration for venues, routes and heritage items that have no recorded audio.
 
     WAVs go to OUT and are packed by 'kiosk-pack build SRC --narration OUT'; unchanged texts are skipped.
     """
     try:
-        report = narrate_source(
-            src, out, langs=langs, rate=rate, force=force, progress=None if as_json else lambda line: echo(line)
-        )
+        progress = None if as_json else lambda line: echo(line)
+        report = narrate_source(src, out, langs=langs, kinds=kinds, rate=rate, force=force, progress=progress)
     except BuildError as exc:
         for problem in exc.problems:
             if not problem.warning:

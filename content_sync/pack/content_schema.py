@@ -62,7 +62,7 @@ PAGE_KINDS = ("hotel_room", "station", "practical", "about")
 ROUTE_MODES = ("walk", "bus", "car", "mixed", "rail")
 SEVERITIES = ("info", "warning", "alert")
 IMAGE_OWNERS = ("venue", "route", "heritage", "event")
-AUDIO_OWNERS = ("venue", "route")
+AUDIO_OWNERS = ("venue", "route", "heritage")
 SEARCH_KINDS = ("venue", "route", "event", "heritage", "transport", "page")
 MIME_TYPES = {
     "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp",

@@ -1,6 +1,6 @@
 """Synthesise a pack source's narration ahead of time, so kiosks need no voices.
 
-For every venue and route whose narration text has no recorded audio in a language, a WAV
+For every venue, route and heritage item whose narration text has no recorded audio in a language, a WAV
 is written to ``OUT/<kind>/<id>.<lang>.wav`` and described in ``OUT/index.json`` (text
 hash, voice, rate, engine). ``OUT`` is a folder of its own, outside the source: generated
 files never mix with the files people edit and commit. A text whose entry still matches is
@@ -68,11 +68,16 @@ def narrate_source(
     out: Path,
     *,
     langs: tuple[str, ...] = (),
+    kinds: tuple[str, ...] = (),
     rate: int | None = None,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> NarrateReport:
-    """Synthesise the missing narration audio of the pack source at ``root`` into ``out``."""
+    """Synthesise the missing narration audio of the pack source at ``root`` into ``out``.
+
+    ``langs`` and ``kinds`` (``venue``, ``route``, ``heritage``) narrow a run; files another run
+    made for other languages or kinds are kept.
+    """
     from .source import INDEX_NAME, NARRATED_KINDS, load_source, narration_file  # slow import, only here
 
     root, out = Path(root), Path(out)
@@ -90,7 +95,7 @@ def narrate_source(
         for record in source.records[collection]:
             for lang, text in sorted((record.get("narration") or {}).items()):
                 key = f"{kind}/{record['id']}.{lang}"
-                if wanted and lang not in wanted:
+                if (wanted and lang not in wanted) or (kinds and kind not in kinds):
                     if key in items:
                         live.add(key)  # another run's language: keep it
                     continue

@@ -110,6 +110,25 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Heritage:
+    """One item of intangible heritage: a craft, a dance, a ceremony, and the places that show it."""
+
+    id: str
+    name: I18n
+    summary: I18n
+    description: I18n
+    kind: str
+    level: str
+    inscribed: int | None
+    city: str
+    narration: I18n
+    themes: tuple[str, ...]
+    venues: tuple[str, ...]  # ids of the places where it can be seen
+    images: tuple[Image, ...] = ()
+    audio: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class EventOccurrence:
     event_id: str
     title: I18n
@@ -642,26 +661,63 @@ class ContentStore:
             stops, _i18n(narration, "narration"), self._images("route", rid), self._audio("route", rid),
         )  # fmt: skip
 
-    def heritage(self) -> list[dict[str, Any]]:
-        def parse(row: Sequence[Any]) -> dict[str, Any]:
-            hid, name, summary, description, kind, level, inscribed, city, narration = row
-            hid = _ident(hid)
-            venues = [v for (v,) in self.conn.execute(
-                "SELECT venue_id FROM heritage_venues WHERE heritage_id = ?", (hid,)
-            ) if isinstance(v, str)]  # fmt: skip
-            return {
-                "id": hid, "name": _i18n(name, "name"), "summary": _i18n(summary, "summary"),
-                "description": _i18n(description, "description"), "kind": _text(kind, "kind"),
-                "level": _text(level, "level"),
-                "inscribed": None if inscribed is None else _integer(inscribed, "inscribed", 0, 9999),
-                "city": _text(city, "city"), "narration": _i18n(narration, "narration"), "venues": venues,
-            }  # fmt: skip
+    _HERITAGE_COLS = "id, name, summary, description, kind, level, inscribed, city, narration"
 
-        rows = self.conn.execute(
-            "SELECT id, name, summary, description, kind, level, inscribed, city, narration "
-            "FROM heritage ORDER BY sort, id"
-        ).fetchall()
-        return self._rows("heritage", rows, parse)
+    def heritage(self) -> list[dict[str, Any]]:
+        """Every heritage item as a plain dict (for tools and tests; screens read :meth:`heritage_items`)."""
+        return [
+            {"id": h.id, "name": h.name, "summary": h.summary, "description": h.description, "kind": h.kind,
+             "level": h.level, "inscribed": h.inscribed, "city": h.city, "narration": h.narration,
+             "venues": list(h.venues)}
+            for h in self.heritage_items()
+        ]  # fmt: skip
+
+    def _heritage(self, row: Sequence[Any], with_media: bool) -> Heritage:
+        hid, name, summary, description, kind, level, inscribed, city, narration = row
+        hid = _ident(hid)
+        venues = tuple(v for (v,) in self.conn.execute(
+            "SELECT venue_id FROM heritage_venues WHERE heritage_id = ? ORDER BY venue_id", (hid,)
+        ) if isinstance(v, str))  # fmt: skip
+        themes = tuple(t for (t,) in self.conn.execute(
+            "SELECT theme_id FROM heritage_themes WHERE heritage_id = ? ORDER BY theme_id", (hid,)
+        ) if isinstance(t, str))  # fmt: skip
+        return Heritage(
+            id=hid, name=_i18n(name, "name"), summary=_i18n(summary, "summary"),
+            description=_i18n(description, "description"), kind=_text(kind, "kind"), level=_text(level, "level"),
+            inscribed=None if inscribed is None else _integer(inscribed, "inscribed", 0, 9999),
+            city=_text(city, "city"), narration=_i18n(narration, "narration"), themes=themes, venues=venues,
+            images=self._images("heritage", hid) if with_media else (),
+            audio=self._audio("heritage", hid) if with_media else {},
+        )  # fmt: skip
+
+    def heritage_item(self, heritage_id: str) -> Heritage | None:
+        """One heritage item with its pictures and audio; ``None`` when there is none or it cannot be shown."""
+        row = self.conn.execute(f"SELECT {self._HERITAGE_COLS} FROM heritage WHERE id IS ?", (heritage_id,)).fetchone()
+        return self._one("heritage", row, lambda r: self._heritage(r, with_media=True))
+
+    def heritage_items(
+        self, *, theme: str | None = None, venue: str | None = None, with_media: bool = False
+    ) -> list[Heritage]:
+        """Heritage items in editorial order: all, those tagged with ``theme``, or those shown at ``venue``."""
+        where: list[str] = []
+        args: list[object] = []
+        if theme:
+            where.append("id IN (SELECT heritage_id FROM heritage_themes WHERE theme_id = ?)")
+            args.append(theme)
+        if venue:
+            where.append("id IN (SELECT heritage_id FROM heritage_venues WHERE venue_id = ?)")
+            args.append(venue)
+        sql = f"SELECT {self._HERITAGE_COLS} FROM heritage"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.conn.execute(sql + " ORDER BY sort, id", args).fetchall()
+        return self._rows("heritage", rows, lambda r: self._heritage(r, with_media))
+
+    def heritage_events(
+        self, heritage_id: str, start: dt.datetime, end: dt.datetime, tz_name: str | None = None
+    ) -> list[EventOccurrence]:
+        """The occurrences in [start, end) of events that show this heritage item (``events.heritage_id``)."""
+        return [o for o in self.events_between(start, end, tz_name) if o.heritage_id == heritage_id]
 
     def events_between(
         self, start: dt.datetime, end: dt.datetime, tz_name: str | None = None, near: tuple[float, float] | None = None
@@ -821,6 +877,8 @@ class ContentStore:
             if hit.kind == "venue" and self.venue(hit.ref_id) is None:
                 continue
             if hit.kind == "route" and self.route(hit.ref_id) is None:
+                continue
+            if hit.kind == "heritage" and self.heritage_item(hit.ref_id) is None:
                 continue
             table, title_col, sub_col = self._TITLES[hit.kind]
             row = self.conn.execute(

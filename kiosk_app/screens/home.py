@@ -1,4 +1,4 @@
-"""Home: the five themes, featured places, what is open now, today's events, and the way on.
+"""Home: the five themes, featured places, intangible heritage, what is open now, today's events, and the way on.
 
 An emergency notice in force (the group's ``emergency`` feed) is a red band above everything,
 outside the scrolling page so it never scrolls away; the tiles under it work as always. The
@@ -8,17 +8,21 @@ band alone is replaced when a notice starts or ends (``EmergencyWatch``), not th
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, ClassVar
 
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from content_sync.store.content_store import EventOccurrence
+from content_sync.store.content_store import EventOccurrence, Heritage, distance_km
 
 from ..strings import N_
 from ..widgets.cards import route_card, venue_card
 from ..widgets.common import Card, ScrollPage, button, grid, swatch, text_label
 from ..widgets.emergency_banner import EmergencyWatch, home_banner
+from ..widgets.heritage_card import heritage_card
 from .base import Screen
+
+HOME_HERITAGE = 6  # heritage cards on home; a theme's page and search find the others
 
 
 class HomeScreen(Screen):
@@ -180,6 +184,33 @@ class HomeScreen(Screen):
         self._next.extend(("route", {"id": r.id}) for r in routes)
         cards = self.items("route", routes, lambda r: route_card(ctx, r, lambda: ctx.go("route", id=r.id)))
         page.add(grid(cards, max(1, min(len(routes), m.columns - 1)), m.gap))
+
+    def _section_heritage(self, page: ScrollPage) -> None:
+        """The living traditions (a dance, a craft, a ceremony) that can be seen nearest this kiosk first."""
+        ctx, m = self.ctx, self.ctx.metrics
+        if not ctx.router.has("heritage"):
+            return
+        items = ctx.store.heritage_items(with_media=True)
+        if not items:
+            return
+        lat, lon = ctx.config.location
+        places = {v.id: distance_km(lat, lon, v.lat, v.lon) for v in ctx.store.venues()}
+
+        def nearest(item: Heritage) -> float:
+            """How far the nearest place showing it is (an item shown nowhere in particular goes last)."""
+            return min((places[v] for v in item.venues if v in places), default=math.inf)
+
+        items = sorted(items, key=nearest)[:HOME_HERITAGE]
+        self._heading(page, N_("heritage.home"))
+        self._next.extend(("heritage", {"id": h.id}) for h in items)
+        columns = 2 if m.columns >= 3 else 1
+        width = ctx.column_width(columns)
+
+        def card(item: Heritage) -> QWidget:
+            return heritage_card(ctx, item, lambda: ctx.go("heritage", id=item.id), width=width)
+
+        cards = self.items("heritage", items, card)
+        page.add(grid(cards, columns, m.gap))
 
     _TILES: ClassVar[dict[str, tuple[str, str, dict[str, object]]]] = {
         "open_now": (N_("home.open_now"), "venues", {"open_now": True}),

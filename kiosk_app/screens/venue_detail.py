@@ -95,6 +95,18 @@ class VenueDetailScreen(DetailScreen):
                             colour=colour)  # fmt: skip
         for paragraph in tr.content(venue.description).split("\n\n"):
             page.add(text_label(paragraph))
+        self.guarded("part", "heritage_here", lambda: self.heritage_here(page))
+
+    def heritage_here(self, page: ScrollPage) -> None:
+        """Intangible heritage this place shows (a dance, a craft): one link each to its page."""
+        ctx, venue = self.ctx, self.venue
+        assert venue is not None
+        items = ctx.store.heritage_items(venue=venue.id) if ctx.router.has("heritage") else []
+        if items:
+            page.add(text_label(ctx.tr("heritage.here"), "heading"))
+        for item in items:
+            page.add(button(ctx.tr.content(item.name), lambda h=item.id: ctx.go("heritage", id=h),
+                            name=f"venue-heritage-{item.id}"))  # fmt: skip
 
     def feedback(self, page: ScrollPage, width: int) -> None:
         """A way to tell the city about this place (a complaint, a rating), offline too."""

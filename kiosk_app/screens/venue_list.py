@@ -54,6 +54,8 @@ class VenueListScreen(Screen):
             step_free=bool(p.get("step_free")),
         )  # fmt: skip
         self._shown = [v.id for v in venues]
+        if p.get("theme"):
+            self.section("heritage", lambda: self._heritage(page, p["theme"]))
         if venues:
             page.add(text_label(tr.n("list.count", len(venues)), "muted"))
             columns = max(1, m.columns - 1)
@@ -68,6 +70,18 @@ class VenueListScreen(Screen):
                             name="filter-clear"))  # fmt: skip
         page.finish()
         self.body.addWidget(page)
+
+    def _heritage(self, page: ScrollPage, theme: str) -> None:
+        """A theme's living traditions (a dance, a craft) as one row of links above its places, where a
+        visitor sees them without scrolling past every place."""
+        ctx = self.ctx
+        items = ctx.store.heritage_items(theme=theme) if ctx.router.has("heritage") else []
+        if not items:
+            return
+        page.add(text_label(ctx.tr("heritage.theme_heading"), "muted")).setObjectName("theme-heritage")
+        links = [button(ctx.tr.content(h.name), lambda h=h.id: ctx.go("heritage", id=h), "chip",
+                        name=f"theme-heritage-{h.id}") for h in items]  # fmt: skip
+        page.add(ChipRow(links, 10, ctx.metrics.touch))
 
     def _chips(self, key: str, options: list[tuple[str | None, str]], current: str | None,
                first: list[QPushButton] | None = None) -> QWidget:  # fmt: skip

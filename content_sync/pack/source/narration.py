@@ -10,7 +10,7 @@ from ...core.errors import Problem
 from .media import AUDIO_TYPES, MAX_AUDIO_BYTES, MediaCollector
 
 INDEX_NAME = "index.json"
-NARRATED_KINDS = {"venues": "venue", "routes": "route"}
+NARRATED_KINDS = {"venues": "venue", "routes": "route", "heritage": "heritage"}
 
 
 def narration_file(kind: str, owner_id: str, lang: str) -> str:

@@ -271,6 +271,7 @@ def heritage(v: Records, rows: Rows) -> list[dict[str, Any]]:
                 "venues",
                 "images",
                 "narration",
+                "audio",
                 "sort",
             },
         )
@@ -286,7 +287,7 @@ def heritage(v: Records, rows: Rows) -> list[dict[str, Any]]:
             "level": check.choice(r, "level", HERITAGE_LEVELS), "city": check.slug(r, "city"),
             "inscribed": check.integer(r, "inscribed", required=False, lo=1900, hi=2100),
             "themes": themes, "venues": venues, "images": media_images(check, r, v.media),
-            "narration": check.i18n(r, "narration", required=False),
+            "audio": media_audio(check, r, v.media), "narration": check.i18n(r, "narration", required=False),
             "sort": check.integer(r, "sort", required=False) or index,
         })  # fmt: skip
     return out
