@@ -46,17 +46,23 @@ def _day_word(tr: Translator, when: dt.datetime, now: dt.datetime) -> str:
 
 
 def open_status(tr: Translator, status: OpenStatus | None, now: dt.datetime) -> tuple[str, str]:
-    """(phrase, role) e.g. ("Open now · closes at 17:00", "open")."""
+    """(phrase, role) e.g. ("Open now · Closes at 17:00", "open"), ("Last entry was 16:00 · Opens …", "closed")."""
     if status is None:
         return tr("venue.no_hours"), "muted"
     if status.always_open:
         return tr("venue.always_open"), "open"
     if status.is_open:
         text = tr("venue.open_now")
-        if status.changes_at:
+        if status.last_entry:  # what decides whether a visitor setting off now gets in
+            text += " · " + tr("venue.last_entry", time=f"{status.last_entry:%H:%M}")
+        elif status.changes_at:
             text += " · " + tr("venue.closes_at", time=f"{status.changes_at:%H:%M}")
         return text, "open"
-    text = tr("venue.closed_now")
+    if status.entry_closed and status.last_entry:
+        # The doors are open but nobody is let in: say so rather than "open" or a bare "closed".
+        text = tr("hours.last_entry_was", time=f"{status.last_entry:%H:%M}")
+    else:
+        text = tr("venue.closed_now")
     if status.changes_at:
         local_now = now.astimezone(status.changes_at.tzinfo)
         text += " · " + tr("venue.opens_at", day=_day_word(tr, status.changes_at, local_now),

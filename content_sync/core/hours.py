@@ -25,11 +25,22 @@ class HoursError(ValueError):
 
 @dataclass(frozen=True)
 class OpenStatus:
+    """Whether a visitor arriving now gets in.
+
+    Past the last entry the doors are still open but nobody is let in, so that counts as
+    closed (``is_open`` false, ``entry_closed`` true): "open now" must never send a visitor
+    to a gate that turns them away.
+    """
+
     is_open: bool
     # While open: when it closes (venue-local). While closed: when it next opens, if known.
     changes_at: dt.datetime | None
+    # The last entry of the interval that is running now (before or after it), when given.
     last_entry: dt.datetime | None = None
     always_open: bool = False
+    # Closed to new visitors because the last entry has passed; the venue closes at ``closes_at``.
+    entry_closed: bool = False
+    closes_at: dt.datetime | None = None
 
 
 def parse_hhmm(value: Any, field: str) -> dt.time:
@@ -174,12 +185,25 @@ def open_status(hours: dict[str, Any] | None, when: dt.datetime, tz_name: str) -
     tz = zone(tz_name)
     local = when.astimezone(tz)
     # Yesterday's interval may still be running after midnight.
-    for offset in (-1, 0):
-        for opens, closes, last in _intervals(hours, local.date() + dt.timedelta(days=offset), tz):
-            if opens <= local < closes:
-                return OpenStatus(True, closes, last_entry=last)
+    running = [
+        (opens, closes, last)
+        for offset in (-1, 0)
+        for opens, closes, last in _intervals(hours, local.date() + dt.timedelta(days=offset), tz)
+        if opens <= local < closes
+    ]
+    for _opens, closes, last in running:
+        if last is None or local <= last:
+            return OpenStatus(True, closes, last_entry=last)
+    if running:  # doors still open, but the last entry has passed
+        _opens, closes, last = running[0]
+        return OpenStatus(False, _next_opening(hours, local, tz), last_entry=last, entry_closed=True, closes_at=closes)
+    return OpenStatus(False, _next_opening(hours, local, tz))
+
+
+def _next_opening(hours: dict[str, Any], local: dt.datetime, tz: ZoneInfo) -> dt.datetime | None:
+    """The next time the venue opens after ``local``, looking two weeks ahead."""
     for offset in range(0, 15):
         for opens, _closes, _last in sorted(_intervals(hours, local.date() + dt.timedelta(days=offset), tz)):
             if opens > local:
-                return OpenStatus(False, opens)
-    return OpenStatus(False, None)
+                return opens
+    return None

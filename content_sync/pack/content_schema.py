@@ -360,6 +360,23 @@ class I18n(Type):
         return f"multilingual text ({need}), {lines}, up to {self.max_len} characters per language"
 
 
+@dataclass(frozen=True)
+class TextOrI18n(Type):
+    """A name that reads the same in every language (plain text) or a phrase translated per
+    language (a JSON object of language: text): image credits are either."""
+
+    max_len: int = 200
+
+    def check(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("{"):
+            return I18n(max_len=self.max_len).check(value)
+        return clean_text(value, self.max_len, multiline=False)
+
+    def describe(self) -> str:
+        return (f"plain text, one line, up to {self.max_len} characters, or multilingual text "
+                f"(a JSON object of language: text) up to {self.max_len} characters per language")  # fmt: skip
+
+
 # The fast path for multilingual text as the builder writes it (compact JSON, no escapes but
 # "\n"): one regular expression for its structure, tags and lengths, one character class for
 # anything the sanitiser would change, substring tests for whitespace at the ends of a text or
@@ -788,7 +805,7 @@ TABLES: dict[str, Table] = {
         Table("images", ("id",), {
             "id": _owned_id(IMAGE_OWNERS, "[0-9]{1,4}"), "owner_kind": Choice(options=IMAGE_OWNERS),
             "owner_id": ID, "media": SHA256, "caption": I18n(max_len=300, required=False),
-            "credit": Text(max_len=200), "licence": Text(max_len=100), "sort": Integer(lo=0, hi=9999),
+            "credit": TextOrI18n(max_len=200), "licence": Text(max_len=100), "sort": Integer(lo=0, hi=9999),
         }),
         Table("audio", ("id",), {
             "id": _owned_id(AUDIO_OWNERS, "[A-Za-z0-9-]{2,35}"), "owner_kind": Choice(options=AUDIO_OWNERS),

@@ -46,7 +46,8 @@ T = TypeVar("T")
 class Image:
     path: Path
     caption: I18n
-    credit: str
+    # Who made it: a name the same in every language is under "und" (undetermined language).
+    credit: I18n
     licence: str
     width: int | None
     height: int | None
@@ -147,6 +148,10 @@ class SearchResult:
     title: I18n
     subtitle: I18n
     in_name: bool
+
+
+#: How far from its nearest place a kiosk still counts as in that place's city (``city_at``).
+CITY_RADIUS_KM = 60.0
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -312,6 +317,14 @@ def _string_map(value: Any, field: str) -> dict[str, str]:
 def _aliases(value: Any) -> dict[str, list[str]]:
     result: dict[str, list[str]] = _declared(schema.aliases_shape, _json(value, "aliases", dict), "aliases")
     return result
+
+
+def _credit(value: Any) -> I18n:
+    """An image credit: translated text (a JSON object), or a name that reads the same in every
+    language, kept under "und" so the language fallback shows it to everyone."""
+    if isinstance(value, str) and value.startswith("{"):
+        return _i18n(value, "credit")
+    return {"und": _text(value, "credit")}
 
 
 def _accessibility(value: Any) -> dict[str, Any]:
@@ -514,7 +527,7 @@ class ContentStore:
     def _images(self, kind: str, owner: str) -> tuple[Image, ...]:
         def parse(row: Sequence[Any]) -> Image:
             _id, p, c, cr, lic, w, h = row
-            return Image(self.data.media_path(_text(p, "media")), _i18n(c, "caption"), _text(cr, "credit"),
+            return Image(self.data.media_path(_text(p, "media")), _i18n(c, "caption"), _credit(cr),
                          _text(lic, "licence"), None if w is None else _integer(w, "width", 1, 100_000),
                          None if h is None else _integer(h, "height", 1, 100_000))  # fmt: skip
 
@@ -576,8 +589,12 @@ class ContentStore:
         open_at: dt.datetime | None = None,
         near: tuple[float, float] | None = None,
         with_media: bool = False,
+        step_free: bool = False,
     ) -> list[Venue]:
-        """Filtered venues; sorted by distance from ``near`` when given, else editorial order."""
+        """Filtered venues; sorted by distance from ``near`` when given, else editorial order.
+
+        ``step_free`` keeps only places whose content says they are step-free (true, not unknown).
+        """
         where: list[str] = []
         args: list[object] = []
         if theme:
@@ -595,6 +612,8 @@ class ContentStore:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY sort, id"
         venues = self._rows("venues", self.conn.execute(sql, args), lambda row: self._venue(row, with_media))
+        if step_free:
+            venues = [v for v in venues if v.accessibility.get("step_free") is True]
         if open_at is not None:
             venues = [v for v in venues if self._is_open(v, open_at)]
         if near is not None:
@@ -700,11 +719,15 @@ class ContentStore:
         """The occurrences in [start, end) of events that show this heritage item (``events.heritage_id``)."""
         return [o for o in self.events_between(start, end, tz_name) if o.heritage_id == heritage_id]
 
-    def events_between(self, start: dt.datetime, end: dt.datetime, tz_name: str | None = None) -> list[EventOccurrence]:
+    def events_between(
+        self, start: dt.datetime, end: dt.datetime, tz_name: str | None = None, near: tuple[float, float] | None = None
+    ) -> list[EventOccurrence]:
         """Every occurrence overlapping [start, end): one-off sessions and weekly schedules.
 
         Weekly rules are in ``tz_name``, else the pack's time zone, else (when the pack names
-        none a kiosk knows) the zone of ``start``, the kiosk's own clock.
+        none a kiosk knows) the zone of ``start``, the kiosk's own clock. In time order; with
+        ``near`` (where the kiosk stands), what is on in the kiosk's own city comes first (see
+        ``nearby_first``).
         """
         name = tz_name if tz_name is not None and _known_zone(tz_name) else self._meta_value("timezone", _zone_name, "")
         tz: dt.tzinfo = hours_mod.zone(name) if name else (start.tzinfo or dt.UTC)
@@ -755,7 +778,39 @@ class ContentStore:
         ).fetchall()
         self._rows("event_weekly", rules, _hours_errors_named(weekly))
         out.sort(key=lambda o: (o.starts_at, o.event_id))
-        return out
+        return out if near is None else self.nearby_first(out, near)
+
+    def city_at(self, lat: float, lon: float) -> str | None:
+        """The city a point is in, in the pack's own terms: that of the nearest place within
+        ``CITY_RADIUS_KM``; ``None`` when the pack has no place that close."""
+        best: tuple[float, str] | None = None
+        for city, vlat, vlon in self.conn.execute("SELECT city, lat, lon FROM venues"):
+            try:
+                la, lo = _lat_lon(vlat, vlon)
+            except BadValue:
+                continue  # a row the venue reader leaves out is no guide to where the kiosk is
+            km = distance_km(lat, lon, la, lo)
+            if isinstance(city, str) and km <= CITY_RADIUS_KM and (best is None or km < best[0]):
+                best = (km, city)
+        return None if best is None else best[1]
+
+    def nearby_first(self, occurrences: list[EventOccurrence], near: tuple[float, float]) -> list[EventOccurrence]:
+        """Occurrences in the kiosk's own city first, then those that name no place, then the
+        rest, each group in its given order: a station kiosk in Lanzhou leads with Lanzhou, not
+        with a museum 234 km away that happens to open earlier."""
+        here = self.city_at(*near)
+        if here is None:
+            return occurrences
+        venue_city = {v: c for v, c in self.conn.execute("SELECT id, city FROM venues")}
+        heritage_city = {h: c for h, c in self.conn.execute("SELECT id, city FROM heritage")}
+
+        def rank(occ: EventOccurrence) -> int:
+            city = venue_city.get(occ.venue_id) if occ.venue_id else None
+            if city is None and occ.heritage_id:
+                city = heritage_city.get(occ.heritage_id)
+            return 1 if city is None else 0 if city == here else 2
+
+        return sorted(occurrences, key=rank)  # stable: time order within each group
 
     def transport(self) -> list[dict[str, Any]]:
         def parse(row: Sequence[Any]) -> dict[str, Any]:

@@ -97,7 +97,8 @@ class DetailScreen(Screen):
         layout.addWidget(ImageView(self.ctx.images, image.path if image else None, QSize(width, round(width * 2 / 3))))
         if image:
             caption = tr.content(image.caption)
-            credit = tr("venue.image_credit", credit=f"{image.credit} ({image.licence})")
+            # The credit in the visitor's language when the content translates it (a name reads the same).
+            credit = tr("hours.image_credit", credit=tr.content(image.credit), licence=image.licence)
             layout.addWidget(text_label(f"{caption}\n{credit}" if caption else credit, "muted"))
         page.add(box)
 

@@ -59,7 +59,7 @@ class EventsScreen(Screen):
             chips.append(chip)
         page.add(ChipRow(chips, 10, m.touch))
         start, end = self.window()
-        self.occurrences = ctx.store.events_between(start, end)
+        self.occurrences = ctx.store.events_between(start, end, near=ctx.config.location)  # near ones first
         if not self.occurrences:
             page.add(text_label(tr("events.none"), "heading")).setObjectName("events-none")
             page.finish()
@@ -76,7 +76,8 @@ class EventsScreen(Screen):
             # Something already under way is listed under today, where a visitor can still go.
             return max(occ.starts_at, start).astimezone(zone).date()
 
-        for day, group in groupby(sorted(self.occurrences, key=lambda o: (day_of(o), o.starts_at)), key=day_of):
+        # By day, keeping the store's order within a day: what is on in this kiosk's city first.
+        for day, group in groupby(sorted(self.occurrences, key=day_of), key=day_of):
             heading = page.add(text_label(self._day_heading(day, start.date()), "heading"))
             heading.setObjectName(f"events-day-{day.isoformat()}")
             cards = self.items("event", group, lambda occ: self._card(occ, venues, described))

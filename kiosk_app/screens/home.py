@@ -161,7 +161,8 @@ class HomeScreen(Screen):
         ctx, tr = self.ctx, self.ctx.tr
         now = ctx.now()
         end = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
-        today = [o for o in ctx.store.events_between(now, end) if o.ends_at > now][:3]
+        near = ctx.config.location  # what is on in the kiosk's own city first
+        today = [o for o in ctx.store.events_between(now, end, near=near) if o.ends_at > now][:3]
         self._heading(page, N_("home.events"))
         if not today:
             page.add(button(tr("home.no_events_today"), lambda: ctx.go("events", span="week"), name="home-events"))

@@ -1,4 +1,4 @@
-"""Places, filtered by theme, type, district and open now, nearest to this kiosk first."""
+"""Places, filtered by theme, type, district, open now and step-free, nearest to this kiosk first."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .base import Screen
 
 
 class VenueListScreen(Screen):
-    """Parameters: theme, category, district (ids) and open_now (bool)."""
+    """Parameters: theme, category, district (ids), open_now and step_free (bool)."""
 
     name = "venues"
     per_params = True
@@ -37,8 +37,11 @@ class VenueListScreen(Screen):
         open_now = button(tr("list.open_now"), self._toggle_open, "chip", name="filter-open-now")
         open_now.setCheckable(True)
         open_now.setChecked(bool(p.get("open_now")))
+        step_free = button(tr("hours.filter_step_free"), self._toggle_step_free, "chip", name="filter-step-free")
+        step_free.setCheckable(True)
+        step_free.setChecked(bool(p.get("step_free")))
         themes = [(None, tr("list.all"))] + [(t["id"], tr.content(t["name"])) for t in ctx.content.themes]
-        page.add(self._chips("theme", themes, p.get("theme"), first=open_now))
+        page.add(self._chips("theme", themes, p.get("theme"), first=[open_now, step_free]))
         used = {v.category for v in all_venues}
         categories = [(c, tr.content(n)) for c, n in ctx.content.category_names.items() if c in used]
         page.add(self._chips("category", [(None, tr("list.all")), *categories], p.get("category")))
@@ -48,6 +51,7 @@ class VenueListScreen(Screen):
         venues = ctx.store.venues(
             theme=p.get("theme"), category=p.get("category"), district=p.get("district"),
             open_at=ctx.now() if p.get("open_now") else None, near=ctx.config.location, with_media=True,
+            step_free=bool(p.get("step_free")),
         )  # fmt: skip
         self._shown = [v.id for v in venues]
         if p.get("theme"):
@@ -80,8 +84,8 @@ class VenueListScreen(Screen):
         page.add(ChipRow(links, 10, ctx.metrics.touch))
 
     def _chips(self, key: str, options: list[tuple[str | None, str]], current: str | None,
-               first: QPushButton | None = None) -> QWidget:  # fmt: skip
-        chips = [first] if first is not None else []
+               first: list[QPushButton] | None = None) -> QWidget:  # fmt: skip
+        chips = list(first or [])
         for ident, label in options:
             chip = button(
                 label, lambda ident=ident: self._set(key, ident), "chip", name=f"filter-{key}-{ident or 'all'}"
@@ -99,3 +103,6 @@ class VenueListScreen(Screen):
 
     def _toggle_open(self) -> None:
         self._set("open_now", None if self.params.get("open_now") else True)
+
+    def _toggle_step_free(self) -> None:
+        self._set("step_free", None if self.params.get("step_free") else True)

@@ -149,14 +149,23 @@ def images(check: Checker, record: dict[str, Any], media: MediaCollector) -> lis
         found = media.add(image.get("file"), check.file, f"{check.prefix}.{key}.file", IMAGE_TYPES, MAX_IMAGE_BYTES)
         caption = sub.i18n(image, "caption", required=False)
         credit, licence = image.get("credit"), image.get("licence")
-        if not isinstance(credit, str) or not credit.strip():
+        if isinstance(credit, dict):  # a phrase translated per language, e.g. {zh-Hans: ..., en: ...}
+            texts = sub.i18n_value(credit, "credit", required=False)
+            credit = i18n.dumps(texts) if texts else ""
+            if not texts:
+                sub.error("credit", "missing: say who made the image")
+        elif not isinstance(credit, str) or not credit.strip():
             sub.error("credit", "missing: say who made the image")
+        else:
+            credit = sanitize_text(credit)
+            if credit.startswith("{"):  # the pack reads that as translated text
+                sub.error("credit", "a plain credit cannot start with '{'; give a mapping to translate it")
         if not isinstance(licence, str) or not licence.strip():
             sub.error("licence", "missing: give the licence (e.g. CC0-1.0, CC-BY-4.0)")
         if found:
             out.append({
                 "media": found.sha256, "caption": caption,
-                "credit": sanitize_text(str(credit or "")), "licence": sanitize_text(str(licence or "")),
+                "credit": credit if isinstance(credit, str) else "", "licence": sanitize_text(str(licence or "")),
             })  # fmt: skip
     return out
 

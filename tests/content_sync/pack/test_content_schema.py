@@ -297,7 +297,7 @@ def test_invisible_and_control_characters_are_sanitised_at_install(
         venue = store.venue(BRIDGE)
         assert venue is not None
         assert venue.name == {"en": clean, "zh-Hans": "中山铁桥", "fa": persian}
-        assert venue.images[0].credit == clean
+        assert venue.images[0].credit == {"und": clean}
 
 
 def test_arabic_and_emoji_text_is_installed_unchanged(
