@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import sqlite3
 from collections.abc import Sequence
@@ -160,3 +161,60 @@ def suggest(conn: sqlite3.Connection, query: str) -> Suggestion | None:
     if best is None or best[2] == needle:
         return None
     return Suggestion(best[3], best[4], best[2])
+
+
+# --- pinyin candidates from the pack's own names ------------------------------------------
+
+MAX_LEXICON_CANDIDATES = 12
+
+
+class PinyinLexicon:
+    """Chinese words from the pack's names, found by the pinyin a visitor has typed so far.
+
+    The words are every name and alias (in any Chinese language tag) and their two- and
+    one-character pieces, each with its reading in context, so "maiji" offers 麦积山石窟
+    and 麦积 and "tianshui" 天水. Built once per content version off the GUI thread
+    (:meth:`from_index` reads pypinyin); :meth:`candidates` is a binary search, quick
+    enough to run on every key.
+    """
+
+    def __init__(self, entries: Sequence[tuple[str, str, int]]) -> None:
+        # (reading, word, rank): whole names rank 0, pieces 1; sorted by reading for bisect.
+        self._entries = sorted(set(entries))
+        self._readings = [reading for reading, _word, _rank in self._entries]
+
+    @classmethod
+    def from_index(cls, conn: sqlite3.Connection) -> PinyinLexicon:
+        from ..pack.search_index import name_readings
+
+        entries: list[tuple[str, str, int]] = []
+        for _kind, _ref_id, names, _body, _boost in documents(conn):
+            for name in names:
+                for run in split_scripts(name)[0]:
+                    readings = name_readings(run)
+                    if not readings or len(readings[0]) != len(run):
+                        continue  # not one syllable per character: cannot cut it into pieces
+                    syllables = readings[0]
+                    for reading in readings:
+                        entries.append(("".join(reading), run, 0))
+                    for size in (2, 1):
+                        for i in range(len(run) - size + 1):
+                            entries.append(("".join(syllables[i : i + size]), run[i : i + size], 1))
+        return cls(entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def candidates(self, typed: str, limit: int = MAX_LEXICON_CANDIDATES) -> list[str]:
+        """Words whose reading starts with ``typed``: exact readings first, then whole names, shortest first."""
+        typed = typed.lower()
+        if not typed:
+            return []
+        start = bisect.bisect_left(self._readings, typed)
+        found: list[tuple[int, int, int, str]] = []
+        for reading, word, rank in self._entries[start:]:
+            if not reading.startswith(typed):
+                break
+            found.append((0 if reading == typed else 1, rank, len(word), word))
+        found.sort()
+        return list(dict.fromkeys(word for *_order, word in found))[:limit]
