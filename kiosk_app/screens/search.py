@@ -7,9 +7,10 @@ nothing matches, the same worker looks for the closest name ("did you mean").
 
 Handwriting (docs/search.md): the recogniser (Zinnia, ``content_sync.store.handwriting``)
 is opened on the first render; without it the keyboard has no 手写 button. Recognising one
-character takes about 3 ms (``benchmarks/bench_handwriting.py``), so it runs on the GUI
-thread after each stroke. The pinyin words for the candidate bar are read from the pack
-off the GUI thread, once per content version.
+character takes 3 ms on a quiet machine but its p95 reached 25 ms on a loaded one
+(``benchmarks/bench_handwriting.py``), so it runs on a worker after each stroke and an answer
+for ink that changed since is dropped. The pinyin words for the candidate bar are read from
+the pack off the GUI thread, once per content version.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ..strings import N_
 from ..theme import COMPACT, PORTRAIT
 from ..widgets.common import Card, ScrollPage, grid, text_label
 from ..widgets.handwriting_pad import Stroke
-from ..widgets.keyboard import OnScreenKeyboard
+from ..widgets.keyboard import Deliver, OnScreenKeyboard
 from .base import Screen
 
 log = logging.getLogger(__name__)
@@ -215,10 +216,21 @@ class SearchScreen(Screen):
                 log.warning("handwriting input is off: %s", exc)
         return self.recogniser
 
-    def _recognise(self, strokes: Sequence[Stroke], width: int, height: int) -> list[str]:
-        if self.recogniser is None:
-            return []
-        return [c.text for c in self.recogniser.candidates(strokes, width, height)]
+    def _recognise(self, strokes: Sequence[Stroke], width: int, height: int, deliver: Deliver) -> None:
+        """Candidates for the ink on the pad, from a worker (see the module docstring)."""
+        recogniser, keyboard = self.recogniser, self.keyboard
+        if recogniser is None or keyboard is None:
+            return
+        ink = [list(stroke) for stroke in strokes]
+        self.background(lambda: [c.text for c in recogniser.candidates(ink, width, height)], deliver,
+                        lambda exc: self._handwriting_failed(keyboard, exc), owner=keyboard)  # fmt: skip
+
+    def _handwriting_failed(self, keyboard: OnScreenKeyboard, exc: Exception) -> None:
+        """The visitor can still type; operators find the reason in the log."""
+        log.error("handwriting recognition failed: %s", exc, exc_info=exc)
+        self.recogniser = None
+        if shiboken6.isValid(keyboard):
+            keyboard.disable_handwriting()
 
     def _pinyin_words(self, typed: str) -> list[str]:
         return self.lexicon.candidates(typed) if self.lexicon is not None else []

@@ -21,13 +21,12 @@ For visitors who write Chinese rather than type pinyin (see ``docs/search.md``):
 * a **handwriting mode**, reached with the 手写 button at the start of the bar (written in
   Chinese in every language, for a visitor who reads no pinyin): the letter keys give way to
   a pad (:mod:`.handwriting_pad`) of the same height; after every stroke the screen's
-  ``recognise`` returns candidates for the bar; tapping one adds the character to the text
+  ``recognise`` delivers candidates for the bar; tapping one adds the character to the text
   and clears the pad. "ABC" goes back to the keys.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
 
@@ -40,8 +39,6 @@ from ..strings import N_, Translator
 from ..theme import NORMAL, Palette
 from .handwriting_pad import HandwritingPad, Stroke
 
-log = logging.getLogger(__name__)
-
 LETTER_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 DIGITS = "1234567890"
 # Keys with a word on them instead of a letter.
@@ -53,8 +50,11 @@ SPECIAL: dict[str, str] = {
 HANDWRITING: dict[str, str] = {"handwriting": N_("handwriting.mode"), "rewrite": N_("handwriting.rewrite")}
 KEYS_LABEL = N_("handwriting.keys")
 PAD_HINT = N_("handwriting.hint")
-# (strokes, pad width, pad height) -> candidate characters, best first.
-Recognise = Callable[[Sequence[Stroke], int, int], list[str]]
+# Candidate characters, best first, handed back on the GUI thread.
+Deliver = Callable[[list[str]], None]
+# (strokes, pad width, pad height, deliver): asks for candidates; the answer comes later
+# through ``deliver`` (recognition runs on a worker: see docs/search.md for the figures).
+Recognise = Callable[[Sequence[Stroke], int, int, Deliver], None]
 # pinyin typed so far -> Chinese words from the pack's names.
 Lexicon = Callable[[str], list[str]]
 PINYIN_TAIL_RE = re.compile(r"[a-z]+$")
@@ -131,6 +131,7 @@ class OnScreenKeyboard(QWidget):
         self.keys: dict[str, QPushButton] = {}
         self.candidates: list[str] = []
         self.pad: HandwritingPad | None = None
+        self._ink = 0  # counts changes of the ink on the pad: an answer for older ink is dropped
         self.mode, self.rows, self.unit = self._choose(width, key_height, gap, digits)
         # The theme's minimum button height would add its border to our exact key height.
         sheet = 'QPushButton[role="key"] { min-height: 0px; }'
@@ -231,7 +232,7 @@ class OnScreenKeyboard(QWidget):
         if self.pad is None:
             return
         self.panels.setCurrentIndex(1 if on else 0)
-        self.pad.clear()
+        self._clear_pad()
         toggle = self.keys.get("handwriting")
         if toggle is not None:
             toggle.setText(self._tr(KEYS_LABEL if on else HANDWRITING["handwriting"]))
@@ -252,16 +253,22 @@ class OnScreenKeyboard(QWidget):
         if toggle is not None:
             toggle.hide()
 
+    def _clear_pad(self) -> None:
+        if self.pad is not None:
+            self.pad.clear()
+        self._ink += 1
+
     def _recognise_pad(self) -> None:
-        found: list[str] = []
-        if self.pad is not None and self._recognise is not None:
-            try:
-                found = self._recognise(self.pad.strokes(), self.pad.width(), self.pad.height())
-            except Exception as exc:
-                log.error("handwriting recognition failed: %s", exc)
-                self.disable_handwriting()
-                return
-        self._show_candidates(found[:MAX_CANDIDATES])
+        self._ink += 1
+        if self.pad is None or self._recognise is None:
+            return
+        ink = self._ink
+        self._recognise(self.pad.strokes(), self.pad.width(), self.pad.height(),
+                        lambda found: self._recognised(ink, found))  # fmt: skip
+
+    def _recognised(self, ink: int, found: list[str]) -> None:
+        if ink == self._ink and self.handwriting():  # the finger has not written or cleared since
+            self._show_candidates(found[:MAX_CANDIDATES])
 
     def _refresh_candidates(self) -> None:
         if self.handwriting():
@@ -356,8 +363,7 @@ class OnScreenKeyboard(QWidget):
     def set_text(self, text: str) -> None:
         """Replace the text without emitting (restoring state after a re-render)."""
         self._text = text[: self.max_length]
-        if self.pad is not None:
-            self.pad.clear()
+        self._clear_pad()
         self._refresh_candidates()
 
     def press(self, key: str) -> None:
@@ -366,8 +372,7 @@ class OnScreenKeyboard(QWidget):
             self.set_handwriting(not self.handwriting())
             return
         if key == "rewrite":
-            if self.pad is not None:
-                self.pad.clear()
+            self._clear_pad()
             self._show_candidates([])
             return
         key = key.removeprefix("pad-")
@@ -382,8 +387,8 @@ class OnScreenKeyboard(QWidget):
         elif len(text) < self.max_length:
             text += key
         self._text = text
-        if self.handwriting() and key in ("delete", "clear") and self.pad is not None:
-            self.pad.clear()
+        if self.handwriting() and key in ("delete", "clear"):
+            self._clear_pad()
         self._refresh_candidates()
         self.text_changed.emit(text)
 
@@ -391,8 +396,7 @@ class OnScreenKeyboard(QWidget):
         """A tapped candidate: a written character is added; a pinyin word replaces the pinyin typed."""
         text = self._text
         if self.handwriting():
-            if self.pad is not None:
-                self.pad.clear()
+            self._clear_pad()
         else:
             tail = PINYIN_TAIL_RE.search(text)
             if tail:

@@ -56,10 +56,15 @@ def write(qtbot, target: HandwritingPad, char: str) -> None:  # type: ignore[no-
         QTest.mouseRelease(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
 
 
+def offered(qtbot, screen: SearchScreen) -> list[str]:  # type: ignore[no-untyped-def]
+    """The candidates once they are in (the recogniser answers from a worker)."""
+    qtbot.waitUntil(lambda: bool(candidates(screen)), timeout=5000)
+    return list(candidates(screen))
+
+
 def choose(qtbot, screen: SearchScreen, word: str) -> None:  # type: ignore[no-untyped-def]
-    offered = candidates(screen)
-    assert word in offered, list(offered)
-    qtbot.mouseClick(offered[word], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: word in candidates(screen), timeout=5000)
+    qtbot.mouseClick(candidates(screen)[word], Qt.MouseButton.LeftButton)
 
 
 def test_writing_lanzhou_by_hand_finds_lanzhou(search_kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -70,7 +75,7 @@ def test_writing_lanzhou_by_hand_finds_lanzhou(search_kiosk, qtbot) -> None:  # 
     target = pad(screen)
     assert target.isVisible() and not key(screen, "q").isVisible()
     write(qtbot, target, "兰")
-    assert "兰" in list(candidates(screen))[:3]  # recognised as the finger writes, after the last stroke
+    assert "兰" in offered(qtbot, screen)[:3]  # recognised as the finger writes, after the last stroke
     choose(qtbot, screen, "兰")
     assert target.strokes() == []  # the pad is clear for the next character
     write(qtbot, target, "州")
@@ -87,12 +92,17 @@ def test_candidates_appear_after_each_stroke_and_rewrite_clears(search_kiosk, qt
     target = pad(screen)
     assert candidates(screen) == {}
     write(qtbot, target, "一")
-    assert next(iter(candidates(screen))) == "一"
+    assert offered(qtbot, screen)[0] == "一"
     # The pinyin words read off the GUI thread arrive later; they must not wipe the pad's candidates.
     qtbot.waitUntil(lambda: screen.lexicon is not None, timeout=10000)
     assert next(iter(candidates(screen))) == "一"
     tap(qtbot, screen, "rewrite")
     assert target.strokes() == [] and candidates(screen) == {}
+    # An answer for ink wiped before it arrived is dropped.
+    write(qtbot, target, "十")
+    tap(qtbot, screen, "rewrite")
+    qtbot.waitUntil(lambda: search_kiosk.ctx.tasks.pending == 0, timeout=5000)
+    assert candidates(screen) == {}
     write(qtbot, target, "中")
     choose(qtbot, screen, "中")
     tap(qtbot, screen, "pad-delete")
@@ -115,12 +125,27 @@ def test_without_zinnia_there_is_no_pad_and_no_traceback(make_kiosk, qtbot, monk
     assert wait_for_results(qtbot, screen, "zsq")
 
 
+def test_a_recogniser_that_fails_gives_the_keys_back(search_kiosk, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    screen = open_search(search_kiosk)
+    tap(qtbot, screen, "handwriting")
+
+    def broken(*_args):  # type: ignore[no-untyped-def]
+        raise OSError("the model file went away")
+
+    monkeypatch.setattr(screen.recogniser, "candidates", broken)
+    write(qtbot, pad(screen), "一")
+    qtbot.waitUntil(lambda: key(screen, "q").isVisible(), timeout=5000)
+    assert not key(screen, "handwriting").isVisible()
+    type_text(qtbot, screen, "zsq")
+    assert wait_for_results(qtbot, screen, "zsq")
+
+
 def test_typed_pinyin_offers_words_from_the_pack(search_kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
     screen = open_search(search_kiosk)
     qtbot.waitUntil(lambda: screen.lexicon is not None, timeout=10000)
     type_text(qtbot, screen, "maiji")
-    offered = list(candidates(screen))
-    assert "麦积山石窟" in offered and "麦积" in offered, offered
+    words = list(candidates(screen))
+    assert "麦积山石窟" in words and "麦积" in words, words
     choose(qtbot, screen, "麦积山石窟")
     assert shown_text(screen) == "麦积山石窟"
     cards = wait_for_results(qtbot, screen, "麦积山石窟")

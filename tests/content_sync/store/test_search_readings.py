@@ -161,3 +161,23 @@ def test_suggest_is_quick_enough_for_the_worker(demo_db: sqlite3.Connection) -> 
     start = time.perf_counter()
     search.suggest(demo_db, "maijshan")
     assert time.perf_counter() - start < 5
+
+
+# --- pinyin candidates from the pack's names -------------------------------------------------
+
+
+def test_typed_pinyin_offers_the_packs_own_words(demo_db: sqlite3.Connection) -> None:
+    lexicon = search.PinyinLexicon.from_index(demo_db)
+    maiji = lexicon.candidates("maiji")
+    assert maiji[0] == "麦积" and "麦积山石窟" in maiji  # the exact word first, then whole names
+    assert "天水" in lexicon.candidates("tianshui")
+    assert "兰州拉面" in lexicon.candidates("lanzhoula")  # aliases are words too
+    assert lexicon.candidates("MAIJI") == maiji
+    assert lexicon.candidates("") == [] and lexicon.candidates("xkcdq") == []
+    assert len(lexicon.candidates("l")) <= search.MAX_LEXICON_CANDIDATES
+
+
+def test_pinyin_words_use_the_correct_reading(heteronym_db: sqlite3.Connection) -> None:
+    lexicon = search.PinyinLexicon.from_index(heteronym_db)
+    assert "长治" in lexicon.candidates("changzhi")
+    assert "六合金牛湖" in lexicon.candidates("luhe")
