@@ -18,6 +18,7 @@ DEBIAN_PACKAGES=(
   libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libx11-xcb1
   libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libxshmfence1 libgbm1
   libasound2 libpulse0 libsqlite3-0 libwayland-client0 libwayland-cursor0 libwayland-egl1
+  libzinnia0 tegaki-zinnia-simplified-chinese
 )
 # The suite runs the kiosk's tests a second time under a faked clock (libfaketime).
 ((for_tests)) && DEBIAN_PACKAGES+=(faketime)

@@ -166,7 +166,7 @@ def content_rows(source: PackSource, created_at: dt.datetime) -> dict[str, list[
         media_rows("heritage", h)
         heritage_themes += [{"heritage_id": h["id"], "theme_id": t} for t in h.pop("themes")]
         heritage_venues += [{"heritage_id": h["id"], "venue_id": v} for v in h.pop("venues")]
-        heritage_rows.append(_row(h, cols["heritage"]))
+        heritage_rows.append(_row(h, cols["heritage"], jcols["heritage"]))
     out["heritage"] = heritage_rows
     out["heritage_themes"] = heritage_themes
     out["heritage_venues"] = heritage_venues

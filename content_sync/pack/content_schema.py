@@ -823,7 +823,10 @@ TABLES: dict[str, Table] = {
             "note": I18n(max_len=500, multiline=True, required=False),
         }),
         Table("heritage", ("id",), {
-            "id": ID, "name": NAME, "summary": SUMMARY, "description": DESCRIPTION,
+            "id": ID, "name": NAME,
+            "aliases": Json(doc="object: language tag -> list of up to 50 names (one line, up to 120)",
+                            shape=aliases_shape),
+            "summary": SUMMARY, "description": DESCRIPTION,
             "kind": Choice(options=HERITAGE_KINDS), "level": Choice(options=HERITAGE_LEVELS),
             "inscribed": _opt(Integer(lo=1900, hi=2100)), "city": ID,
             "narration": I18n(max_len=10_000, multiline=True, required=False), "sort": SORT,

@@ -32,6 +32,7 @@ I18N_COLUMNS: dict[str, tuple[str, ...]] = {
 # Columns holding other JSON that may contain visitor-facing strings (sanitised too).
 JSON_COLUMNS: dict[str, tuple[str, ...]] = {
     "venues": ("aliases", "hours", "tickets", "contact", "accessibility", "tags"),
+    "heritage": ("aliases",),
     "event_weekly": ("days",),
     "basemaps": ("bounds",),
 }
@@ -147,6 +148,7 @@ CREATE TABLE route_stops (
 CREATE TABLE heritage (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
+    aliases TEXT NOT NULL,
     summary TEXT NOT NULL,
     description TEXT NOT NULL,
     kind TEXT NOT NULL,

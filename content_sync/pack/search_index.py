@@ -11,7 +11,10 @@ So the index is fed pre-tokenised text in separate columns:
 * ``*_latin`` — the non-CJK words, matched by prefix (``bridg`` finds "bridge");
 * ``name_py`` / ``name_ini`` — full toneless pinyin and pinyin initials of names, every
   suffix starting at a syllable, so ``zhongshan``, ``tieqiao`` and ``zstq`` all find
-  中山铁桥 while the visitor is still typing.
+  中山铁桥 while the visitor is still typing. Names whose characters have more than one
+  reading are indexed under the reading in context (with :data:`PLACE_READINGS` for place
+  names pypinyin reads wrong: 长治 is changzhi, 六合 luhe) and under the other readings of
+  each such character (:func:`name_readings`).
 
 Names and body text are separate columns so that name matches rank first. The builder
 writes the index (:func:`rebuild_index`); :mod:`content_sync.store.search` queries it.
@@ -73,22 +76,74 @@ def _cjk_columns(texts: Iterable[str]) -> tuple[str, str, str]:
     return " ".join(bi), " ".join(uni), " ".join(latin)
 
 
-def _pinyin_columns(names: Iterable[str]) -> tuple[str, str]:
-    from pypinyin import Style, lazy_pinyin  # heavy import: only where an index is built
+# Place names whose reading pypinyin's default gets wrong (checked against pypinyin 0.55):
+# the characters have more than one reading and a place keeps an old or local one. Loaded
+# into pypinyin's phrase dictionary (its documented way, ``load_phrases_dict``) before the
+# first name is read; whole names containing them (长治市, 南京市六合区) then read right.
+PLACE_READINGS: dict[str, str] = {
+    "长治": "cháng zhì", "长葛": "cháng gě", "长垣": "cháng yuán", "六合": "lù hé",
+    "单县": "shàn xiàn", "洪洞": "hóng tóng", "浚县": "xùn xiàn", "筠连": "jūn lián",
+    "会稽": "kuài jī", "宕昌": "tàn chāng", "崆峒": "kōng tóng", "繁峙": "fán shì",
+    "中牟": "zhōng móu", "解州": "xiè zhōu", "解县": "xiè xiàn", "朝阳": "cháo yáng",
+    "武都": "wǔ dū",
+}  # fmt: skip
+MAX_READINGS = 12  # readings indexed per name: the phrase-aware one, then single-character variants
+_places_loaded = False
 
+
+def _load_place_readings() -> None:
+    global _places_loaded
+    if _places_loaded:
+        return
+    from pypinyin import load_phrases_dict
+
+    load_phrases_dict({name: [[syllable] for syllable in reading.split()] for name, reading in PLACE_READINGS.items()})
+    _places_loaded = True
+
+
+def name_readings(text: str) -> list[list[str]]:
+    """Toneless pinyin readings of the Han characters in ``text``, the likeliest first.
+
+    The first is pypinyin's reading in context (its phrase dictionary plus
+    :data:`PLACE_READINGS`); then, for each character with more than one reading, the
+    same with that one character read otherwise (长 as chang or zhang, 六 as liu or lu), so
+    a visitor who knows a local reading pypinyin does not still finds the place. At most
+    :data:`MAX_READINGS` readings.
+    """
+    from pypinyin import Style, lazy_pinyin, pinyin  # heavy import: only where an index is built
+
+    _load_place_readings()
+    runs, _ = split_scripts(text)
+    han = "".join(runs)
+    if not han:
+        return []
+
+    def clean(syllables: Sequence[str]) -> list[str]:
+        return [s.lower() for s in syllables if s.isascii() and s.isalnum()]
+
+    base = lazy_pinyin(han, style=Style.NORMAL)
+    readings = [clean(base)]
+    if len(base) == len(han):  # one syllable per character: variants can be made position by position
+        for i, char in enumerate(han):
+            for other in pinyin(char, style=Style.NORMAL, heteronym=True)[0]:
+                if len(readings) >= MAX_READINGS:
+                    break
+                variant = clean([*base[:i], other, *base[i + 1 :]])
+                if variant not in readings:
+                    readings.append(variant)
+    return [r for r in readings if r]
+
+
+def _pinyin_columns(names: Iterable[str]) -> tuple[str, str]:
     full: list[str] = []
     initials: list[str] = []
     for name in names:
-        runs, _ = split_scripts(name)
-        if not runs:
-            continue
         # Pinyin of the whole name (Han runs joined) so multi-run names still read on.
-        syllables = [s for s in lazy_pinyin("".join(runs), style=Style.NORMAL) if s.isascii() and s.isalnum()]
-        syllables = [s.lower() for s in syllables]
-        for i in range(len(syllables)):
-            full.append("".join(syllables[i:]))
-            initials.append("".join(s[0] for s in syllables[i:]))
-    return " ".join(full), " ".join(initials)
+        for syllables in name_readings(name):
+            for i in range(len(syllables)):
+                full.append("".join(syllables[i:]))
+                initials.append("".join(s[0] for s in syllables[i:]))
+    return " ".join(dict.fromkeys(full)), " ".join(dict.fromkeys(initials))
 
 
 def index_columns(names: Sequence[str], body: Sequence[str]) -> dict[str, str]:
@@ -109,7 +164,7 @@ _DOC_SOURCES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], str]] = {
     "venue": ("venues", ("name", "aliases"), ("summary", "description", "address", "tags"), "featured"),
     "route": ("routes", ("name",), ("summary", "description"), "featured"),
     "event": ("events", ("title",), ("summary", "description"), "0"),
-    "heritage": ("heritage", ("name",), ("summary", "description"), "0"),
+    "heritage": ("heritage", ("name", "aliases"), ("summary", "description"), "0"),
     "transport": ("transport", ("name",), ("description",), "0"),
     "page": ("pages", ("title",), ("body",), "0"),
 }

@@ -863,31 +863,42 @@ class ContentStore:
     }
 
     def search(self, query: str, *, limit: int | None = 30, kinds: Sequence[str] | None = None) -> list[SearchResult]:
-        out = []
         try:
             from . import search as full_text  # the search screen only: not on the way to home
 
             hits = full_text.search(self.conn, query, limit=limit, kinds=kinds)
         except sqlite3.DatabaseError:
             return []  # a damaged index must not take the screen down; operators see it in logs
+        out = []
         for hit in hits:
-            if hit.kind not in self._TITLES:
-                continue
-            # A result leads to its page: one whose row cannot be shown is not offered.
-            if hit.kind == "venue" and self.venue(hit.ref_id) is None:
-                continue
-            if hit.kind == "route" and self.route(hit.ref_id) is None:
-                continue
-            if hit.kind == "heritage" and self.heritage_item(hit.ref_id) is None:
-                continue
-            table, title_col, sub_col = self._TITLES[hit.kind]
-            row = self.conn.execute(
-                f"SELECT id, {title_col}, {sub_col} FROM {table} WHERE id = ?", (hit.ref_id,)
-            ).fetchone()
-            result = self._one(table, row, functools.partial(_search_result, hit.kind, hit.in_name, title_col, sub_col))
+            result = self._search_result(hit.kind, hit.ref_id, hit.in_name)
             if result is not None:
                 out.append(result)
         return out
+
+    def suggest(self, query: str) -> SearchResult | None:
+        """ "Did you mean": the item whose name or alias is closest to ``query`` (for a search that found nothing)."""
+        try:
+            from . import search as full_text
+
+            found = full_text.suggest(self.conn, query)
+        except sqlite3.DatabaseError:
+            return None
+        return None if found is None else self._search_result(found.kind, found.ref_id, True)
+
+    def _search_result(self, kind: str, ref_id: str, in_name: bool) -> SearchResult | None:
+        if kind not in self._TITLES:
+            return None
+        # A result leads to its page: one whose row cannot be shown is not offered.
+        if kind == "venue" and self.venue(ref_id) is None:
+            return None
+        if kind == "route" and self.route(ref_id) is None:
+            return None
+        if kind == "heritage" and self.heritage_item(ref_id) is None:
+            return None
+        table, title_col, sub_col = self._TITLES[kind]
+        row = self.conn.execute(f"SELECT id, {title_col}, {sub_col} FROM {table} WHERE id = ?", (ref_id,)).fetchone()
+        return self._one(table, row, functools.partial(_search_result, kind, in_name, title_col, sub_col))
 
 
 def _search_result(kind: str, in_name: bool, title_col: str, sub_col: str, row: Sequence[Any]) -> SearchResult:

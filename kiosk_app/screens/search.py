@@ -1,28 +1,40 @@
-"""Search: type pinyin, pinyin initials or English on the on-screen keyboard; results as you type.
+"""Search: type pinyin, pinyin initials or English, or write Chinese by hand; results as you type.
 
 The query runs off the GUI thread on a connection of its own (SQLite connections are not
 shared across threads), against the same content version the rest of the screens show.
-Typing is debounced; a result that arrives after the text changed again is dropped.
+Typing is debounced; a result that arrives after the text changed again is dropped. When
+nothing matches, the same worker looks for the closest name ("did you mean").
+
+Handwriting (docs/search.md): the recogniser (Zinnia, ``content_sync.store.handwriting``)
+is opened on the first render; without it the keyboard has no 手写 button. Recognising one
+character takes 3 ms on a quiet machine but its p95 reached 25 ms on a loaded one
+(``benchmarks/bench_handwriting.py``), so it runs on a worker after each stroke and an answer
+for ink that changed since is dropped. The pinyin words for the candidate bar are read from
+the pack off the GUI thread, once per content version.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from content_sync.device.layout import DataDir, Pointer
 from content_sync.store.content_store import ContentStore, SearchResult
+from content_sync.store.handwriting import HandwritingUnavailable, Recogniser, open_recogniser
+from content_sync.store.search import PinyinLexicon
 
 from ..strings import N_
 from ..theme import COMPACT, PORTRAIT
 from ..widgets.common import Card, ScrollPage, grid, text_label
-from ..widgets.keyboard import OnScreenKeyboard
+from ..widgets.handwriting_pad import Stroke
+from ..widgets.keyboard import Deliver, OnScreenKeyboard
 from .base import Screen
 
 log = logging.getLogger(__name__)
@@ -45,11 +57,29 @@ def open_version(data: DataDir, pointer: Pointer) -> ContentStore:
     return ContentStore(data, pointer, conn)
 
 
-def run_query(data: DataDir, pointer: Pointer, text: str, limit: int = RESULT_LIMIT) -> list[SearchResult]:
-    """Runs on a worker thread: its own connection, opened and closed per query."""
+@dataclass(frozen=True)
+class Answer:
+    """What one query found, and the closest name when it found nothing."""
+
+    results: list[SearchResult]
+    suggestion: SearchResult | None = None
+
+
+def run_search(data: DataDir, pointer: Pointer, text: str, limit: int = RESULT_LIMIT) -> Answer:
+    """Runs on a worker thread: the results, or a "did you mean" when there are none."""
     store = open_version(data, pointer)
     try:
-        return store.search(text, limit=limit)
+        results = store.search(text, limit=limit)
+        return Answer(results, None if results else store.suggest(text))
+    finally:
+        store.close()
+
+
+def load_lexicon(data: DataDir, pointer: Pointer) -> PinyinLexicon:
+    """Runs on a worker thread: the pack's Chinese names by their pinyin (reads pypinyin, ~0.1 s)."""
+    store = open_version(data, pointer)
+    try:
+        return PinyinLexicon.from_index(store.conn)
     finally:
         store.close()
 
@@ -92,6 +122,12 @@ class SearchScreen(Screen):
         self.keyboard: OnScreenKeyboard | None = None
         self.page: ScrollPage | None = None
         self.results_box: QWidget | None = None
+        self.suggestion: SearchResult | None = None  # "did you mean", when the results are empty
+        self.handwriting = False  # the keyboard shows the pad (kept across re-renders, not across visitors)
+        self.recogniser: Recogniser | None = None
+        self.recogniser_tried = False
+        self.lexicon: PinyinLexicon | None = None
+        self.lexicon_for = ""  # the content version the lexicon was read from
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
@@ -149,11 +185,17 @@ class SearchScreen(Screen):
         column.addWidget(page, 1)
 
         gap = 8 if ctx.layout == COMPACT else 10
-        # Digits (bus and street numbers) only where they leave room for a page of results.
-        tall = ctx.screen_size.height() - 5 * (m.touch + gap) >= 600
+        # Digits (bus and street numbers) only where they leave room for a page of results
+        # (the candidate bar takes a row too).
+        tall = ctx.screen_size.height() - 6 * (m.touch + gap) >= 600
         width = ctx.screen_size.width() - 2 * m.margin
+        if self.keyboard is not None and shiboken6.isValid(self.keyboard):
+            self.handwriting = self.keyboard.handwriting()
+        recogniser = self._open_recogniser()
         keyboard = OnScreenKeyboard(tr, width=width, key_height=m.touch, gap=gap, digits=tall, label_px=m.body,
-                                    text=self.text)  # fmt: skip
+                                    text=self.text, recognise=self._recognise if recogniser else None,
+                                    lexicon=self._pinyin_words, palette=ctx.palette,
+                                    handwriting=self.handwriting)  # fmt: skip
         keyboard.text_changed.connect(self._typed)
         self.keyboard = keyboard
         column.addWidget(keyboard, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -161,6 +203,53 @@ class SearchScreen(Screen):
         self._show_results()
         if self.text.strip() and self.results_for != self.text.strip():
             self._query()
+        self._load_lexicon()
+
+    # -- handwriting and pinyin words ---------------------------------------------------------
+    def _open_recogniser(self) -> Recogniser | None:
+        """Zinnia and its model, opened once (a few ms: the model is mapped, not read)."""
+        if not self.recogniser_tried:
+            self.recogniser_tried = True
+            try:
+                self.recogniser = open_recogniser()
+            except HandwritingUnavailable as exc:
+                log.warning("handwriting input is off: %s", exc)
+        return self.recogniser
+
+    def _recognise(self, strokes: Sequence[Stroke], width: int, height: int, deliver: Deliver) -> None:
+        """Candidates for the ink on the pad, from a worker (see the module docstring)."""
+        recogniser, keyboard = self.recogniser, self.keyboard
+        if recogniser is None or keyboard is None:
+            return
+        ink = [list(stroke) for stroke in strokes]
+        self.background(lambda: [c.text for c in recogniser.candidates(ink, width, height)], deliver,
+                        lambda exc: self._handwriting_failed(keyboard, exc), owner=keyboard)  # fmt: skip
+
+    def _handwriting_failed(self, keyboard: OnScreenKeyboard, exc: Exception) -> None:
+        """The visitor can still type; operators find the reason in the log."""
+        log.error("handwriting recognition failed: %s", exc, exc_info=exc)
+        self.recogniser = None
+        if shiboken6.isValid(keyboard):
+            keyboard.disable_handwriting()
+
+    def _pinyin_words(self, typed: str) -> list[str]:
+        return self.lexicon.candidates(typed) if self.lexicon is not None else []
+
+    def _load_lexicon(self) -> None:
+        content = self.ctx.content
+        data, pointer = content.data, content.store.pointer
+        if self.lexicon_for == pointer.current:
+            return
+        self.lexicon_for = pointer.current
+        self.background(lambda: load_lexicon(data, pointer), lambda lexicon: self._lexicon_arrived(pointer, lexicon),
+                        lambda exc: log.error("pinyin words could not be read: %s", exc))  # fmt: skip
+
+    def _lexicon_arrived(self, pointer: Pointer, lexicon: PinyinLexicon) -> None:
+        if pointer.current != self.lexicon_for:
+            return
+        self.lexicon = lexicon
+        if self.keyboard is not None and shiboken6.isValid(self.keyboard):
+            self.keyboard.set_lexicon(self._pinyin_words)
 
     def _show_results(self) -> None:
         """Rebuild the list under the text from ``self.results`` (no database access here)."""
@@ -185,6 +274,8 @@ class SearchScreen(Screen):
             none = text_label(tr("search.none"), "heading")
             none.setObjectName("search-none")
             layout.addWidget(none)
+            if self.suggestion is not None:
+                layout.addWidget(self._suggestion_button(self.suggestion))
         else:
             n = len(self.results)
             count = tr.n("search.results", n)
@@ -195,6 +286,23 @@ class SearchScreen(Screen):
             self.count.setText(count)
         if self.page is not None and shiboken6.isValid(self.page):
             self.page.verticalScrollBar().setValue(0)
+
+    def _suggestion_button(self, suggestion: SearchResult) -> QPushButton:
+        """ "Did you mean …?": tapping searches for that name in the visitor's language."""
+        name = self.ctx.tr.content(suggestion.title)
+        button = QPushButton(self.ctx.tr("search.did_you_mean", name=name))
+        button.setObjectName("search-suggestion")
+        button.setProperty("role", "primary")
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        button.clicked.connect(lambda _checked=False: self._search_for(name))
+        return button
+
+    def _search_for(self, text: str) -> None:
+        if self.keyboard is not None and shiboken6.isValid(self.keyboard):
+            self.keyboard.set_text(text)
+            text = self.keyboard.text()
+        self._typed(text)
 
     def _card(self, result: SearchResult) -> Card:
         tr = self.ctx.tr
@@ -256,18 +364,18 @@ class SearchScreen(Screen):
         seq = self.seq
         content = self.ctx.content
         data, pointer = content.data, content.store.pointer
-        self.background(lambda: run_query(data, pointer, text), lambda found: self._arrived(seq, text, found),
+        self.background(lambda: run_search(data, pointer, text), lambda found: self._arrived(seq, text, found),
                         lambda exc: self._failed(seq, text, exc))  # fmt: skip
 
-    def _arrived(self, seq: int, text: str, found: list[SearchResult]) -> None:
+    def _arrived(self, seq: int, text: str, found: Answer) -> None:
         if seq != self.seq:
             return  # the visitor typed on (or the kiosk reset) since this query started
-        self.results, self.results_for = found, text
+        self.results, self.results_for, self.suggestion = found.results, text, found.suggestion
         self._show_results()
 
     def _failed(self, seq: int, text: str, exc: Exception) -> None:
         log.error("search for %r failed: %s", text, exc, exc_info=exc)
-        self._arrived(seq, text, [])
+        self._arrived(seq, text, Answer([]))
 
     # -- visitor lifecycle ------------------------------------------------------------------
     def left(self) -> None:
@@ -287,9 +395,11 @@ class SearchScreen(Screen):
         self.timer.stop()
         self.seq += 1
         self.text = ""
-        self.results, self.results_for = None, ""
+        self.results, self.results_for, self.suggestion = None, "", None
+        self.handwriting = False
         if self.keyboard is not None and shiboken6.isValid(self.keyboard):
             self.keyboard.set_text("")
+            self.keyboard.set_handwriting(False)
         if self.display is not None and shiboken6.isValid(self.display):
             self.display.setText("")
         self._show_results()

@@ -263,6 +263,7 @@ def heritage(v: Records, rows: Rows) -> list[dict[str, Any]]:
                 "name",
                 "summary",
                 "description",
+                "aliases",
                 "kind",
                 "level",
                 "inscribed",
@@ -282,7 +283,8 @@ def heritage(v: Records, rows: Rows) -> list[dict[str, Any]]:
         for venue in venues:
             v.ref(check, "venues", "venues", venue)
         out.append({
-            "id": ident, "name": check.i18n(r, "name"), "summary": check.i18n(r, "summary"),
+            "id": ident, "name": check.i18n(r, "name"), "aliases": alias_map(check, r),
+            "summary": check.i18n(r, "summary"),
             "description": check.i18n(r, "description"), "kind": check.choice(r, "kind", HERITAGE_KINDS),
             "level": check.choice(r, "level", HERITAGE_LEVELS), "city": check.slug(r, "city"),
             "inscribed": check.integer(r, "inscribed", required=False, lo=1900, hi=2100),
