@@ -122,7 +122,7 @@ class VenueDetailScreen(DetailScreen):
         assert venue is not None
         name = tr.content(venue.name)
         codes = [(amap_place(venue.lat, venue.lon, name), tr("qr.amap_venue")),
-                 (geo_uri(venue.lat, venue.lon, name), tr("qr.geo_venue"))]  # fmt: skip
+                 (geo_uri(venue.lat, venue.lon, name), tr("venue.qr_map"))]  # fmt: skip
         link = ctx.config.qr_url("venue", venue.id, ctx.lang)
         if link:
             codes.insert(0, (link, tr("venue.qr_link")))

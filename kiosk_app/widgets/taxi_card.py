@@ -10,11 +10,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
 
-from ..strings import Translator
+from ..strings import N_, Translator
 from ..theme import Metrics, Palette
 from .common import text_label
 
 DRIVER_LANGUAGE = "zh-Hans"
+# Read to the driver, so always from the Chinese catalog.
+DRIVER_LINE, ADDRESS = N_("taxi.driver_line"), N_("taxi.address")
 
 
 def _big(text: str, px: int, name: str, colour: str) -> QLabel:
@@ -43,8 +45,8 @@ class TaxiCard(QFrame):
         heading = text_label(tr("taxi.heading"), "heading")
         heading.setObjectName("taxi-heading")
         layout.addWidget(heading)
-        layout.addWidget(_big(driver("taxi.driver_line"), metrics.heading, "taxi-driver-line", palette.text))
+        layout.addWidget(_big(driver(DRIVER_LINE), metrics.heading, "taxi-driver-line", palette.text))
         layout.addWidget(_big(name_zh, round(metrics.title * 1.5), "taxi-name", palette.text))
         if address_zh:
-            address = f"{driver('taxi.address')}：{address_zh}"
+            address = f"{driver(ADDRESS)}：{address_zh}"
             layout.addWidget(_big(address, round(metrics.heading * 1.3), "taxi-address", palette.text))
