@@ -114,6 +114,9 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans", "Noto Sans Arabic", sans-se
 .kiosk-stop span { display: block; flex: none; width: 36px; height: 36px; border-radius: 50%; background: #fff;
   border: 4px solid #333; font: bold 20px/36px sans-serif; text-align: center; color: #111; }
 .leaflet-tooltip.kiosk-label { font-size: 18px; padding: 4px 8px; }
+/* Leaflet places tooltips by transform from the pane's top left; without this, a right-to-left
+   page puts them at the pane's right edge, a label's width away from its pin. */
+.kiosk-map .leaflet-tooltip { left: 0; top: 0; }
 .leaflet-tooltip.kiosk-label.focused { font-weight: bold; border: 2px solid #111; }
 .kiosk-map .leaflet-tooltip.kiosk-label.label-off { visibility: hidden; }
 .kiosk-map .marker-cluster, .kiosk-map .marker-cluster-small, .kiosk-map .marker-cluster-medium,

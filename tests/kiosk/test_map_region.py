@@ -252,3 +252,19 @@ def test_an_english_page_has_a_card_for_the_taxi_driver(demo_map: Any, qtbot: An
         assert name.font().pixelSize() >= 48 or "font-size" in name.styleSheet()
     finally:
         demo_map.ctx.session.set_language("zh-Hans")
+
+
+def test_names_sit_over_their_pins_on_a_right_to_left_page(demo_map: Any) -> None:
+    demo_map.ctx.session.set_language("ar")
+    try:
+        open_map(demo_map)
+        open_map(demo_map, venue=MAIJISHAN)
+        wait_until(lambda: js(demo_map, f"kioskMap.markerRect('{MAIJISHAN}')") is not None)
+        settle(demo_map)
+        x, _y = js(demo_map, f"kioskMap.markerRect('{MAIJISHAN}')")
+        left, right = js(demo_map, """(function () {
+          var r = document.querySelector('.leaflet-tooltip.kiosk-label.focused').getBoundingClientRect();
+          return [r.left, r.right]; })()""")  # fmt: skip
+        assert abs((left + right) / 2 - x) < 4, (left, right, x)  # the focused name is centred above its pin
+    finally:
+        demo_map.ctx.session.set_language("zh-Hans")
