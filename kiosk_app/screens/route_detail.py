@@ -12,7 +12,7 @@ from content_sync.store.content_store import Route, RouteStop, Venue
 from .. import format as fmt
 from ..theme import COMPACT
 from ..widgets.common import Card, ImageView, ScrollPage, text_label
-from ..widgets.qr import geo_uri
+from ..widgets.qr import Stop, amap_route, geo_uri
 from .detail import DetailScreen, Part
 
 
@@ -143,7 +143,13 @@ class RouteDetailScreen(DetailScreen):
         link = ctx.config.qr_url("route", route.id, ctx.lang)
         if link:
             codes.append((link, tr("routes.qr_link")))
-        first = next((v for s in route.stops if (v := self.venues.get(s.venue_id)) is not None), None)
+        stops = [v for s in route.stops if (v := self.venues.get(s.venue_id)) is not None]
+        link, carried = amap_route([Stop(v.lat, v.lon, tr.content(v.name)) for v in stops])
+        if link:
+            caption = (tr("qr.amap_route", count=carried) if carried == len(stops)
+                       else tr("qr.amap_route_first", shown=carried, count=len(stops)))  # fmt: skip
+            codes.append((link, caption))
+        first = stops[0] if stops else None
         if first is not None:
             codes.append((geo_uri(first.lat, first.lon, tr.content(first.name)), tr("routes.qr_start")))
         self.take_away(page, codes)

@@ -10,7 +10,8 @@ from content_sync.store.content_store import Venue
 from .. import format as fmt
 from ..strings import N_
 from ..widgets.common import ScrollPage, button, text_label
-from ..widgets.qr import geo_uri
+from ..widgets.qr import amap_place, geo_uri
+from ..widgets.taxi_card import TaxiCard
 from .detail import DetailScreen, Part
 
 ACCESS_NAMES: dict[str, str] = dict(zip(ACCESSIBILITY_FACTS, (
@@ -90,6 +91,7 @@ class VenueDetailScreen(DetailScreen):
         page.add(text_label(tr("venue.getting_there"), "heading"))
         page.add(text_label(tr.content(venue.getting_there)))
         page.add(text_label(tr("venue.address") + f": {tr.content(venue.address)}", "muted"))
+        self.taxi_card(page)
         colour = ctx.content.theme_colour(venue.themes) or "#5A6B7B"
         self.still_map_part(page, [(venue.lat, venue.lon)], width, lambda: ctx.go("map", venue=venue.id),
                             colour=colour)  # fmt: skip
@@ -108,6 +110,16 @@ class VenueDetailScreen(DetailScreen):
             page.add(button(ctx.tr.content(item.name), lambda h=item.id: ctx.go("heritage", id=h),
                             name=f"venue-heritage-{item.id}"))  # fmt: skip
 
+    def taxi_card(self, page: ScrollPage) -> None:
+        """On a page not in Chinese: the Chinese name and address, large, to show a driver."""
+        ctx, venue = self.ctx, self.venue
+        assert venue is not None
+        name_zh = (venue.name or {}).get("zh-Hans", "")
+        if ctx.lang.startswith("zh") or not name_zh:
+            return
+        address_zh = (venue.address or {}).get("zh-Hans", "")
+        page.add(TaxiCard(ctx.tr, name_zh, address_zh, ctx.metrics, ctx.palette))
+
     def feedback(self, page: ScrollPage, width: int) -> None:
         """A way to tell the city about this place (a complaint, a rating), offline too."""
         ctx, venue = self.ctx, self.venue
@@ -120,7 +132,9 @@ class VenueDetailScreen(DetailScreen):
         ctx, tr = self.ctx, self.ctx.tr
         venue = self.venue
         assert venue is not None
-        codes = [(geo_uri(venue.lat, venue.lon, tr.content(venue.name)), tr("venue.qr_map"))]
+        name = tr.content(venue.name)
+        codes = [(amap_place(venue.lat, venue.lon, name), tr("qr.amap_venue")),
+                 (geo_uri(venue.lat, venue.lon, name), tr("venue.qr_map"))]  # fmt: skip
         link = ctx.config.qr_url("venue", venue.id, ctx.lang)
         if link:
             codes.insert(0, (link, tr("venue.qr_link")))

@@ -32,7 +32,12 @@ MAP_CSS = [
 TILE_URL = f"{ORIGIN}/tiles/{{z}}/{{x}}/{{y}}"
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 DEFAULT_COLOUR = "#5A6B7B"
-LABEL_ZOOM = 14
+# The app's smallest touch target (``theme.Metrics.touch`` is never below 72 px): every pin and
+# route stop takes taps over at least this square, whatever size its dot is drawn.
+MIN_TOUCH = 72
+# "Show on map" opens a place at this zoom: close enough to pick it out, wide enough to show the
+# streets, river and neighbours around it instead of a pin alone in an enlarged tile.
+FOCUS_ZOOM = 14
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,14 @@ class MapRoute:
 
 
 @dataclass(frozen=True)
+class LegendEntry:
+    """One theme colour and its name, as the pins use it."""
+
+    name: str
+    colour: str
+
+
+@dataclass(frozen=True)
 class MapData:
     """Everything the page shows, already in the visitor's language."""
 
@@ -69,6 +82,8 @@ class MapData:
     bounds: tuple[float, float, float, float]  # W, S, E, N
     attribution: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    legend: list[LegendEntry] = field(default_factory=list)
+    touch: int = MIN_TOUCH
 
 
 def safe_colour(value: str | None) -> str:
@@ -90,19 +105,31 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans", "Noto Sans Arabic", sans-se
 .leaflet-control-zoom a { width: 64px !important; height: 64px !important; line-height: 60px !important;
   font-size: 36px !important; }
 .leaflet-control-attribution { font-size: 11px; max-width: 45%; opacity: .85; }
-.kiosk-pin span { display: block; width: 30px; height: 30px; border-radius: 50%; border: 4px solid #fff;
+.kiosk-pin, .kiosk-stop { display: flex; align-items: center; justify-content: center; }
+.kiosk-pin span { display: block; flex: none; width: 30px; height: 30px; border-radius: 50%; border: 4px solid #fff;
   box-shadow: 0 1px 4px rgba(0,0,0,.5); }
-.kiosk-pin.focused span { width: 40px; height: 40px; margin: -5px; border-color: #111; }
+.kiosk-pin.focused span { width: 40px; height: 40px; border-color: #111; }
 .kiosk-here span { display: block; width: 26px; height: 26px; border-radius: 50%; background: #1565C0;
   border: 5px solid #fff; box-shadow: 0 0 0 10px rgba(21,101,192,.25); }
-.kiosk-stop span { display: block; width: 36px; height: 36px; border-radius: 50%; background: #fff;
+.kiosk-stop span { display: block; flex: none; width: 36px; height: 36px; border-radius: 50%; background: #fff;
   border: 4px solid #333; font: bold 20px/36px sans-serif; text-align: center; color: #111; }
 .leaflet-tooltip.kiosk-label { font-size: 18px; padding: 4px 8px; }
-.kiosk-map .leaflet-tooltip.kiosk-label.venue { visibility: hidden; }
-.kiosk-map.labels-on .leaflet-tooltip.kiosk-label.venue { visibility: visible; }
-.marker-cluster div { width: 44px; height: 44px; margin-left: -2px; margin-top: -2px; font-size: 18px;
-  line-height: 44px; border-radius: 22px; }
-.marker-cluster { width: 48px !important; height: 48px !important; }
+/* Leaflet places tooltips by transform from the pane's top left; without this, a right-to-left
+   page puts them at the pane's right edge, a label's width away from its pin. */
+.kiosk-map .leaflet-tooltip { left: 0; top: 0; }
+.leaflet-tooltip.kiosk-label.focused { font-weight: bold; border: 2px solid #111; }
+.kiosk-map .leaflet-tooltip.kiosk-label.label-off { visibility: hidden; }
+.kiosk-map .marker-cluster, .kiosk-map .marker-cluster-small, .kiosk-map .marker-cluster-medium,
+.kiosk-map .marker-cluster-large { background: transparent; display: flex; align-items: center;
+  justify-content: center; }
+.kiosk-map .marker-cluster div { flex: none; width: 48px; height: 48px; margin: 0; font-size: 18px;
+  line-height: 48px; border-radius: 24px; box-shadow: 0 0 0 5px rgba(255,255,255,.8); }
+.kiosk-legend { background: rgba(255,255,255,.94); padding: 8px 14px; border-radius: 10px; font-size: 18px;
+  line-height: 30px; box-shadow: 0 1px 5px rgba(0,0,0,.35); max-width: 40vw; }
+.kiosk-legend .legend-row { display: flex; align-items: center; gap: 10px; }
+.kiosk-legend .legend-swatch { flex: none; width: 18px; height: 18px; border-radius: 50%; border: 3px solid #fff;
+  box-shadow: 0 0 0 1px rgba(0,0,0,.35); }
+.kiosk-legend .legend-title { font-weight: bold; }
 """
 
 _MAP_SCRIPT = """
@@ -123,21 +150,36 @@ _MAP_SCRIPT = """
   }
   map.attributionControl.setPrefix(false);
   map.getContainer().classList.add("kiosk-map");
-  function label(text, cls) {
+  function label(text) {
     var el = document.createElement("span");
     el.textContent = text;
     return el;
   }
+  var touch = data.touch;
   function pinIcon(colour, focused) {
     return L.divIcon({className: "kiosk-pin" + (focused ? " focused" : ""),
-      html: '<span style="background:' + colour + '"></span>', iconSize: [38, 38], iconAnchor: [19, 19]});
+      html: '<span style="background:' + colour + '"></span>', iconSize: [touch, touch],
+      iconAnchor: [touch / 2, touch / 2]});
   }
-  var cluster = L.markerClusterGroup({maxClusterRadius: 48, showCoverageOnHover: false,
-    spiderfyOnMaxZoom: true, zoomToBoundsOnClick: true});
+  // No cluster animation: clusters split and merge at once, so a focused place and the labels
+  // are placed on the final layout (animations wait for transition events that a page just
+  // shown again may not get).
+  var cluster = L.markerClusterGroup({maxClusterRadius: 56, showCoverageOnHover: false, animate: false,
+    spiderfyOnMaxZoom: true, zoomToBoundsOnClick: true,
+    iconCreateFunction: function (group) {
+      var count = group.getChildCount();
+      var size = count < 10 ? "small" : count < 100 ? "medium" : "large";
+      var el = document.createElement("div");
+      var inner = document.createElement("span");
+      inner.textContent = String(count);
+      el.appendChild(inner);
+      return L.divIcon({className: "marker-cluster marker-cluster-" + size, html: el.outerHTML,
+        iconSize: [touch, touch]});
+    }});
   var markers = {};
   data.pins.forEach(function (pin) {
     var m = L.marker([pin.lat, pin.lon], {icon: pinIcon(pin.colour, false), keyboard: false});
-    m.bindTooltip(label(pin.name), {permanent: true, direction: "top", offset: [0, -18],
+    m.bindTooltip(label(pin.name), {permanent: true, direction: "top", offset: [0, -21],
       className: "kiosk-label venue"});
     m.on("click", function () { call("openVenue", pin.id); });
     markers[pin.id] = m;
@@ -150,24 +192,116 @@ _MAP_SCRIPT = """
       .bindTooltip(label(data.labels.here || ""), {permanent: true, direction: "right", offset: [18, 0],
         className: "kiosk-label here"}).addTo(map);
   }
-  function syncLabels() {
-    map.getContainer().classList.toggle("labels-on", map.getZoom() >= {{ this.label_zoom }});
+  if (data.legend.length) {
+    var legend = L.control({position: "bottomleft"});
+    legend.onAdd = function () {
+      var box = L.DomUtil.create("div", "kiosk-legend");
+      box.id = "kiosk-legend";
+      var title = document.createElement("div");
+      title.className = "legend-title";
+      title.textContent = data.labels.legend || "";
+      box.appendChild(title);
+      data.legend.forEach(function (entry) {
+        var row = document.createElement("div");
+        row.className = "legend-row";
+        var swatch = document.createElement("span");
+        swatch.className = "legend-swatch";
+        swatch.style.background = entry.colour;
+        var name = document.createElement("span");
+        name.textContent = entry.name;
+        row.appendChild(swatch);
+        row.appendChild(name);
+        box.appendChild(row);
+      });
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    legend.addTo(map);
   }
-  map.on("zoomend", syncLabels);
-  syncLabels();
   var routeLayer = L.layerGroup().addTo(map);
   var focused = null;
+  // Names are shown at every zoom, but never over another name, a route's stop number, a pin,
+  // a cluster or the controls: each label tries above its pin, higher, right, then left, and
+  // stays hidden when none of those is free. The focused place is placed first.
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+  function box(r, dx, dy) {
+    return {left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy};
+  }
+  function placeLabels() {
+    var view = map.getContainer().getBoundingClientRect();
+    var blocks = [];
+    function block(el, owner) { var r = el.getBoundingClientRect(); blocks.push({r: box(r, 0, 0), owner: owner}); }
+    map.getContainer().querySelectorAll(".kiosk-stop span, .kiosk-here span, .marker-cluster div, " +
+      ".leaflet-control").forEach(function (el) { block(el, null); });
+    var tips = [];
+    Object.keys(markers).forEach(function (id) {
+      var m = markers[id];
+      var tip = m.getTooltip();
+      var el = tip && tip.getElement();
+      if (!m._icon || !el || !el.isConnected) { return; }
+      block(m._icon.firstChild, id);
+      tips.push({id: id, el: el});
+    });
+    tips.sort(function (a, b) { return (b.id === focused) - (a.id === focused); });
+    var placed = [];
+    tips.forEach(function (tip) {
+      var el = tip.el;
+      var base = el.style.transform.split(" translate(")[0];
+      el.style.transform = base;
+      el.classList.remove("label-off");
+      var r = el.getBoundingClientRect();
+      var w = r.right - r.left, h = r.bottom - r.top;
+      var shifts = [[0, 0], [0, -26], [w / 2 + 30, h / 2 + 27], [-(w / 2 + 30), h / 2 + 27]];
+      for (var i = 0; i < shifts.length; i++) {
+        var c = box(r, shifts[i][0], shifts[i][1]);
+        if (c.left < view.left || c.right > view.right || c.top < view.top || c.bottom > view.bottom) { continue; }
+        var free = blocks.every(function (b) { return b.owner === tip.id || !overlaps(c, b.r); }) &&
+          placed.every(function (p) { return !overlaps(c, p); });
+        if (free) {
+          if (i > 0) { el.style.transform = base + " translate(" + shifts[i][0] + "px," + shifts[i][1] + "px)"; }
+          placed.push(c);
+          return;
+        }
+      }
+      el.classList.add("label-off");
+    });
+  }
+  var placing = false;
+  function schedulePlacing() {
+    if (placing) { return; }
+    placing = true;
+    requestAnimationFrame(function () { placing = false; placeLabels(); });
+  }
+  map.on("zoomend moveend viewreset resize layeradd", schedulePlacing);
+  cluster.on("animationend spiderfied unspiderfied", schedulePlacing);
   function unfocus() {
     if (focused && markers[focused]) {
       var pin = data.pins.filter(function (p) { return p.id === focused; })[0];
       markers[focused].setIcon(pinIcon(pin.colour, false));
+      var el = markers[focused].getTooltip().getElement();
+      if (el) { el.classList.remove("focused"); }
     }
     focused = null;
+  }
+  // A place alone on the map says nothing: open it centred, at a zoom that also shows its two
+  // nearest neighbours (their names tell where it is), never closer than FOCUS_ZOOM.
+  function focusZoom(pin) {
+    var here = L.latLng(pin.lat, pin.lon);
+    var near = data.pins.filter(function (p) { return p.id !== pin.id; })
+      .map(function (p) { return L.latLng(p.lat, p.lon); })
+      .sort(function (a, b) { return here.distanceTo(a) - here.distanceTo(b); }).slice(0, 2);
+    var points = [here];
+    near.forEach(function (p) { points.push(p, L.latLng(2 * here.lat - p.lat, 2 * here.lng - p.lng)); });
+    var fit = points.length > 1 ? map.getBoundsZoom(L.latLngBounds(points).pad(0.2)) : data.focus_zoom;
+    return Math.max(data.minzoom, Math.min(fit, data.focus_zoom, data.maxzoom));
   }
   window.kioskMap = {
     reset: function () {
       unfocus(); routeLayer.clearLayers();
       map.setView(data.home_center, data.home_zoom, {animate: false});
+      schedulePlacing();
     },
     focusVenue: function (id, zoom) {
       unfocus(); routeLayer.clearLayers();
@@ -176,8 +310,23 @@ _MAP_SCRIPT = """
       focused = id;
       var pin = data.pins.filter(function (p) { return p.id === id; })[0];
       m.setIcon(pinIcon(pin.colour, true));
-      map.setView(m.getLatLng(), zoom || Math.min(16, data.maxzoom), {animate: false});
-      cluster.zoomToShowLayer(m, function () {});
+      m.getTooltip().options.className = "kiosk-label venue focused";
+      var z = zoom || focusZoom(pin);
+      map.setView(m.getLatLng(), z, {animate: false});
+      while (cluster.getVisibleParent(m) !== m && z < data.maxzoom) {  // out of its cluster
+        z += 1;
+        map.setView(m.getLatLng(), z, {animate: false});
+      }
+      function shown() {
+        var el = m.getTooltip().getElement();
+        if (el) { el.classList.add("focused"); }
+        schedulePlacing();
+      }
+      if (cluster.getVisibleParent(m) === m) {
+        shown();
+      } else {
+        cluster.zoomToShowLayer(m, shown);  // still clustered at the deepest zoom: spread the cluster out
+      }
       return true;
     },
     showRoute: function (id) {
@@ -187,14 +336,16 @@ _MAP_SCRIPT = """
       L.polyline(route.points, {color: route.colour, weight: 7, opacity: 0.9}).addTo(routeLayer);
       route.points.forEach(function (p, i) {
         L.marker(p, {icon: L.divIcon({className: "kiosk-stop", html: "<span>" + (i + 1) + "</span>",
-          iconSize: [44, 44], iconAnchor: [22, 22]}), keyboard: false, zIndexOffset: 500})
+          iconSize: [touch, touch], iconAnchor: [touch / 2, touch / 2]}), keyboard: false, zIndexOffset: 500})
           .on("click", function () { call("openVenue", route.stop_ids[i]); }).addTo(routeLayer);
       });
       map.fitBounds(L.latLngBounds(route.points).pad(0.25), {animate: false,
         maxZoom: Math.min(15, data.maxzoom)});
+      schedulePlacing();
       return true;
     },
     map: map,  // for diagnostics and tests
+    placeLabels: placeLabels,
     markerRect: function (id) {
       var m = markers[id];
       var icon = m && m._icon;
@@ -204,6 +355,17 @@ _MAP_SCRIPT = """
     },
     labels: function () {
       return Object.keys(markers).map(function (k) { return markers[k].getTooltip().getContent().textContent; });
+    },
+    // Names a visitor can read now: [name, left, top, right, bottom] of each label shown.
+    shownLabels: function () {
+      var out = [];
+      Object.keys(markers).forEach(function (k) {
+        var el = markers[k].getTooltip().getElement();
+        if (!markers[k]._icon || !el || !el.isConnected || getComputedStyle(el).visibility === "hidden") { return; }
+        var r = el.getBoundingClientRect();
+        out.push([el.textContent, r.left, r.top, r.right, r.bottom]);
+      });
+      return out;
     },
     tilesPending: function () { return document.querySelectorAll(".leaflet-tile:not(.leaflet-tile-loaded)").length; },
   };
@@ -250,12 +412,15 @@ def build_map_html(data: MapData) -> str:
         "home_center": list(data.home_center),
         "home_zoom": data.home_zoom,
         "maxzoom": data.maxzoom,
+        "minzoom": data.minzoom,
         "labels": data.labels,
+        "legend": [{"name": e.name, "colour": safe_colour(e.colour)} for e in data.legend],
+        "touch": max(MIN_TOUCH, data.touch),
+        "focus_zoom": FOCUS_ZOOM,
     }
     script = MacroElement()
     script._template = Template("{% macro script(this, kwargs) %}" + _MAP_SCRIPT + "{% endmacro %}")
     script.data_json = script_json(payload)  # type: ignore[attr-defined]
-    script.label_zoom = LABEL_ZOOM  # type: ignore[attr-defined]
     script.tile_layer = tiles.get_name()  # type: ignore[attr-defined]
     fmap.add_child(script)
     page = root.render()

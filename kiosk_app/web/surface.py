@@ -24,7 +24,7 @@ from content_sync.maps.tiles import TileSource
 
 from .engine import ORIGIN, SCHEME
 from .guard import GuardedPage, GuardedView, RefusalLog, make_profile
-from .map_html import MapData, MapPin, MapRoute, build_map_html, script_json
+from .map_html import LegendEntry, MapData, MapPin, MapRoute, build_map_html, script_json
 from .scheme import KioskSchemeHandler
 
 if TYPE_CHECKING:
@@ -100,7 +100,9 @@ def map_data(content: ContentHolder, session: Session, config: KioskConfig, tile
     return MapData(
         lang=lang, rtl=tr.rtl, pins=pins, routes=routes, here=(lat, lon) if inside else None,
         home_center=centre, home_zoom=zoom, minzoom=extent.minzoom, maxzoom=extent.maxzoom, bounds=extent.bounds,
-        attribution=extent.attribution, labels={"here": here_label},
+        attribution=extent.attribution, labels={"here": here_label, "legend": tr("map.legend")},
+        legend=[LegendEntry(i18n.text(t.get("name") or {}, lang, fallback), t.get("color") or "")
+                for t in content.themes if t.get("color")],
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 TILE = 256
 MAX_ZOOM = 16
+FALLBACK_BACKGROUND = "#E8ECEF"
 
 
 def best_zoom(tiles: TileSource, points: Sequence[tuple[float, float]], size: QSize) -> int | None:
@@ -45,6 +47,16 @@ def best_zoom(tiles: TileSource, points: Sequence[tuple[float, float]], size: QS
     return None
 
 
+def _background(tiles: Sequence[QImage]) -> QColor:
+    """The commonest colour of the stored tiles (sampled): the basemap's bare land."""
+    counts: Counter[int] = Counter()
+    for tile in tiles:
+        for y in range(4, tile.height(), 16):
+            for x in range(4, tile.width(), 16):
+                counts[tile.pixel(x, y)] += 1
+    return QColor.fromRgb(counts.most_common(1)[0][0]) if counts else QColor(FALLBACK_BACKGROUND)
+
+
 def render_still_map(
     tiles: TileSource,
     points: Sequence[tuple[float, float]],
@@ -62,17 +74,22 @@ def render_still_map(
     cx, cy = lonlat_to_tile((min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2, zoom)
     left, top = cx * TILE - size.width() / 2, cy * TILE - size.height() / 2
     image = QImage(size, QImage.Format.Format_RGB32)
-    image.fill(QColor("#E8ECEF"))
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     n = 1 << zoom
+    # Only tiles stored at this very zoom: where the detailed map ends, an enlarged tile of a
+    # coarser map (another style, another grey) made a strip down the picture's side. There the
+    # picture shows the detailed map's own background colour instead: plain land, no seam.
+    stored: list[tuple[QPointF, QImage]] = []
     for ty in range(math.floor(top / TILE), math.floor((top + size.height()) / TILE) + 1):
         for tx in range(math.floor(left / TILE), math.floor((left + size.width()) / TILE) + 1):
-            if not (0 <= ty < n):
-                continue
-            found = tiles.tile(zoom, tx % n, ty)
-            if found is not None:
-                painter.drawImage(QPointF(tx * TILE - left, ty * TILE - top), QImage.fromData(found[0]))
+            if 0 <= ty < n and tiles.has_stored(zoom, tx % n, ty):
+                found = tiles.tile(zoom, tx % n, ty)
+                if found is not None:
+                    stored.append((QPointF(tx * TILE - left, ty * TILE - top), QImage.fromData(found[0])))
+    image.fill(_background([tile for _, tile in stored]))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    for spot, tile in stored:
+        painter.drawImage(spot, tile)
 
     def at(lat: float, lon: float) -> QPointF:
         x, y = lonlat_to_tile(lon, lat, zoom)

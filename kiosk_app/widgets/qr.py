@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -12,10 +11,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 if TYPE_CHECKING:
     from ..qr_codes import QrCodes
 
+from content_sync.maps.links import Stop, amap_place, amap_route, geo_uri
 
-def geo_uri(lat: float, lon: float, label: str) -> str:
-    """A ``geo:`` link (RFC 5870) any phone maps app opens; works with no server at all."""
-    return f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({urllib.parse.quote(label)})"
+__all__ = ["Stop", "amap_place", "amap_route", "geo_uri", "qr_block", "qr_label"]
 
 
 def qr_label(codes: QrCodes, payload: str, size: int) -> QLabel:

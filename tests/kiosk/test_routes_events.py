@@ -71,13 +71,14 @@ def test_route_detail_stops_in_order_and_tap_opens_venue(kiosk, qtbot) -> None: 
     assert kiosk.nav.current == ("route", {"id": WALK})
 
 
-def test_route_qr_is_an_offline_geo_link_to_the_first_stop(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_route_qr_is_an_amap_link_and_an_offline_geo_link_to_the_first_stop(kiosk) -> None:  # type: ignore[no-untyped-def]
     kiosk.nav.go("route", id=WALK)
     screen = kiosk.nav.currentWidget()
     codes = [label.property("payload") for label in screen.findChildren(QLabel, "qr-code")]
     first = kiosk.ctx.store.venue("yellow-river-mother-statue")
-    assert codes == screen.qr_payloads and len(codes) == 1  # no phone link configured by default
-    assert codes[0].startswith("geo:") and codes[0].startswith(f"geo:{first.lat:.6f},{first.lon:.6f}")
+    assert codes == screen.qr_payloads and len(codes) == 2  # no phone link configured by default
+    assert codes[0].startswith("https://uri.amap.com/marker?markers=")  # every stop: tests/kiosk/test_map_region.py
+    assert codes[1].startswith("geo:") and codes[1].startswith(f"geo:{first.lat:.6f},{first.lon:.6f}")
 
 
 def test_route_qr_adds_the_phone_link_when_configured(make_kiosk, kiosk_config) -> None:  # type: ignore[no-untyped-def]
@@ -89,7 +90,7 @@ def test_route_qr_adds_the_phone_link_when_configured(make_kiosk, kiosk_config) 
     built.nav.go("route", id=WALK)
     codes = built.nav.currentWidget().qr_payloads
     assert codes[0] == f"https://guide.example.org/zh-Hans/route/{WALK}"
-    assert codes[1].startswith("geo:")
+    assert codes[1].startswith("https://uri.amap.com/") and codes[2].startswith("geo:")
 
 
 def occurrence_cards(screen) -> list[Card]:  # type: ignore[no-untyped-def]

@@ -391,16 +391,17 @@ def test_committed_demo_basemaps_match_their_specs(tmp_path: Path) -> None:
 # -- the demo pack ---------------------------------------------------------------------------------
 
 
-def test_demo_pack_installs_three_basemaps_that_serve_tiles(demo_data: DataDir) -> None:
+def test_demo_pack_installs_four_basemaps_that_serve_tiles(demo_data: DataDir) -> None:
     with ContentStore.open(demo_data) as store:
         basemaps = {b.id: b for b in store.basemaps()}
         venues = store.venues()
-    assert set(basemaps) == {"lanzhou", "tianshui", "world"}
+    assert set(basemaps) == {"lanzhou", "tianshui", "gansu", "world"}
     assert basemaps["world"].minzoom == 0 and basemaps["world"].maxzoom == 4
+    assert basemaps["gansu"].minzoom == 5 and basemaps["gansu"].maxzoom == 8  # between world and cities
     for b in basemaps.values():
         assert b.path.is_file()
     for v in venues:
-        assert any(b.covers(v.lon, v.lat) for k, b in basemaps.items() if k != "world"), v.id
+        assert any(b.covers(v.lon, v.lat) for k, b in basemaps.items() if k not in ("world", "gansu")), v.id
     lanzhou = basemaps["lanzhou"]
     assert lanzhou.minzoom <= 9 and lanzhou.maxzoom >= 15
     with lanzhou.open() as mb:
