@@ -205,6 +205,7 @@ def build_kiosk(
     # The first frame first: background work (photos, the speech engine's voices) once it is on screen.
     tasks.hold()
     nav.after_first_paint.extend([tasks.release, freeze_startup_objects])
+    nav.hold_work = (tasks.pause, tasks.resume)  # work asked for in a tap starts once its page is painted
     idle = IdleWatcher(config["idle.timeout_seconds"], config["idle.warning_seconds"])
     lockdown = Lockdown()
     shell = KioskShell(ctx, nav, idle, on_operator=lambda: nav.go("operator_pin"))

@@ -72,6 +72,16 @@ class Navigator(QStackedWidget):
         self._finish.setSingleShot(True)
         self._finish.setInterval(0)
         self._finish.timeout.connect(self._finish_current)
+        # Background work asked for during a switch (a page's photos, a QR code) waits for the new
+        # page's paint: a worker running Python takes the GIL, and each one started before the
+        # frame cost the tap some 2.5 ms. ``(hold, release)``, set by ``build_kiosk``; the timer
+        # releases it anyway should no paint come (the page did not change).
+        self.hold_work: tuple[Callable[[], None], Callable[[], None]] | None = None
+        self._holding = False
+        self._release_anyway = QTimer(self)
+        self._release_anyway.setSingleShot(True)
+        self._release_anyway.setInterval(100)
+        self._release_anyway.timeout.connect(self._release_work)
 
     def screen(self, name: str, params: dict[str, Any] | None = None) -> Screen:
         """The screen for ``name``; per-parameter pages get one instance per ``params``."""
@@ -92,7 +102,28 @@ class Navigator(QStackedWidget):
         screen = self.factories[name]()
         screen.installEventFilter(self)
         self.addWidget(screen)
+        if screen is not self.currentWidget():
+            screen.setUpdatesEnabled(False)  # see ``_switch_to``
         return screen
+
+    def _switch_to(self, screen: Screen) -> None:
+        """Put ``screen`` in view at a cost that does not grow with the pages kept in the cache.
+
+        ``QStackedLayout`` turns updates off and on again for the whole stack around a switch, and
+        Qt walks every widget below it each way: some 3,000 widgets with 24 pages kept, about a
+        third of a tap. Pages out of view keep updates off themselves, which stops that walk at
+        them. And focus: if it sits on the page being left, Qt looks through the window's whole
+        focus chain for a widget on the new page. Nothing on a kiosk page needs keyboard focus
+        (buttons and keys take none), so it is dropped first.
+        """
+        leaving = self.currentWidget()
+        focus = self.window().focusWidget()
+        if leaving is not None and leaving is not screen and focus is not None and leaving.isAncestorOf(focus):
+            focus.clearFocus()
+        screen.setUpdatesEnabled(True)
+        self.setCurrentWidget(screen)
+        if leaving is not None and leaving is not screen:
+            leaving.setUpdatesEnabled(False)
 
     def _protected(self) -> set[Key]:
         """Pages that must stay: the one in view and the last ones Back leads to (the cache stays bounded)."""
@@ -177,6 +208,7 @@ class Navigator(QStackedWidget):
 
     def _show(self, name: str, params: dict[str, Any]) -> None:
         self._start_pending = False
+        self._hold_work()
         self._finish.stop()  # a screen left unfinished is finished when it is painted again
         self._cancel_idle_work()
         leaving = self.currentWidget()
@@ -194,7 +226,7 @@ class Navigator(QStackedWidget):
             screen = self.screen(name)
             screen.show_with(params)
         self.current = (name, params)
-        self.setCurrentWidget(screen)
+        self._switch_to(screen)
         self.changed.emit(name)
         if self.prebuild or not self._painted or self._queue:
             self._waiting_paint = screen
@@ -212,8 +244,10 @@ class Navigator(QStackedWidget):
         # (the one that finishes the screen first: it was started first).
         if event.type() != QEvent.Type.Paint:
             return False
-        if watched is self.currentWidget() and watched.incomplete:  # type: ignore[attr-defined]
-            self._finish.start()
+        if watched is self.currentWidget():
+            if watched.incomplete:  # type: ignore[attr-defined]
+                self._finish.start()
+            self._release_work()  # after the timer above: the page's later parts come first
         if watched is self._waiting_paint:
             self._waiting_paint = None
             if not self._painted:
@@ -224,6 +258,18 @@ class Navigator(QStackedWidget):
             if self._queue:
                 self._idle.start()
         return False
+
+    def _hold_work(self) -> None:
+        if self.hold_work is not None and not self._holding and self.isVisible():
+            self._holding = True
+            self.hold_work[0]()
+            self._release_anyway.start()
+
+    def _release_work(self) -> None:
+        if self._holding:
+            self._holding = False
+            self._release_anyway.stop()
+            self.hold_work[1]()  # type: ignore[index]
 
     def _finish_current(self) -> None:
         screen = self.currentWidget()

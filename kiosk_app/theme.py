@@ -28,6 +28,11 @@ def layout_for(size: QSize) -> str:
 
 @dataclass(frozen=True)
 class Palette:
+    """The colours of one display mode. Every pair the style sheet draws meets WCAG 2.1
+    (``tests/kiosk/test_contrast.py`` computes them): text 4.5:1 on what it is drawn on;
+    ``border`` 3:1 against both ``background`` and ``surface``, since a card or button's border
+    is what shows where it is (its white fill is barely lighter than the page)."""
+
     background: str
     surface: str
     text: str
@@ -38,16 +43,23 @@ class Palette:
     open: str
     closed: str
     focus: str
+    pressed: str  # a button's fill while a finger is on it
+    pressed_text: str
 
 
 NORMAL = Palette(
     background="#F6F1E7", surface="#FFFFFF", text="#1F1A14", muted="#5C5247", accent="#9A3B1B",
-    accent_text="#FFFFFF", border="#D9CCB8", open="#1E6B3A", closed="#8A1C1C", focus="#0B5CAD",
+    accent_text="#FFFFFF", border="#8A7A64", open="#1E6B3A", closed="#8A1C1C", focus="#0B5CAD",
+    pressed="#E4D9C6", pressed_text="#1F1A14",
 )  # fmt: skip
 HIGH_CONTRAST = Palette(
     background="#000000", surface="#000000", text="#FFFFFF", muted="#FFFFFF", accent="#FFE600",
     accent_text="#000000", border="#FFFFFF", open="#7CFF7C", closed="#FF8C8C", focus="#FFE600",
+    pressed="#FFE600", pressed_text="#000000",
 )  # fmt: skip
+# Every palette a display mode may use, by name; the contrast test checks each one (and fails
+# on a palette defined here but left out).
+PALETTES: dict[str, Palette] = {"normal": NORMAL, "high_contrast": HIGH_CONTRAST}
 
 
 @dataclass(frozen=True)
@@ -93,12 +105,12 @@ def style_sheet(p: Palette, m: Metrics, rtl: bool = False) -> str:
         padding: 12px 16px; }}
     QPushButton {{ min-height: {m.touch}px; padding: 0 {m.gap}px; border-radius: 14px;
         background: {p.surface}; color: {p.text}; border: 2px solid {p.border}; font-size: {m.body}px; }}
-    QPushButton:pressed {{ background: {p.border}; }}
+    QPushButton:pressed {{ background: {p.pressed}; color: {p.pressed_text}; }}
     QPushButton:disabled {{ color: {p.muted}; border-style: dashed; background: {p.background}; }}
     QPushButton:focus {{ border: 3px solid {p.focus}; }}
     QPushButton[role="primary"] {{ background: {p.accent}; color: {p.accent_text}; border-color: {p.accent};
         font-weight: 700; }}
-    QPushButton[role="chip"] {{ min-height: {m.touch}px; border-radius: {m.touch // 2}px; }}
+    QPushButton[role="chip"] {{ min-height: {m.touch}px; min-width: {m.touch}px; border-radius: {m.touch // 2}px; }}
     QPushButton[role="chip"]:checked {{ background: {p.accent}; color: {p.accent_text}; border-color: {p.accent}; }}
     QPushButton[role="key"] {{ font-size: {m.heading}px; padding: 0; }}
     QPushButton[role="lang"]:checked {{ background: {p.accent}; color: {p.accent_text}; border-color: {p.accent}; }}
