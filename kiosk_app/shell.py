@@ -11,14 +11,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFrame, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from .context import AppContext
 from .idle import IdleWatcher
 from .navigator import Navigator
 from .theme import LANDSCAPE, PORTRAIT, layout_for, style_sheet
-from .widgets.common import button, text_label
 from .widgets.header import HeaderBar
+from .widgets.idle_warning import IdleOverlay
 from .widgets.now_playing import NowPlayingBar
 from .widgets.status import StatusStrip
 
@@ -28,22 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 OPERATOR_HOLD_MS = 3000
 OPERATOR_CORNER = 110  # px square in the top-left corner
-
-
-class IdleOverlay(QFrame):
-    def __init__(self, on_continue: Callable[[], None]) -> None:
-        super().__init__()
-        self.setProperty("role", "overlay")
-        self.setObjectName("idle-overlay")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(48, 48, 48, 48)
-        layout.setSpacing(24)
-        self.message = text_label("", "title")
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.keep = button("", on_continue, "primary", name="idle-continue")
-        layout.addWidget(self.message)
-        layout.addWidget(self.keep)
-        self.hide()
 
 
 class KioskShell(QWidget):
@@ -175,14 +159,7 @@ class KioskShell(QWidget):
         self.status.update_texts(self.ctx.tr, self.ctx.store.content_version)
 
     def _warn(self, seconds: int) -> None:
-        self.overlay.message.setText(self.ctx.tr.n("idle.warning", seconds))
-        self.overlay.keep.setText(self.ctx.tr("idle.continue"))
-        width = min(self.width() - 80, 1000)
-        self.overlay.setFixedWidth(max(400, width))
-        self.overlay.adjustSize()
-        self.overlay.move((self.width() - self.overlay.width()) // 2, (self.height() - self.overlay.height()) // 2)
-        self.overlay.show()
-        self.overlay.raise_()
+        self.overlay.show_warning(self.ctx.tr.n("idle.warning", seconds), self.ctx.tr("idle.continue"), self)
 
     # -- layout -----------------------------------------------------------------------------
     def resizeEvent(self, event) -> None:

@@ -93,9 +93,10 @@ class FaceButton(TapButton):
             label.setStyleSheet(f"background: transparent; font-size: {font_px}px;")
             layout.addWidget(label)
         # The theme's chip height is one touch target: this one holds a face and a word.
-        height = round(touch * 0.75) + self.word.sizeHint().height() + 28
+        # (Arabic script stands taller than the font size: room for it whatever the font measured here.)
+        height = round(touch * 0.75) + max(self.word.sizeHint().height(), round(font_px * 1.9)) + 28
         self.setStyleSheet(f"QPushButton#{self.objectName()} {{ min-height: {height}px; padding: 0; }}")
-        self.setMinimumWidth(touch)
+        self.face.setMinimumWidth(touch - 16)  # no explicit width: the layout keeps the word whole
 
     def paint(self, colour: str) -> None:
         """Draw the face in ``colour`` (the text colour, or the accent's text colour once chosen)."""

@@ -129,7 +129,8 @@ class OperatorPinScreen(Screen):
                 btn = button(tr("operator.ok"), self.submit, "primary", name="pin-ok")
             else:
                 btn = button(key, lambda d=key: self.press(d), "key", name=f"pin-{key}")
-            btn.setFixedSize(key_w, key_h)
+            btn.setFixedHeight(key_h)
+            btn.setMinimumWidth(key_w)  # a long word ("Удалить" in large text) widens its column
             keys.addWidget(btn, i // 3, i % 3)
             self.keys.append(btn)
 
