@@ -78,7 +78,8 @@ class AttractScreen(Screen):
         own = [Translator(lang, fallback=()) for lang in (ctx.lang, *ctx.config.languages)]
         phrases = [tr("attract.touch_to_start") for tr in own if tr.has("attract.touch_to_start")]
         line = "   ·   ".join(dict.fromkeys(phrases))
-        touch = text_label(line, "title")
+        # Many languages in the title size would take half a tablet's screen from the slides.
+        touch = text_label(line, "title" if len(phrases) <= 2 else "heading")
         touch.setObjectName("touch-to-start")
         touch.setAlignment(Qt.AlignmentFlag.AlignCenter)
         invite_layout.addWidget(touch)

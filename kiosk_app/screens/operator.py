@@ -142,7 +142,14 @@ class OperatorPinScreen(Screen):
         outer.addStretch(1)
         pad_width = 3 * key_w + 2 * m.gap
         info.setFixedWidth(pad_width if portrait else min(560, ctx.content_width() - pad_width - 2 * m.margin))
-        outer.addWidget(info, 0, Qt.AlignmentFlag.AlignHCenter)
+        if portrait:  # (an aligned item gets its size hint's height, too short for a title on two lines)
+            line = QHBoxLayout()
+            line.addStretch(1)
+            line.addWidget(info)
+            line.addStretch(1)
+            outer.addLayout(line)
+        else:
+            outer.addWidget(info, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addWidget(pad, 0, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         if portrait:
             # Below the digits on a tall screen, where a thumb expects it.

@@ -77,6 +77,39 @@ class TapButton(QPushButton):
         self.on_tap()
 
 
+class WrapButton(TapButton):
+    """A button whose words wrap onto more lines (a long event title) instead of widening the page.
+
+    The words are a word-wrapped label inside the button; the button asks it for its height at the
+    width the layout gives (``heightForWidth``), so it grows downwards, never past the screen's edge.
+    """
+
+    def __init__(self, text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> None:
+        super().__init__("", on_tap, role, name=name)
+        self.label = text_label(text)
+        self.label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.setAccessibleName(text)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(20, 10, 20, 10)
+        layout.addWidget(self.label)
+        policy = self.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return max(self.minimumHeight(), self.layout().totalHeightForWidth(width))
+
+    def sizeHint(self) -> QSize:
+        return self.layout().totalSizeHint().expandedTo(QSize(0, self.minimumHeight()))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.layout().totalMinimumSize().width(), self.minimumHeight())
+
+
 def button(text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> TapButton:
     """Every button of the kiosk acts on release (see ``TapButton``): pages scroll kinetically."""
     return TapButton(text, on_tap, role, name=name)
@@ -322,12 +355,25 @@ class FlowLayout(QLayout):
 class ChipRow(QWidget):
     """A group of choices (filters) that wraps onto more lines rather than hiding chips past the edge."""
 
-    def __init__(self, chips: list[QPushButton], spacing: int, height: int) -> None:
+    def __init__(self, chips: list[QPushButton], spacing: int, height: int | None) -> None:
         super().__init__()
         layout = FlowLayout(self, spacing)
         for chip in chips:
-            chip.setMinimumHeight(height)
+            if height is not None:
+                chip.setMinimumHeight(height)
             layout.addWidget(chip)
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
+
+
+def scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a plain vertical scroll area: a part that fits on most screens but must never be cut
+    on the smallest (large text on a tablet). Not kinetic: a finger on it means a key, not a scroll."""
+    area = QScrollArea()
+    own_viewport(area)
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area

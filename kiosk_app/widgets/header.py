@@ -284,7 +284,7 @@ class HeaderBar(QFrame):
         for code, btn in self.languages.items():
             btn.setChecked(code == lang)
         if self.chooser is not None:
-            self.chooser.setText(f"{LANGUAGE_NAMES.get(lang, lang)} ▼")  # ▼: it opens a list
+            self.chooser.setText(LANGUAGE_NAMES.get(lang, lang))
             self.chooser.setAccessibleName(f"{tr('header.language')}: {LANGUAGE_NAMES.get(lang, lang)}")
         self.arrangement = None  # words changed: arrange again for them
         self._arrange()
