@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..strings import LANGUAGE_NAMES, Translator
+from ..strings import LANGUAGE_NAMES, N_, Translator
 from .common import button
 
 #: More languages than this share one button that opens the list (two buttons fit every layout).
@@ -38,6 +38,11 @@ MAX_LANGUAGE_BUTTONS = 2
 #: The page title keeps at least this share of a row's width beside the buttons.
 TITLE_SHARE = 0.25
 CHECK = "✓ "
+#: Each display switch's full name (also what screen readers say for its short symbol).
+SWITCH_NAMES = {
+    "a11y-contrast": N_("a11y.high_contrast"), "a11y-large": N_("a11y.large_text"),
+    "a11y-read-aloud": N_("a11y.read_aloud"),
+}  # fmt: skip
 
 
 class TitleLabel(QLabel):
@@ -250,10 +255,9 @@ class HeaderBar(QFrame):
         tr = self.tr
         if tr is None:
             return
-        for switch, symbol, key in ((self.contrast, "◐", "a11y.high_contrast"), (self.large, "A+", "a11y.large_text"),
-                                    (self.read_aloud, "🔊", "a11y.read_aloud")):  # fmt: skip
+        for switch, symbol in ((self.contrast, "◐"), (self.large, "A+"), (self.read_aloud, "🔊")):
             on = self.switch_state.get(switch, False)
-            switch.setText((CHECK if on else "") + (symbol if short else tr(key)))
+            switch.setText((CHECK if on else "") + (symbol if short else tr(SWITCH_NAMES[switch.objectName()])))
             # A pill never narrower than tall (Qt drops a corner radius larger than half the width).
             switch.setMinimumWidth(switch.minimumSizeHint().height() + 8)
 
@@ -272,19 +276,18 @@ class HeaderBar(QFrame):
         self.back.setEnabled(can_go_back)
         self.search.setText(tr("nav.search"))
         self.title.set_full_text(title)
-        states = ((self.contrast, high_contrast, "a11y.high_contrast"), (self.large, large_text, "a11y.large_text"),
-                  (self.read_aloud, read_aloud, "a11y.read_aloud"))  # fmt: skip
-        for switch, on, key in states:
+        for switch, on in ((self.contrast, high_contrast), (self.large, large_text), (self.read_aloud, read_aloud)):
             self.switch_state[switch] = on
             switch.setChecked(on)
             # The symbol's full name and whether it is on, for screen readers.
-            switch.setAccessibleName(tr(key))
+            switch.setAccessibleName(tr(SWITCH_NAMES[switch.objectName()]))
             switch.setAccessibleDescription(tr("header.switch_on") if on else tr("header.switch_off"))
         self.read_aloud.setVisible(read_aloud_available or read_aloud)  # never strand a visitor with it on
         for code, btn in self.languages.items():
             btn.setChecked(code == lang)
         if self.chooser is not None:
             self.chooser.setText(LANGUAGE_NAMES.get(lang, lang))
-            self.chooser.setAccessibleName(f"{tr('header.language')}: {LANGUAGE_NAMES.get(lang, lang)}")
+            language = tr("header.language")
+            self.chooser.setAccessibleName(f"{language}: {LANGUAGE_NAMES.get(lang, lang)}")
         self.arrangement = None  # words changed: arrange again for them
         self._arrange()

@@ -56,7 +56,11 @@ def views(kiosk):  # type: ignore[no-untyped-def]
         kiosk.nav.go("home")
         kiosk.idle.warning.emit(kiosk.ctx.config["idle.warning_seconds"])
 
-    out += [("operator_pin", pin_pad), ("idle-warning", idle_warning)]
+    def language_list() -> None:
+        kiosk.nav.go("home")
+        kiosk.shell.header.open_language_list()
+
+    out += [("operator_pin", pin_pad), ("idle-warning", idle_warning), ("language-list", language_list)]
     return out
 
 
@@ -89,6 +93,7 @@ def test_no_text_is_cut_off(make_kiosk, kiosk_config, layout: str) -> None:  # t
                     folder.mkdir(parents=True, exist_ok=True)
                     kiosk.shell.grab().save(str(folder / f"{stem}.png"))
                 kiosk.idle.cancelled.emit()  # the warning goes, as a touch ends it
+                kiosk.shell.header.close_language_list()
     assert checked > 100
     if os.environ.get("KIOSK_CLIP_LOG"):
         Path(os.environ["KIOSK_CLIP_LOG"]).write_text("\n".join(problems))
