@@ -35,8 +35,10 @@ from .common import button
 
 #: More languages than this share one button that opens the list (two buttons fit every layout).
 MAX_LANGUAGE_BUTTONS = 2
-#: The page title keeps at least this share of a row's width beside the buttons.
+#: The page title keeps at least this share of its row's width beside the buttons: in one row, beside
+#: everything; in the second row, beside the switches (below that, the switches become symbols).
 TITLE_SHARE = 0.25
+TITLE_SHARE_BESIDE_SWITCHES = 0.45
 CHECK = "✓ "
 #: Each display switch's full name (also what screen readers say for its short symbol).
 SWITCH_NAMES = {
@@ -203,9 +205,10 @@ class HeaderBar(QFrame):
     def _fits(self, two_rows: bool, available: int) -> bool:
         spacing = self.top.spacing()
         nav = [self.home, self.back, self.search]
-        title = round(available * TITLE_SHARE) + spacing
         if not two_rows:
-            return self._width([*nav, *self._language_buttons(), *self._switches()]) + spacing + title <= available
+            title = round(available * TITLE_SHARE) + spacing
+            return self._width([*nav, *self._language_buttons(), *self._switches()]) + title <= available
+        title = round(available * TITLE_SHARE_BESIDE_SWITCHES) + spacing
         top = self._width([*nav, *self._language_buttons()])
         return top <= available and self._width(self._switches()) + title <= available
 
