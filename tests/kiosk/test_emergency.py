@@ -137,9 +137,9 @@ def test_a_notice_in_force_takes_the_attract_loop_in_both_languages_and_home_sho
     band = visible(kiosk.nav.currentWidget(), "emergency-banner")[0]
     assert any(TITLE["zh-Hans"] in w and "紧急通知" in w for w in texts(band))
     tile = visible(kiosk.nav.currentWidget(), "home-all-places")[0]
-    qtbot.waitUntil(tile.isVisible, timeout=2000)
+    qtbot.waitUntil(tile.isVisible, timeout=10000)
     qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: kiosk.nav.currentWidget().name == "venues", timeout=2000)
+    qtbot.waitUntil(lambda: kiosk.nav.currentWidget().name == "venues", timeout=10000)
 
 
 def test_at_its_end_the_notice_goes_by_itself_on_the_kiosks_clock(make_kiosk: Any) -> None:
