@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import sqlite3
 import time
@@ -10,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from content_sync.pack.content_db import write_content_db
 from content_sync.pack.search_index import name_readings
 from content_sync.pack.source import load_source
 from content_sync.store import search
+from tests.content_sync.store.test_search import _content_db
 from tests.support import DEMO_SOURCE, MINI_SOURCE
 
 # Real places whose characters have more than one reading; pypinyin's default reads
@@ -44,13 +43,6 @@ HETERONYM_VENUES = """
   getting_there: {zh-Hans: 在六合区北部。, en: In the north of Luhe District.}
   narration: {zh-Hans: 这里是金牛湖。, en: This is Jinniu Lake.}
 """
-
-
-def _content_db(source: Path, dest: Path) -> sqlite3.Connection:
-    loaded, problems = load_source(source)
-    assert loaded is not None, [str(p) for p in problems if not p.warning]
-    write_content_db(loaded, dest, dt.datetime(2026, 11, 21, tzinfo=dt.UTC))
-    return sqlite3.connect(dest)
 
 
 @pytest.fixture(scope="module")
