@@ -18,8 +18,9 @@ from .context import AppContext
 from .idle import IdleWatcher
 from .navigator import Navigator
 from .theme import COMPACT, LANDSCAPE, PORTRAIT, Palette, layout_for, style_sheet
-from .widgets.common import button, text_label
+from .widgets.common import text_label
 from .widgets.header import HeaderBar
+from .widgets.idle_warning import IdleOverlay
 from .widgets.now_playing import NowPlayingBar
 from .widgets.status import StatusStrip
 
@@ -59,22 +60,6 @@ def reach_rules(p: Palette) -> str:
     QFrame#header[reach="true"] {{ border-bottom: none; border-top: 2px solid {p.border}; }}
     QPushButton#a11y-reach:checked {{ background: {p.accent}; color: {p.accent_text}; border-color: {p.accent}; }}
     """
-
-
-class IdleOverlay(QFrame):
-    def __init__(self, on_continue: Callable[[], None]) -> None:
-        super().__init__()
-        self.setProperty("role", "overlay")
-        self.setObjectName("idle-overlay")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(48, 48, 48, 48)
-        layout.setSpacing(24)
-        self.message = text_label("", "title")
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.keep = button("", on_continue, "primary", name="idle-continue")
-        layout.addWidget(self.message)
-        layout.addWidget(self.keep)
-        self.hide()
 
 
 class KioskShell(QWidget):
@@ -241,17 +226,8 @@ class KioskShell(QWidget):
         self.status.update_texts(self.ctx.tr, self.ctx.store.content_version)
 
     def _warn(self, seconds: int) -> None:
-        self.overlay.message.setText(self.ctx.tr.n("idle.warning", seconds))
-        self.overlay.keep.setText(self.ctx.tr("idle.continue"))
-        width = min(self.width() - 80, 1000)
-        self.overlay.setFixedWidth(max(400, width))
-        self.overlay.adjustSize()
-        top = (self.height() - self.overlay.height()) // 2
-        if self.ctx.session.reach:  # within reach: just above the bar at the bottom
-            top = max(top, self.header.y() - self.overlay.height() - 40)
-        self.overlay.move((self.width() - self.overlay.width()) // 2, top)
-        self.overlay.show()
-        self.overlay.raise_()
+        above = self.header.y() if self.ctx.session.reach else None  # within reach: above the bar at the bottom
+        self.overlay.show_warning(self.ctx.tr.n("idle.warning", seconds), self.ctx.tr("idle.continue"), self, above)
 
     # -- layout -----------------------------------------------------------------------------
     def resizeEvent(self, event) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QLabel, QStackedLa
 from content_sync.store.content_store import Venue
 
 from ..night import NIGHT_BACKGROUND, NIGHT_DIM_TEXT, NIGHT_SLIDE_OPACITY, NIGHT_TEXT, NightSchedule
-from ..strings import LANGUAGE_NAMES, Translator
+from ..strings import Translator
 from ..widgets.common import ImageView, text_label
 from ..widgets.emergency_banner import EmergencyWatch, attract_panel
 from .base import Screen
@@ -135,16 +135,18 @@ class AttractScreen(Screen):
             self.night_clock.setText(f"{self.ctx.now():%H:%M}")
 
     def _invite(self) -> QFrame:
-        """The "Touch to start" band under the slideshow (or the notice), in every language that has it."""
+        """The "Touch to start" band under the slideshow (or the notice), in each language offered that has it."""
         ctx = self.ctx
         invite = QFrame()
         invite.setProperty("role", "header")
         invite_layout = QVBoxLayout(invite)
-        # Each language in its own words only (no fallback): a language without the phrase is left out.
-        own = [Translator(lang, fallback=()) for lang in (ctx.lang, *ctx.config.languages, *LANGUAGE_NAMES)]
+        # Only the languages this kiosk offers (a promise it keeps), each in its own words only (no
+        # fallback): a language without the phrase is left out.
+        own = [Translator(lang, fallback=()) for lang in (ctx.lang, *ctx.config.languages)]
         phrases = [tr("attract.touch_to_start") for tr in own if tr.has("attract.touch_to_start")]
         line = "   ·   ".join(dict.fromkeys(phrases))
-        touch = text_label(line, "title")
+        # Many languages in the title size would take half a tablet's screen from the slides.
+        touch = text_label(line, "title" if len(phrases) <= 2 else "heading")
         touch.setObjectName("touch-to-start")
         touch.setAlignment(Qt.AlignmentFlag.AlignCenter)
         invite_layout.addWidget(touch)

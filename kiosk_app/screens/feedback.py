@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -24,7 +24,7 @@ from content_sync.device.outbox import FEEDBACK_CATEGORIES, MAX_FEEDBACK_TEXT, F
 
 from ..strings import N_
 from ..theme import COMPACT, PORTRAIT, Palette
-from ..widgets.common import Card, ScrollPage, TapButton, button, grid, text_label
+from ..widgets.common import Card, ChipRow, ScrollPage, TapButton, button, scrolling, text_label
 from ..widgets.keyboard import OnScreenKeyboard
 from .base import Screen
 
@@ -93,9 +93,17 @@ class FaceButton(TapButton):
             label.setStyleSheet(f"background: transparent; font-size: {font_px}px;")
             layout.addWidget(label)
         # The theme's chip height is one touch target: this one holds a face and a word.
-        height = round(touch * 0.75) + self.word.sizeHint().height() + 28
+        # (Arabic script stands taller than the font size: room for it whatever the font measured here.)
+        height = round(touch * 0.75) + max(self.word.sizeHint().height(), round(font_px * 1.9)) + 28
         self.setStyleSheet(f"QPushButton#{self.objectName()} {{ min-height: {height}px; padding: 0; }}")
         self.setMinimumWidth(touch)
+
+    def sizeHint(self) -> QSize:
+        # A QPushButton measures its own text only: the face and the word are in its layout.
+        return super().sizeHint().expandedTo(self.layout().totalSizeHint())
+
+    def minimumSizeHint(self) -> QSize:
+        return super().minimumSizeHint().expandedTo(self.layout().totalMinimumSize())
 
     def paint(self, colour: str) -> None:
         """Draw the face in ``colour`` (the text colour, or the accent's text colour once chosen)."""
@@ -198,7 +206,8 @@ class FeedbackScreen(Screen):
             side.addWidget(self._words_heading())
             side.addWidget(self._text_field(), 1)
             side.addWidget(self._keyboard(half - 2 * m.margin), 0, Qt.AlignmentFlag.AlignHCenter)
-            outer.addWidget(keyboard_side, 1)
+            # Large text on a tablet: the keys are taller than the screen has room for; scroll, never cut.
+            outer.addWidget(scrolling(keyboard_side), 1)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         self.body.addWidget(holder)
@@ -217,17 +226,13 @@ class FeedbackScreen(Screen):
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
         form.add(text_label(self._about_line(), "heading")).setObjectName("feedback-about")
         form.add(text_label(tr("feedback.rating"), "heading"))
-        faces = QWidget()
-        row = QHBoxLayout(faces)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(max(8, m.gap // 2))
         word_px = m.small if ctx.layout == COMPACT else m.body  # five words side by side on a tablet too
         for level, word in RATINGS:
             face = FaceButton(level, tr(word), lambda level=level: self._rate(level), touch=m.touch,
                               colour=ctx.palette.text, font_px=word_px)  # fmt: skip
             self.faces[level] = face
-            row.addWidget(face, 1)
-        form.add(faces)
+        # Five faces side by side where their words fit, on two lines where they do not (large text).
+        form.add(ChipRow(list(self.faces.values()), max(8, m.gap // 2), None))
         form.add(text_label(tr("feedback.category"), "heading"))
         chips = []
         for category, key in CATEGORY_NAMES.items():
@@ -235,7 +240,7 @@ class FeedbackScreen(Screen):
             chip.setCheckable(True)
             self.chips[category] = chip
             chips.append(chip)
-        form.add(grid(chips, 2 if ctx.layout != PORTRAIT else 3, max(8, m.gap // 2)))
+        form.add(ChipRow(chips, max(8, m.gap // 2), None))  # wraps: no chip past the form's edge
         if ctx.layout == PORTRAIT:
             form.add(self._words_heading())
             form.add(self._text_field())

@@ -17,7 +17,7 @@ from content_sync.store.content_store import EventOccurrence, Heritage, distance
 
 from ..strings import N_
 from ..widgets.cards import route_card, venue_card
-from ..widgets.common import Card, ScrollPage, button, grid, swatch, text_label
+from ..widgets.common import Card, ScrollPage, WrapButton, button, grid, swatch, text_label
 from ..widgets.emergency_banner import EmergencyWatch, home_banner
 from ..widgets.heritage_card import heritage_card
 from .base import Screen
@@ -170,7 +170,8 @@ class HomeScreen(Screen):
 
         def event_button(occ: EventOccurrence) -> QWidget:
             text = f"{occ.starts_at:%H:%M}  {tr.content(occ.title)}"
-            return button(text, lambda: ctx.go("events", span="today"), name=f"home-event-{occ.event_id}")
+            # (a long title wraps: a plain button would widen the page past a portrait screen's edge)
+            return WrapButton(text, lambda: ctx.go("events", span="today"), name=f"home-event-{occ.event_id}")
 
         for widget in self.items("event", today, event_button):
             page.add(widget)

@@ -129,7 +129,8 @@ class OperatorPinScreen(Screen):
                 btn = button(tr("operator.ok"), self.submit, "primary", name="pin-ok")
             else:
                 btn = button(key, lambda d=key: self.press(d), "key", name=f"pin-{key}")
-            btn.setFixedSize(key_w, key_h)
+            btn.setFixedHeight(key_h)
+            btn.setMinimumWidth(key_w)  # a long word ("Удалить" in large text) widens its column
             keys.addWidget(btn, i // 3, i % 3)
             self.keys.append(btn)
 
@@ -141,7 +142,14 @@ class OperatorPinScreen(Screen):
         outer.addStretch(1)
         pad_width = 3 * key_w + 2 * m.gap
         info.setFixedWidth(pad_width if portrait else min(560, ctx.content_width() - pad_width - 2 * m.margin))
-        outer.addWidget(info, 0, Qt.AlignmentFlag.AlignHCenter)
+        if portrait:  # (an aligned item gets its size hint's height, too short for a title on two lines)
+            line = QHBoxLayout()
+            line.addStretch(1)
+            line.addWidget(info)
+            line.addStretch(1)
+            outer.addLayout(line)
+        else:
+            outer.addWidget(info, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addWidget(pad, 0, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         if portrait:
             # Below the digits on a tall screen, where a thumb expects it.

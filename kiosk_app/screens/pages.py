@@ -79,7 +79,7 @@ def add_block(layout: QVBoxLayout, block: Block, gap: int) -> list[QWidget]:
             line.setSpacing(max(8, gap // 2))
             dot = text_label("•", wrap=False)
             dot.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
-            dot.setFixedWidth(max(20, gap))
+            dot.setMinimumWidth(max(20, gap))  # at least: a CJK font's dot is wider
             words = text_label(text)
             words.setObjectName("page-bullet")
             line.addWidget(dot, 0, Qt.AlignmentFlag.AlignTop)

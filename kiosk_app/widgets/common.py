@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import ClassVar
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
+    QLayoutItem,
     QPushButton,
     QScrollArea,
     QScroller,
@@ -73,6 +75,39 @@ class TapButton(QPushButton):
 
     def _clicked(self, _checked: bool = False) -> None:
         self.on_tap()
+
+
+class WrapButton(TapButton):
+    """A button whose words wrap onto more lines (a long event title) instead of widening the page.
+
+    The words are a word-wrapped label inside the button; the button asks it for its height at the
+    width the layout gives (``heightForWidth``), so it grows downwards, never past the screen's edge.
+    """
+
+    def __init__(self, text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> None:
+        super().__init__("", on_tap, role, name=name)
+        self.label = text_label(text)
+        self.label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.setAccessibleName(text)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(20, 10, 20, 10)
+        layout.addWidget(self.label)
+        policy = self.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return max(self.minimumHeight(), self.layout().totalHeightForWidth(width))
+
+    def sizeHint(self) -> QSize:
+        return self.layout().totalSizeHint().expandedTo(QSize(0, self.minimumHeight()))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.layout().totalMinimumSize().width(), self.minimumHeight())
 
 
 def button(text: str, on_tap: Callable[[], None], role: str = "", *, name: str = "") -> TapButton:
@@ -252,23 +287,93 @@ def swatch(color: str, size: int) -> QLabel:
     return label
 
 
-class ChipRow(QScrollArea):
-    """One row of choices that scrolls sideways under a finger instead of wrapping."""
+class FlowLayout(QLayout):
+    """Items left to right (right to left in Arabic), wrapping onto the next line when the row is full.
 
-    def __init__(self, chips: list[QPushButton], spacing: int, height: int) -> None:
+    Qt has no flow layout of its own; this is its documented example, reduced to what chips need.
+    A chip never hides past the edge of its row, whatever the language or text size.
+    """
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 10) -> None:
+        super().__init__(parent)
+        self.items: list[QLayoutItem] = []
+        self.gap = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self.items.append(item)
+
+    def count(self) -> int:
+        return len(self.items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self.items[index] if 0 <= index < len(self.items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self.items.pop(index) if 0 <= index < len(self.items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._place(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._place(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self.items:
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _place(self, rect: QRect, *, move: bool) -> int:
+        """Lay the items out in ``rect`` (when ``move``); the height they take."""
+        rtl = (
+            self.parentWidget() is not None and self.parentWidget().layoutDirection() == Qt.LayoutDirection.RightToLeft
+        )
+        x, y, line = 0, 0, 0
+        for item in self.items:
+            hint = item.sizeHint()
+            if x and x + hint.width() > rect.width():
+                x, y, line = 0, y + line + self.gap, 0
+            if move:
+                left = rect.right() + 1 - x - hint.width() if rtl else rect.x() + x
+                item.setGeometry(QRect(QPoint(left, rect.y() + y), hint))
+            x += hint.width() + self.gap
+            line = max(line, hint.height())
+        return y + line
+
+
+class ChipRow(QWidget):
+    """A group of choices (filters) that wraps onto more lines rather than hiding chips past the edge."""
+
+    def __init__(self, chips: list[QPushButton], spacing: int, height: int | None) -> None:
         super().__init__()
-        viewport = own_viewport(self)
-        self.setWidgetResizable(True)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        inner = QWidget()
-        layout = QHBoxLayout(inner)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(spacing)
+        layout = FlowLayout(self, spacing)
         for chip in chips:
+            if height is not None:
+                chip.setMinimumHeight(height)
             layout.addWidget(chip)
-        layout.addStretch(1)
-        self.setWidget(inner)
-        self.setFixedHeight(height + 8)
-        self.kinetic = KineticOnShow(viewport)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+
+def scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a plain vertical scroll area: a part that fits on most screens but must never be cut
+    on the smallest (large text on a tablet). Not kinetic: a finger on it means a key, not a scroll."""
+    area = QScrollArea()
+    own_viewport(area)
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
