@@ -111,6 +111,7 @@ def style_sheet(p: Palette, m: Metrics, rtl: bool = False) -> str:
     QPushButton[role="primary"] {{ background: {p.accent}; color: {p.accent_text}; border-color: {p.accent};
         font-weight: 700; }}
     QPushButton[role="chip"] {{ min-height: {m.touch}px; min-width: {m.touch}px; border-radius: {m.touch // 2}px; }}
+    QPushButton[role="chip"][symbol="true"] {{ padding: 0; }}
     QPushButton[role="chip"]:checked {{ background: {p.accent}; color: {p.accent_text}; border-color: {p.accent}; }}
     QPushButton[role="key"] {{ font-size: {m.heading}px; padding: 0; }}
     QPushButton[role="lang"]:checked {{ background: {p.accent}; color: {p.accent_text}; border-color: {p.accent}; }}

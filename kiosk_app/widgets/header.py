@@ -38,6 +38,7 @@ MAX_LANGUAGE_BUTTONS = 2
 #: The page title keeps at least this share of its row's width beside the buttons: in one row, beside
 #: everything; in the second row, beside the switches (below that, the switches become symbols).
 TITLE_SHARE = 0.25
+TALL_SCREEN = 1000  # px of window height from which the bar may take two rows to keep its words
 TITLE_SHARE_BESIDE_SWITCHES = 0.45
 CHECK = "✓ "
 #: Each display switch's full name (also what screen readers say for its short symbol).
@@ -207,11 +208,18 @@ class HeaderBar(QFrame):
         spacing = self.top.spacing()
         return sum(w.sizeHint().width() for w in widgets) + spacing * max(0, len(widgets) - 1)
 
+    def _title_width(self, share: float, available: int) -> int:
+        """A share of the bar for the title, or less when the whole title is shorter ("Search" needs
+        no quarter of the bar, and one row instead of two gives the page 90 px more)."""
+        # (with room to spare: the bold heading font may be set only after the bar is arranged)
+        whole = round(self.title.fontMetrics().horizontalAdvance(self.title.full) * 1.15) + 16
+        return min(round(available * share), whole)
+
     def _fits(self, two_rows: bool, available: int) -> bool:
         spacing = self.top.spacing()
         nav = [self.home, self.back, self.search]
         if not two_rows:
-            title = round(available * TITLE_SHARE) + spacing
+            title = self._title_width(TITLE_SHARE, available) + spacing
             return self._width([*nav, *self._language_buttons(), *self._switches()]) + title <= available
         title = round(available * TITLE_SHARE_BESIDE_SWITCHES) + spacing
         top = self._width([*nav, *self._language_buttons()])
@@ -221,7 +229,14 @@ class HeaderBar(QFrame):
         """The roomiest arrangement whose buttons all get the width their words need."""
         margins = self.rows.contentsMargins()
         available = max(self.width(), self.window().width()) - margins.left() - margins.right()
-        for two_rows, short in ((False, False), (True, False), (True, True)):
+        # Words before symbols where the screen is tall; on a short screen (the 800 px in-room tablet)
+        # one row of symbols before two rows of words: a second row costs the page 90 px that the
+        # search keyboard with its candidate bar cannot spare.
+        if self.window().height() >= TALL_SCREEN:
+            order = ((False, False), (True, False), (True, True))
+        else:
+            order = ((False, False), (False, True), (True, False), (True, True))
+        for two_rows, short in order:
             self._set_switch_texts(short)
             if self._fits(two_rows, available):
                 return two_rows, short
@@ -266,6 +281,11 @@ class HeaderBar(QFrame):
         for switch, symbol in ((self.contrast, "◐"), (self.large, "A+"), (self.reach, "♿"), (self.read_aloud, "🔊")):
             on = self.switch_state.get(switch, False)
             switch.setText((CHECK if on else "") + (symbol if short else tr(SWITCH_NAMES[switch.objectName()])))
+            if switch.property("symbol") != short:
+                # A symbol needs no side padding: the pill stays one touch target wide.
+                switch.setProperty("symbol", short)
+                switch.style().unpolish(switch)
+                switch.style().polish(switch)
             # A pill never narrower than tall (Qt drops a corner radius larger than half the width).
             switch.setMinimumWidth(switch.minimumSizeHint().height() + 8)
 

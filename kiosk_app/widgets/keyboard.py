@@ -48,6 +48,10 @@ SPECIAL: dict[str, str] = {
 
 # Keys of the handwriting mode; the mode key reads "ABC" while the pad is shown.
 HANDWRITING: dict[str, str] = {"handwriting": N_("handwriting.mode"), "rewrite": N_("handwriting.rewrite")}
+# What a word key shows when its word does not fit even in a smaller type (the word stays its
+# accessible name): the keyboard symbols for erase-left, space and clear.
+KEY_SYMBOLS = {"delete": "⌫", "pad-delete": "⌫", "space": "␣", "clear": "⌧", "pad-clear": "⌧"}
+SMALLEST_WORD_PX = 18
 KEYS_LABEL = N_("handwriting.keys")
 PAD_HINT = N_("handwriting.hint")
 # Candidate characters, best first, handed back on the GUI thread.
@@ -344,6 +348,7 @@ class OnScreenKeyboard(QWidget):
         if base in words:
             btn.setProperty("wide", "true")
             btn.setAccessibleName(label)
+            self._fit_word(btn, key, label, width, height)
         btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         btn.setCursor(Qt.CursorShape.PointingHandCursor)
         btn.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
@@ -355,6 +360,22 @@ class OnScreenKeyboard(QWidget):
         btn.clicked.connect(lambda _checked=False, key=key: self.press(key))
         self.keys[key] = btn
         return btn
+
+    def _fit_word(self, btn: QPushButton, key: str, label: str, width: int, height: int) -> None:
+        """Shrink a word that is wider than its key (down to 18 px, or three quarters of the label
+        size); past that, show the key's symbol instead ("Удалить" in large text on a 78 px key)."""
+        room = width - 12  # a little air either side of the word
+        size = self._label_px or round(height * 0.33)
+        floor = max(SMALLEST_WORD_PX, round(size * 0.75))
+        font = QFont(self.font())
+        for px in range(size, floor - 1, -1):
+            font.setPixelSize(px)
+            if QFontMetrics(font).horizontalAdvance(label) <= room:
+                if px != size:
+                    btn.setStyleSheet(f"font-size: {px}px;")
+                return
+        if key in KEY_SYMBOLS:
+            btn.setText(KEY_SYMBOLS[key])
 
     # -- text ---------------------------------------------------------------------------
     def text(self) -> str:
