@@ -204,9 +204,13 @@ class KioskShell(QWidget):
     def _update_chrome(self) -> None:
         ctx = self.ctx
         screen = self.nav.currentWidget() if self.nav.current else None
+        title = screen.title() if screen else ""
+        # In reach mode the band up top shows the title (except on a tablet's short screen): the bar
+        # at the bottom then leaves it out rather than say it twice, and keeps its room for buttons.
+        band_has_title = ctx.session.reach and ctx.layout != COMPACT
         self.header.update_texts(
             ctx.tr,
-            screen.title() if screen else "",
+            "" if band_has_title else title,
             lang=ctx.lang,
             high_contrast=ctx.session.high_contrast,
             large_text=ctx.session.large_text,
@@ -217,7 +221,7 @@ class KioskShell(QWidget):
             read_aloud_available=ctx.narration.has_voice(ctx.lang) is not False,
             reach=ctx.session.reach,
         )
-        self.reach_band.title.setText(screen.title() if screen else "")
+        self.reach_band.title.setText(title)
         self.reach_band.state.setText(ctx.tr("a11y.reach_on"))
         self.status.update_texts(ctx.tr, ctx.store.content_version)
 

@@ -57,11 +57,19 @@ def test_the_switch_brings_the_bar_and_the_page_down_and_says_it_is_on(make_kios
     band_state = kiosk.shell.findChild(QLabel, "reach-on")
     assert band_state is not None and band_state.isVisibleTo(kiosk.shell)
     assert "低位操作" in band_state.text()
-    assert kiosk.shell.findChild(QLabel, "reach-title").text() == kiosk.nav.currentWidget().title()
+    title = kiosk.nav.currentWidget().title()
+    header_title = kiosk.shell.header.findChild(QLabel, "screen-title")
+    band_title = kiosk.shell.findChild(QLabel, "reach-title")
+    assert band_title.text() == title
+    if band_title.isVisibleTo(kiosk.shell):
+        assert header_title.text() == ""  # the title once, up top, not again in the bar
+    else:
+        assert header_title.text() == title  # the tablet's band has no room for it: the bar keeps it
     # The switch, now at the bottom, turns it off again.
     tap(kiosk, reach_switch(kiosk))
     assert not kiosk.ctx.session.reach and on_screen(kiosk, kiosk.shell.header)[0] == 0
     assert not band_state.isVisibleTo(kiosk.shell)
+    assert header_title.text() == title
 
 
 def test_reach_mode_in_english_and_a_tap_on_the_page_still_works(make_kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
