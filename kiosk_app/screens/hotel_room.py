@@ -20,7 +20,7 @@ from ..strings import N_
 from ..theme import PORTRAIT
 from ..widgets.cards import venue_card
 from ..widgets.common import Card, ScrollPage, grid, text_label
-from ..widgets.qr import QrBlock, geo_uri, qr_label
+from ..widgets.qr import QrBlock, amap_place, qr_label
 from .base import Screen
 from .pages import add_block, add_body, parse_body
 
@@ -160,8 +160,9 @@ class HotelRoomScreen(Screen):
         if can_open:
             text.addWidget(text_label(tr("hotel.scenic_open"), "muted"))
         outer.addLayout(text, 1)
-        # The way on the guest's phone: the kiosk's own link when it has one, else a map point.
-        payload = ctx.config.qr_url("venue", venue.id, ctx.lang) or geo_uri(
+        # The way on the guest's phone: the kiosk's own link when it has one, else an Amap marker
+        # (WeChat, which most guests scan with, shows a bare geo: link as text; see docs/maps.md).
+        payload = ctx.config.qr_url("venue", venue.id, ctx.lang) or amap_place(
             venue.lat, venue.lon, tr.content(venue.name)
         )
         size = 150 if ctx.layout != PORTRAIT else 180

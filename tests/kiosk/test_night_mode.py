@@ -198,7 +198,10 @@ def test_the_room_page_shows_the_way_to_each_scenic_area_and_opens_it(room_kiosk
     assert any(w in where for w in ("north", "south", "east", "west", "北", "南", "东", "西"))
     assert live(first, QLabel, "scenic-how").text() == kiosk.ctx.tr.content(venues[0].getting_there)
     code = live(first, QLabel, "qr-code")
-    assert code.property("payload").startswith("geo:")
+    # An Amap marker that says its point is WGS-84 (a phone's WeChat opens it; geo: would be text).
+    payload = code.property("payload")
+    assert payload.startswith("https://uri.amap.com/marker?") and "coordinate=wgs84" in payload
+    assert f"position={venues[0].lon:.6f},{venues[0].lat:.6f}" in payload
     # One tap, through the window, opens the place's page.
     window = kiosk.shell.windowHandle()
     page.findChild(type(page.body.itemAt(0).widget())).ensureWidgetVisible(first)
