@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from content_sync.core.errors import KioskError
-from content_sync.device.damage import DEVICE_WHAT, REPAIR_ADVICE, store_damage
+from content_sync.device.damage import DEVICE_WHAT, REPAIR_ADVICE, content_schema_problem, store_damage
 from content_sync.device.fallback import return_to_last_good
 from content_sync.device.layout import DataDir
 from content_sync.device.provision import ensure_content
@@ -121,7 +121,8 @@ def content_problem(data: DataDir, *, thorough: bool = True) -> str | None:
     for damage in store_damage(data, thorough=thorough):
         if damage.what != DEVICE_WHAT:
             return f"{damage}; {REPAIR_ADVICE}"
-    return None
+    problem = content_schema_problem(data)  # whole, but made for other software: the next pack replaces it
+    return f"{problem}; {REPAIR_ADVICE}" if problem else None
 
 
 def run_kiosk(data: DataDir, config: KioskConfig, windowed: str | None, crash_log: CrashLog, hooks: ExceptionHooks,

@@ -206,6 +206,27 @@ def writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
+def content_schema_problem(data: DataDir) -> str | None:
+    """Why the installed content cannot be read by this software although it is whole: it was made
+    for another content schema (kiosk software updated over old content). None: it can, or none is
+    installed, or it is damaged (:func:`store_damage` says that)."""
+    from ..pack.schema import schema_version_problem
+
+    pointer = data.read_pointer()
+    if pointer is None:
+        return None
+    db = data.version_db(pointer.current)
+    try:
+        conn = sqlite3.connect(f"file:{db.as_posix()}?mode=ro&immutable=1", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return schema_version_problem(version)
+
+
 def store_damage(data: DataDir, *, thorough: bool = True) -> list[Damage]:
     """Every damaged file of a kiosk's store: the pointer, the current content database, the device database."""
     found: list[Damage] = []

@@ -64,7 +64,7 @@ from ..pack.schema import CONTENT_SCHEMA_VERSION
 from ..pack.signing import PublicKey
 from ..pack.vet import vet_content_db
 from ..pack.vet_worker import VetChild
-from .damage import CONTENT_WHAT, Damage, inspect_database, move_aside
+from .damage import CONTENT_WHAT, Damage, content_schema_problem, inspect_database, move_aside
 from .layout import DataDir, Pointer
 
 try:
@@ -295,6 +295,8 @@ class Installer:
         self._damaged = self.current_damage() if pointer else None
         if self._damaged is not None:
             reinstall = True  # the current version is damaged: the same version repairs it
+        elif pointer and content_schema_problem(self.data) is not None:
+            reinstall = True  # made for other kiosk software: the same version, built anew, replaces it
         if pointer:
             if manifest.content_version < pointer.content_version:
                 raise PackError(

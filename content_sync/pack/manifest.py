@@ -277,6 +277,12 @@ def parse_manifest(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Manifest:
             f"pack content schema {_shown(schema_version)} needs newer kiosk software "
             f"(this kiosk reads {schema.CONTENT_SCHEMA_VERSION})"
         )
+    if schema_version < schema.CONTENT_SCHEMA_VERSION:
+        # Its content.db would fail the schema check further on: say why here, in plain words.
+        raise PackError(
+            f"pack content schema {schema_version} was made for older kiosk software "
+            f"(this kiosk reads {schema.CONTENT_SCHEMA_VERSION}): build it again with current tools"
+        )
     version = data.get("content_version")
     if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_CONTENT_VERSION:
         raise PackError("the manifest has no valid content_version")

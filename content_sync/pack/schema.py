@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import sqlite3
 
-# Bumped on any change to CONTENT_SCHEMA; a kiosk refuses packs with a newer major.
-CONTENT_SCHEMA_VERSION = 1
+# Bumped on any change to CONTENT_SCHEMA; a kiosk refuses packs and installed content of any other
+# version, in plain words (2: heritage items have aliases).
+CONTENT_SCHEMA_VERSION = 2
 
 # Columns holding multilingual text: a JSON object of language tag -> text.
 I18N_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -288,6 +289,19 @@ CONTENT_TABLES = (
 def create_content_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(CONTENT_SCHEMA)
     conn.execute(f"PRAGMA user_version = {CONTENT_SCHEMA_VERSION}")
+
+
+def schema_version_problem(version: object, what: str = "the installed content") -> str | None:
+    """Why content of schema ``version`` cannot be read by this kiosk software, in plain words."""
+    if version == CONTENT_SCHEMA_VERSION:
+        return None
+    if isinstance(version, int) and not isinstance(version, bool) and 1 <= version < CONTENT_SCHEMA_VERSION:
+        return (
+            f"{what} was made for older kiosk software (content schema {version}; this kiosk reads "
+            f"{CONTENT_SCHEMA_VERSION}): build the pack again with current tools"
+        )
+    shown = version if isinstance(version, int) and not isinstance(version, bool) else "?"
+    return f"{what} needs newer kiosk software (content schema {shown}; this kiosk reads {CONTENT_SCHEMA_VERSION})"
 
 
 def schema_signature(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:

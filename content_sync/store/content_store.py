@@ -35,6 +35,7 @@ from ..device.damage import CONTENT_WHAT, REPAIR_ADVICE, Damage, inspect_file, p
 from ..device.layout import DataDir, Pointer
 from ..maps.basemap import Basemap
 from ..pack import content_schema as schema
+from ..pack.schema import schema_version_problem
 
 log = logging.getLogger(__name__)
 
@@ -380,9 +381,16 @@ class ContentStore:
         try:
             conn.execute("PRAGMA trusted_schema = OFF")
             conn.execute("SELECT key, value FROM meta LIMIT 1").fetchall()
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.Error as exc:
             conn.close()
             raise Damage(db, CONTENT_WHAT, plain_sqlite_error(exc)).error(REPAIR_ADVICE) from None
+        # Whole but for another schema (the software was updated over old content): every later query
+        # would fail on a missing column, so say it now.
+        problem = schema_version_problem(version)
+        if problem is not None:
+            conn.close()
+            raise StoreError(f"{problem}; install a current pack with 'kiosk-pack install'")
         return cls(data, pointer, conn)
 
     def close(self) -> None:

@@ -128,6 +128,33 @@ def test_damaged_content_shows_the_staff_page_keeps_running_and_a_good_pack_brin
         assert "Traceback" not in kiosk.text
 
 
+def test_content_made_for_older_software_is_said_in_plain_words_and_a_current_pack_brings_it_up(
+    data_dir: DataDir, installed: Path, signing_key: SigningKey, tmp_path: Path
+) -> None:
+    """The kiosk software updated over content of the previous schema: whole, but missing a column
+    every heritage query reads. The staff page says so (never a traceback), and a current pack repairs it."""
+    import sqlite3
+
+    from content_sync.pack.schema import CONTENT_SCHEMA_VERSION
+
+    db = current_db(data_dir)
+    os.chmod(db, 0o644)
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE heritage DROP COLUMN aliases")  # the schema before heritage aliases
+    conn.execute(f"PRAGMA user_version = {CONTENT_SCHEMA_VERSION - 1}")
+    conn.commit()
+    conn.close()
+    with kiosk_on(data_dir.root, tmp_path / "kiosk.out") as kiosk:
+        kiosk.wait_for("cannot show content")
+        assert f"made for older kiosk software (content schema {CONTENT_SCHEMA_VERSION - 1}" in kiosk.text
+        kiosk.still_running_after(1.0)
+        with damaging.without_root_powers():
+            Installer(data_dir, [signing_key.public], "stable", clock=lambda: INSTALLED_AT).install(installed)
+        kiosk.wait_for("content can be shown now")
+        assert kiosk.stop() == 0, kiosk.text
+        assert "Traceback" not in kiosk.text
+
+
 @pytest.mark.parametrize("kind", DEVICE_KINDS)
 def test_a_damaged_device_database_still_shows_the_content(
     kind: str, data_dir: DataDir, installed: Path, tmp_path: Path, make_pack: Callable[..., Path], mini_source: Path

@@ -40,6 +40,7 @@ from content_sync.device.layout import DataDir
 from content_sync.pack.build import build_pack
 from content_sync.pack.manifest import PackLimits
 from content_sync.pack.reader import verify_pack
+from content_sync.pack.schema import CONTENT_SCHEMA_VERSION as SCHEMA
 from content_sync.pack.signing import SigningKey
 from content_sync.store.content_store import ContentStore
 from tests.support import BUILT_AT, MINI_SOURCE, set_version, tree_digest
@@ -554,11 +555,21 @@ def pack_newer_format_version(ctx: Ctx) -> Path:
     return pack.write(ctx.out("format-version"), ctx.key)
 
 
-@case(r"^pack content schema 2 needs newer kiosk software \(this kiosk reads 1\)$")
+@case(rf"^pack content schema {SCHEMA + 1} needs newer kiosk software \(this kiosk reads {SCHEMA}\)$")
 def pack_newer_schema_version(ctx: Ctx) -> Path:
     pack = ctx.repack()
-    pack.manifest["schema_version"] = 2
+    pack.manifest["schema_version"] = SCHEMA + 1
     return pack.write(ctx.out("schema-version"), ctx.key)
+
+
+@case(
+    rf"^pack content schema {SCHEMA - 1} was made for older kiosk software \(this kiosk reads {SCHEMA}\): "
+    r"build it again with current tools$"
+)
+def pack_older_schema_version(ctx: Ctx) -> Path:
+    pack = ctx.repack()
+    pack.manifest["schema_version"] = SCHEMA - 1
+    return pack.write(ctx.out("schema-version-old"), ctx.key)
 
 
 @case(r"^the manifest has no valid content_version$")
