@@ -174,6 +174,11 @@ class ScrollPage(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.inner = QWidget()
         self.column = QVBoxLayout(self.inner)
+        # Rows added to a page on screen (its parts below the fold, after the first paint) grow the
+        # content widget in the same layout pass. Left to the scroll area, it grows a turn of the
+        # event loop later, and in between every row is squeezed into the old height: a tile sticks
+        # out of its row and a tap on it finds the page instead (tests/kiosk/test_scroll_page_layout.py).
+        self.column.setSizeConstraint(QVBoxLayout.SizeConstraint.SetMinimumSize)
         self.column.setContentsMargins(margin, margin, margin, margin)
         self.column.setSpacing(spacing)
         self.setWidget(self.inner)
