@@ -77,9 +77,10 @@ class HeritageDetailScreen(DetailScreen):
         self.audio_guide(page, f"heritage:{item.id}", tr.content(item.name), item.narration, item.audio)
 
     def pictures(self, page: ScrollPage, width: int) -> None:
-        """Every picture with its caption and credit (a flat colour when the pack has none)."""
+        """Every picture with its caption and credit; none when the pack has none (an empty coloured
+        block would only push "About it" below the fold, with nothing to look at)."""
         assert self.item is not None
-        for image in self.item.images or (None,):
+        for image in self.item.images:
             self.picture(page, image, width)
 
     def description(self, page: ScrollPage, width: int) -> None:

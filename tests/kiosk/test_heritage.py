@@ -28,6 +28,7 @@ from content_sync.store.content_store import ContentStore, EventOccurrence, Heri
 from kiosk_app.narration import PLAYING, PREPARING
 from kiosk_app.screens.heritage_detail import HeritageDetailScreen
 from kiosk_app.theme import LAYOUTS
+from kiosk_app.widgets.common import ImageView
 from tests.kiosk.support import finished
 from tests.support import BUILT_AT, DEMO_SOURCE, INSTALLED_AT, edit_installed
 
@@ -184,6 +185,11 @@ def test_the_page_shows_coming_performances_and_pictures_with_credits(qtbot, kio
     kiosk.nav.go("heritage", id="lanzhou-guzi")
     finished(kiosk, qtbot)
     assert find(kiosk, QLabel, "heritage-no-place").isVisible()
+    # A tradition the pack has no picture of shows none: no empty coloured block where a picture would be.
+    assert not kiosk.ctx.store.heritage_item("fuxi-ceremony").images
+    kiosk.nav.go("heritage", id="fuxi-ceremony")
+    finished(kiosk, qtbot)
+    assert kiosk.nav.currentWidget().findChildren(ImageView) == []
 
 
 # -- languages and layouts ------------------------------------------------------------------------
