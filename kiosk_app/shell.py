@@ -215,8 +215,6 @@ class KioskShell(QWidget):
             high_contrast=ctx.session.high_contrast,
             large_text=ctx.session.large_text,
             can_go_back=bool(self.nav.history),
-            narrow=ctx.layout == PORTRAIT,
-            short_switches=ctx.layout != LANDSCAPE,
             read_aloud=ctx.session.read_aloud,
             read_aloud_available=ctx.narration.has_voice(ctx.lang) is not False,
             reach=ctx.session.reach,

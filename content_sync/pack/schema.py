@@ -291,17 +291,20 @@ def create_content_schema(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {CONTENT_SCHEMA_VERSION}")
 
 
-def schema_version_problem(version: object, what: str = "the installed content") -> str | None:
-    """Why content of schema ``version`` cannot be read by this kiosk software, in plain words."""
+def schema_version_problem(version: object) -> str | None:
+    """Why installed content of schema ``version`` cannot be read by this kiosk software, in plain words."""
     if version == CONTENT_SCHEMA_VERSION:
         return None
     if isinstance(version, int) and not isinstance(version, bool) and 1 <= version < CONTENT_SCHEMA_VERSION:
         return (
-            f"{what} was made for older kiosk software (content schema {version}; this kiosk reads "
+            f"the installed content was made for older kiosk software (content schema {version}; this kiosk reads "
             f"{CONTENT_SCHEMA_VERSION}): build the pack again with current tools"
         )
     shown = version if isinstance(version, int) and not isinstance(version, bool) else "?"
-    return f"{what} needs newer kiosk software (content schema {shown}; this kiosk reads {CONTENT_SCHEMA_VERSION})"
+    return (
+        f"the installed content needs newer kiosk software (content schema {shown}; "
+        f"this kiosk reads {CONTENT_SCHEMA_VERSION})"
+    )
 
 
 def schema_signature(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:

@@ -38,8 +38,8 @@ MAX_LANGUAGE_BUTTONS = 2
 #: The page title keeps at least this share of its row's width beside the buttons: in one row, beside
 #: everything; in the second row, beside the switches (below that, the switches become symbols).
 TITLE_SHARE = 0.25
-TALL_SCREEN = 1000  # px of window height from which the bar may take two rows to keep its words
 TITLE_SHARE_BESIDE_SWITCHES = 0.45
+TALL_SCREEN = 1000  # px of window height from which the bar may take two rows to keep its words
 CHECK = "✓ "
 #: Each display switch's full name (also what screen readers say for its short symbol).
 SWITCH_NAMES = {
@@ -294,10 +294,9 @@ class HeaderBar(QFrame):
         self._arrange()
 
     def update_texts(self, tr: Translator, title: str, *, lang: str, high_contrast: bool, large_text: bool,
-                     can_go_back: bool, narrow: bool, short_switches: bool, read_aloud: bool = False,
-                     read_aloud_available: bool = False, reach: bool = False) -> None:  # fmt: skip
-        """Words and states for ``lang``; ``narrow`` and ``short_switches`` are kept for callers (the
-        arrangement now follows from what fits)."""
+                     can_go_back: bool, read_aloud: bool = False, read_aloud_available: bool = False,
+                     reach: bool = False) -> None:  # fmt: skip
+        """Words and states for ``lang``; the arrangement follows from what fits."""
         self.tr, self.lang = tr, lang
         self.home.setText(tr("nav.home"))
         self.back.setText(tr("nav.back"))
