@@ -288,6 +288,10 @@ def operator_notices(kiosk, qtbot, name: str) -> list[str]:  # type: ignore[no-u
 def test_the_operator_page_says_the_device_database_is_damaged(qtbot, demo_data: DataDir, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     data = DataDir(tmp_path / "copy")
     shutil.copytree(demo_data.root, data.root)
+    # The whole file garbage and no write-ahead log beside it (the shared demo data may have one from
+    # earlier tests' writes, and SQLite would then read its pages and report those instead).
+    for side in ("-wal", "-shm"):
+        Path(f"{data.device_db}{side}").unlink(missing_ok=True)
     data.device_db.write_bytes(b"not a database, a power cut's leftovers " * 100)
     with kiosk_built_on(data, qtbot) as kiosk:
         notices = operator_notices(kiosk, qtbot, "operator-store-damaged")
