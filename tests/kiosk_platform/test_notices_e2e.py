@@ -26,6 +26,7 @@ from kiosk_app.feeds import current_emergencies
 from kiosk_platform.notices.models import Notice
 
 from ..content_sync.sync.agent_harness import sync_state
+from .browser import click_and_wait
 from .conftest import Clock
 from .notice_support import CHENGGUAN, MAIJI, PASSWORD, Tree, form, make_tree
 
@@ -140,15 +141,14 @@ def test_the_notices_page_in_chromium_preview_send_and_end(
     live_platform: Any, chromium: Any, tree: Tree, clock: Clock
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     driver = chromium
     driver.delete_all_cookies()
     driver.get(f"{live_platform.url}/login/")
     driver.find_element(By.ID, "id_username").send_keys(tree.editor.get_username())
     driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    WebDriverWait(driver, 15).until(lambda d: "/login/" not in d.current_url)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    assert "/login/" not in driver.current_url
     driver.get(f"{live_platform.url}/notices/")
     assert driver.find_element(By.CSS_SELECTOR, "nav a[aria-current=page]").text == "Notices"
     values = form([CHENGGUAN], clock.now + 3 * HOUR)
@@ -157,14 +157,14 @@ def test_the_notices_page_in_chromium_preview_send_and_end(
         driver.find_element(By.NAME, name).send_keys(values[name])
     ends = driver.find_element(By.NAME, "ends_at")
     driver.execute_script("arguments[0].value = arguments[1]", ends, values["ends_at"])
-    driver.find_element(By.CSS_SELECTOR, "button[value=preview]").click()
-    preview = WebDriverWait(driver, 15).until(lambda d: d.find_element(By.ID, "notice-preview"))
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "button[value=preview]"))
+    preview = driver.find_element(By.ID, "notice-preview")
     assert "暴雪红色预警" in preview.text and "Red blizzard warning" in preview.text
     assert not Notice.objects.exists()
     full_shot(driver, "notices-preview")
 
-    driver.find_element(By.CSS_SELECTOR, "button[value=publish]").click()
-    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "end-now"))
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "button[value=publish]"))
+    assert driver.find_elements(By.ID, "end-now")
     assert driver.find_element(By.ID, "notice-status").text == "In force now"
     full_shot(driver, "notice-detail")
     driver.get(f"{live_platform.url}/notices/")
@@ -173,8 +173,9 @@ def test_the_notices_page_in_chromium_preview_send_and_end(
     full_shot(driver, "notices-list")
 
     driver.get(f"{live_platform.url}/notices/{Notice.objects.get().pk}/")
-    driver.find_element(By.ID, "end-now").click()
-    WebDriverWait(driver, 15).until(lambda d: d.find_element(By.ID, "notice-status").text == "Ended")
+    # The ended page has a status line too: wait for the new page, not for a line that may be the old one.
+    click_and_wait(driver, driver.find_element(By.ID, "end-now"))
+    assert driver.find_element(By.ID, "notice-status").text == "Ended"
     assert Notice.objects.get().ended_at is not None
     # Offline: nothing on the page comes from anywhere but the site itself.
     sources = driver.execute_script(
