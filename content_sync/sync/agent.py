@@ -41,6 +41,7 @@ from tuf.api import exceptions as tuf_exceptions
 
 from content_sync.core.errors import KioskError, PackError
 from content_sync.core.retry import backoff_seconds, floor_retry_after
+from content_sync.device.damage import CONTENT_WHAT, REPAIR_ADVICE, content_schema_problem, inspect_database
 from content_sync.device.fallback import failed_version
 from content_sync.device.install import Installer, Release, media_kept, rollback
 from content_sync.device.layout import DataDir
@@ -441,6 +442,23 @@ def _merge(base: CycleResult, delta: CycleResult) -> CycleResult:
     return _with(base, **changes)
 
 
+def installed_problem(data: DataDir) -> str | None:
+    """Why the installed content cannot be shown although a version is installed (None: it can).
+
+    A damaged database, or one made for another content schema (kiosk software updated over
+    old content). The channel's pack of the same version then repairs it, so a cycle fetches
+    it like a newer one: a kiosk recovers by itself instead of waiting for an operator.
+    Reads every page (about 1.5 ms a MB, on the sync thread).
+    """
+    pointer = data.read_pointer()
+    if pointer is None:
+        return None
+    damage = inspect_database(data.version_db(pointer.current), CONTENT_WHAT, thorough=True, immutable=True)
+    if damage is not None:
+        return damage.reason
+    return content_schema_problem(data)
+
+
 def _with(result: CycleResult, **changes: Any) -> CycleResult:
     values = dict(result.__dict__)
     values.update(changes)
@@ -492,7 +510,17 @@ def _cycle(
         )
     device_id = device.get(DEVICE_ID_SETTING)
     offered = offered_entries(view.targets, str(device_id) if device_id else None)
-    choice = choose(offered, installed, str(device.get("channel", "stable")), rollbacks=rollback_paths(view.targets))
+    # Installed but unusable: the same version from the channel repairs it (the installer takes it again).
+    broken = installed_problem(data) if installed is not None else None
+    floor = installed - 1 if broken is not None and installed is not None else installed
+    choice = choose(offered, floor, str(device.get("channel", "stable")), rollbacks=rollback_paths(view.targets))
+    if broken is not None and choice.entry is None:
+        choice = Choice(
+            None,
+            "failed",
+            f"the installed content version {installed} cannot be shown ({broken}), and the channel offers"
+            f" no pack of version {installed} or newer to replace it ({choice.message}); {REPAIR_ADVICE}",
+        )
     if choice.entry is None:
         _clean_staging(paths.staging, None)
         return _with(base, outcome=choice.outcome, message=choice.message)
@@ -528,7 +556,7 @@ def _cycle(
     plan = plan_deltas(
         offered,
         offers,
-        pointer.content_version if pointer else None,
+        pointer.content_version if pointer and broken is None else None,  # no delta onto content that cannot be read
         pointer.pack_id if pointer else None,
         choice.entry,
         target.length,
@@ -588,6 +616,13 @@ def _cycle(
     with contextlib.suppress(KioskError):
         device.log_install(source, done.pack_id, done.content_version, True, "installed from the channel")
     before = f" (was {done.previous_version})" if done.previous_version else ""
+    message = f"installed content version {done.content_version}{before} from {target.name}"
+    if broken is not None:
+        again = " again" if done.content_version == installed else before
+        message = (
+            f"installed content version {done.content_version}{again} from {target.name}:"
+            f" the installed content could not be shown ({broken})"
+        )
     return _with(
         base,
         outcome="installed",
@@ -595,7 +630,7 @@ def _cycle(
         previous_version=done.previous_version,
         target=target.path,
         resumed_from=download.resumed_from,
-        message=f"installed content version {done.content_version}{before} from {target.name}",
+        message=message,
     )
 
 
