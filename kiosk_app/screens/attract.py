@@ -164,8 +164,9 @@ class AttractScreen(Screen):
     def _venue_slide(self, venue: Venue) -> QWidget:
         ctx, tr, m = self.ctx, self.ctx.tr, self.ctx.metrics
         size = ctx.screen_size
-        # The picture fills the width; caption and invitation take the rest of the height.
-        image_size = QSize(size.width(), min(round(size.width() * 2 / 3), size.height() - 6 * m.touch))
+        # The picture fills the width; caption and invitation take the rest of the height (none is left
+        # on a window too short for both, as the window is for a moment while it goes full screen).
+        image_size = QSize(size.width(), max(0, min(round(size.width() * 2 / 3), size.height() - 6 * m.touch)))
         languages = [lang for lang in ctx.config.languages if lang != ctx.lang]
         slide = QWidget()
         layout = QVBoxLayout(slide)

@@ -87,6 +87,23 @@ def test_attract_builds_its_first_slide_and_each_next_one_when_reached(kiosk) ->
     assert screen.slides.count() == 2 and screen.slides.currentIndex() == 1
 
 
+def test_a_window_too_short_for_a_slide_picture_builds_the_slides_without_a_qt_warning(make_kiosk) -> None:  # type: ignore[no-untyped-def]
+    """Going full screen, the window is 533x155 for a moment (offscreen Qt): the slide built then
+    asked Qt for a picture of negative height ("Negative sizes (533,-277)" in every start's log)."""
+    from kiosk_app.runtime.qt_messages import install_qt_message_handler, uninstall_qt_message_handler
+
+    said: list[str] = []
+    previous = install_qt_message_handler(lambda _kind, _context, message: said.append(message))
+    try:
+        kiosk = make_kiosk(size=(533, 155))
+        screen = kiosk.nav.currentWidget()
+        assert kiosk.nav.current_name == "attract" and screen.slides.count() == 1
+        screen.next_slide()
+    finally:
+        uninstall_qt_message_handler(previous)
+    assert [m for m in said if "Negative" in m or "not possible" in m] == []
+
+
 def test_after_first_paint_work_runs_once_when_the_first_screen_is_painted(make_kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
     kiosk = make_kiosk()
     calls: list[str | None] = []
