@@ -59,6 +59,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def no_display(environ: dict[str, str] | os._Environ[str], system: str = sys.platform) -> bool:
+    """Qt would look for an X11 or Wayland display that is not there, and abort the process.
+
+    Only on Linux with no platform chosen: a kiosk started on the framebuffer sets
+    ``QT_QPA_PLATFORM`` (``eglfs``, ``linuxfb``) and needs no display server.
+    """
+    if not system.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+NO_DISPLAY = (
+    "kiosk: there is no display to show the kiosk on (DISPLAY and WAYLAND_DISPLAY are unset). Start it in the"
+    " screen's desktop session, or on the framebuffer with QT_QPA_PLATFORM=eglfs; on a machine without a screen,"
+    " QT_QPA_PLATFORM=offscreen runs it unseen, and --screenshots OUT renders every screen to PNG files."
+)
+
+
 def main(argv: list[str] | None = None, *, clock: Callable[[], dt.datetime] | None = None) -> int:
     """``clock``: what provisioning judges the bundled pack's expiry by (the real clock unless a test
     runs the kiosk at a fixed moment, so that no result depends on the year)."""
@@ -73,6 +91,11 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], dt.datetime] | No
             return 2
         print(f'[operator]\npin_hash = "{hash_pin(pin)}"')
         return 0
+    if no_display(os.environ):
+        if not args.screenshots:
+            print(NO_DISPLAY, file=sys.stderr)  # instead of Qt's abort and a core dump
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # screenshots need no screen
     data = DataDir(args.data_dir)
     try:
         data.root.mkdir(parents=True, exist_ok=True)

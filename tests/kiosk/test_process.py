@@ -43,3 +43,27 @@ def test_kiosk_describes_its_configuration() -> None:
     assert out.returncode == 0
     for key in ("profile", "timeout_seconds", "url_template", "pin_hash", "max_volume"):
         assert key in out.stdout
+
+
+def test_with_no_display_the_kiosk_says_so_in_words_instead_of_aborting(tmp_path: Path) -> None:
+    """Qt alone would print a plugin error and abort (exit 134, a core dump) on a machine without a screen."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk_app.main", "--data-dir", str(tmp_path / "kiosk")],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "there is no display to show the kiosk on" in done.stderr
+    assert "QT_QPA_PLATFORM=offscreen" in done.stderr and "--screenshots OUT" in done.stderr
+    assert "Traceback" not in done.stderr and "platform plugin" not in done.stderr
+
+
+def test_which_starts_count_as_having_no_display() -> None:
+    from kiosk_app.main import no_display
+
+    assert no_display({}, "linux")
+    assert not no_display({"DISPLAY": ":0"}, "linux")
+    assert not no_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
+    assert not no_display({"QT_QPA_PLATFORM": "eglfs"}, "linux")  # the framebuffer needs no display server
+    assert not no_display({"QT_QPA_PLATFORM": "offscreen"}, "linux")
+    assert not no_display({}, "win32") and not no_display({}, "darwin")
