@@ -24,7 +24,7 @@ from .content import ContentHolder
 from .images import ImageCache
 from .session import Session
 from .strings import Translator
-from .theme import HIGH_CONTRAST, LANDSCAPE, LAYOUTS, NORMAL, Metrics, Palette
+from .theme import HIGH_CONTRAST, LANDSCAPE, LAYOUTS, NIGHT, NORMAL, Metrics, Palette
 
 if TYPE_CHECKING:
     from .map_service import MapService
@@ -77,7 +77,9 @@ class AppContext:
 
     @property
     def palette(self) -> Palette:
-        return HIGH_CONTRAST if self.session.high_contrast else NORMAL
+        if self.session.high_contrast:
+            return HIGH_CONTRAST
+        return NIGHT if self.session.night else NORMAL
 
     def content_width(self) -> int:
         """Width available to a scrolling page's content (screen minus margins and scroll bar)."""

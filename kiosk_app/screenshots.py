@@ -104,10 +104,31 @@ def render_all(data: DataDir, out: Path, config: KioskConfig,
                         count += 1
                 except Exception:
                     log.exception("screenshot %s/%s/%s failed", layout_name, lang, stem)
+            count += night_views(app, kiosk, folder)
         kiosk.ctx.map.close()
         kiosk.shell.close()
         kiosk.shell.deleteLater()
         app.processEvents()
+    return count
+
+
+def night_views(app: Any, kiosk: Any, folder: Path) -> int:
+    """Home and a place's page as a visit woken on the night screen shows them (theme.NIGHT)."""
+    store = kiosk.ctx.store
+    venues = store.venues(featured=True) or store.venues()
+    views = [("home-night", "home", {})] + ([("venue-night", "venue", {"id": venues[0].id})] if venues else [])
+    count = 0
+    kiosk.ctx.session.set_night(True)
+    try:
+        for stem, screen, params in views:
+            kiosk.nav.go(screen, **params)
+            settle(app, kiosk)
+            kiosk.shell.grab().save(str(folder / f"{stem}.png"))
+            count += 1
+    except Exception:
+        log.exception("night screenshots in %s failed", folder)
+    finally:
+        kiosk.ctx.session.set_night(False)
     return count
 
 

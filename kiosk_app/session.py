@@ -26,6 +26,8 @@ class Session:
     # Reach mode: header and content in the lower part of the screen, for a visitor in a wheelchair.
     reach: bool = False
     read_aloud: bool = False  # "read this screen aloud": every page shown is spoken
+    # Begun on the night screen: pages in the dim night palette until the idle reset.
+    night: bool = False
     # Staff let in by the PIN pad, until they leave the status page or the kiosk resets.
     staff_access: bool = False
     listeners: list[Callable[[Session], None]] = field(default_factory=list)
@@ -56,6 +58,11 @@ class Session:
             self.reach = reach
         self._changed()
 
+    def set_night(self, on: bool) -> None:
+        if on != self.night:
+            self.night = on
+            self._changed()
+
     def set_read_aloud(self, on: bool) -> None:
         if on != self.read_aloud:
             self.read_aloud = on
@@ -71,6 +78,7 @@ class Session:
         self.staff_access = False
         self.language = self.default_language
         self.read_aloud = False
+        self.night = False
         self.high_contrast = self.default_high_contrast
         self.large_text = self.default_large_text
         self.reach = self.default_reach

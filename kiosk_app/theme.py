@@ -45,6 +45,8 @@ class Palette:
     focus: str
     pressed: str  # a button's fill while a finger is on it
     pressed_text: str
+    placeholder: str = "#D9CCB8"  # where a picture is still loading: a quiet block of the page's own tone
+    picture_dim: float = 0.0  # how much darker pictures are drawn (0: as they are)
 
 
 NORMAL = Palette(
@@ -55,11 +57,18 @@ NORMAL = Palette(
 HIGH_CONTRAST = Palette(
     background="#000000", surface="#000000", text="#FFFFFF", muted="#FFFFFF", accent="#FFE600",
     accent_text="#000000", border="#FFFFFF", open="#7CFF7C", closed="#FF8C8C", focus="#FFE600",
-    pressed="#FFE600", pressed_text="#000000",
+    pressed="#FFE600", pressed_text="#000000", placeholder="#333333",
+)  # fmt: skip
+# A visit begun on the night screen (kiosk_app/night.py): warm grey on near-black, so a hotel
+# room or a dark square is not lit up by a white page at midnight; still WCAG 2.1 throughout.
+NIGHT = Palette(
+    background="#14120F", surface="#1E1B17", text="#CFC6B8", muted="#A99E8F", accent="#E0A15E",
+    accent_text="#14120F", border="#8A7F70", open="#79C98F", closed="#F09A8E", focus="#7FB0E0",
+    pressed="#3B352D", pressed_text="#E6DED2", placeholder="#2A2620", picture_dim=0.45,
 )  # fmt: skip
 # Every palette a display mode may use, by name; the contrast test checks each one (and fails
 # on a palette defined here but left out).
-PALETTES: dict[str, Palette] = {"normal": NORMAL, "high_contrast": HIGH_CONTRAST}
+PALETTES: dict[str, Palette] = {"normal": NORMAL, "high_contrast": HIGH_CONTRAST, "night": NIGHT}
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,7 @@ class AttractScreen(Screen):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         image = venue.images[0].path if venue.images else None
-        layout.addWidget(ImageView(ctx.images, image, image_size), 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(ImageView(ctx.images, image, image_size, ctx.palette), 0, Qt.AlignmentFlag.AlignHCenter)
         caption = QFrame()
         caption.setProperty("role", "overlay")
         inner = QVBoxLayout(caption)
@@ -258,6 +258,8 @@ class AttractScreen(Screen):
     def mouseReleaseEvent(self, event) -> None:
         # A lift inside the loop starts a visit; one the staff corner ended (far outside) does not.
         if self.rect().contains(event.position().toPoint()):
+            if self.night is not None:  # woken at night: the visit's pages stay dim (theme.NIGHT)
+                self.ctx.session.set_night(True)
             self.ctx.go("home")
 
     def reset(self) -> None:

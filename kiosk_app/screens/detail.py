@@ -94,7 +94,8 @@ class DetailScreen(Screen):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(ImageView(self.ctx.images, image.path if image else None, QSize(width, round(width * 2 / 3))))
+        size = QSize(width, round(width * 2 / 3))
+        layout.addWidget(ImageView(self.ctx.images, image.path if image else None, size, self.ctx.palette))
         if image:
             caption = tr.content(image.caption)
             # The credit in the visitor's language when the content translates it (a name reads the same).

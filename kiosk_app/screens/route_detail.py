@@ -132,7 +132,11 @@ class RouteDetailScreen(DetailScreen):
         layout.addLayout(text, 1)
         if venue is not None and venue.images and ctx.layout != COMPACT:
             thumb = QSize(180, 120)
-            layout.addWidget(ImageView(ctx.images, venue.images[0].path, thumb), 0, Qt.AlignmentFlag.AlignTop)
+            layout.addWidget(
+                ImageView(ctx.images, venue.images[0].path, thumb, ctx.palette),
+                0,
+                Qt.AlignmentFlag.AlignTop,
+            )
         return card
 
     def codes(self, page: ScrollPage, width: int) -> None:

@@ -25,7 +25,7 @@ def venue_card(ctx: AppContext, venue: Venue, on_tap: Callable[[], None], *, wid
     image = venue.images[0].path if venue.images else None
     image_width = min(420, (width - 24) // 3) if wide else width - 28
     size = QSize(image_width, round(image_width * 2 / 3))
-    layout.addWidget(ImageView(ctx.images, image, size))
+    layout.addWidget(ImageView(ctx.images, image, size, ctx.palette))
     text = QVBoxLayout()
     text.setSpacing(4)
     text.addWidget(text_label(tr.content(venue.name), "heading"))

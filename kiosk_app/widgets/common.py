@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..images import ImageCache
+from ..theme import Palette
 
 
 def text_label(text: str, role: str = "", *, wrap: bool = True, selectable: bool = False) -> QLabel:
@@ -201,10 +202,11 @@ class ImageView(QWidget):
     Until the picture arrives it paints a flat colour.
     """
 
-    def __init__(self, images: ImageCache, path: Path | None, size: QSize, fill: str = "#D9CCB8") -> None:
+    def __init__(self, images: ImageCache, path: Path | None, size: QSize, palette: Palette) -> None:
         super().__init__()
         self.setFixedSize(size)
-        self.fill = QColor(fill)
+        self.fill = QColor(palette.placeholder)
+        self.dim = palette.picture_dim  # at night a bright photo would light the room: drawn darker
         self.pixmap: QPixmap | None = None
         self.images, self.path = images, path
         self._request = 0  # answers to a request made before the last hide are dropped
@@ -231,6 +233,8 @@ class ImageView(QWidget):
         painter = QPainter(self)
         if self.pixmap is not None and not self.pixmap.isNull():
             painter.drawPixmap(0, 0, self.pixmap)
+            if self.dim:
+                painter.fillRect(self.rect(), QColor(0, 0, 0, round(255 * self.dim)))
         else:
             painter.fillRect(self.rect(), self.fill)
         painter.end()

@@ -52,8 +52,8 @@ def heritage_card(ctx: AppContext, item: Heritage, on_tap: Callable[[], None], *
     layout.setSpacing(12)
     image_width = max(96, min(220, (width - 24) // 3))
     image = item.images[0].path if item.images else None
-    layout.addWidget(ImageView(ctx.images, image, QSize(image_width, round(image_width * 2 / 3))), 0,
-                     Qt.AlignmentFlag.AlignTop)  # fmt: skip
+    picture = ImageView(ctx.images, image, QSize(image_width, round(image_width * 2 / 3)), ctx.palette)
+    layout.addWidget(picture, 0, Qt.AlignmentFlag.AlignTop)
     text = QVBoxLayout()
     text.setSpacing(4)
     text.addWidget(text_label(tr.content(item.name), "heading"))

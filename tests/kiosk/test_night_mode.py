@@ -126,6 +126,40 @@ def test_a_touch_wakes_it_to_home_and_taps_nothing_under_the_finger(room_kiosk, 
     assert kiosk.nav.current_name != "home"
 
 
+def mean_brightness(widget) -> float:  # type: ignore[no-untyped-def]
+    """The page as painted, averaged to one 0-255 grey: how much light the screen gives off."""
+    image = widget.grab().toImage().scaled(64, 36)
+    greys = [image.pixelColor(x, y).lightness() for x in range(image.width()) for y in range(image.height())]
+    return sum(greys) / len(greys)
+
+
+def test_a_visit_woken_at_night_keeps_its_pages_dim_until_the_idle_reset(room_kiosk, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A guest who wakes the room kiosk at midnight gets dark pages, not a white one lighting the room."""
+    from kiosk_app.theme import NIGHT, NORMAL
+
+    kiosk, clock = room_kiosk(at(0, 30, day=22))
+    window = kiosk.shell.windowHandle()
+    QTest.mousePress(window, LEFT, NO_MODIFIER, QPoint(640, 400))
+    QTest.mouseRelease(window, LEFT, NO_MODIFIER, QPoint(640, 400))
+    QApplication.processEvents()
+    assert kiosk.nav.current_name == "home" and kiosk.ctx.palette == NIGHT
+    night_home = mean_brightness(kiosk.shell)
+    assert night_home < 60, night_home
+    card = next(c for c in kiosk.nav.currentWidget().findChildren(Card) if c.isVisible() and c.on_tap)
+    qtbot.mouseClick(card, LEFT)
+    assert kiosk.nav.current_name != "home" and mean_brightness(kiosk.shell) < 60  # the next page too
+
+    clock.now = at(9, 0, day=22)
+    kiosk.idle.expire_now()  # the visit ends; by day the next one is bright again
+    assert kiosk.ctx.palette == NORMAL
+    window = kiosk.shell.windowHandle()
+    QTest.mousePress(window, LEFT, NO_MODIFIER, QPoint(640, 400))
+    QTest.mouseRelease(window, LEFT, NO_MODIFIER, QPoint(640, 400))
+    QApplication.processEvents()
+    assert kiosk.nav.current_name == "home" and kiosk.ctx.palette == NORMAL
+    assert mean_brightness(kiosk.shell) > night_home + 120
+
+
 def test_night_falls_and_ends_on_the_kiosk_clock_while_the_loop_shows(room_kiosk) -> None:  # type: ignore[no-untyped-def]
     kiosk, clock = room_kiosk(at(21, 59))
     attract = kiosk.nav.currentWidget()

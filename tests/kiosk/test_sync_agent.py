@@ -428,8 +428,12 @@ def test_screenshots_show_the_status_page_and_its_channel_card(
         return kiosk
 
     out = tmp_path / "shots"
-    assert screenshots.render_all(demo_data, out, load_config(None), build=build, languages=["en"]) == 6
+    # per layout: the status page, its channel card, and home and a place's page at night
+    assert screenshots.render_all(demo_data, out, load_config(None), build=build, languages=["en"]) == 12
     for layout in ("landscape", "portrait", "compact"):
+        night = QImage(str(out / layout / "en" / "home-night.png")).scaled(32, 32)
+        assert QImage(str(out / layout / "en" / "venue-night.png")).width() > 0
+        assert sum(night.pixelColor(x, y).lightness() for x in range(32) for y in range(32)) / 1024 < 80
         channel = QImage(str(out / layout / "en" / "operator-channel.png"))
         status = QImage(str(out / layout / "en" / "operator.png"))
         assert not channel.isNull() and channel.size() == status.size() and channel != status
