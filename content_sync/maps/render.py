@@ -367,9 +367,13 @@ class Renderer:
             w, h = max(widths), sum(heights)
             cls = str(f.props.get("class", "landmark"))
             icon = cls == "station"
-            # Stations and towns carry a dot; their label sits to the right. Others centre on the point.
+            # Stations and towns carry a dot; their label sits to the right. ``anchor: below`` puts
+            # it ``gap`` px under the point (where the kiosk's map draws a cluster of the places
+            # there, the name stays readable). Others centre on the point.
             if icon or cls == "town":
                 x0, y0 = px + 7, py - h / 2
+            elif f.props.get("anchor") == "below":
+                x0, y0 = px - w / 2, py + float(f.props.get("gap", 28))
             else:
                 x0, y0 = px - w / 2, py - h / 2
             box = (x0 - 3, y0 - 2, x0 + w + 3, y0 + h + 2)

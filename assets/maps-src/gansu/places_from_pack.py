@@ -26,6 +26,9 @@ PACK = ROOT / "assets" / "demo-pack"
 HERE = Path(__file__).resolve().parent
 CITIES = ROOT.parent / "shared" / "realdata" / "cn_divisions_cities.csv"
 RIVER_LABEL_NEAR = (104.60, 36.20)  # the river's vertex nearest this point carries the 黄河 label
+# The kiosk's map draws a 48 px cluster of a city's places about where their mean is: the name goes
+# under it (28 px below the point), not beneath it.
+UNDER_CLUSTER = {"anchor": "below", "gap": 28}
 
 
 def mean(points: list[tuple[float, float]]) -> tuple[float, float]:
@@ -56,12 +59,12 @@ def main() -> None:
     for city, points in sorted(by_city.items()):
         zh = city_names.get(city_code.get(city, ""), city).removesuffix("市")
         features.append(point(mean(points), name_zh=zh, name_en=city.title(), rank=1, **{"class": "city"},
-                              venues=len(points)))  # fmt: skip
+                              venues=len(points), **UNDER_CLUSTER))  # fmt: skip
     for code, points in sorted(by_district.items()):
         names = districts.get(code, {}).get("name", {})
         if names:
             features.append(point(mean(points), name_zh=names["zh-Hans"], name_en=names.get("en", ""), rank=3,
-                                  minzoom=8, **{"class": "district"}, venues=len(points)))  # fmt: skip
+                                  minzoom=8, **{"class": "district"}, venues=len(points), **UNDER_CLUSTER))  # fmt: skip
     river = json.loads((HERE / "yellow_river_ne50m.geojson").read_text("utf-8"))
     vertices = [tuple(c) for f in river["features"] for line in f["geometry"]["coordinates"] for c in line]
     near = min(vertices, key=lambda c: math.dist(c, RIVER_LABEL_NEAR))

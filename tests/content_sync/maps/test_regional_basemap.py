@@ -77,3 +77,45 @@ def test_the_regional_map_is_light_and_says_where_its_labels_come_from() -> None
         assert w < LANZHOU[0] < e and s < TIANSHUI[1] < n and s < LANZHOU[1] < n
         assert "Natural Earth" in mb.attribution and "not at official seats" in mb.attribution
     assert GANSU.stat().st_size < 400_000
+
+
+def _area(mb: MBTiles, lon: float, lat: float, z: int) -> tuple[Image.Image, float, float]:
+    """The 3x3 tiles around a point, and the point's pixel on them."""
+    fx, fy = lonlat_to_tile(lon, lat, z)
+    x0, y0 = int(fx) - 1, int(fy) - 1
+    canvas = Image.new("RGB", (768, 768), (255, 255, 255))
+    for dx in range(3):
+        for dy in range(3):
+            blob = mb.tile(z, x0 + dx, y0 + dy)
+            if blob is not None:
+                canvas.paste(Image.open(io.BytesIO(blob)).convert("RGB"), (dx * 256, dy * 256))
+    return canvas, (fx - x0) * 256, (fy - y0) * 256
+
+
+def _ink(image: Image.Image, box: tuple[float, float, float, float], disc: bool = False) -> int:
+    """Dark text pixels (not land, not river blue, not the light halo) in ``box``, or in the disc it bounds."""
+    x0, y0, x1, y1 = (round(v) for v in box)
+    cx, cy, r = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, (box[2] - box[0]) / 2
+    return sum(
+        1
+        for x in range(max(0, x0), min(768, x1))
+        for y in range(max(0, y0), min(768, y1))
+        if (not disc or (x - cx) ** 2 + (y - cy) ** 2 <= r * r) and sum(image.getpixel((x, y))) < 300
+    )
+
+
+@pytest.mark.parametrize("z", [6, 7, 8])
+def test_city_names_sit_under_where_the_map_draws_their_cluster(z: int) -> None:
+    """The kiosk's map draws a 48 px cluster of a city's places about at their mean, which is where the
+    city's name point is: a name drawn on the point was hidden under the cluster (天水 at zooms 7 and 8)."""
+    places = json.loads((ROOT / "assets" / "maps-src" / "gansu" / "places.geojson").read_text("utf-8"))
+    cities = [f for f in places["features"] if f["properties"]["class"] == "city"]
+    assert {f["properties"]["name_zh"] for f in cities} == {"兰州", "天水"}
+    with MBTiles(GANSU) as mb:
+        for city in cities:
+            image, px, py = _area(mb, *city["geometry"]["coordinates"], z)
+            under_cluster = _ink(image, (px - 26, py - 26, px + 26, py + 26), disc=True)
+            below = _ink(image, (px - 40, py + 26, px + 40, py + 70))
+            name = city["properties"]["name_zh"]
+            assert under_cluster == 0, f"{name} z{z}: {under_cluster} px of label under the cluster"
+            assert below > 40, f"{name} z{z}: no name under the cluster"
