@@ -29,6 +29,17 @@ CHARACTERS: dict[str, list[Polyline]] = {
     ],
 }  # fmt: skip
 
+# Written in the standard stroke order, which the Tegaki model learnt otherwise (see
+# content_sync/store/handwriting.py): Zinnia alone puts 山 below its 5,000th answer and 水 904th.
+OTHER_ORDER: dict[str, list[Polyline]] = {
+    # 天水 and 麦积山: the city and the grottoes most visitors ask for.
+    "山": [[(150, 40), (150, 240)], [(60, 110), (60, 240), (240, 240)], [(240, 110), (240, 240)]],
+    "水": [
+        [(150, 30), (150, 260), (125, 245)], [(50, 100), (120, 100), (50, 220)],
+        [(240, 70), (165, 140)], [(165, 140), (250, 260)],
+    ],
+}  # fmt: skip
+
 
 def densify(polyline: Polyline, step: float = 10) -> list[tuple[float, float]]:
     """The points a finger reports along ``polyline``, about ``step`` apart."""
@@ -41,4 +52,4 @@ def densify(polyline: Polyline, step: float = 10) -> list[tuple[float, float]]:
 
 
 def strokes(char: str) -> list[list[tuple[float, float]]]:
-    return [densify(line) for line in CHARACTERS[char]]
+    return [densify(line) for line in {**CHARACTERS, **OTHER_ORDER}[char]]

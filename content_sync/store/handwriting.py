@@ -8,6 +8,17 @@ it calls the library, it does not reimplement it.
 
 Strokes are lists of ``(x, y)`` points in a box of ``width`` × ``height`` (any size: Zinnia
 normalises). :meth:`Recogniser.candidates` returns the likeliest characters, best first.
+Zinnia compares strokes in the order they were written, and the Tegaki model learnt some
+characters in an order other than the standard one (山 with 竖折 first, 水 with 横撇 first): written
+in the order a school teaches, 山 was not among Zinnia's first 5,000 answers and 水 was 904th. So the first
+:data:`KEEP_AS_WRITTEN` candidates are Zinnia's for the strokes as written, and the rest of the
+bar is filled with the best answer for each other order (every order up to 3 strokes, each swap
+of two neighbouring strokes beyond that), best score first (:func:`stroke_orders`). Measured on
+the suite's stroke data and a few more (天 大 河): 山 and 水 go from absent to 7th of 10, 大 from
+7th to 10th, 天 stays 5th, 河 is absent either way, and the 13 characters that were first stay
+first. It costs one classification per order (about 3 ms each; 15 ms a character on average
+there), on the pad's worker thread.
+
 When the library or the model is missing, :func:`open_recogniser` raises
 :class:`HandwritingUnavailable` with a message an operator can act on; the kiosk then hides
 the handwriting pad.
@@ -17,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +40,10 @@ MODEL_PATHS = (
     Path("/usr/local/share/tegaki/models/zinnia/handwriting-zh_CN.model"),
 )
 DEFAULT_CANDIDATES = 10
+#: How many of the candidates come from the strokes as written before other stroke orders are asked.
+KEEP_AS_WRITTEN = 6
+#: Up to this many strokes every order is tried; beyond it, each swap of two neighbouring strokes.
+ALL_ORDERS_UP_TO = 3
 
 Point = tuple[float, float]
 Stroke = Sequence[Point]
@@ -100,12 +116,40 @@ class Recogniser:
         self.model = model
 
     def candidates(
-        self, strokes: Sequence[Stroke], width: float, height: float, limit: int = DEFAULT_CANDIDATES
+        self,
+        strokes: Sequence[Stroke],
+        width: float,
+        height: float,
+        limit: int = DEFAULT_CANDIDATES,
+        *,
+        other_orders: bool = True,
     ) -> list[Candidate]:
-        """The likeliest characters for ``strokes``, best first; empty for no ink."""
+        """The likeliest characters for ``strokes``, best first; empty for no ink.
+
+        ``other_orders``: after the first :data:`KEEP_AS_WRITTEN`, the best answers for the same
+        strokes in other orders (see the module's docstring); False gives Zinnia's list as is.
+        """
         strokes = [s for s in strokes if len(s) > 0]
         if not strokes or width <= 0 or height <= 0:
             return []
+        written = self._classify(strokes, width, height, limit)
+        if not other_orders or len(strokes) < 2 or limit <= KEEP_AS_WRITTEN:
+            return written
+        found = written[:KEEP_AS_WRITTEN]
+        seen = {c.text for c in found}
+        others: list[Candidate] = []
+        for order in stroke_orders(len(strokes))[1:]:
+            others += self._classify([strokes[i] for i in order], width, height, 1)
+        for candidate in [*sorted(others, key=lambda c: -c.score), *written[KEEP_AS_WRITTEN:]]:
+            if len(found) >= limit:
+                break
+            if candidate.text not in seen:
+                seen.add(candidate.text)
+                found.append(candidate)
+        return found
+
+    def _classify(self, strokes: Sequence[Stroke], width: float, height: float, limit: int) -> list[Candidate]:
+        """Zinnia's answers for the strokes in the order given."""
         lib = self._lib
         with self._lock:
             if self._handle is None:
@@ -143,6 +187,20 @@ class Recogniser:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+def stroke_orders(count: int) -> list[tuple[int, ...]]:
+    """The orders to ask Zinnia about, the order as written first: every order of up to
+    :data:`ALL_ORDERS_UP_TO` strokes, else each swap of two neighbouring strokes."""
+    written = tuple(range(count))
+    if count <= ALL_ORDERS_UP_TO:
+        return [written, *(p for p in itertools.permutations(written) if p != written)]
+    swaps = []
+    for i in range(count - 1):
+        order = list(written)
+        order[i], order[i + 1] = order[i + 1], order[i]
+        swaps.append(tuple(order))
+    return [written, *swaps]
 
 
 def find_model(paths: Sequence[Path] = MODEL_PATHS) -> Path:
