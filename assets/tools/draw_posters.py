@@ -14,7 +14,12 @@ to ``SRC/media/posters/<name>.png``:
   or kind: iron bridge, water wheel, mountains, pagoda, temple hall, museum
   facade, grotto cliff with niches, drum, lanterns, painted pottery jar,
   theatre stage, old-town roofs, park trees, city gate, river waves, sand
-  dunes, or a winding route with stop markers for routes;
+  dunes, eight trigrams, blossom trees, tomb mound, carved gourds, beef
+  noodles, opera figures on high stilts, carpet loom, carved lacquer screen,
+  folk singers with a sanxian, or a winding route with stop markers for
+  routes. Specific words win over the kind of a heritage item (``stilts``
+  before ``drum``, ``xiaoqu``/``guzi`` folk songs before the ``鼓`` of drum);
+  see SPECIFIC below;
 * a cream caption panel with the Chinese name (large), the English name
   (wrapped and shrunk to fit), the theme name in a small tag in the top-left
   corner and the city in the bottom-right corner.
@@ -1466,6 +1471,392 @@ def motif_route(d, rng, pal, stops=4):
     d.polygon([(cxr, cyr - 110), (cxr + 20, cyr), (cxr - 20, cyr)], fill=pal.red)
 
 
+def _opera_head(d, x, y, r, face, paint, crown, feather):
+    """A head with a painted opera face, a gold crown and two long pheasant feathers."""
+    for sx in (-1, 1):  # feathers arc up and back
+        pts = [
+            (x + sx * (r * 0.4 + r * 3.2 * t), y - r * 1.1 - r * 3.4 * math.sin(t * 2.2))
+            for t in (i / 20 for i in range(21))
+        ]
+        d.line(pts, fill=feather, width=max(6, int(r * 0.16)), joint="curve")
+    circle(d, x, y, r, fill=face)
+    for sx in (-1, 1):
+        d.polygon(
+            [(x + sx * r * 0.12, y - r * 0.1), (x + sx * r * 0.8, y - r * 0.45), (x + sx * r * 0.7, y + r * 0.15)],
+            fill=paint,
+        )
+    d.polygon([(x - r * 0.16, y - r * 0.95), (x + r * 0.16, y - r * 0.95), (x, y - r * 0.2)], fill=paint)
+    d.chord([x - r * 0.45, y + r * 0.3, x + r * 0.45, y + r * 0.8], 0, 180, fill=paint)
+    d.polygon(
+        [
+            (x - r * 1.05, y - r * 0.55),
+            (x + r * 1.05, y - r * 0.55),
+            (x + r * 0.8, y - r * 1.35),
+            (x, y - r * 1.6),
+            (x - r * 0.8, y - r * 1.35),
+        ],
+        fill=crown,
+    )
+    for sx in (-1, 0, 1):
+        circle(d, x + sx * r * 0.55, y - r * 0.95, r * 0.13, fill=(196, 52, 42))
+
+
+def _stilt_walker(d, rng, x, yg, leg, s, robe, trim, face, paint, pole, prop, flip=1):
+    """An opera figure on very tall stilts hidden in long trousers; leg = stilt height, s = torso."""
+    hip = yg - leg
+    stride = s * rng.uniform(0.28, 0.38)
+    for fx, hx in ((x - stride, x - s * 0.1), (x + stride, x + s * 0.1)):
+        # wooden stilt, with the long trouser leg pulled over most of it
+        d.line([(hx, hip), (fx, yg)], fill=pole, width=int(s * 0.07))
+        d.rectangle([fx - s * 0.09, yg - s * 0.04, fx + s * 0.09, yg], fill=pole)
+        t = 0.74
+        kx, ky = hx + (fx - hx) * t, hip + (yg - hip) * t
+        d.polygon([(hx - s * 0.13, hip), (hx + s * 0.13, hip), (kx + s * 0.075, ky), (kx - s * 0.075, ky)], fill=trim)
+        d.rectangle([kx - s * 0.09, ky - s * 0.05, kx + s * 0.09, ky], fill=robe)
+    sh = hip - s  # shoulder line
+    # robe with a flared hem and a belt
+    d.polygon(
+        [(x - s * 0.26, sh), (x + s * 0.26, sh), (x + s * 0.42, hip + s * 0.32), (x - s * 0.42, hip + s * 0.32)],
+        fill=robe,
+    )
+    d.rectangle([x - s * 0.42, hip + s * 0.24, x + s * 0.42, hip + s * 0.32], fill=trim)
+    d.rectangle([x - s * 0.3, hip - s * 0.42, x + s * 0.3, hip - s * 0.34], fill=trim)
+    d.polygon([(x - s * 0.12, sh), (x + s * 0.12, sh), (x, sh + s * 0.3)], fill=trim)
+    # back flags (kaoqi) of an opera general
+    for k in (-1, 1):
+        fx = x + k * s * 0.22
+        d.line([(fx, sh + s * 0.1), (fx + k * s * 0.35, sh - s * 0.75)], fill=pole, width=int(s * 0.03))
+        d.polygon(
+            [(fx + k * s * 0.35, sh - s * 0.75), (fx + k * s * 0.2, sh - s * 0.3), (fx + k * s * 0.6, sh - s * 0.45)],
+            fill=trim,
+        )
+    # arms with wide sleeves: one raised holding the prop, one held out
+    up = (x + flip * s * 0.62, sh - s * 0.42)
+    out = (x - flip * s * 0.62, sh + s * 0.28)
+    for hand in (up, out):
+        sx0 = x + (1 if hand[0] > x else -1) * s * 0.22
+        d.line([(sx0, sh + s * 0.06), hand], fill=robe, width=int(s * 0.16))
+        d.polygon(
+            [
+                hand,
+                (hand[0] + (s * 0.12 if hand[0] > x else -s * 0.12), hand[1] + s * 0.3),
+                (hand[0] - (s * 0.1 if hand[0] > x else -s * 0.1), hand[1] + s * 0.26),
+            ],
+            fill=trim,
+        )
+        circle(d, hand[0], hand[1], s * 0.06, fill=face)
+    if prop == "fan":
+        r = s * 0.42
+        fx, fy = up
+        d.pieslice([fx - r, fy - r, fx + r, fy + r], 200, 340, fill=(196, 52, 42))
+        d.pieslice([fx - r * 0.35, fy - r * 0.35, fx + r * 0.35, fy + r * 0.35], 200, 340, fill=face)
+        for k in range(6):
+            a = math.radians(200 + k * 28)
+            d.line([(fx, fy), (fx + r * math.cos(a), fy + r * math.sin(a))], fill=(236, 182, 74), width=4)
+    else:  # silk ribbon swirling from the raised hand
+        fx, fy = up
+        pts = [
+            (fx + flip * s * 1.1 * t, fy - s * 0.5 * math.sin(t * 5.5) + s * 0.9 * t)
+            for t in (i / 40 for i in range(41))
+        ]
+        d.line(pts, fill=(236, 182, 74), width=int(s * 0.05), joint="curve")
+    _opera_head(d, x, sh - s * 0.22, s * 0.17, face, paint, (236, 182, 74), paint)
+
+
+def motif_stilts(d, rng, pal):
+    """Kushui high stilts: costumed opera figures towering over a street crowd on stilts."""
+    backdrop(d, rng, pal)
+    # a low street of houses: the performers' heads rise above the eaves
+    house = mix(pal.cream, pal.base, 0.35)
+    roof = pal.deep
+    x = -rng.uniform(0, 200)
+    while x < AW + 100:
+        w = rng.uniform(300, 420)
+        h = rng.uniform(170, 230)
+        d.rectangle([x + 16, HORIZON - h, x + w - 16, HORIZON + 40], fill=house)
+        d.rectangle([x + w / 2 - 40, HORIZON - h * 0.6, x + w / 2 + 40, HORIZON + 40], fill=roof)
+        curved_roof(d, x + w / 2, HORIZON - h + 10, w + 40, 80, roof)
+        x += w + rng.uniform(0, 20)
+    ground(d, pal, HORIZON + 40, mix(pal.deep, pal.cream, 0.2))
+    yg = HORIZON + 150
+    s = AH * 0.2
+    leg = AH * 0.44
+    # the crowd lining the street behind, reaching barely to the performers' knees
+    crowd = mix(pal.dark, pal.deep, 0.3)
+    x = -40
+    while x < AW + 60:
+        hh = rng.uniform(0.34, 0.42) * leg
+        by = HORIZON + 70 + rng.uniform(0, 20)
+        circle(d, x, by - hh * 0.88, hh * 0.12, fill=crowd)
+        d.rounded_rectangle([x - hh * 0.16, by - hh * 0.74, x + hh * 0.16, by], radius=int(hh * 0.1), fill=crowd)
+        x += rng.uniform(70, 130)
+    robes = [
+        (pal.red, pal.gold, pal.cream, pal.dark),
+        ((40, 74, 130), pal.gold, (196, 52, 42), BLACK),
+        (pal.gold, pal.red, pal.cream, (196, 52, 42)),
+    ]
+    rng.shuffle(robes)
+    props = ["fan", "ribbon", "fan"]
+    xs = (AW * 0.28, AW * 0.54, AW * 0.8)
+    for k, (px, (robe, trim, face, paint)) in enumerate(zip(xs, robes, strict=True)):
+        _stilt_walker(
+            d,
+            rng,
+            px + rng.uniform(-30, 30),
+            yg - (30 if k == 1 else 0),
+            leg,
+            s,
+            robe,
+            trim,
+            face,
+            paint,
+            (120, 80, 48),
+            props[k],
+            flip=1 if k < 2 else -1,
+        )
+
+
+def _interior(d, rng, pal):
+    """A workshop or teahouse room: stepped wall bands, a lattice window and a wooden floor."""
+    bands(d, (0, 0, AW, HORIZON), mix(pal.base, WHITE, 0.62), mix(pal.base, WHITE, 0.84), 6)
+    wx = AW * rng.choice((0.1, 0.84))
+    d.rectangle([wx - 170, AH * 0.12, wx + 170, AH * 0.56], fill=pal.dark)
+    d.rectangle([wx - 150, AH * 0.12 + 20, wx + 150, AH * 0.56 - 20], fill=mix(pal.sun, pal.sky_bottom, 0.3))
+    for k in range(1, 4):
+        d.line([(wx - 150 + 75 * k, AH * 0.12), (wx - 150 + 75 * k, AH * 0.56)], fill=pal.dark, width=10)
+        d.line([(wx - 150, AH * 0.12 + k * AH * 0.11), (wx + 150, AH * 0.12 + k * AH * 0.11)], fill=pal.dark, width=10)
+    floor = mix(pal.deep, (120, 72, 40), 0.4)
+    d.rectangle([0, HORIZON, AW, AH], fill=floor)
+    for k in range(5):
+        y = HORIZON + 20 + k * k * 12 + k * 20
+        d.line([(0, y), (AW, y)], fill=mix(floor, BLACK, 0.15), width=4)
+
+
+def motif_loom(d, rng, pal):
+    """Carpet weaving: an upright loom with a half-knotted patterned carpet and hanging yarn."""
+    _interior(d, rng, pal)
+    wood = (120, 80, 48)
+    cx = AW * rng.uniform(0.5, 0.56)
+    hw = AW * 0.25
+    top, bot = AH * 0.1, HORIZON + 50
+    # posts and beams
+    for sx in (-1, 1):
+        d.rectangle([cx + sx * hw - 30, top - 30, cx + sx * hw + 30, bot + 60], fill=wood)
+    d.rectangle([cx - hw - 60, top - 20, cx + hw + 60, top + 30], fill=wood)
+    d.rectangle([cx - hw - 60, bot - 20, cx + hw + 60, bot + 30], fill=wood)
+    # warp threads
+    woven = bot - (bot - top) * 0.58
+    for k in range(61):
+        x = cx - hw + 40 + (2 * hw - 80) * k / 60
+        d.line([(x, top + 30), (x, bot - 20)], fill=pal.cream, width=4)
+    # the carpet woven so far: border, field and a medallion
+    red, navy, gold, cream = (170, 44, 40), (40, 52, 92), pal.gold, (246, 232, 204)
+    x0, x1 = cx - hw + 40, cx + hw - 40
+    d.rectangle([x0, woven, x1, bot - 20], fill=navy)
+    d.rectangle([x0 + 36, woven + 36, x1 - 36, bot - 56], fill=red)
+    b = 36
+    for k in range(int((x1 - x0) / 60)):  # zigzag border
+        xa = x0 + k * 60
+        d.polygon([(xa, bot - 20), (xa + 30, bot - 20 - b), (xa + 60, bot - 20)], fill=gold)
+    for sx in (x0 + 18, x1 - 18):
+        for y in range(int(woven + 30), int(bot - 40), 50):
+            d.polygon([(sx, y - 16), (sx + 14, y), (sx, y + 16), (sx - 14, y)], fill=gold)
+    my = woven + 36 + ((bot - 56) - (woven + 36)) * 0.58
+    mr = (bot - 56 - woven - 36) * 0.5
+    d.polygon([(cx - mr * 1.6, my), (cx, my - mr), (cx + mr * 1.6, my), (cx, my + mr)], fill=cream)
+    d.polygon([(cx - mr * 1.1, my), (cx, my - mr * 0.68), (cx + mr * 1.1, my), (cx, my + mr * 0.68)], fill=navy)
+    for k in range(8):  # rosette
+        a = k * math.tau / 8
+        circle(d, cx + mr * 0.34 * math.cos(a), my + mr * 0.34 * math.sin(a), mr * 0.16, fill=gold)
+    circle(d, cx, my, mr * 0.18, fill=red)
+    for sx in (-1, 1):  # flowers either side of the medallion
+        fx = cx + sx * (hw - 150)
+        for k in range(5):
+            a = k * math.tau / 5
+            circle(d, fx + 32 * math.cos(a), my + 32 * math.sin(a), 22, fill=cream)
+        circle(d, fx, my, 18, fill=gold)
+    # the weaving line: the bar and the row being knotted
+    d.rectangle([x0 - 20, woven - 14, x1 + 20, woven + 6], fill=wood)
+    # balls of dyed yarn hanging above, with threads running down
+    colours = [red, navy, gold, cream, pal.accent, (70, 120, 90)]
+    for k in range(11):
+        x = x0 + 30 + (x1 - x0 - 60) * k / 10
+        col = colours[k % len(colours)]
+        yb = top + 90 + (k % 3) * 36
+        d.line([(x, yb), (x + rng.uniform(-30, 30), woven)], fill=col, width=5)
+        circle(d, x, yb, 34, fill=col)
+        d.arc([x - 22, yb - 22, x + 22, yb + 22], 200, 320, fill=mix(col, WHITE, 0.35), width=5)
+    d.rectangle([x0 - 20, top + 44, x1 + 20, top + 60], fill=wood)
+    # a weaver seated on a bench, seen from behind, reaching up to knot
+    wx, wy = cx - hw * 0.35, AH - 30
+    body = pal.dark
+    d.rectangle([wx - 160, wy - 60, wx + 160, wy - 30], fill=wood)
+    d.rounded_rectangle([wx - 80, wy - 300, wx + 80, wy - 50], radius=60, fill=body)
+    circle(d, wx, wy - 350, 62, fill=body)
+    circle(d, wx, wy - 400, 30, fill=body)
+    d.line([(wx + 60, wy - 270), (wx + 150, wy - 380), (wx + 140, woven + 20)], fill=body, width=34, joint="curve")
+    d.line([(wx - 60, wy - 270), (wx - 110, wy - 380), (wx - 60, woven + 30)], fill=body, width=34, joint="curve")
+
+
+def motif_lacquer(d, rng, pal):
+    """Carved lacquerware: a black lacquer folding screen inlaid with a landscape, and a lacquer box."""
+    _interior(d, rng, pal)
+    black, red, rim = (34, 26, 30), (150, 36, 30), (92, 30, 26)
+    pearl, jade, gold = (236, 232, 218), (132, 184, 160), pal.gold
+    cx = AW * rng.uniform(0.46, 0.52)
+    n, pw = 4, AW * 0.14
+    top, bot = AH * 0.1, HORIZON + 40
+    x_left = cx - n * pw / 2
+    for k in range(n):
+        x0 = x_left + k * pw
+        d.rectangle([x0, top, x0 + pw - 8, bot], fill=rim)
+        d.rectangle([x0 + 18, top + 18, x0 + pw - 26, bot - 18], fill=black if k % 2 == 0 else mix(black, rim, 0.15))
+        # carved key-fret border
+        for y in range(int(top + 40), int(bot - 40), 44):
+            d.line([(x0 + 30, y), (x0 + 44, y), (x0 + 44, y + 22), (x0 + 36, y + 22)], fill=gold, width=4)
+        d.rectangle([x0 + 56, top + 40, x0 + pw - 40, bot - 40], outline=gold, width=4)
+        for fx in (x0 + 30, x0 + pw - 54):
+            d.rectangle([fx, bot, fx + 24, bot + 40], fill=rim)
+    # the inlaid landscape across the panels
+    ix0, ix1 = x_left + 60, x_left + n * pw - 50
+    ih0, ih1 = top + 44, bot - 44
+    hills = [(ix0, ih1)]
+    for i in range(41):
+        t = i / 40
+        x = ix0 + (ix1 - ix0) * t
+        hills.append((x, ih1 - (ih1 - ih0) * (0.22 + 0.18 * math.sin(t * 9 + 1) ** 2 + 0.1 * math.sin(t * 23))))
+    hills.append((ix1, ih1))
+    d.polygon(hills, fill=jade)
+    d.polygon([(x, y + 90) for x, y in hills[1:-1]] + [(ix1, ih1), (ix0, ih1)], fill=mix(jade, black, 0.35))
+    for k in range(n):  # panel gaps over the inlay
+        x0 = x_left + k * pw
+        d.rectangle([x0 + pw - 26, top, x0 + pw + 18, bot], fill=rim)
+        d.rectangle([x0 + pw - 8, top, x0 + pw, bot], fill=mix(rim, BLACK, 0.4))
+    # moon, cranes and a pavilion in mother-of-pearl
+    circle(d, x_left + pw * 2.7, ih0 + 110, 62, fill=pearl)
+    for k in range(2):
+        bx, by = x_left + pw * (0.7 + 0.5 * k), ih0 + 120 + 60 * k
+        d.line([(bx - 60, by - 20), (bx, by), (bx + 60, by - 26)], fill=pearl, width=14, joint="curve")
+        d.line([(bx, by), (bx + 40, by + 18)], fill=pearl, width=8)
+    px, py = x_left + pw * 1.55, ih1 - (ih1 - ih0) * 0.42
+    d.rectangle([px - 50, py - 70, px + 50, py], fill=pearl)
+    curved_roof(d, px, py - 66, 170, 54, gold)
+    branch = [(ix1 - 20, ih0 + 60), (ix1 - 120, ih0 + 150), (ix1 - 170, ih0 + 280)]
+    d.line(branch, fill=gold, width=10, joint="curve")
+    for bx, by in [*branch, (ix1 - 80, ih0 + 110), (ix1 - 150, ih0 + 220)]:
+        circle(d, bx, by, 20, fill=(232, 130, 140))
+    # a red carved lacquer box on a low stand in front
+    bx, by = cx + pw * 2.35, AH - 40
+    bw, bh = 200, 150
+    d.rectangle([bx - bw - 30, by - 30, bx + bw + 30, by], fill=black)
+    d.rectangle([bx - bw, by - 30 - bh, bx + bw, by - 30], fill=red)
+    d.rounded_rectangle([bx - bw - 16, by - 60 - bh, bx + bw + 16, by - 20 - bh], radius=14, fill=red)
+    for k in range(9):
+        xx = bx - bw + 20 + k * (2 * bw - 40) / 8
+        d.arc([xx - 22, by - bh + 10, xx + 22, by - bh + 54], 180, 360, fill=rim, width=6)
+    d.rectangle([bx - bw, by - 30 - bh * 0.42, bx + bw, by - 30 - bh * 0.36], fill=gold)
+    circle(d, bx, by - 30 - bh * 0.66, 26, fill=gold)
+
+
+def _sanxian(d, x, y, length, angle, body_col, neck_col, skin_col):
+    """A three-stringed lute: round snakeskin-faced body at (x, y), neck running out at angle."""
+    ca, sa = math.cos(angle), math.sin(angle)
+    ex, ey = x + length * ca, y + length * sa
+    d.line([(x, y), (ex, ey)], fill=neck_col, width=int(length * 0.035))
+    for k in range(3):  # pegs
+        px, py = x + length * (0.86 + 0.05 * k) * ca, y + length * (0.86 + 0.05 * k) * sa
+        d.line([(px - sa * 34, py + ca * 34), (px + sa * 34, py - ca * 34)], fill=neck_col, width=10)
+    r = length * 0.14
+    d.rounded_rectangle([x - r, y - r * 0.85, x + r, y + r * 0.85], radius=int(r * 0.6), fill=body_col)
+    d.rounded_rectangle([x - r * 0.78, y - r * 0.64, x + r * 0.78, y + r * 0.64], radius=int(r * 0.45), fill=skin_col)
+    for k in (-1, 0, 1):
+        d.line([(x + k * 6, y), (ex + k * 3, ey)], fill=mix(skin_col, WHITE, 0.5), width=3)
+
+
+def _seated(d, x, yseat, s, robe, skin, hair):
+    """A seated figure facing the viewer; returns the shoulder height."""
+    sh = yseat - s * 1.0
+    d.rounded_rectangle([x - s * 0.5, yseat - s * 0.08, x + s * 0.5, yseat + s * 0.12], radius=int(s * 0.08), fill=robe)
+    d.polygon([(x - s * 0.3, sh), (x + s * 0.3, sh), (x + s * 0.42, yseat), (x - s * 0.42, yseat)], fill=robe)
+    for sx in (-1, 1):  # legs down to the floor
+        d.rectangle([x + sx * s * 0.34 - s * 0.1, yseat, x + sx * s * 0.34 + s * 0.1, yseat + s * 0.78], fill=robe)
+        d.rounded_rectangle(
+            [x + sx * s * 0.34 - s * 0.13, yseat + s * 0.72, x + sx * s * 0.34 + s * 0.17, yseat + s * 0.84],
+            radius=int(s * 0.04),
+            fill=hair,
+        )
+    circle(d, x, sh - s * 0.26, s * 0.2, fill=skin)
+    d.chord([x - s * 0.21, sh - s * 0.5, x + s * 0.21, sh - s * 0.1], 180, 360, fill=hair)
+    return sh
+
+
+def _note(d, x, y, s, col):
+    d.ellipse([x - s * 0.5, y - s * 0.36, x + s * 0.5, y + s * 0.36], fill=col)
+    d.line([(x + s * 0.42, y), (x + s * 0.42, y - s * 2.2)], fill=col, width=max(5, int(s * 0.16)))
+    d.line([(x + s * 0.42, y - s * 2.2), (x + s * 1.1, y - s * 1.5)], fill=col, width=max(5, int(s * 0.16)))
+
+
+def motif_folksong(d, rng, pal):
+    """Folk ballad singing: a sanxian player and a singer seated at a teahouse table, notes rising."""
+    _interior(d, rng, pal)
+    skin, hair = (240, 206, 170), (40, 34, 38)
+    cx = AW * rng.uniform(0.5, 0.56)
+    s = AH * 0.3
+    yseat = AH - s * 0.9
+    # the sanxian player on the left: the lute across the lap, one hand on the neck
+    px = cx - s * 1.1
+    sh = _seated(d, px, yseat, s, pal.dark, skin, hair)
+    bx, by = px + s * 0.18, yseat - s * 0.2
+    ang, length = -math.radians(130), s * 1.9
+    _sanxian(d, bx, by, length, ang, (92, 58, 34), (60, 38, 24), (236, 226, 200))
+    hx, hy = bx + length * 0.58 * math.cos(ang), by + length * 0.58 * math.sin(ang)
+    d.line(
+        [(px - s * 0.26, sh + s * 0.1), (px - s * 0.5, sh + s * 0.3), (hx, hy)],
+        fill=pal.dark,
+        width=int(s * 0.16),
+        joint="curve",
+    )
+    circle(d, hx, hy, s * 0.075, fill=skin)
+    d.line(
+        [(px + s * 0.26, sh + s * 0.1), (px + s * 0.44, sh + s * 0.5), (bx + s * 0.02, by + s * 0.02)],
+        fill=pal.dark,
+        width=int(s * 0.16),
+        joint="curve",
+    )
+    circle(d, bx + s * 0.02, by + s * 0.02, s * 0.075, fill=skin)
+    # the singer on the right, one hand raised, mouth open
+    sx = cx + s * 1.05
+    robe = rng.choice((pal.red, (40, 74, 130), (58, 112, 84), (150, 60, 110)))
+    sh2 = _seated(d, sx, yseat, s, robe, skin, hair)
+    d.chord([sx - s * 0.06, sh2 - s * 0.22, sx + s * 0.06, sh2 - s * 0.12], 0, 180, fill=(150, 40, 40))
+    d.line(
+        [(sx + s * 0.26, sh2 + s * 0.08), (sx + s * 0.62, sh2 + s * 0.1), (sx + s * 0.74, sh2 - s * 0.2)],
+        fill=robe,
+        width=int(s * 0.16),
+        joint="curve",
+    )
+    circle(d, sx + s * 0.74, sh2 - s * 0.24, s * 0.075, fill=skin)
+    d.line(
+        [(sx - s * 0.26, sh2 + s * 0.08), (sx - s * 0.4, sh2 + s * 0.55), (sx - s * 0.1, sh2 + s * 0.75)],
+        fill=robe,
+        width=int(s * 0.16),
+        joint="curve",
+    )
+    # a table with a teapot and cups between them
+    tx, ty = cx, yseat - s * 0.02
+    d.rectangle([tx - s * 0.42, ty, tx + s * 0.42, ty + s * 0.08], fill=(92, 58, 34))
+    for sxx in (-1, 1):
+        d.rectangle([tx + sxx * s * 0.34 - 10, ty, tx + sxx * s * 0.34 + 10, ty + s * 0.86], fill=(92, 58, 34))
+    d.ellipse([tx - s * 0.14, ty - s * 0.2, tx + s * 0.14, ty + s * 0.02], fill=pal.cream)
+    d.line([(tx + s * 0.12, ty - s * 0.1), (tx + s * 0.24, ty - s * 0.18)], fill=pal.cream, width=12)
+    circle(d, tx, ty - s * 0.22, s * 0.03, fill=pal.cream)
+    for sxx in (-1, 1):
+        d.rectangle([tx + sxx * s * 0.3 - 18, ty - 36, tx + sxx * s * 0.3 + 18, ty], fill=pal.cream)
+    # music notes drifting up from the singer
+    for k in range(4):
+        _note(d, sx - s * (0.55 + 0.3 * k), sh2 - s * (0.05 + 0.22 * k), 40 + 4 * k, pal.dark if k % 2 else pal.red)
+
+
 MOTIFS = {
     "bridge": motif_bridge,
     "waterwheel": motif_waterwheel,
@@ -1489,6 +1880,10 @@ MOTIFS = {
     "tomb": motif_tomb,
     "gourd": motif_gourd,
     "noodles": motif_noodles,
+    "stilts": motif_stilts,
+    "loom": motif_loom,
+    "lacquer": motif_lacquer,
+    "folksong": motif_folksong,
 }
 
 # Keyword rules. Order: specific words (tags, id, English and Chinese name), then a
@@ -1500,6 +1895,11 @@ SPECIFIC = [
     ("grotto", r"grottoe?s?|caves?|cave-temple|石窟|buddhist-art|maijishan|麦积"),
     ("pagoda", r"pagodas?|stupa|塔"),
     ("bagua", r"eight-trigrams|bagua|trigrams?|八卦|卦台"),
+    ("blossom", r"roses?|玫瑰"),  # before stilts: Kushui Rose Town is tagged stilts too
+    ("stilts", r"stilts?|高跷"),
+    ("folksong", r"xiaoqu|guzi|folk[- ]?songs?|ballads?|小曲|鼓子|民歌"),
+    ("loom", r"carpets?|rugs?|weav(?:e|es|ing|ers?)|looms?|地毯|丝毯|织"),
+    ("lacquer", r"lacquer(?:ware)?|漆"),
     ("drum", r"drums?|鼓"),
     ("noodles", r"noodles?|lamian|beef-noodles?|拉面|牛肉面"),
     ("gourd", r"gourds?|葫芦"),
