@@ -24,7 +24,7 @@ from .content import ContentHolder
 from .images import ImageCache
 from .session import Session
 from .strings import Translator
-from .theme import HIGH_CONTRAST, LANDSCAPE, LAYOUTS, NIGHT, NORMAL, Metrics, Palette
+from .theme import LANDSCAPE, LAYOUTS, Metrics, Palette, palette_for
 
 if TYPE_CHECKING:
     from .map_service import MapService
@@ -77,9 +77,7 @@ class AppContext:
 
     @property
     def palette(self) -> Palette:
-        if self.session.high_contrast:
-            return HIGH_CONTRAST
-        return NIGHT if self.session.night else NORMAL
+        return palette_for(self.session.high_contrast, self.session.night)
 
     def content_width(self) -> int:
         """Width available to a scrolling page's content (screen minus margins and scroll bar)."""

@@ -71,6 +71,13 @@ NIGHT = Palette(
 PALETTES: dict[str, Palette] = {"normal": NORMAL, "high_contrast": HIGH_CONTRAST, "night": NIGHT}
 
 
+def palette_for(high_contrast: bool, night: bool) -> Palette:
+    """The palette a visit uses: high contrast when the visitor asked for it, even at night."""
+    if high_contrast:
+        return HIGH_CONTRAST
+    return NIGHT if night else NORMAL
+
+
 @dataclass(frozen=True)
 class Metrics:
     """Pixel sizes for one layout and text size."""

@@ -130,6 +130,9 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans", "Noto Sans Arabic", sans-se
 .kiosk-legend .legend-swatch { flex: none; width: 18px; height: 18px; border-radius: 50%; border: 3px solid #fff;
   box-shadow: 0 0 0 1px rgba(0,0,0,.35); }
 .kiosk-legend .legend-title { font-weight: bold; }
+/* A visit woken on the night screen: the whole map drawn darker, as the page's pictures are. */
+html.night, html.night body { background: #14120F; }
+html.night .leaflet-container { filter: brightness(var(--night-brightness, 1)); }
 """
 
 _MAP_SCRIPT = """
@@ -298,6 +301,11 @@ _MAP_SCRIPT = """
     return Math.max(data.minzoom, Math.min(fit, data.focus_zoom, data.maxzoom));
   }
   window.kioskMap = {
+    setDim: function (dim) {
+      var root = document.documentElement;
+      root.classList.toggle("night", dim > 0);
+      root.style.setProperty("--night-brightness", String(1 - dim));
+    },
     reset: function () {
       unfocus(); routeLayer.clearLayers();
       map.setView(data.home_center, data.home_zoom, {animate: false});

@@ -22,6 +22,7 @@ from content_sync.core import i18n
 from content_sync.maps.mbtiles import lonlat_to_tile
 from content_sync.maps.tiles import TileSource
 
+from ..theme import palette_for
 from .engine import ORIGIN, SCHEME
 from .guard import GuardedPage, GuardedView, RefusalLog, make_profile
 from .map_html import LegendEntry, MapData, MapPin, MapRoute, build_map_html, script_json
@@ -240,6 +241,9 @@ class MapSurface(QObject):
     def _apply_focus(self) -> None:
         if not self._ready or self._pending_focus is None or self.page is None:
             return
+        # A visit woken on the night screen sees the map as dim as the page's pictures.
+        dim = palette_for(self.session.high_contrast, self.session.night).picture_dim
+        self.page.runJavaScript(f"window.kioskMap && kioskMap.setDim({dim:.2f})")
         kind, ident = self._pending_focus
         self._pending_focus = None
         arg = script_json(ident)

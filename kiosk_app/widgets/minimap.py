@@ -135,6 +135,9 @@ class StillMap(QWidget):
         self.caption = caption
         self.image: QImage | None = None
         self.ready = False
+        palette = ctx.palette
+        self.fill = QColor(palette.placeholder)
+        self.dim = palette.picture_dim  # at night drawn darker, like the page's pictures
         tiles = ctx.map.tiles()
         here = ctx.config.location
         self._draw: Callable[[], None] | None = lambda: ctx.tasks.run(
@@ -160,9 +163,11 @@ class StillMap(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         if self.image is None:
-            painter.fillRect(self.rect(), QColor("#E8ECEF"))
+            painter.fillRect(self.rect(), self.fill)
             return
         painter.drawImage(0, 0, self.image)
+        if self.dim:
+            painter.fillRect(self.rect(), QColor(0, 0, 0, round(255 * self.dim)))
         if self.caption:
             band = QRectF(0, self.height() - 44, self.width(), 44)
             painter.fillRect(band, QColor(0, 0, 0, 150))

@@ -268,3 +268,48 @@ def test_names_sit_over_their_pins_on_a_right_to_left_page(demo_map: Any) -> Non
         assert abs((left + right) / 2 - x) < 4, (left, right, x)  # the focused name is centred above its pin
     finally:
         demo_map.ctx.session.set_language("zh-Hans")
+
+
+# -- night: a visit woken on the night screen -----------------------------------------------------
+
+MAP_FILTER = "getComputedStyle(document.querySelector('.leaflet-container')).filter"
+
+
+def mean_brightness(image: QImage) -> float:
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    samples = [QColor(image.pixel(x, y)).lightness() for y in range(0, image.height(), 8)
+               for x in range(0, image.width(), 8)]  # fmt: skip
+    return sum(samples) / len(samples)
+
+
+def test_a_visit_woken_at_night_sees_the_maps_dimmed(demo_map: Any, qtbot: Any) -> None:
+    """The hotel guest at midnight: the mini-map and the web map are drawn as dark as the page's
+    pictures (theme.NIGHT.picture_dim), and the next visit by day sees them as they are."""
+    from kiosk_app.theme import NIGHT
+
+    def still_map_brightness() -> float:
+        pause(50)  # a change of display mode re-renders the page shown, after the change
+        demo_map.nav.go("venue", id=MAIJISHAN)
+        pause(50)
+        still = demo_map.nav.currentWidget().findChild(StillMap)
+        qtbot.waitUntil(lambda: still.ready and still.isVisible(), timeout=10_000)
+        return mean_brightness(still.grab().toImage())
+
+    by_day = still_map_brightness()
+    open_map(demo_map)
+    wait_until(lambda: js(demo_map, MAP_FILTER) == "none")
+    demo_map.ctx.session.set_night(True)
+    try:
+        at_night = still_map_brightness()
+        assert at_night < by_day * (1 - NIGHT.picture_dim) + 10, (by_day, at_night)
+        open_map(demo_map)
+        wait_until(lambda: js(demo_map, MAP_FILTER) == f"brightness({1 - NIGHT.picture_dim:.2f})")
+        assert js(demo_map, "document.documentElement.classList.contains('night')")
+        demo_map.ctx.session.set_display(high_contrast=True)  # what the visitor asks for wins, as on the pages
+        demo_map.nav.go("home")
+        open_map(demo_map)
+        wait_until(lambda: js(demo_map, MAP_FILTER) == "none")
+    finally:
+        demo_map.ctx.session.set_display(high_contrast=False)
+        demo_map.ctx.session.set_night(False)
+    assert still_map_brightness() == pytest.approx(by_day, abs=1)
