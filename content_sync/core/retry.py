@@ -7,7 +7,6 @@ the outbox's sender), so a fleet backs off the same way whatever it was sending.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import random
 
 
@@ -18,6 +17,8 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils  # here, not at the top: with socket, ~10 ms of every kiosk start
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
