@@ -176,6 +176,7 @@ class HeaderBar(QFrame):
         self.tr: Translator | None = None
         self.lang = ""
         self.switch_state: dict[QPushButton, bool] = {}
+        self.shown_for: tuple[object, ...] | None = None  # what update_texts last showed
 
     @staticmethod
     def _switch(on_tap: Callable[[], None], name: str) -> QPushButton:
@@ -247,8 +248,14 @@ class HeaderBar(QFrame):
             return
         two_rows, short = self._choose_arrangement()
         self._set_switch_texts(short)
-        if (two_rows, short) == self.arrangement:
-            return
+        if (two_rows, short) != self.arrangement:
+            self._place(two_rows, short)
+        # Trying the arrangements set texts and minimum widths, which can resize a switch at once
+        # (a pill sized for its words, poking out of the bar). Lay the bar out again now, so that no
+        # moment (a paint, a clipping check, a tap) sees a switch where no layout put it.
+        self.rows.activate()
+
+    def _place(self, two_rows: bool, short: bool) -> None:
         self.arrangement = (two_rows, short)
         for line in (self.top, self.bottom):
             while line.count():
@@ -297,6 +304,11 @@ class HeaderBar(QFrame):
                      can_go_back: bool, read_aloud: bool = False, read_aloud_available: bool = False,
                      reach: bool = False) -> None:  # fmt: skip
         """Words and states for ``lang``; the arrangement follows from what fits."""
+        shown_for = (tr, title, lang, high_contrast, large_text, can_go_back, read_aloud,
+                     read_aloud_available, reach)  # fmt: skip
+        if shown_for == self.shown_for:
+            return  # the shell's 20 s tick with nothing new: no re-polish, no re-arrangement
+        self.shown_for = shown_for
         self.tr, self.lang = tr, lang
         self.home.setText(tr("nav.home"))
         self.back.setText(tr("nav.back"))

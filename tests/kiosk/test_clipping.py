@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from kiosk_app.config import KioskConfig
 from kiosk_app.screenshots import screen_plan, settle
@@ -93,3 +93,27 @@ def test_no_text_is_cut_off(make_kiosk, kiosk_config, layout: str) -> None:  # t
     if os.environ.get("KIOSK_CLIP_LOG"):
         Path(os.environ["KIOSK_CLIP_LOG"]).write_text("\n".join(problems))
     assert not problems, f"{len(problems)} cut off:\n" + "\n".join(problems)
+
+
+def test_the_bar_is_never_caught_half_arranged(make_kiosk, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+    """The shell's 20 s tick and a change of language re-arrange the bar; at no moment after either
+    (before any event is processed: a paint, a tap, this check) may a switch poke out of it. A CI run
+    caught the read-aloud pill at its words' width, past the bar's edge, when the tick fell between
+    a settle and the check."""
+    size = LAYOUTS["portrait"]
+    kiosk = make_kiosk(size=(size.width(), size.height()), config=six_languages(kiosk_config))
+    app = QApplication.instance()
+    header = kiosk.shell.header
+    kiosk.nav.go("home")
+    settle(app, kiosk, rounds=2)
+    placed = {w.objectName(): w.geometry() for w in header.findChildren(QPushButton) if w.isVisible()}
+    assert "a11y-read-aloud" in placed
+    assert find_clipped(header) == []
+    kiosk.shell.clock.timeout.emit()  # the tick, with nothing new to show
+    assert find_clipped(header) == []
+    assert {name: header.findChild(QPushButton, name).geometry() for name in placed} == placed
+    for lang in ("en", "ru", "ar", "zh-Hans"):
+        kiosk.ctx.session.set_language(lang)  # arranges the bar anew for the words
+        assert find_clipped(header) == [], lang
+        kiosk.shell.clock.timeout.emit()
+        assert find_clipped(header) == [], lang
