@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from content_sync.pack.signing import SigningKey
 from kiosk_platform.publishing.models import Pack, Rollout
 from kiosk_platform.publishing.rollout import start_rollout, store_pack, wave_devices
-from tests.kiosk_platform.browser import browser_fixture, login, screenshot  # noqa: F401 (the fixture "browser")
+from tests.kiosk_platform.browser import browser_fixture, click_and_wait, login, screenshot  # noqa: F401 (the fixture "browser")
 
 from .publishing_helpers import (
     GROUP,
@@ -75,7 +75,7 @@ def test_an_editor_starts_a_rollout_and_sees_it_halt_on_failures(
     login(browser, live_platform, editor, PASSWORD)
     browser.get(f"{live_platform.url}/publishing/")
     browser.find_element(By.CSS_SELECTOR, "form.upload input[type=file]").send_keys(str(v2))
-    browser.find_element(By.CSS_SELECTOR, "form.upload button[type=submit]").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.upload button[type=submit]"))
     _wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".messages li"))
     assert "content version 2 is uploaded and verified" in browser.find_element(By.CSS_SELECTOR, ".messages").text
     assert "mini-test" in browser.find_element(By.CSS_SELECTOR, "table.packs").text
@@ -88,7 +88,7 @@ def test_an_editor_starts_a_rollout_and_sees_it_halt_on_failures(
         field.clear()
         field.send_keys(value)
     screenshot(browser, "publishing-list-start")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     _wait(browser).until(
         lambda b: re.search(r"/rollouts/\d+/$", b.current_url) or b.find_elements(By.CSS_SELECTOR, ".error")
     )
@@ -100,7 +100,7 @@ def test_an_editor_starts_a_rollout_and_sees_it_halt_on_failures(
     clock.advance(minutes=15)
     for k in fleet[:2]:
         heartbeat(k, 2)
-    browser.find_element(By.XPATH, "//button[text()='Check now']").click()
+    click_and_wait(browser, browser.find_element(By.XPATH, "//button[text()='Check now']"))
     _wait(browser).until(lambda b: "advanced" in b.find_element(By.CSS_SELECTOR, ".messages").text)
     assert "wave 2" in browser.find_element(By.CSS_SELECTOR, ".events").text
     assert signed_pack_custom(2)["rollout"]["percent"] == 40
@@ -113,7 +113,7 @@ def test_an_editor_starts_a_rollout_and_sees_it_halt_on_failures(
         heartbeat(k, 1, failed_install=2)
     for k in drawn[2:]:
         heartbeat(k, 2)
-    browser.find_element(By.XPATH, "//button[text()='Check now']").click()
+    click_and_wait(browser, browser.find_element(By.XPATH, "//button[text()='Check now']"))
     _wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".card.halted"))
     assert "Halted" in browser.find_element(By.TAG_NAME, "h1").text
     reason = browser.find_element(By.CSS_SELECTOR, ".halted-reason").text
